@@ -1,0 +1,131 @@
+//! The Weir server: wires the domains to their adapters and runs one actix server.
+//!
+//! [`Weir::assemble`] opens the database and builds the use-cases; [`Weir::serve`] binds
+//! the HTTP server. The binary (`main.rs`) and the test kit both go through these two.
+
+pub mod settings;
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+
+use actix_web::{HttpServer, web};
+use rand::RngCore;
+use weir_http::{ApiState, HttpSettings};
+use weir_identity::crypto::{BcryptHasher, JwtCodec};
+use weir_identity::service::IdentityPorts;
+use weir_identity::throttle::ThrottleLimits;
+use weir_identity::{IdentityService, IdentitySettings};
+use weir_kernel::{IdGenerator, StoreError, SystemClock};
+use weir_storage::{Database, DatabaseOptions};
+
+pub use settings::Settings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("configuration: {0}")]
+    Config(#[from] config::ConfigError),
+    #[error("database: {0}")]
+    Database(#[from] StoreError),
+    #[error("auth.signing_key must be at least 32 bytes")]
+    WeakSigningKey,
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+}
+
+/// The assembled application: storage and use-cases, ready to serve.
+#[derive(Clone)]
+pub struct Weir {
+    pub settings: Settings,
+    pub database: Database,
+    pub identity: Arc<IdentityService>,
+}
+
+impl std::fmt::Debug for Weir {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Weir")
+            .field("database", &self.database)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Weir {
+    /// Opens and migrates the database, then builds the use-cases. Blocking: call it
+    /// before the async runtime starts or on a blocking thread.
+    pub fn assemble(settings: Settings) -> Result<Self, StartError> {
+        let mut options = DatabaseOptions::new(settings.database.url.clone());
+        options.pool_size = settings.database.pool_size;
+        let database = Database::open(&options)?;
+        let key = match &settings.auth.signing_key {
+            Some(k) if k.len() < 32 => return Err(StartError::WeakSigningKey),
+            Some(k) => k.clone(),
+            None => database.setting_or_init("auth.signing_key", || {
+                let mut bytes = [0u8; 32];
+                rand::rng().fill_bytes(&mut bytes);
+                hex::encode(bytes)
+            })?,
+        };
+        let node = database.allocate_id_node()?;
+        let clock = Arc::new(SystemClock);
+        let a = &settings.auth;
+        let identity_settings = IdentitySettings {
+            access_token_ttl_secs: a.access_token_ttl_secs.max(60),
+            refresh_token_ttl_secs: a.refresh_token_ttl_secs.max(60),
+            client_id: a.client_id.clone(),
+            client_secret: a.client_secret.clone(),
+            throttle: ThrottleLimits {
+                account_failures: a.throttle.account_failures.max(1),
+                address_failures: a.throttle.address_failures.max(1),
+                window_secs: a.throttle.window_secs.max(1),
+                lockout_secs: a.throttle.lockout_secs.max(0),
+            },
+            max_page_size: settings.paging.max_page_size.max(1),
+        };
+        let identity = Arc::new(IdentityService::new(
+            IdentityPorts {
+                store: Arc::new(database.clone()),
+                hasher: Arc::new(BcryptHasher::new(a.bcrypt_cost)),
+                tokens: Arc::new(JwtCodec::new(key.as_bytes())),
+                ids: Arc::new(IdGenerator::new(node, Box::new(SystemClock))),
+                clock,
+            },
+            identity_settings,
+        ));
+        identity.ensure_default_tenant()?;
+        Ok(Self {
+            settings,
+            database,
+            identity,
+        })
+    }
+
+    /// Binds the HTTP server on the configured address (port 0 picks a free one) and
+    /// returns it with the address it got. Await the server to run it.
+    pub fn serve(&self) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
+        let addr = self.settings.http.addr.clone();
+        let bind_err = |source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&addr).map_err(bind_err)?;
+        let local = listener.local_addr().map_err(bind_err)?;
+        let db = self.database.clone();
+        let state = web::Data::new(ApiState {
+            identity: self.identity.clone(),
+            readiness: Arc::new(move || db.ping()),
+            settings: HttpSettings {
+                max_body_bytes: self.settings.http.max_body_bytes,
+                static_dir: self.settings.http.static_dir.clone(),
+                cors_origins: self.settings.http.cors_origins.clone(),
+            },
+        });
+        let mut server = HttpServer::new(move || weir_http::app(state.clone()));
+        if let Some(workers) = self.settings.http.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server.listen(listener).map_err(bind_err)?.run();
+        Ok((server, local))
+    }
+}

@@ -1,0 +1,109 @@
+//! Assembles the actix `App`.
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{StatusCode, header};
+use actix_web::middleware::{self, Logger};
+use actix_web::{App, Error, HttpRequest, HttpResponse, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::native::envelope::NativeError;
+use crate::state::{ApiState, HttpSettings};
+use crate::{health, native, openapi, request_id};
+
+/// The whole HTTP surface of Weir over the given use-cases.
+pub fn app(
+    state: web::Data<ApiState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    let settings = state.settings.clone();
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .map(|app| {
+            app.app_data(state.clone())
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    NativeError::invalid(format!("query string: {e}")).into()
+                }))
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|e, _| NativeError::invalid(format!("path: {e}")).into()),
+                )
+        })
+        .service(scope(native::PREFIX).configure(native::configure))
+        .service(health::healthz)
+        .service(health::readyz)
+        .split_for_parts();
+    let mut app = app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
+    app = match settings.static_dir.clone() {
+        Some(dir) => app.service(
+            actix_files::Files::new("/", dir.clone())
+                .index_file("index.html")
+                .default_handler(web::to(move |req: HttpRequest| {
+                    spa_fallback(req, dir.clone())
+                })),
+        ),
+        None => app.default_service(web::to(not_found)),
+    };
+    app.wrap(middleware::from_fn(native::bare_paths))
+        .wrap(cors(&settings))
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        .wrap(middleware::from_fn(request_id::middleware))
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, NativeError> {
+    Err(NativeError::new(
+        StatusCode::NOT_FOUND,
+        "data_no_found",
+        format!("no endpoint {} {}", req.method(), req.path()),
+    ))
+}
+
+/// Unknown non-API paths get the console's `index.html`, so its client-side routes load.
+async fn spa_fallback(
+    req: HttpRequest,
+    dir: std::path::PathBuf,
+) -> Result<HttpResponse, NativeError> {
+    if req.path().starts_with("/api/") || req.method() != actix_web::http::Method::GET {
+        return not_found(req).await;
+    }
+    let index = actix_files::NamedFile::open_async(dir.join("index.html"))
+        .await
+        .map_err(|_| {
+            NativeError::new(
+                StatusCode::NOT_FOUND,
+                "data_no_found",
+                "no index.html in static_dir",
+            )
+        })?;
+    Ok(index.into_response(&req))
+}
+
+fn cors(settings: &HttpSettings) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "DELETE", "OPTIONS"])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::CONTENT_TYPE,
+            header::HeaderName::from_static("tenant-id"),
+            header::HeaderName::from_static("traceid"),
+        ])
+        .supports_credentials()
+        .max_age(3600);
+    for origin in &settings.cors_origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}

@@ -1,0 +1,16 @@
+//! Weir's HTTP adapter: actix-web, one module per API dialect.
+//!
+//! [`app`] builds the whole actix `App`: request ids, CORS, the bare-path alias of the
+//! native API, each dialect's routes, health checks, the OpenAPI document and UI, and the
+//! optional single-page web console. Handlers translate HTTP to use-case calls and never
+//! touch storage: the use-cases arrive ready-wired in [`ApiState`].
+
+mod app;
+mod health;
+pub mod native;
+mod openapi;
+mod request_id;
+mod state;
+
+pub use app::app;
+pub use state::{ApiState, HttpSettings, Readiness};

@@ -1,0 +1,140 @@
+//! The caller's own account: first-user registration, tenant status, `GET /user` and
+//! changing one's own password.
+
+use actix_web::{HttpRequest, get, post, put};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use weir_identity::service::RegisterInput;
+use weir_kernel::Id;
+
+use super::dto::{MenuDto, RoleRef, Time};
+use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Success};
+use super::extract::{Body, Caller, State, blocking, tenant_header};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub email: String,
+    pub nickname: String,
+    /// 8 to 64 characters.
+    pub password: String,
+}
+
+/// Registers the tenant's first user, who becomes its super admin. Refused once the tenant
+/// has a user (`tenant_user_inited`).
+#[utoipa::path(
+    tag = "user",
+    params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, tenant_not_found, tenant_user_inited"),
+    )
+)]
+#[post("/user/register")]
+pub async fn register(
+    state: State,
+    req: HttpRequest,
+    body: Body<RegisterRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let tenant = tenant_header(&req);
+    let b = body.0;
+    let input = RegisterInput {
+        email: b.email,
+        nickname: b.nickname,
+        password: b.password,
+    };
+    blocking(move || state.identity.register(&tenant, input)).await?;
+    Ok(Success(Empty {}))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StatusData {
+    /// Whether the tenant has its first user.
+    pub init: bool,
+}
+
+#[utoipa::path(
+    tag = "user",
+    params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
+    responses(
+        (status = 200, body = Envelope<StatusData>),
+        (status = 400, body = ErrorEnvelope, description = "tenant_not_found"),
+    )
+)]
+#[get("/user/status")]
+pub async fn status(state: State, req: HttpRequest) -> Result<Success<StatusData>, NativeError> {
+    let tenant = tenant_header(&req);
+    let init = blocking(move || state.identity.tenant_initialized(&tenant)).await?;
+    Ok(Success(StatusData { init }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserInfo {
+    pub tenant_id: String,
+    #[schema(value_type = String)]
+    pub user_id: Id,
+    pub nickname: String,
+    pub email: String,
+    pub created_at: Time,
+    pub roles: Vec<RoleRef>,
+    pub menus: Vec<MenuDto>,
+    pub is_super_admin: bool,
+    /// The same as `is_super_admin`, under the name the document uses.
+    pub super_admin: bool,
+}
+
+#[utoipa::path(
+    tag = "user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<UserInfo>),
+        (status = 401, body = ErrorEnvelope, description = "authentication_failed"),
+    )
+)]
+#[get("/user")]
+pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, NativeError> {
+    let me = blocking(move || state.identity.me(&caller.0)).await?;
+    Ok(Success(UserInfo {
+        tenant_id: me.user.tenant_id.to_string(),
+        user_id: me.user.id,
+        nickname: me.user.nickname.clone(),
+        email: me.user.email.as_str().to_owned(),
+        created_at: me.user.created_at,
+        roles: me.roles.iter().map(RoleRef::from).collect(),
+        menus: me.menus.iter().map(MenuDto::from).collect(),
+        is_super_admin: me.super_admin,
+        super_admin: me.super_admin,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ChangePasswordRequest {
+    pub old_password: String,
+    /// 8 to 64 characters.
+    pub new_password: String,
+}
+
+/// Changes the caller's password; every token of the caller stops working.
+#[utoipa::path(
+    tag = "user",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, password_incorrect"),
+        (status = 401, body = ErrorEnvelope, description = "authentication_failed"),
+    )
+)]
+#[put("/user/password")]
+pub async fn change_password(
+    state: State,
+    caller: Caller,
+    body: Body<ChangePasswordRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let b = body.0;
+    blocking(move || {
+        state
+            .identity
+            .change_own_password(&caller.0, &b.old_password, &b.new_password)
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}

@@ -1,0 +1,121 @@
+//! Answer shapes shared by several native endpoints.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use weir_identity::{Menu, Role};
+use weir_kernel::{Direction, Id, Millis, Page, Sort};
+
+/// A role as listed with a user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleRef {
+    #[schema(value_type = String)]
+    pub role_id: Id,
+    pub role_name: String,
+}
+
+impl From<&Role> for RoleRef {
+    fn from(r: &Role) -> Self {
+        Self {
+            role_id: r.id,
+            role_name: r.name.clone(),
+        }
+    }
+}
+
+/// A menu or function code.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MenuDto {
+    #[schema(value_type = String)]
+    pub menu_id: Id,
+    pub code: String,
+    pub name: String,
+    /// `MENU` or `FUNCTION`.
+    #[serde(rename = "type")]
+    pub menu_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub parent_id: Option<Id>,
+}
+
+impl From<&Menu> for MenuDto {
+    fn from(m: &Menu) -> Self {
+        Self {
+            menu_id: m.id,
+            code: m.code.clone(),
+            name: m.name.clone(),
+            menu_type: m.menu_type.as_str(),
+            parent_id: m.parent_id,
+        }
+    }
+}
+
+/// One page of a search.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageDto<T> {
+    pub page_number: u32,
+    pub page_size: u32,
+    pub total: i64,
+    pub content: Vec<T>,
+}
+
+impl<T> PageDto<T> {
+    pub fn from_page<U>(page: Page<U>, f: impl FnMut(U) -> T) -> Self {
+        let page = page.map(f);
+        Self {
+            page_number: page.page_number,
+            page_size: page.page_size,
+            total: page.total,
+            content: page.content,
+        }
+    }
+}
+
+/// One ordering term of a search.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SortDto {
+    pub property: String,
+    /// `ASC` or `DESC`.
+    #[schema(value_type = String)]
+    pub direction: Direction,
+}
+
+/// The paging part of a search request.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SearchRequest {
+    /// Matched, case-insensitively, as a substring.
+    pub keyword: Option<String>,
+    /// From 1; default 1.
+    pub page_number: Option<i64>,
+    /// Default 10; capped at the configured maximum.
+    pub page_size: Option<i64>,
+    #[serde(default)]
+    pub sorts: Vec<SortDto>,
+}
+
+impl SearchRequest {
+    pub fn sorts(&self) -> Vec<Sort> {
+        self.sorts
+            .iter()
+            .map(|s| Sort {
+                property: s.property.clone(),
+                direction: s.direction,
+            })
+            .collect()
+    }
+}
+
+/// A `keyword` filter.
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct KeywordRequest {
+    pub keyword: Option<String>,
+}
+
+/// The answer of a create: the new object's id.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    #[schema(value_type = String)]
+    pub id: Id,
+}
+
+/// Times are epoch milliseconds.
+pub type Time = Millis;

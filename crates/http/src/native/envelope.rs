@@ -1,0 +1,204 @@
+//! The native envelope: `{request_id, status, data}` on success and
+//! `{request_id, status, error_code, error_message, detail_message}` on failure.
+
+use actix_web::body::BoxBody;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+use weir_identity::errors::{AuthError, AuthenticateError, MenuError, RoleError, UserError};
+use weir_kernel::{AsProblem, Problem, ProblemKind, StoreError};
+
+use crate::request_id;
+
+/// Every native answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Envelope<T> {
+    /// 32 hex characters, or the request's `traceId` header.
+    pub request_id: String,
+    /// `Success` or `Failed`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail_message: Option<String>,
+}
+
+/// The failure envelope, for the OpenAPI document.
+pub type ErrorEnvelope = Envelope<()>;
+
+/// An empty `data` object (`{}`), as the document answers for most writes.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Empty {}
+
+/// A successful answer: 200 with `data`.
+#[derive(Debug)]
+pub struct Success<T>(pub T);
+
+impl<T: Serialize> Responder for Success<T> {
+    type Body = BoxBody;
+    fn respond_to(self, _req: &HttpRequest) -> HttpResponse {
+        json_response(
+            StatusCode::OK,
+            &Envelope {
+                request_id: request_id::current(),
+                status: "Success",
+                data: Some(self.0),
+                error_code: None,
+                error_message: None,
+                detail_message: None,
+            },
+        )
+    }
+}
+
+fn json_response<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => HttpResponse::build(status)
+            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
+            .body(bytes),
+        Err(_) => HttpResponse::InternalServerError().finish(),
+    }
+}
+
+/// A failed answer in the native envelope.
+#[derive(Debug, Clone)]
+pub struct NativeError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub detail: Option<String>,
+    pub retry_after_secs: Option<i64>,
+}
+
+impl NativeError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            detail: None,
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "parameter_validation_failed",
+            message,
+        )
+    }
+
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "authentication_failed", message)
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            "internal server error",
+        )
+    }
+}
+
+impl std::fmt::Display for NativeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for NativeError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = json_response(
+            self.status,
+            &Envelope::<()> {
+                request_id: request_id::current(),
+                status: "Failed",
+                data: None,
+                error_code: Some(self.code),
+                error_message: Some(self.message.clone()),
+                detail_message: self.detail.clone(),
+            },
+        );
+        if let Some(secs) = self.retry_after_secs {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                res.headers_mut().insert(RETRY_AFTER, v);
+            }
+        }
+        res
+    }
+}
+
+/// How the native dialect shows a domain problem.
+pub fn status_of(kind: ProblemKind) -> StatusCode {
+    match kind {
+        ProblemKind::Invalid | ProblemKind::Conflict => StatusCode::BAD_REQUEST,
+        ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ProblemKind::Forbidden => StatusCode::FORBIDDEN,
+        ProblemKind::NotFound => StatusCode::NOT_FOUND,
+        ProblemKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl From<Problem> for NativeError {
+    fn from(p: Problem) -> Self {
+        Self::new(status_of(p.kind), p.code, p.message)
+    }
+}
+
+/// Converts a domain error, logging the cause of server-side failures (clients only
+/// ever see a generic message for those).
+fn from_domain<E: AsProblem + std::fmt::Display>(e: E) -> NativeError {
+    let problem = e.problem();
+    if matches!(
+        problem.kind,
+        ProblemKind::Internal | ProblemKind::Unavailable
+    ) {
+        tracing::error!(request_id = %request_id::current(), error = %e, "request failed");
+    }
+    NativeError::from(problem)
+}
+
+macro_rules! from_domain_errors {
+    ($($t:ty),*) => {$(
+        impl From<$t> for NativeError {
+            fn from(e: $t) -> Self {
+                from_domain(e)
+            }
+        }
+    )*};
+}
+
+from_domain_errors!(
+    StoreError,
+    AuthenticateError,
+    UserError,
+    RoleError,
+    MenuError
+);
+
+/// Login errors may carry a `Retry-After`.
+impl From<AuthError> for NativeError {
+    fn from(e: AuthError) -> Self {
+        let retry = match &e {
+            AuthError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        let mut out = from_domain(e);
+        out.retry_after_secs = retry;
+        out
+    }
+}

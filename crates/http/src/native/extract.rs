@@ -1,0 +1,185 @@
+//! Extractors of the native dialect: JSON bodies with precise errors, the caller behind a
+//! bearer token, ids in paths, and running use-cases off the async workers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::StatusCode;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use weir_identity::Principal;
+use weir_kernel::Id;
+
+use super::envelope::NativeError;
+use crate::state::ApiState;
+
+pub type State = web::Data<ApiState>;
+
+/// Runs a blocking use-case on the blocking pool and converts its error.
+pub async fn blocking<T, E>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, NativeError>
+where
+    T: Send + 'static,
+    E: Into<NativeError> + Send + 'static,
+{
+    match web::block(f).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(_) => Err(NativeError::internal()),
+    }
+}
+
+/// Reads the whole body, refusing more than the configured limit with 413.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: &mut (
+             impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin
+         ),
+) -> Result<web::BytesMut, NativeError> {
+    let limit = req
+        .app_data::<State>()
+        .map_or(1024 * 1024, |s| s.settings.max_body_bytes);
+    let too_large = || {
+        NativeError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "data_too_large",
+            format!("request body exceeds {limit} bytes"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| {
+            NativeError::new(
+                StatusCode::BAD_REQUEST,
+                "parameter_syntax_error",
+                format!("request body could not be read: {e}"),
+            )
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+/// Parses JSON, naming the offending field on a type error. An empty body reads as `{}`,
+/// since the document marks most bodies optional.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, NativeError> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            NativeError::new(
+                StatusCode::BAD_REQUEST,
+                "parameter_syntax_error",
+                format!("request body is not valid JSON: {inner}"),
+            )
+        } else if path == "." {
+            NativeError::invalid(format!("request body: {inner}"))
+        } else {
+            NativeError::invalid(format!("{path}: {inner}"))
+        }
+    })
+}
+
+/// A JSON request body.
+#[derive(Debug)]
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
+    type Error = NativeError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let bytes = read_body(&req, &mut payload).await?;
+            parse_json(&bytes).map(Body)
+        })
+    }
+}
+
+/// The authenticated caller. Missing, malformed, expired and revoked tokens answer 401
+/// `authentication_failed`, saying which.
+#[derive(Debug)]
+pub struct Caller(pub Principal);
+
+impl FromRequest for Caller {
+    type Error = NativeError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<State>().cloned();
+        let header = req
+            .headers()
+            .get(AUTHORIZATION)
+            .map(|v| v.to_str().map(str::to_owned));
+        Box::pin(async move {
+            let state = state.ok_or_else(NativeError::internal)?;
+            let token = match header {
+                None => {
+                    return Err(NativeError::unauthenticated(
+                        "missing access token (Authorization: Bearer ...)",
+                    ));
+                }
+                Some(Err(_)) => {
+                    return Err(NativeError::unauthenticated("access token is malformed"));
+                }
+                Some(Ok(v)) => match v.split_once(' ') {
+                    Some((scheme, token))
+                        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+                    {
+                        token.trim().to_owned()
+                    }
+                    _ => {
+                        return Err(NativeError::unauthenticated(
+                            "access token is malformed (expected `Bearer <token>`)",
+                        ));
+                    }
+                },
+            };
+            blocking(move || state.identity.authenticate(&token))
+                .await
+                .map(Caller)
+        })
+    }
+}
+
+/// Parses an id from a path segment.
+pub fn path_id(field: &str, raw: &str) -> Result<Id, NativeError> {
+    raw.parse().map_err(|_| {
+        NativeError::invalid(format!(
+            "{field} must be a numeric id, got `{}`",
+            raw.chars().take(40).collect::<String>()
+        ))
+    })
+}
+
+/// The tenant a login, registration or status request names (`TENANT-ID`), else `default`.
+pub fn tenant_header(req: &HttpRequest) -> String {
+    req.headers()
+        .get("TENANT-ID")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| weir_kernel::tenant::DEFAULT_TENANT.to_owned())
+}

@@ -1,0 +1,84 @@
+//! The native dialect: the Beaver IoT REST API (`000_2acc7e12655dea9d.txt`).
+//!
+//! Routes live under `/api/v1`, as the product's web console calls them; the document's
+//! bare paths (`/user`, `/oauth2/token`) are rewritten to the same routes by
+//! [`bare_paths`], so there is one route table and one OpenAPI entry per endpoint.
+
+pub mod account;
+pub mod dto;
+pub mod envelope;
+pub mod extract;
+pub mod members;
+pub mod menus;
+pub mod oauth;
+pub mod roles;
+
+use actix_web::Error;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Uri;
+use actix_web::middleware::Next;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Where the native routes are mounted.
+pub const PREFIX: &str = "/api/v1";
+
+/// First path segments of the native API, also served without [`PREFIX`].
+const BARE_ROOTS: &[&str] = &["user", "oauth2"];
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(oauth::token)
+        .service(account::register)
+        .service(account::status)
+        .service(account::me)
+        .service(account::change_password)
+        .service(members::search)
+        .service(members::create)
+        .service(members::update)
+        .service(members::reset_password)
+        .service(members::delete_one)
+        .service(members::batch_delete)
+        .service(members::menus)
+        .service(members::permission)
+        .service(roles::search)
+        .service(roles::create)
+        .service(roles::update)
+        .service(roles::delete_one)
+        .service(roles::members)
+        .service(roles::undistributed_users)
+        .service(roles::menus)
+        .service(roles::resources)
+        .service(roles::associate_users)
+        .service(roles::disassociate_users)
+        .service(roles::associate_menus)
+        .service(roles::disassociate_menus)
+        .service(roles::associate_resources)
+        .service(roles::disassociate_resources)
+        .service(menus::tree)
+        .service(menus::create)
+        .service(menus::update)
+        .service(menus::delete_one);
+}
+
+fn is_bare_native(path: &str) -> bool {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    BARE_ROOTS.contains(&first)
+}
+
+/// Serves the document's bare paths by rewriting them under [`PREFIX`] before routing.
+pub async fn bare_paths(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if is_bare_native(req.path()) {
+        let target = match req.uri().query() {
+            Some(q) => format!("{PREFIX}{}?{q}", req.path()),
+            None => format!("{PREFIX}{}", req.path()),
+        };
+        if let Ok(uri) = target.parse::<Uri>() {
+            req.match_info_mut().get_mut().update(&uri);
+            req.head_mut().uri = uri;
+        }
+    }
+    next.call(req).await
+}

@@ -1,0 +1,518 @@
+//! Roles, their members, and the menus and resources they grant (`/user/roles...`).
+
+use actix_web::{delete, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use weir_identity::service::{ROLE_SORTS, RoleInput};
+use weir_identity::{ResourceRef, ResourceType, RoleSummary, User};
+use weir_kernel::Id;
+
+use super::dto::{KeywordRequest, MenuDto, PageDto, SearchRequest, Time};
+use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Success};
+use super::extract::{Body, Caller, State, blocking, path_id};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RoleRequest {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedRole {
+    #[schema(value_type = String)]
+    pub role_id: Id,
+}
+
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<CreatedRole>),
+        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, name_repeated"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles")]
+pub async fn create(
+    state: State,
+    caller: Caller,
+    body: Body<RoleRequest>,
+) -> Result<Success<CreatedRole>, NativeError> {
+    let b = body.0;
+    let role_id = blocking(move || {
+        state.identity.create_role(
+            &caller.0,
+            RoleInput {
+                name: b.name,
+                description: b.description,
+            },
+        )
+    })
+    .await?;
+    Ok(Success(CreatedRole { role_id }))
+}
+
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope, description = "forbidden_permission, role_built_in"), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[put("/user/roles/{role_id}")]
+pub async fn update(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<RoleRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let b = body.0;
+    blocking(move || {
+        state.identity.update_role(
+            &caller.0,
+            id,
+            RoleInput {
+                name: b.name,
+                description: b.description,
+            },
+        )
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}
+
+/// Deletes a role that has no users (`role_still_has_user` otherwise).
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope, description = "role_still_has_user"), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[delete("/user/roles/{role_id}")]
+pub async fn delete_one(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    blocking(move || state.identity.delete_role(&caller.0, id)).await?;
+    Ok(Success(Empty {}))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleDto {
+    #[schema(value_type = String)]
+    pub role_id: Id,
+    pub name: String,
+    pub description: String,
+    pub created_at: Time,
+    pub user_role_count: i64,
+    pub role_integration_count: i64,
+    /// The built-in super admin role.
+    pub built_in: bool,
+}
+
+impl From<RoleSummary> for RoleDto {
+    fn from(s: RoleSummary) -> Self {
+        Self {
+            role_id: s.role.id,
+            name: s.role.name,
+            description: s.role.description,
+            created_at: s.role.created_at,
+            user_role_count: s.user_count,
+            role_integration_count: s.integration_count,
+            built_in: s.role.built_in,
+        }
+    }
+}
+
+/// Roles whose name contains `keyword`; sortable by created_at and name.
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<PageDto<RoleDto>>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/search")]
+pub async fn search(
+    state: State,
+    caller: Caller,
+    body: Body<SearchRequest>,
+) -> Result<Success<PageDto<RoleDto>>, NativeError> {
+    let b = body.0;
+    let page = state
+        .identity
+        .page_request(b.page_number, b.page_size, b.sorts(), ROLE_SORTS)
+        .map_err(|e| NativeError::invalid(e.to_string()))?;
+    let found = blocking(move || {
+        state
+            .identity
+            .search_roles(&caller.0, b.keyword.as_deref(), &page)
+    })
+    .await?;
+    Ok(Success(PageDto::from_page(found, RoleDto::from)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleMemberDto {
+    #[schema(value_type = String)]
+    pub user_id: Id,
+    pub user_email: String,
+    pub user_nickname: String,
+    #[schema(value_type = String)]
+    pub role_id: Id,
+}
+
+/// The role's users (optionally filtered by `keyword` over nickname and email).
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    params(KeywordRequest),
+    responses(
+        (status = 200, body = Envelope<Vec<RoleMemberDto>>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[get("/user/roles/{role_id}/members")]
+pub async fn members(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<KeywordRequest>,
+) -> Result<Success<Vec<RoleMemberDto>>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let keyword = query.into_inner().keyword;
+    let users = blocking(move || {
+        state
+            .identity
+            .role_members(&caller.0, id, keyword.as_deref())
+    })
+    .await?;
+    Ok(Success(
+        users
+            .into_iter()
+            .map(|u| RoleMemberDto {
+                user_id: u.id,
+                user_email: u.email.as_str().to_owned(),
+                user_nickname: u.nickname,
+                role_id: id,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UndistributedUserDto {
+    pub email: String,
+    pub nickname: String,
+    #[schema(value_type = String)]
+    pub user_id: Id,
+}
+
+impl From<User> for UndistributedUserDto {
+    fn from(u: User) -> Self {
+        Self {
+            email: u.email.as_str().to_owned(),
+            nickname: u.nickname,
+            user_id: u.id,
+        }
+    }
+}
+
+/// Users not yet in the role.
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Vec<UndistributedUserDto>>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/undistributed-users")]
+pub async fn undistributed_users(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<KeywordRequest>,
+) -> Result<Success<Vec<UndistributedUserDto>>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let keyword = body.0.keyword;
+    let users = blocking(move || {
+        state
+            .identity
+            .users_outside_role(&caller.0, id, keyword.as_deref())
+    })
+    .await?;
+    Ok(Success(users.into_iter().map(Into::into).collect()))
+}
+
+/// The menus the role grants (the built-in role: all).
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Vec<MenuDto>>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[get("/user/roles/{role_id}/menus")]
+pub async fn menus(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<Success<Vec<MenuDto>>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let menus = blocking(move || state.identity.role_menus(&caller.0, id)).await?;
+    Ok(Success(menus.iter().map(MenuDto::from).collect()))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ResourceFilter {
+    /// ENTITY, DEVICE, INTEGRATION, DASHBOARD or WORKFLOW; all when absent.
+    pub resource_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResourceDto {
+    pub resource_id: String,
+    pub resource_type: &'static str,
+}
+
+/// The resources granted to the role.
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Vec<ResourceDto>>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/resources")]
+pub async fn resources(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<ResourceFilter>,
+) -> Result<Success<Vec<ResourceDto>>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let kind = body
+        .0
+        .resource_type
+        .filter(|t| !t.is_empty())
+        .map(|t| ResourceType::parse("resource_type", &t))
+        .transpose()
+        .map_err(|e| NativeError::invalid(e.to_string()))?;
+    let items = blocking(move || state.identity.role_resources(&caller.0, id, kind)).await?;
+    Ok(Success(
+        items
+            .into_iter()
+            .map(|r| ResourceDto {
+                resource_id: r.resource_id,
+                resource_type: r.resource_type.as_str(),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UserIdsRequest {
+    /// 1 to 1000 user ids.
+    #[schema(value_type = Vec<String>)]
+    pub user_ids: Vec<Id>,
+}
+
+/// Adds users to the role; an unknown user refuses the whole request.
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/associate-user")]
+pub async fn associate_users(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<UserIdsRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    blocking(move || {
+        state
+            .identity
+            .associate_users(&caller.0, id, &body.0.user_ids)
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}
+
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/disassociate-user")]
+pub async fn disassociate_users(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<UserIdsRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    blocking(move || {
+        state
+            .identity
+            .disassociate_users(&caller.0, id, &body.0.user_ids)
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MenuIdsRequest {
+    /// 1 to 1000 menu ids.
+    #[schema(value_type = Vec<String>)]
+    pub menu_ids: Vec<Id>,
+}
+
+/// Grants menus and function codes to the role.
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/associate-menu")]
+pub async fn associate_menus(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<MenuIdsRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    blocking(move || {
+        state
+            .identity
+            .associate_menus(&caller.0, id, &body.0.menu_ids)
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}
+
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/disassociate-menu")]
+pub async fn disassociate_menus(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<MenuIdsRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    blocking(move || {
+        state
+            .identity
+            .disassociate_menus(&caller.0, id, &body.0.menu_ids)
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResourceItem {
+    pub id: String,
+    /// ENTITY, DEVICE, INTEGRATION, DASHBOARD or WORKFLOW.
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResourcesRequest {
+    /// 1 to 1000 resources.
+    pub resources: Vec<ResourceItem>,
+}
+
+impl ResourcesRequest {
+    fn parse(self) -> Result<Vec<ResourceRef>, NativeError> {
+        self.resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                ResourceRef::parse("type", &r.kind, &r.id)
+                    .map_err(|e| NativeError::invalid(format!("resources[{i}].{e}")))
+            })
+            .collect()
+    }
+}
+
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/associate-resource")]
+pub async fn associate_resources(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<ResourcesRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let items = body.0.parse()?;
+    blocking(move || state.identity.associate_resources(&caller.0, id, &items)).await?;
+    Ok(Success(Empty {}))
+}
+
+#[utoipa::path(
+    tag = "roles",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
+    )
+)]
+#[post("/user/roles/{role_id}/disassociate-resource")]
+pub async fn disassociate_resources(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<ResourcesRequest>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let items = body.0.parse()?;
+    blocking(move || state.identity.disassociate_resources(&caller.0, id, &items)).await?;
+    Ok(Success(Empty {}))
+}

@@ -1,0 +1,42 @@
+//! The OpenAPI document's frame. Paths and their schemas are collected from the routes
+//! themselves as they are registered (utoipa-actix-web), so the document cannot miss one.
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Weir",
+        description = "Identity, IoT and BI over the REST APIs of four products. Native (Beaver IoT) \
+                       routes are listed under /api/v1; each is also served at the same path without \
+                       /api/v1, as the Beaver IoT document writes them.",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "OAuth2 token endpoint"),
+        (name = "user", description = "The caller's account"),
+        (name = "members", description = "User management (super admin)"),
+        (name = "roles", description = "Roles and their grants (super admin)"),
+        (name = "menus", description = "Menus and function codes (super admin)"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

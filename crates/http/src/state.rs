@@ -1,0 +1,44 @@
+//! What every handler can reach: the use-cases and the HTTP settings.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use weir_identity::IdentityService;
+use weir_kernel::StoreError;
+
+/// Answers whether the server's dependencies (the database) are reachable. Blocking.
+pub type Readiness = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
+
+pub struct ApiState {
+    pub identity: Arc<IdentityService>,
+    pub readiness: Readiness,
+    pub settings: HttpSettings,
+}
+
+impl std::fmt::Debug for ApiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiState")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest request body accepted; larger ones answer 413.
+    pub max_body_bytes: usize,
+    /// A built single-page web console to serve at `/`.
+    pub static_dir: Option<PathBuf>,
+    /// Origins allowed to call the API from a browser (with credentials).
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1024 * 1024,
+            static_dir: None,
+            cors_origins: Vec::new(),
+        }
+    }
+}

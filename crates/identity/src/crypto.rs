@@ -1,0 +1,77 @@
+//! Port implementations that need no I/O: bcrypt password hashing and HS256 JWTs.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, errors::ErrorKind};
+use weir_kernel::StoreError;
+
+use crate::models::{AccessClaims, Password};
+use crate::ports::{PasswordHasher, TokenCodec, TokenDecodeError};
+
+/// The lowest bcrypt cost Weir accepts.
+pub const MIN_BCRYPT_COST: u32 = 10;
+
+#[derive(Debug, Clone, Copy)]
+pub struct BcryptHasher {
+    cost: u32,
+}
+
+impl BcryptHasher {
+    /// A cost below [`MIN_BCRYPT_COST`] is raised to it.
+    pub fn new(cost: u32) -> Self {
+        Self {
+            cost: cost.clamp(MIN_BCRYPT_COST, 31),
+        }
+    }
+}
+
+impl PasswordHasher for BcryptHasher {
+    fn hash(&self, password: &Password) -> Result<String, StoreError> {
+        bcrypt::hash(password.expose(), self.cost)
+            .map_err(|e| StoreError::Internal(format!("bcrypt: {e}")))
+    }
+
+    fn verify(&self, password: &str, hash: &str) -> bool {
+        bcrypt::verify(password, hash).unwrap_or(false)
+    }
+}
+
+/// Signs access tokens with HMAC-SHA256 under a secret of at least 32 bytes.
+pub struct JwtCodec {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+}
+
+impl std::fmt::Debug for JwtCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JwtCodec(HS256)")
+    }
+}
+
+impl JwtCodec {
+    pub fn new(secret: &[u8]) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 5;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+        }
+    }
+}
+
+impl TokenCodec for JwtCodec {
+    fn encode(&self, claims: &AccessClaims) -> Result<String, StoreError> {
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| StoreError::Internal(format!("jwt: {e}")))
+    }
+
+    fn decode(&self, token: &str) -> Result<AccessClaims, TokenDecodeError> {
+        jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &self.validation)
+            .map(|d| d.claims)
+            .map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => TokenDecodeError::Expired,
+                _ => TokenDecodeError::Malformed,
+            })
+    }
+}

@@ -1,0 +1,21 @@
+//! Weir's identity domain: tenants, users, roles, menus (function codes), resource grants,
+//! login with rotating refresh tokens, and the permission checks every API uses.
+//!
+//! No web framework and no database here: the use-cases in [`service`] are generic over
+//! the ports in [`ports`], so another Rust program can run them with its own storage.
+//! Ready-made port implementations that need no I/O live in [`crypto`] (bcrypt, JWT).
+
+pub mod crypto;
+pub mod errors;
+pub mod models;
+pub mod ports;
+pub mod principal;
+pub mod seed;
+pub mod service;
+pub mod throttle;
+
+pub use errors::{AuthError, AuthenticateError, FieldError, MenuError, RoleError, UserError};
+pub use models::*;
+pub use ports::{IdentityStore, IdentityTx, PasswordHasher, TokenCodec};
+pub use principal::Principal;
+pub use service::{IdentityService, IdentitySettings};

@@ -1,0 +1,327 @@
+//! Identity entities and the validated values they are made of.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use weir_kernel::{Id, Millis, TenantId};
+
+use crate::errors::FieldError;
+
+/// An email address, trimmed and lower-cased: the login name, unique per tenant.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        let v = raw.trim().to_lowercase();
+        let bad = |m: &str| Err(FieldError::new(field, m));
+        if v.is_empty() {
+            return bad("must not be empty");
+        }
+        if v.len() > 254 {
+            return bad("must be at most 254 characters");
+        }
+        let Some((local, domain)) = v.split_once('@') else {
+            return bad("must be an email address (name@domain)");
+        };
+        if local.is_empty()
+            || domain.is_empty()
+            || domain.contains('@')
+            || !domain.contains('.')
+            || domain.starts_with('.')
+            || domain.ends_with('.')
+            || v.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return bad("must be an email address (name@domain)");
+        }
+        Ok(Self(v))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// For values read back from storage, which were validated when written.
+    pub fn from_trusted(v: String) -> Self {
+        Self(v)
+    }
+}
+
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A plain-text password on its way to the hasher. Never printed.
+#[derive(Clone)]
+pub struct Password(String);
+
+pub const PASSWORD_MIN: usize = 8;
+pub const PASSWORD_MAX: usize = 64;
+
+impl Password {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        let n = raw.chars().count();
+        if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
+            return Err(FieldError::new(
+                field,
+                format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// Checks a short free-text name: trimmed, 1 to `max` characters, no control characters.
+pub fn parse_name(field: &'static str, raw: &str, max: usize) -> Result<String, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if v.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+/// Checks optional free text (descriptions): at most `max` characters.
+pub fn parse_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<String, FieldError> {
+    let v = raw.unwrap_or("").trim();
+    if v.chars().count() > max {
+        return Err(FieldError::new(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    Ok(v.to_owned())
+}
+
+pub const NAME_MAX: usize = 64;
+pub const DESCRIPTION_MAX: usize = 255;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: Id,
+    pub tenant_id: TenantId,
+    pub email: Email,
+    pub nickname: String,
+    /// bcrypt hash; never leaves the domain through any API.
+    pub password_hash: String,
+    /// Bumped to revoke every token of the user at once.
+    pub session_epoch: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    pub id: Id,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub description: String,
+    /// The built-in super-admin role: all menus, all resources; cannot be changed.
+    pub built_in: bool,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// The name of each tenant's built-in super-admin role.
+pub const SUPER_ADMIN_ROLE: &str = "super_admin";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleSummary {
+    pub role: Role,
+    pub user_count: i64,
+    pub integration_count: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum MenuType {
+    /// A page or section of the console.
+    Menu,
+    /// An operation gated by its code (`device.add`).
+    Function,
+}
+
+impl MenuType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MenuType::Menu => "MENU",
+            MenuType::Function => "FUNCTION",
+        }
+    }
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        match raw {
+            "MENU" => Ok(Self::Menu),
+            "FUNCTION" => Ok(Self::Function),
+            _ => Err(FieldError::new(field, "must be MENU or FUNCTION")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Menu {
+    pub id: Id,
+    pub tenant_id: TenantId,
+    /// Unique per tenant; function codes gate the API (`device.view`).
+    pub code: String,
+    pub name: String,
+    pub menu_type: MenuType,
+    pub parent_id: Option<Id>,
+    /// Seeded at tenant creation; the API's permission checks depend on these.
+    pub built_in: bool,
+    pub created_at: Millis,
+}
+
+/// Checks a menu code: 1 to 128 characters of a-z, 0-9, '.', '_' and '-'.
+pub fn parse_menu_code(field: &'static str, raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 128
+        && v.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be 1 to 128 characters of a-z, 0-9, '.', '_' and '-'",
+        ))
+    }
+}
+
+/// The kinds of object a role can be granted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ResourceType {
+    Entity,
+    Device,
+    Integration,
+    Dashboard,
+    Workflow,
+}
+
+impl ResourceType {
+    pub const ALL: [ResourceType; 5] = [
+        Self::Entity,
+        Self::Device,
+        Self::Integration,
+        Self::Dashboard,
+        Self::Workflow,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Entity => "ENTITY",
+            Self::Device => "DEVICE",
+            Self::Integration => "INTEGRATION",
+            Self::Dashboard => "DASHBOARD",
+            Self::Workflow => "WORKFLOW",
+        }
+    }
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    "must be one of ENTITY, DEVICE, INTEGRATION, DASHBOARD, WORKFLOW",
+                )
+            })
+    }
+}
+
+/// A grant target: a resource type and the resource's id (integration ids are names,
+/// the others numeric ids; both are kept as text).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ResourceRef {
+    pub resource_type: ResourceType,
+    pub resource_id: String,
+}
+
+impl ResourceRef {
+    pub fn parse(field: &'static str, kind: &str, id: &str) -> Result<Self, FieldError> {
+        let resource_type = ResourceType::parse(field, kind)?;
+        let id = id.trim();
+        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                field,
+                "resource id must be 1 to 128 characters",
+            ));
+        }
+        Ok(Self {
+            resource_type,
+            resource_id: id.to_owned(),
+        })
+    }
+}
+
+/// A stored refresh token; only its SHA-256 is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenRecord {
+    pub token_hash: String,
+    pub tenant_id: TenantId,
+    pub user_id: Id,
+    pub expires_at: Millis,
+    pub created_at: Millis,
+}
+
+/// What the token endpoint hands out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// The claims inside an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessClaims {
+    /// The user id.
+    pub sub: String,
+    /// The tenant id.
+    pub tid: String,
+    /// The user's session epoch when the token was issued.
+    pub sep: i64,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+}

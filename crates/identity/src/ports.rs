@@ -1,0 +1,118 @@
+//! The ports the identity use-cases need. The storage adapter implements [`IdentityTx`];
+//! [`crate::crypto`] has ready-made [`PasswordHasher`] and [`TokenCodec`] implementations.
+
+use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
+
+use crate::models::*;
+
+type R<T> = Result<T, StoreError>;
+
+/// The identity repository, as seen inside one transaction. Every method that touches
+/// tenant-owned rows takes the tenant and filters by it.
+pub trait IdentityTx {
+    // Tenants
+    fn tenant(&mut self, id: &TenantId) -> R<Option<Tenant>>;
+    fn tenants(&mut self) -> R<Vec<Tenant>>;
+    fn insert_tenant(&mut self, tenant: &Tenant) -> R<()>;
+    /// Marks the tenant as having its first user; false if it already had one. Concurrent
+    /// callers are serialised by the database, so only one of them gets true.
+    fn claim_tenant_initialization(&mut self, id: &TenantId) -> R<bool>;
+
+    // Users
+    fn insert_user(&mut self, user: &User) -> R<()>;
+    /// Writes email, nickname, password hash, session epoch and updated_at.
+    fn update_user(&mut self, user: &User) -> R<()>;
+    fn user(&mut self, t: &TenantId, id: Id) -> R<Option<User>>;
+    fn user_by_email(&mut self, t: &TenantId, email: &Email) -> R<Option<User>>;
+    fn users(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<User>>;
+    /// Users whose nickname or email contains `keyword` (case-insensitive), newest first
+    /// unless the page says otherwise.
+    fn search_users(
+        &mut self,
+        t: &TenantId,
+        keyword: Option<&str>,
+        page: &PageRequest,
+    ) -> R<(Vec<User>, i64)>;
+    /// Deletes users with their role links and refresh tokens; returns how many went.
+    fn delete_users(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+    fn count_users(&mut self, t: &TenantId) -> R<i64>;
+
+    // Roles
+    fn insert_role(&mut self, role: &Role) -> R<()>;
+    fn update_role(&mut self, role: &Role) -> R<()>;
+    fn role(&mut self, t: &TenantId, id: Id) -> R<Option<Role>>;
+    fn role_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Role>>;
+    fn delete_role(&mut self, t: &TenantId, id: Id) -> R<()>;
+    fn search_roles(
+        &mut self,
+        t: &TenantId,
+        keyword: Option<&str>,
+        page: &PageRequest,
+    ) -> R<(Vec<RoleSummary>, i64)>;
+    /// Roles of each of the given users, as (user id, role) pairs.
+    fn roles_of_users(&mut self, t: &TenantId, users: &[Id]) -> R<Vec<(Id, Role)>>;
+
+    // Role membership
+    fn add_role_users(&mut self, t: &TenantId, role: Id, users: &[Id], now: Millis) -> R<()>;
+    fn remove_role_users(&mut self, t: &TenantId, role: Id, users: &[Id]) -> R<()>;
+    fn role_members(&mut self, t: &TenantId, role: Id, keyword: Option<&str>) -> R<Vec<User>>;
+    fn count_role_users(&mut self, t: &TenantId, role: Id) -> R<i64>;
+    /// Users not in the role, matching `keyword`.
+    fn users_outside_role(&mut self, t: &TenantId, role: Id, keyword: Option<&str>)
+    -> R<Vec<User>>;
+
+    // Menus
+    fn insert_menu(&mut self, menu: &Menu) -> R<()>;
+    fn update_menu(&mut self, menu: &Menu) -> R<()>;
+    fn menu(&mut self, t: &TenantId, id: Id) -> R<Option<Menu>>;
+    fn menu_by_code(&mut self, t: &TenantId, code: &str) -> R<Option<Menu>>;
+    fn menus(&mut self, t: &TenantId) -> R<Vec<Menu>>;
+    fn menus_by_ids(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Menu>>;
+    fn count_menu_children(&mut self, t: &TenantId, id: Id) -> R<i64>;
+    /// Deletes the menu and its role links.
+    fn delete_menu(&mut self, t: &TenantId, id: Id) -> R<()>;
+    fn add_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
+    fn remove_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
+    fn role_menus(&mut self, t: &TenantId, role: Id) -> R<Vec<Menu>>;
+    /// Menus granted to the user through any of their roles (each once).
+    fn menus_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Menu>>;
+
+    // Resource grants
+    fn add_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;
+    fn remove_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;
+    fn role_resources(
+        &mut self,
+        t: &TenantId,
+        role: Id,
+        kind: Option<ResourceType>,
+    ) -> R<Vec<ResourceRef>>;
+    fn user_has_resource(&mut self, t: &TenantId, user: Id, item: &ResourceRef) -> R<bool>;
+
+    // Refresh tokens
+    fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> R<()>;
+    /// Removes and returns the token with this hash; `None` if it is unknown or was
+    /// already taken (single use, even under concurrent refreshes).
+    fn take_refresh_token(&mut self, token_hash: &str) -> R<Option<RefreshTokenRecord>>;
+    fn delete_refresh_tokens_of_user(&mut self, t: &TenantId, user: Id) -> R<()>;
+}
+
+/// Where identity data lives: runs units of work on [`IdentityTx`] in transactions.
+pub type IdentityStore = dyn Transactions<dyn IdentityTx>;
+
+/// Password hashing. Implementations must be slow on purpose (bcrypt, cost >= 10).
+pub trait PasswordHasher: Send + Sync {
+    fn hash(&self, password: &Password) -> Result<String, StoreError>;
+    fn verify(&self, password: &str, hash: &str) -> bool;
+}
+
+/// Signs and checks access tokens.
+pub trait TokenCodec: Send + Sync {
+    fn encode(&self, claims: &AccessClaims) -> Result<String, StoreError>;
+    fn decode(&self, token: &str) -> Result<AccessClaims, TokenDecodeError>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenDecodeError {
+    Malformed,
+    Expired,
+}

@@ -1,0 +1,261 @@
+//! Registration of a tenant's first user, the token grants, and checking access tokens.
+
+use std::collections::BTreeSet;
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use weir_kernel::store::{read, write};
+use weir_kernel::{Id, StoreError, TenantId};
+
+use super::IdentityService;
+use crate::errors::{AuthError, AuthenticateError};
+use crate::models::*;
+use crate::ports::{IdentityTx, TokenDecodeError};
+use crate::principal::Principal;
+
+#[derive(Debug, Clone)]
+pub struct RegisterInput {
+    pub email: String,
+    pub nickname: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ClientCredentials {
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+impl IdentityService {
+    /// Whether the tenant has its first user (`GET /user/status`).
+    pub fn tenant_initialized(&self, tenant: &str) -> Result<bool, AuthError> {
+        read(self.store(), |tx| {
+            let t = self
+                .known_tenant(tx, tenant)?
+                .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
+            Ok(tx.count_users(&t)? > 0)
+        })
+    }
+
+    /// Registers the tenant's first user, who becomes its super admin. Refused once the
+    /// tenant has a user.
+    pub fn register(&self, tenant: &str, input: RegisterInput) -> Result<Id, AuthError> {
+        let email = Email::parse("email", &input.email)?;
+        let nickname = parse_name("nickname", &input.nickname, NAME_MAX)?;
+        let password = Password::parse("password", &input.password)?;
+        // Cheap refusals first, so a closed registration costs no bcrypt round.
+        if self.tenant_initialized(tenant)? {
+            return Err(AuthError::AlreadyInitialized);
+        }
+        let hash = self.hasher.hash(&password)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            let t = self
+                .known_tenant(tx, tenant)?
+                .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
+            if !tx.claim_tenant_initialization(&t)? {
+                return Err(AuthError::AlreadyInitialized);
+            }
+            if tx.user_by_email(&t, &email)?.is_some() {
+                return Err(AuthError::EmailTaken(email.as_str().into()));
+            }
+            let user = User {
+                id: self.ids.next_id(),
+                tenant_id: t.clone(),
+                email: email.clone(),
+                nickname: nickname.clone(),
+                password_hash: hash.clone(),
+                session_epoch: 0,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_user(&user)?;
+            let admin = tx
+                .role_by_name(&t, SUPER_ADMIN_ROLE)?
+                .ok_or_else(|| StoreError::Internal("tenant has no super admin role".into()))?;
+            tx.add_role_users(&t, admin.id, &[user.id], now)?;
+            Ok(user.id)
+        })
+    }
+
+    fn check_client(&self, client: &ClientCredentials) -> Result<(), AuthError> {
+        // The reference console always sends both; clients that omit them are let through
+        // only when they omit both, as the reference product does for first-party clients.
+        match (&client.client_id, &client.client_secret) {
+            (None, None) => Ok(()),
+            (Some(id), Some(secret))
+                if sha256_hex(id) == sha256_hex(&self.settings.client_id)
+                    && sha256_hex(secret) == sha256_hex(&self.settings.client_secret) =>
+            {
+                Ok(())
+            }
+            _ => Err(AuthError::InvalidClient),
+        }
+    }
+
+    /// The `password` grant: `username` is the email.
+    pub fn token_by_password(
+        &self,
+        tenant: &str,
+        client: &ClientCredentials,
+        username: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<TokenPair, AuthError> {
+        self.check_client(client)?;
+        let email = Email::parse("username", username)?;
+        if password.is_empty() {
+            return Err(crate::errors::FieldError::new("password", "must not be empty").into());
+        }
+        let account = format!("{tenant}/{}", email.as_str());
+        self.throttle
+            .check(&account, address)
+            .map_err(|retry_after_secs| AuthError::TooManyAttempts { retry_after_secs })?;
+        let user = read(self.store(), |tx| {
+            let t = self
+                .known_tenant(tx, tenant)?
+                .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
+            Ok::<_, AuthError>(tx.user_by_email(&t, &email)?)
+        })?;
+        let ok = match &user {
+            Some(u) => self.hasher.verify(password, &u.password_hash),
+            None => {
+                let dummy = self.dummy_hash.get_or_init(|| {
+                    let p = Password::parse("password", "not-a-real-password").expect("valid");
+                    self.hasher.hash(&p).unwrap_or_default()
+                });
+                let _ = self.hasher.verify(password, dummy);
+                false
+            }
+        };
+        let Some(user) = user.filter(|_| ok) else {
+            self.throttle.record_failure(&account, address);
+            return Err(AuthError::InvalidCredentials);
+        };
+        self.throttle.record_success(&account);
+        write(self.store(), |tx| self.issue_tokens(tx, &user))
+    }
+
+    /// The `refresh_token` grant: the old refresh token is used up, a new pair is issued.
+    pub fn token_by_refresh(
+        &self,
+        client: &ClientCredentials,
+        refresh_token: &str,
+    ) -> Result<TokenPair, AuthError> {
+        self.check_client(client)?;
+        if refresh_token.is_empty() || refresh_token.len() > 256 {
+            return Err(AuthError::InvalidRefreshToken);
+        }
+        let hash = sha256_hex(refresh_token);
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            let record = tx
+                .take_refresh_token(&hash)?
+                .filter(|r| r.expires_at > now)
+                .ok_or(AuthError::InvalidRefreshToken)?;
+            let user = tx
+                .user(&record.tenant_id, record.user_id)?
+                .ok_or(AuthError::InvalidRefreshToken)?;
+            self.issue_tokens(tx, &user)
+        })
+    }
+
+    fn issue_tokens(&self, tx: &mut dyn IdentityTx, user: &User) -> Result<TokenPair, AuthError> {
+        let now = self.clock.now_ms();
+        let ttl = self.settings.access_token_ttl_secs;
+        let mut jti = [0u8; 16];
+        rand::rng().fill_bytes(&mut jti);
+        let claims = AccessClaims {
+            sub: user.id.to_string(),
+            tid: user.tenant_id.to_string(),
+            sep: user.session_epoch,
+            iat: now / 1000,
+            exp: now / 1000 + ttl,
+            jti: hex::encode(jti),
+        };
+        let access_token = self.tokens.encode(&claims)?;
+        let mut secret = [0u8; 32];
+        rand::rng().fill_bytes(&mut secret);
+        let refresh_token = hex::encode(secret);
+        tx.insert_refresh_token(&RefreshTokenRecord {
+            token_hash: sha256_hex(&refresh_token),
+            tenant_id: user.tenant_id.clone(),
+            user_id: user.id,
+            expires_at: now + self.settings.refresh_token_ttl_secs * 1000,
+            created_at: now,
+        })?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: ttl,
+        })
+    }
+
+    /// Checks an access token and loads who it speaks for. A token of a deleted user, or
+    /// one issued before the user's tokens were revoked, is refused.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, AuthenticateError> {
+        let claims = self.tokens.decode(token).map_err(|e| match e {
+            TokenDecodeError::Expired => AuthenticateError::Expired,
+            TokenDecodeError::Malformed => AuthenticateError::Malformed,
+        })?;
+        let user_id: Id = claims
+            .sub
+            .parse()
+            .map_err(|_| AuthenticateError::Malformed)?;
+        let tenant = TenantId::parse(&claims.tid).map_err(|_| AuthenticateError::Malformed)?;
+        read(self.store(), |tx| {
+            let user = tx
+                .user(&tenant, user_id)?
+                .ok_or(AuthenticateError::Revoked)?;
+            if user.session_epoch != claims.sep {
+                return Err(AuthenticateError::Revoked);
+            }
+            self.principal_of(tx, &user).map_err(Into::into)
+        })
+    }
+
+    pub(crate) fn principal_of(
+        &self,
+        tx: &mut dyn IdentityTx,
+        user: &User,
+    ) -> Result<Principal, StoreError> {
+        let roles: Vec<Role> = tx
+            .roles_of_users(&user.tenant_id, &[user.id])?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect();
+        let super_admin = roles.iter().any(|r| r.built_in);
+        let codes: BTreeSet<String> = if super_admin {
+            BTreeSet::new()
+        } else {
+            tx.menus_of_user(&user.tenant_id, user.id)?
+                .into_iter()
+                .map(|m| m.code)
+                .collect()
+        };
+        Ok(Principal {
+            tenant_id: user.tenant_id.clone(),
+            user_id: user.id,
+            roles,
+            super_admin,
+            codes,
+        })
+    }
+
+    /// Revokes every access and refresh token of a user (inside the caller's transaction).
+    pub(crate) fn revoke_sessions(
+        &self,
+        tx: &mut dyn IdentityTx,
+        user: &mut User,
+    ) -> Result<(), StoreError> {
+        user.session_epoch += 1;
+        user.updated_at = self.clock.now_ms();
+        tx.update_user(user)?;
+        tx.delete_refresh_tokens_of_user(&user.tenant_id, user.id)
+    }
+}

@@ -1,0 +1,137 @@
+//! Menus and function codes: a tree per tenant.
+
+use std::collections::HashMap;
+
+use weir_kernel::Id;
+use weir_kernel::store::{read, write};
+
+use super::IdentityService;
+use crate::errors::MenuError;
+use crate::models::*;
+use crate::principal::Principal;
+
+#[derive(Debug, Clone)]
+pub struct MenuInput {
+    pub code: String,
+    pub name: String,
+    pub menu_type: String,
+    pub parent_id: Option<Id>,
+}
+
+#[derive(Debug, Clone)]
+pub struct MenuUpdate {
+    pub name: String,
+    pub menu_type: String,
+}
+
+/// A menu with its children, as `GET /user/menus` answers.
+#[derive(Debug, Clone)]
+pub struct MenuNode {
+    pub menu: Menu,
+    pub children: Vec<MenuNode>,
+}
+
+impl IdentityService {
+    pub fn create_menu(&self, p: &Principal, input: MenuInput) -> Result<Id, MenuError> {
+        p.require_super_admin()?;
+        let code = parse_menu_code("code", &input.code)?;
+        let name = parse_name("name", &input.name, 128)?;
+        let menu_type = MenuType::parse("type", &input.menu_type)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            if let Some(parent) = input.parent_id {
+                let parent = tx
+                    .menu(&p.tenant_id, parent)?
+                    .ok_or(MenuError::ParentNotFound(parent))?;
+                if parent.menu_type == MenuType::Function {
+                    return Err(MenuError::ParentIsFunction);
+                }
+            }
+            if tx.menu_by_code(&p.tenant_id, &code)?.is_some() {
+                return Err(MenuError::CodeTaken(code.clone()));
+            }
+            let menu = Menu {
+                id: self.ids.next_id(),
+                tenant_id: p.tenant_id.clone(),
+                code: code.clone(),
+                name: name.clone(),
+                menu_type,
+                parent_id: input.parent_id,
+                built_in: false,
+                created_at: now,
+            };
+            tx.insert_menu(&menu)?;
+            Ok(menu.id)
+        })
+    }
+
+    /// Renames a menu or changes its type; seeded menus are fixed, because the API's
+    /// permission checks depend on them.
+    pub fn update_menu(&self, p: &Principal, id: Id, input: MenuUpdate) -> Result<(), MenuError> {
+        p.require_super_admin()?;
+        let name = parse_name("name", &input.name, 128)?;
+        let menu_type = MenuType::parse("type", &input.menu_type)?;
+        write(self.store(), |tx| {
+            let mut menu = tx.menu(&p.tenant_id, id)?.ok_or(MenuError::NotFound(id))?;
+            if menu.built_in {
+                return Err(MenuError::BuiltIn);
+            }
+            if menu_type == MenuType::Function && tx.count_menu_children(&p.tenant_id, id)? > 0 {
+                return Err(MenuError::ParentIsFunction);
+            }
+            menu.name = name.clone();
+            menu.menu_type = menu_type;
+            tx.update_menu(&menu)?;
+            Ok(())
+        })
+    }
+
+    pub fn delete_menu(&self, p: &Principal, id: Id) -> Result<(), MenuError> {
+        p.require_super_admin()?;
+        write(self.store(), |tx| {
+            let menu = tx.menu(&p.tenant_id, id)?.ok_or(MenuError::NotFound(id))?;
+            if menu.built_in {
+                return Err(MenuError::BuiltIn);
+            }
+            let children = tx.count_menu_children(&p.tenant_id, id)?;
+            if children > 0 {
+                return Err(MenuError::HasChildren(children));
+            }
+            tx.delete_menu(&p.tenant_id, id)?;
+            Ok(())
+        })
+    }
+
+    /// The tenant's menus as a tree, in creation order at each level.
+    pub fn menu_tree(&self, p: &Principal) -> Result<Vec<MenuNode>, MenuError> {
+        p.require_super_admin()?;
+        let menus = read(self.store(), |tx| tx.menus(&p.tenant_id))?;
+        Ok(build_tree(menus))
+    }
+}
+
+fn build_tree(mut menus: Vec<Menu>) -> Vec<MenuNode> {
+    menus.sort_by_key(|m| (m.created_at, m.id));
+    let known: std::collections::HashSet<Id> = menus.iter().map(|m| m.id).collect();
+    let mut children: HashMap<Option<Id>, Vec<Menu>> = HashMap::new();
+    for m in menus {
+        // A menu whose parent is gone shows at the top rather than vanishing.
+        let parent = m.parent_id.filter(|p| known.contains(p));
+        children.entry(parent).or_default().push(m);
+    }
+    fn attach(parent: Option<Id>, children: &mut HashMap<Option<Id>, Vec<Menu>>) -> Vec<MenuNode> {
+        children
+            .remove(&parent)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|menu| {
+                let kids = attach(Some(menu.id), children);
+                MenuNode {
+                    menu,
+                    children: kids,
+                }
+            })
+            .collect()
+    }
+    attach(None, &mut children)
+}

@@ -1,0 +1,269 @@
+//! Roles, their members, and the menus and resources they grant.
+
+use weir_kernel::store::{read, write};
+use weir_kernel::{Id, Page, PageRequest};
+
+use super::{IdentityService, MAX_BATCH};
+use crate::errors::{FieldError, RoleError};
+use crate::models::*;
+use crate::ports::IdentityTx;
+use crate::principal::Principal;
+
+#[derive(Debug, Clone)]
+pub struct RoleInput {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+/// Properties the role search can sort by.
+pub const ROLE_SORTS: &[&str] = &["created_at", "name"];
+
+fn check_batch<T>(field: &'static str, items: &[T]) -> Result<(), FieldError> {
+    if items.is_empty() {
+        return Err(FieldError::new(field, "must not be empty"));
+    }
+    if items.len() > MAX_BATCH {
+        return Err(FieldError::new(
+            field,
+            format!("must have at most {MAX_BATCH} items"),
+        ));
+    }
+    Ok(())
+}
+
+impl IdentityService {
+    fn existing_role(
+        &self,
+        tx: &mut dyn IdentityTx,
+        p: &Principal,
+        id: Id,
+    ) -> Result<Role, RoleError> {
+        tx.role(&p.tenant_id, id)?.ok_or(RoleError::NotFound(id))
+    }
+
+    /// A role whose grants may change: not the built-in one.
+    fn editable_role(
+        &self,
+        tx: &mut dyn IdentityTx,
+        p: &Principal,
+        id: Id,
+    ) -> Result<Role, RoleError> {
+        let role = self.existing_role(tx, p, id)?;
+        if role.built_in {
+            return Err(RoleError::BuiltIn);
+        }
+        Ok(role)
+    }
+
+    pub fn create_role(&self, p: &Principal, input: RoleInput) -> Result<Id, RoleError> {
+        p.require_super_admin()?;
+        let name = parse_name("name", &input.name, NAME_MAX)?;
+        let description = parse_text("description", input.description.as_deref(), DESCRIPTION_MAX)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            if tx.role_by_name(&p.tenant_id, &name)?.is_some() {
+                return Err(RoleError::NameTaken(name.clone()));
+            }
+            let role = Role {
+                id: self.ids.next_id(),
+                tenant_id: p.tenant_id.clone(),
+                name: name.clone(),
+                description: description.clone(),
+                built_in: false,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_role(&role)?;
+            Ok(role.id)
+        })
+    }
+
+    pub fn update_role(&self, p: &Principal, id: Id, input: RoleInput) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        let name = parse_name("name", &input.name, NAME_MAX)?;
+        let description = parse_text("description", input.description.as_deref(), DESCRIPTION_MAX)?;
+        write(self.store(), |tx| {
+            let mut role = self.editable_role(tx, p, id)?;
+            if name != role.name && tx.role_by_name(&p.tenant_id, &name)?.is_some() {
+                return Err(RoleError::NameTaken(name.clone()));
+            }
+            role.name = name.clone();
+            role.description = description.clone();
+            role.updated_at = self.clock.now_ms();
+            tx.update_role(&role)?;
+            Ok(())
+        })
+    }
+
+    /// Deletes a role that has no users left.
+    pub fn delete_role(&self, p: &Principal, id: Id) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        write(self.store(), |tx| {
+            self.editable_role(tx, p, id)?;
+            let users = tx.count_role_users(&p.tenant_id, id)?;
+            if users > 0 {
+                return Err(RoleError::HasUsers(users));
+            }
+            tx.delete_role(&p.tenant_id, id)?;
+            Ok(())
+        })
+    }
+
+    pub fn search_roles(
+        &self,
+        p: &Principal,
+        keyword: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<RoleSummary>, RoleError> {
+        p.require_super_admin()?;
+        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        read(self.store(), |tx| {
+            let (roles, total) = tx.search_roles(&p.tenant_id, keyword, page)?;
+            Ok(Page::new(page, total, roles))
+        })
+    }
+
+    pub fn role_members(
+        &self,
+        p: &Principal,
+        id: Id,
+        keyword: Option<&str>,
+    ) -> Result<Vec<User>, RoleError> {
+        p.require_super_admin()?;
+        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        read(self.store(), |tx| {
+            self.existing_role(tx, p, id)?;
+            Ok(tx.role_members(&p.tenant_id, id, keyword)?)
+        })
+    }
+
+    /// Users who are not yet members of the role.
+    pub fn users_outside_role(
+        &self,
+        p: &Principal,
+        id: Id,
+        keyword: Option<&str>,
+    ) -> Result<Vec<User>, RoleError> {
+        p.require_super_admin()?;
+        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        read(self.store(), |tx| {
+            self.existing_role(tx, p, id)?;
+            Ok(tx.users_outside_role(&p.tenant_id, id, keyword)?)
+        })
+    }
+
+    /// The menus a role grants; the built-in role grants them all.
+    pub fn role_menus(&self, p: &Principal, id: Id) -> Result<Vec<Menu>, RoleError> {
+        p.require_super_admin()?;
+        read(self.store(), |tx| {
+            let role = self.existing_role(tx, p, id)?;
+            Ok(if role.built_in {
+                tx.menus(&p.tenant_id)?
+            } else {
+                tx.role_menus(&p.tenant_id, id)?
+            })
+        })
+    }
+
+    pub fn role_resources(
+        &self,
+        p: &Principal,
+        id: Id,
+        kind: Option<ResourceType>,
+    ) -> Result<Vec<ResourceRef>, RoleError> {
+        p.require_super_admin()?;
+        read(self.store(), |tx| {
+            self.existing_role(tx, p, id)?;
+            Ok(tx.role_resources(&p.tenant_id, id, kind)?)
+        })
+    }
+
+    /// Adds users to a role; users already in it stay. An unknown user refuses the batch.
+    pub fn associate_users(&self, p: &Principal, id: Id, users: &[Id]) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        check_batch("user_ids", users)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            self.existing_role(tx, p, id)?;
+            let found = tx.users(&p.tenant_id, users)?;
+            if let Some(missing) = users.iter().find(|u| !found.iter().any(|f| f.id == **u)) {
+                return Err(RoleError::UserNotFound(*missing));
+            }
+            tx.add_role_users(&p.tenant_id, id, users, now)?;
+            Ok(())
+        })
+    }
+
+    /// Removes users from a role. The built-in role keeps at least one member, so a tenant
+    /// can never lose its last administrator.
+    pub fn disassociate_users(&self, p: &Principal, id: Id, users: &[Id]) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        check_batch("user_ids", users)?;
+        write(self.store(), |tx| {
+            let role = self.existing_role(tx, p, id)?;
+            tx.remove_role_users(&p.tenant_id, id, users)?;
+            if role.built_in && tx.count_role_users(&p.tenant_id, id)? == 0 {
+                return Err(FieldError::new(
+                    "user_ids",
+                    "would leave the super admin role without any user",
+                )
+                .into());
+            }
+            Ok(())
+        })
+    }
+
+    pub fn associate_menus(&self, p: &Principal, id: Id, menus: &[Id]) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        check_batch("menu_ids", menus)?;
+        write(self.store(), |tx| {
+            self.editable_role(tx, p, id)?;
+            let found = tx.menus_by_ids(&p.tenant_id, menus)?;
+            if let Some(missing) = menus.iter().find(|m| !found.iter().any(|f| f.id == **m)) {
+                return Err(RoleError::MenuNotFound(*missing));
+            }
+            tx.add_role_menus(&p.tenant_id, id, menus)?;
+            Ok(())
+        })
+    }
+
+    pub fn disassociate_menus(&self, p: &Principal, id: Id, menus: &[Id]) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        check_batch("menu_ids", menus)?;
+        write(self.store(), |tx| {
+            self.editable_role(tx, p, id)?;
+            tx.remove_role_menus(&p.tenant_id, id, menus)?;
+            Ok(())
+        })
+    }
+
+    pub fn associate_resources(
+        &self,
+        p: &Principal,
+        id: Id,
+        items: &[ResourceRef],
+    ) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        check_batch("resources", items)?;
+        write(self.store(), |tx| {
+            self.editable_role(tx, p, id)?;
+            tx.add_role_resources(&p.tenant_id, id, items)?;
+            Ok(())
+        })
+    }
+
+    pub fn disassociate_resources(
+        &self,
+        p: &Principal,
+        id: Id,
+        items: &[ResourceRef],
+    ) -> Result<(), RoleError> {
+        p.require_super_admin()?;
+        check_batch("resources", items)?;
+        write(self.store(), |tx| {
+            self.editable_role(tx, p, id)?;
+            tx.remove_role_resources(&p.tenant_id, id, items)?;
+            Ok(())
+        })
+    }
+}

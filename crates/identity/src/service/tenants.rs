@@ -1,0 +1,108 @@
+//! Tenants: the default one, added ones, and each one's seeded menus and super-admin role.
+
+use std::collections::HashMap;
+
+use weir_kernel::store::write;
+use weir_kernel::{StoreError, TenantId};
+
+use super::IdentityService;
+use crate::errors::{FieldError, TenantError};
+use crate::models::{Menu, Role, SUPER_ADMIN_ROLE, Tenant, parse_name};
+use crate::ports::IdentityTx;
+use crate::seed::SEED_MENUS;
+
+impl IdentityService {
+    /// Creates the `default` tenant if it is missing, and gives every tenant any seed
+    /// menus it lacks (so upgrades that add function codes reach existing tenants).
+    pub fn ensure_default_tenant(&self) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            let id = TenantId::default_tenant();
+            if tx.tenant(&id)?.is_none() {
+                tx.insert_tenant(&Tenant {
+                    id,
+                    name: "Default".into(),
+                    created_at: now,
+                })?;
+            }
+            for tenant in tx.tenants()? {
+                self.seed_tenant(tx, &tenant.id)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// `weir tenant add NAME`: a new tenant with its menus and super-admin role.
+    pub fn add_tenant(&self, id: &str, name: Option<&str>) -> Result<Tenant, TenantError> {
+        let tenant_id =
+            TenantId::parse(id).map_err(|e| FieldError::new("tenant", e.to_string()))?;
+        let name = parse_name("name", name.unwrap_or(id), 128)?;
+        let tenant = Tenant {
+            id: tenant_id,
+            name,
+            created_at: self.clock.now_ms(),
+        };
+        write(self.store(), |tx| {
+            if tx.tenant(&tenant.id)?.is_some() {
+                return Err(TenantError::Exists(tenant.id.to_string()));
+            }
+            tx.insert_tenant(&tenant)?;
+            self.seed_tenant(tx, &tenant.id)?;
+            Ok(tenant.clone())
+        })
+    }
+
+    pub fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        weir_kernel::store::read(self.store(), |tx| tx.tenants())
+    }
+
+    fn seed_tenant(&self, tx: &mut dyn IdentityTx, t: &TenantId) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let mut by_code: HashMap<String, Menu> = tx
+            .menus(t)?
+            .into_iter()
+            .map(|m| (m.code.clone(), m))
+            .collect();
+        for (code, name, menu_type, parent) in SEED_MENUS {
+            if by_code.contains_key(*code) {
+                continue;
+            }
+            let menu = Menu {
+                id: self.ids.next_id(),
+                tenant_id: t.clone(),
+                code: (*code).into(),
+                name: (*name).into(),
+                menu_type: *menu_type,
+                parent_id: parent.and_then(|p| by_code.get(p)).map(|m| m.id),
+                built_in: true,
+                created_at: now,
+            };
+            tx.insert_menu(&menu)?;
+            by_code.insert(menu.code.clone(), menu);
+        }
+        if tx.role_by_name(t, SUPER_ADMIN_ROLE)?.is_none() {
+            tx.insert_role(&Role {
+                id: self.ids.next_id(),
+                tenant_id: t.clone(),
+                name: SUPER_ADMIN_ROLE.into(),
+                description: "Built-in: every menu, function and resource".into(),
+                built_in: true,
+                created_at: now,
+                updated_at: now,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// The tenant a login or registration names; unknown ones are refused.
+    pub(crate) fn known_tenant(
+        &self,
+        tx: &mut dyn IdentityTx,
+        raw: &str,
+    ) -> Result<Option<TenantId>, StoreError> {
+        let Ok(id) = TenantId::parse(raw) else {
+            return Ok(None);
+        };
+        Ok(tx.tenant(&id)?.map(|t| t.id))
+    }
+}

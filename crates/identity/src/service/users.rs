@@ -1,0 +1,265 @@
+//! Managing users, and what a user sees of themselves.
+
+use std::collections::HashMap;
+
+use weir_kernel::store::{read, write};
+use weir_kernel::{Id, Page, PageRequest, Sort};
+
+use super::{IdentityService, MAX_BATCH};
+use crate::errors::{FieldError, UserError};
+use crate::models::*;
+use crate::ports::IdentityTx;
+use crate::principal::Principal;
+
+/// What `GET /user` answers.
+#[derive(Debug, Clone)]
+pub struct Me {
+    pub user: User,
+    pub roles: Vec<Role>,
+    pub menus: Vec<Menu>,
+    pub super_admin: bool,
+}
+
+/// A user with their roles, as the member search lists them.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub user: User,
+    pub roles: Vec<Role>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub email: String,
+    pub nickname: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpdateMember {
+    pub email: Option<String>,
+    pub nickname: String,
+}
+
+/// Properties the member search can sort by.
+pub const MEMBER_SORTS: &[&str] = &["created_at", "nickname", "email"];
+
+impl IdentityService {
+    pub fn me(&self, p: &Principal) -> Result<Me, UserError> {
+        read(self.store(), |tx| {
+            let user = tx
+                .user(&p.tenant_id, p.user_id)?
+                .ok_or(UserError::NotFound(p.user_id))?;
+            let menus = self.visible_menus(tx, &user, p.super_admin)?;
+            Ok(Me {
+                user,
+                roles: p.roles.clone(),
+                menus,
+                super_admin: p.super_admin,
+            })
+        })
+    }
+
+    fn visible_menus(
+        &self,
+        tx: &mut dyn IdentityTx,
+        user: &User,
+        super_admin: bool,
+    ) -> Result<Vec<Menu>, UserError> {
+        Ok(if super_admin {
+            tx.menus(&user.tenant_id)?
+        } else {
+            tx.menus_of_user(&user.tenant_id, user.id)?
+        })
+    }
+
+    pub fn page_request(
+        &self,
+        number: Option<i64>,
+        size: Option<i64>,
+        sorts: Vec<Sort>,
+        sortable: &[&str],
+    ) -> Result<PageRequest, FieldError> {
+        PageRequest::new(number, size, sorts, self.settings.max_page_size, sortable)
+            .map_err(Into::into)
+    }
+
+    pub fn search_members(
+        &self,
+        p: &Principal,
+        keyword: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<Member>, UserError> {
+        p.require_super_admin()?;
+        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        read(self.store(), |tx| {
+            let (users, total) = tx.search_users(&p.tenant_id, keyword, page)?;
+            let ids: Vec<Id> = users.iter().map(|u| u.id).collect();
+            let mut roles: HashMap<Id, Vec<Role>> = HashMap::new();
+            for (uid, role) in tx.roles_of_users(&p.tenant_id, &ids)? {
+                roles.entry(uid).or_default().push(role);
+            }
+            let content = users
+                .into_iter()
+                .map(|u| Member {
+                    roles: roles.remove(&u.id).unwrap_or_default(),
+                    user: u,
+                })
+                .collect();
+            Ok(Page::new(page, total, content))
+        })
+    }
+
+    pub fn create_member(&self, p: &Principal, input: NewMember) -> Result<Id, UserError> {
+        p.require_super_admin()?;
+        let email = Email::parse("email", &input.email)?;
+        let nickname = parse_name("nickname", &input.nickname, NAME_MAX)?;
+        let password = Password::parse("password", &input.password)?;
+        let hash = self.hasher.hash(&password)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            if tx.user_by_email(&p.tenant_id, &email)?.is_some() {
+                return Err(UserError::EmailTaken(email.as_str().into()));
+            }
+            let user = User {
+                id: self.ids.next_id(),
+                tenant_id: p.tenant_id.clone(),
+                email: email.clone(),
+                nickname: nickname.clone(),
+                password_hash: hash.clone(),
+                session_epoch: 0,
+                created_at: now,
+                updated_at: now,
+            };
+            tx.insert_user(&user)?;
+            Ok(user.id)
+        })
+    }
+
+    pub fn update_member(
+        &self,
+        p: &Principal,
+        id: Id,
+        input: UpdateMember,
+    ) -> Result<(), UserError> {
+        p.require_super_admin()?;
+        let nickname = parse_name("nickname", &input.nickname, NAME_MAX)?;
+        let email = input
+            .email
+            .as_deref()
+            .map(|e| Email::parse("email", e))
+            .transpose()?;
+        write(self.store(), |tx| {
+            let mut user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
+            if let Some(email) = email.filter(|e| *e != user.email) {
+                if tx.user_by_email(&p.tenant_id, &email)?.is_some() {
+                    return Err(UserError::EmailTaken(email.as_str().into()));
+                }
+                user.email = email;
+            }
+            user.nickname = nickname.clone();
+            user.updated_at = self.clock.now_ms();
+            tx.update_user(&user)?;
+            Ok(())
+        })
+    }
+
+    /// A super admin sets a user's password; every token of that user stops working.
+    pub fn reset_password(&self, p: &Principal, id: Id, password: &str) -> Result<(), UserError> {
+        p.require_super_admin()?;
+        let password = Password::parse("password", password)?;
+        let hash = self.hasher.hash(&password)?;
+        write(self.store(), |tx| {
+            let mut user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
+            user.password_hash = hash.clone();
+            self.revoke_sessions(tx, &mut user)?;
+            Ok(())
+        })
+    }
+
+    /// A user changes their own password; every token of theirs stops working.
+    pub fn change_own_password(
+        &self,
+        p: &Principal,
+        old_password: &str,
+        new_password: &str,
+    ) -> Result<(), UserError> {
+        let new_password = Password::parse("new_password", new_password)?;
+        if old_password.is_empty() {
+            return Err(FieldError::new("old_password", "must not be empty").into());
+        }
+        let user = read(self.store(), |tx| {
+            tx.user(&p.tenant_id, p.user_id)?
+                .ok_or(UserError::NotFound(p.user_id))
+        })?;
+        if !self.hasher.verify(old_password, &user.password_hash) {
+            return Err(UserError::WrongPassword);
+        }
+        let hash = self.hasher.hash(&new_password)?;
+        write(self.store(), |tx| {
+            let mut user = tx
+                .user(&p.tenant_id, p.user_id)?
+                .ok_or(UserError::NotFound(p.user_id))?;
+            user.password_hash = hash.clone();
+            self.revoke_sessions(tx, &mut user)?;
+            Ok(())
+        })
+    }
+
+    /// Deletes users (all or none): an unknown id refuses the whole batch.
+    pub fn delete_members(&self, p: &Principal, ids: &[Id]) -> Result<(), UserError> {
+        p.require_super_admin()?;
+        if ids.is_empty() {
+            return Err(FieldError::new("user_id_list", "must name at least one user").into());
+        }
+        if ids.len() > MAX_BATCH {
+            return Err(FieldError::new(
+                "user_id_list",
+                format!("must name at most {MAX_BATCH} users"),
+            )
+            .into());
+        }
+        if ids.contains(&p.user_id) {
+            return Err(UserError::DeleteSelf);
+        }
+        write(self.store(), |tx| {
+            let found = tx.users(&p.tenant_id, ids)?;
+            if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
+                return Err(UserError::NotFound(*missing));
+            }
+            tx.delete_users(&p.tenant_id, ids)?;
+            Ok(())
+        })
+    }
+
+    /// The menus a user holds; a user may see their own, the super admin anyone's.
+    pub fn member_menus(&self, p: &Principal, id: Id) -> Result<Vec<Menu>, UserError> {
+        if id != p.user_id {
+            p.require_super_admin()?;
+        }
+        read(self.store(), |tx| {
+            let user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
+            let target = self.principal_of(tx, &user)?;
+            self.visible_menus(tx, &user, target.super_admin)
+        })
+    }
+
+    /// Whether a user may reach a resource: the super admin may reach all of them, others
+    /// through a role that was granted it.
+    pub fn member_has_resource(
+        &self,
+        p: &Principal,
+        id: Id,
+        resource: &ResourceRef,
+    ) -> Result<bool, UserError> {
+        if id != p.user_id {
+            p.require_super_admin()?;
+        }
+        read(self.store(), |tx| {
+            let user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
+            if self.principal_of(tx, &user)?.super_admin {
+                return Ok(true);
+            }
+            Ok(tx.user_has_resource(&p.tenant_id, id, resource)?)
+        })
+    }
+}

@@ -1,0 +1,137 @@
+//! Paging as the native API has it: `page_number` from 1, `page_size`, optional `sorts`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Direction {
+    #[serde(alias = "asc")]
+    Asc,
+    #[serde(alias = "desc")]
+    Desc,
+}
+
+/// One ordering term; `property` is checked against what the use-case can sort by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sort {
+    pub property: String,
+    pub direction: Direction,
+}
+
+/// A validated page request: `number` >= 1 and `size` within the configured maximum.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    pub number: u32,
+    pub size: u32,
+    pub sorts: Vec<Sort>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum PageRequestError {
+    #[error("page_number must be 1 or more")]
+    Number,
+    #[error("page_size must be 1 or more")]
+    Size,
+    #[error("sorts[{index}].property `{property}` is not sortable here (allowed: {allowed})")]
+    Property {
+        index: usize,
+        property: String,
+        allowed: String,
+    },
+}
+
+/// Default size of a page when the client names none.
+pub const DEFAULT_PAGE_SIZE: u32 = 10;
+
+impl PageRequest {
+    /// Builds a request from what a client sent. A `page_size` above `max_size` is capped,
+    /// as the reference product does; zero or negative values are refused.
+    pub fn new(
+        number: Option<i64>,
+        size: Option<i64>,
+        sorts: Vec<Sort>,
+        max_size: u32,
+        sortable: &[&str],
+    ) -> Result<Self, PageRequestError> {
+        let number = match number {
+            None => 1,
+            Some(n) if n >= 1 => n.min(u32::MAX as i64) as u32,
+            Some(_) => return Err(PageRequestError::Number),
+        };
+        let size = match size {
+            None => DEFAULT_PAGE_SIZE.min(max_size),
+            Some(n) if n >= 1 => n.min(max_size as i64) as u32,
+            Some(_) => return Err(PageRequestError::Size),
+        };
+        for (index, sort) in sorts.iter().enumerate() {
+            if !sortable.contains(&sort.property.as_str()) {
+                return Err(PageRequestError::Property {
+                    index,
+                    property: sort.property.chars().take(64).collect(),
+                    allowed: sortable.join(", "),
+                });
+            }
+        }
+        Ok(Self {
+            number,
+            size,
+            sorts,
+        })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.number as i64 - 1) * self.size as i64
+    }
+
+    pub fn limit(&self) -> i64 {
+        self.size as i64
+    }
+}
+
+/// One page of results with the total count of matches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Page<T> {
+    pub page_number: u32,
+    pub page_size: u32,
+    pub total: i64,
+    pub content: Vec<T>,
+}
+
+impl<T> Page<T> {
+    pub fn new(req: &PageRequest, total: i64, content: Vec<T>) -> Self {
+        Self {
+            page_number: req.number,
+            page_size: req.size,
+            total,
+            content,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            page_number: self.page_number,
+            page_size: self.page_size,
+            total: self.total,
+            content: self.content.into_iter().map(f).collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_size_is_capped_and_zero_refused() {
+        let p = PageRequest::new(Some(2), Some(5000), vec![], 100, &[]).unwrap();
+        assert_eq!((p.number, p.size, p.offset()), (2, 100, 100));
+        assert_eq!(
+            PageRequest::new(Some(0), None, vec![], 100, &[]),
+            Err(PageRequestError::Number)
+        );
+        assert_eq!(
+            PageRequest::new(None, Some(0), vec![], 100, &[]),
+            Err(PageRequestError::Size)
+        );
+    }
+}

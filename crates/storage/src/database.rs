@@ -1,0 +1,202 @@
+//! Opening a database, migrating it, and running units of work in transactions.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use weir_kernel::{StoreError, TxMode, id::NODE_COUNT};
+
+use crate::backend::{Backend, DbConn, SqlitePragmas, on_each_backend};
+use crate::errors::{OrStore, pool_error};
+use crate::schema::{counters, settings};
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+
+/// A connection lent by the pool.
+pub(crate) type Pooled = PooledConnection<ConnectionManager<DbConn>>;
+
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// A `postgres://` URL or an SQLite file path.
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// How long a request waits for a free connection before it fails as unavailable.
+    pub connect_timeout: Duration,
+}
+
+impl DatabaseOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            pool_size: 10,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A pool of connections to one database, PostgreSQL or SQLite.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool<ConnectionManager<DbConn>>,
+    backend: Backend,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("backend", &self.backend)
+            .finish()
+    }
+}
+
+impl Database {
+    /// Opens the pool and runs pending migrations. An SQLite file and its folder are
+    /// created when missing.
+    pub fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
+        let (backend, url) = Backend::detect(&options.url);
+        if backend == Backend::Sqlite {
+            if let Some(dir) = std::path::Path::new(&url)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(options.pool_size.max(1))
+            // Open connections as they are needed rather than all of them at start.
+            .min_idle(Some(1))
+            .connection_timeout(options.connect_timeout)
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(ConnectionManager::<DbConn>::new(url))
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let db = Self { pool, backend };
+        db.migrate()?;
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    fn migrate(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.get().map_err(pool_error)?;
+        let result = match &mut *conn {
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(drop),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+        };
+        result.map_err(|e| StoreError::Internal(format!("migrations failed: {e}")))
+    }
+
+    /// Runs `work` in one transaction on a pooled connection, on this thread.
+    pub fn transaction<T>(
+        &self,
+        mode: TxMode,
+        work: impl FnOnce(&mut DbConn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.transaction_owned(mode, |mut conn| {
+            let result = work(&mut conn);
+            (conn, result)
+        })
+    }
+
+    /// Like [`Self::transaction`], but lends the connection by value, so that a repository
+    /// can own it (domain ports want `'static` trait objects) and hand it back.
+    ///
+    /// SQLite write transactions start IMMEDIATE, so two writers queue on the busy timeout
+    /// instead of failing when one upgrades its read lock.
+    pub(crate) fn transaction_owned<T>(
+        &self,
+        mode: TxMode,
+        work: impl FnOnce(Pooled) -> (Pooled, Result<T, StoreError>),
+    ) -> Result<T, StoreError> {
+        let mut conn = self.pool.get().map_err(pool_error)?;
+        match (&mut *conn, mode) {
+            (DbConn::Sqlite(c), TxMode::Write) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            }
+            (c, _) => on_each_backend!(c, |c| AnsiTransactionManager::begin_transaction(c)),
+        }
+        .or_store()?;
+        let (mut conn, result) = work(conn);
+        let conn: &mut DbConn = &mut conn;
+        match result {
+            Ok(value) => {
+                let committed =
+                    on_each_backend!(&mut *conn, |c| AnsiTransactionManager::commit_transaction(
+                        c
+                    ));
+                if let Err(e) = committed {
+                    let _ =
+                        on_each_backend!(conn, |c| AnsiTransactionManager::rollback_transaction(c));
+                    return Err(e).or_store();
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                let _ = on_each_backend!(conn, |c| AnsiTransactionManager::rollback_transaction(c));
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether the database answers (`/readyz`).
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let mut conn = self.pool.get().map_err(pool_error)?;
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *conn)
+            .or_store()
+            .map(drop)
+    }
+
+    /// A node number for the id generator, distinct from the numbers of the last 1023
+    /// processes that started on this database.
+    pub fn allocate_id_node(&self) -> Result<i64, StoreError> {
+        self.transaction(TxMode::Write, |conn| {
+            let name = "id_node";
+            on_each_backend!(&mut *conn, |c| diesel::insert_into(counters::table)
+                .values((counters::name.eq(name), counters::value.eq(0i64)))
+                .on_conflict_do_nothing()
+                .execute(c))
+            .or_store()?;
+            diesel::update(counters::table.find(name))
+                .set(counters::value.eq(counters::value + 1))
+                .execute(conn)
+                .or_store()?;
+            let value: i64 = counters::table
+                .find(name)
+                .select(counters::value)
+                .first(conn)
+                .or_store()?;
+            Ok(value.rem_euclid(NODE_COUNT))
+        })
+    }
+
+    /// The stored setting `name`, set to `init()` first if it has none. Processes racing
+    /// on a fresh database all end up with the one value that was stored first.
+    pub fn setting_or_init(
+        &self,
+        name: &str,
+        init: impl FnOnce() -> String,
+    ) -> Result<String, StoreError> {
+        self.transaction(TxMode::Write, |conn| {
+            let value = init();
+            on_each_backend!(&mut *conn, |c| diesel::insert_into(settings::table)
+                .values((settings::name.eq(name), settings::value.eq(&value)))
+                .on_conflict_do_nothing()
+                .execute(c))
+            .or_store()?;
+            settings::table
+                .find(name)
+                .select(settings::value)
+                .first(conn)
+                .or_store()
+        })
+    }
+}

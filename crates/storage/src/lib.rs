@@ -1,0 +1,17 @@
+//! Weir's storage adapter: one diesel code base over PostgreSQL and SQLite.
+//!
+//! - [`Database`] opens either backend from a URL, runs the embedded migrations and
+//!   hands out pooled connections; every unit of work runs in one transaction, on the
+//!   caller's (blocking) thread.
+//! - [`schema`] is the one schema, in types both backends share.
+//! - Each domain's repository lives in a module named after it ([`identity`]).
+
+mod backend;
+mod database;
+mod errors;
+pub mod identity;
+pub mod schema;
+pub mod testing;
+
+pub use backend::{Backend, DbConn};
+pub use database::{Database, DatabaseOptions};

@@ -1,0 +1,117 @@
+//! The one schema of both backends, in portable types only (BigInt, Text, Bool).
+
+diesel::table! {
+    settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    counters (name) {
+        name -> Text,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        name -> Text,
+        initialized -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        email -> Text,
+        nickname -> Text,
+        password_hash -> Text,
+        session_epoch -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        name -> Text,
+        description -> Text,
+        built_in -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    menus (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        code -> Text,
+        name -> Text,
+        menu_type -> Text,
+        parent_id -> Nullable<BigInt>,
+        built_in -> Bool,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    role_users (role_id, user_id) {
+        role_id -> BigInt,
+        user_id -> BigInt,
+        tenant_id -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    role_menus (role_id, menu_id) {
+        role_id -> BigInt,
+        menu_id -> BigInt,
+        tenant_id -> Text,
+    }
+}
+
+diesel::table! {
+    role_resources (role_id, resource_type, resource_id) {
+        role_id -> BigInt,
+        resource_type -> Text,
+        resource_id -> Text,
+        tenant_id -> Text,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        tenant_id -> Text,
+        user_id -> BigInt,
+        expires_at -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(role_users -> roles (role_id));
+diesel::joinable!(role_users -> users (user_id));
+diesel::joinable!(role_menus -> roles (role_id));
+diesel::joinable!(role_menus -> menus (menu_id));
+diesel::joinable!(role_resources -> roles (role_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    counters,
+    tenants,
+    users,
+    roles,
+    menus,
+    role_users,
+    role_menus,
+    role_resources,
+    refresh_tokens,
+);

@@ -1,0 +1,10 @@
+DROP TABLE refresh_tokens;
+DROP TABLE role_resources;
+DROP TABLE role_menus;
+DROP TABLE role_users;
+DROP TABLE menus;
+DROP TABLE roles;
+DROP TABLE users;
+DROP TABLE tenants;
+DROP TABLE counters;
+DROP TABLE settings;

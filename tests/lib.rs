@@ -1,0 +1,1 @@
+//! Weir's API tests live in `api/`; this library is empty on purpose.
