@@ -28,6 +28,8 @@ pub enum StartError {
     Database(#[from] StoreError),
     #[error("auth.signing_key must be at least 32 bytes")]
     WeakSigningKey,
+    #[error("auth.bcrypt_cost must be from 10 to 31")]
+    WeakBcryptCost,
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -55,6 +57,9 @@ impl Weir {
     /// Opens and migrates the database, then builds the use-cases. Blocking: call it
     /// before the async runtime starts or on a blocking thread.
     pub fn assemble(settings: Settings) -> Result<Self, StartError> {
+        if !(weir_identity::crypto::MIN_BCRYPT_COST..=31).contains(&settings.auth.bcrypt_cost) {
+            return Err(StartError::WeakBcryptCost);
+        }
         let mut options = DatabaseOptions::new(settings.database.url.clone());
         options.pool_size = settings.database.pool_size;
         let database = Database::open(&options)?;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use config::{Config, ConfigError, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     pub http: HttpConfig,
@@ -77,17 +77,6 @@ pub struct ThrottleConfig {
 #[serde(default)]
 pub struct PagingConfig {
     pub max_page_size: u32,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            http: HttpConfig::default(),
-            database: DatabaseConfig::default(),
-            auth: AuthConfig::default(),
-            paging: PagingConfig::default(),
-        }
-    }
 }
 
 impl Default for HttpConfig {

@@ -55,10 +55,13 @@ pub fn app(
         ),
         None => app.default_service(web::to(not_found)),
     };
+    // The last wrap runs first: the access log sees the request id the next layer sets.
     app.wrap(middleware::from_fn(native::bare_paths))
         .wrap(cors(&settings))
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
         .wrap(middleware::from_fn(request_id::middleware))
+        .wrap(Logger::new(
+            "%a \"%r\" %s %b %Dms request_id=%{x-request-id}o",
+        ))
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, NativeError> {

@@ -207,7 +207,7 @@ pub enum MenuError {
     CodeTaken(String),
     #[error("menu has {0} child menu(s); delete them first")]
     HasChildren(i64),
-    #[error("built-in menus gate the API and cannot be deleted")]
+    #[error("built-in menus gate the API and cannot be changed or deleted")]
     BuiltIn,
     #[error("parent_id: a FUNCTION cannot have children")]
     ParentIsFunction,

@@ -58,15 +58,13 @@ impl Database {
     /// created when missing.
     pub fn open(options: &DatabaseOptions) -> Result<Self, StoreError> {
         let (backend, url) = Backend::detect(&options.url);
-        if backend == Backend::Sqlite {
-            if let Some(dir) = std::path::Path::new(&url)
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-            {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
-                })?;
-            }
+        let sqlite_dir = std::path::Path::new(&url)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty());
+        if let (Backend::Sqlite, Some(dir)) = (backend, sqlite_dir) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
         let pool = Pool::builder()
             .max_size(options.pool_size.max(1))
@@ -198,5 +196,45 @@ impl Database {
                 .first(conn)
                 .or_store()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    fn listing(backend: &str) -> Vec<String> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../migrations")
+            .join(backend);
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("migrations folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Both backends must have the same migrations, under the same names.
+    #[test]
+    fn migration_folders_match() {
+        let pg = listing("postgres");
+        assert!(!pg.is_empty());
+        assert_eq!(pg, listing("sqlite"));
+    }
+
+    #[test]
+    fn sqlite_database_opens_migrates_and_hands_out_distinct_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("nested/weir.db");
+        let db =
+            super::Database::open(&super::DatabaseOptions::new(url.to_string_lossy())).unwrap();
+        db.ping().unwrap();
+        let a = db.allocate_id_node().unwrap();
+        let b = db.allocate_id_node().unwrap();
+        assert_ne!(a, b);
+        let k1 = db.setting_or_init("k", || "one".into()).unwrap();
+        let k2 = db.setting_or_init("k", || "two".into()).unwrap();
+        assert_eq!((k1.as_str(), k2.as_str()), ("one", "one"));
     }
 }

@@ -131,10 +131,11 @@ impl ResponseError for NativeError {
                 detail_message: self.detail.clone(),
             },
         );
-        if let Some(secs) = self.retry_after_secs {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(RETRY_AFTER, v);
-            }
+        if let Some(v) = self
+            .retry_after_secs
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            res.headers_mut().insert(RETRY_AFTER, v);
         }
         res
     }

@@ -55,6 +55,20 @@ impl IdentityService {
         Ok(role)
     }
 
+    /// Refuses the batch if any user is unknown in the caller's tenant.
+    fn require_users(
+        &self,
+        tx: &mut dyn IdentityTx,
+        p: &Principal,
+        users: &[Id],
+    ) -> Result<(), RoleError> {
+        let found = tx.users(&p.tenant_id, users)?;
+        match users.iter().find(|u| !found.iter().any(|f| f.id == **u)) {
+            Some(missing) => Err(RoleError::UserNotFound(*missing)),
+            None => Ok(()),
+        }
+    }
+
     pub fn create_role(&self, p: &Principal, input: RoleInput) -> Result<Id, RoleError> {
         p.require_super_admin()?;
         let name = parse_name("name", &input.name, NAME_MAX)?;
@@ -185,10 +199,7 @@ impl IdentityService {
         let now = self.clock.now_ms();
         write(self.store(), |tx| {
             self.existing_role(tx, p, id)?;
-            let found = tx.users(&p.tenant_id, users)?;
-            if let Some(missing) = users.iter().find(|u| !found.iter().any(|f| f.id == **u)) {
-                return Err(RoleError::UserNotFound(*missing));
-            }
+            self.require_users(tx, p, users)?;
             tx.add_role_users(&p.tenant_id, id, users, now)?;
             Ok(())
         })
@@ -201,6 +212,7 @@ impl IdentityService {
         check_batch("user_ids", users)?;
         write(self.store(), |tx| {
             let role = self.existing_role(tx, p, id)?;
+            self.require_users(tx, p, users)?;
             tx.remove_role_users(&p.tenant_id, id, users)?;
             if role.built_in && tx.count_role_users(&p.tenant_id, id)? == 0 {
                 return Err(FieldError::new(

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Requests per second of an authenticated `GET /api/v1/user` against `GET /healthz`, on one
+# release server with a fresh SQLite file (or WEIR_DATABASE_URL), in one run, so the ratio
+# is what to compare across machines. Needs wrk (Debian: apt-get install wrk).
+#   bash benches/http.sh            # 10 s per endpoint, 2 threads, 32 connections
+#   DURATION=30s CONNECTIONS=64 bash benches/http.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+PORT=${PORT:-9299}
+work=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+
+cargo build --release -p weir --quiet
+WEIR_HTTP_ADDR=127.0.0.1:$PORT WEIR_DATABASE_URL=${WEIR_DATABASE_URL:-$work/bench.db} RUST_LOG=warn \
+  target/release/weir >"$work/server.log" 2>&1 &
+pid=$!
+base=http://127.0.0.1:$PORT
+for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
+
+curl -fs -H 'content-type: application/json' -d '{"email":"bench@weir.test","nickname":"Bench","password":"bench-password-1"}' \
+  "$base/api/v1/user/register" >/dev/null || true
+token=$(curl -fs "$base/api/v1/oauth2/token" -d grant_type=password -d username=bench@weir.test \
+  -d password=bench-password-1 -d client_id=iab -d 'client_secret=milesight*iab' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
+
+rps() { wrk -t2 -c"$CONNECTIONS" -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
+health=$(rps "$base/healthz")
+user=$(rps -H "Authorization: Bearer $token" "$base/api/v1/user")
+echo "GET /healthz        ${health} req/s"
+echo "GET /api/v1/user    ${user} req/s"
+python3 -c "print(f'ratio user/healthz  {float($user)/float($health):.3f}')"
