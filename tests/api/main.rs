@@ -1,4 +1,11 @@
 //! Every endpoint over real HTTP against the in-process server. The same suite runs on
 //! SQLite (default) and on PostgreSQL (`WEIR_TEST_DATABASE_URL`).
 
+mod account;
+mod auth;
+mod http_surface;
+mod members;
+mod menus;
+mod roles;
 mod smoke;
+mod tenants;

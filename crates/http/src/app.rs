@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
 use actix_web::middleware::{self, Logger};
-use actix_web::{App, Error, HttpRequest, HttpResponse, web};
+use actix_web::{App, Error, HttpRequest, HttpResponse, guard, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -44,17 +44,21 @@ pub fn app(
         .service(health::healthz)
         .service(health::readyz)
         .split_for_parts();
-    let mut app = app.service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api));
-    app = match settings.static_dir.clone() {
-        Some(dir) => app.service(
+    // Whatever no route takes (including unknown paths inside /api/v1) gets the JSON 404.
+    let mut app = app
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .default_service(web::to(not_found));
+    if let Some(dir) = settings.static_dir.clone() {
+        // Only reads go to the console; other methods fall through to the JSON 404.
+        app = app.service(
             actix_files::Files::new("/", dir.clone())
                 .index_file("index.html")
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
                 .default_handler(web::to(move |req: HttpRequest| {
                     spa_fallback(req, dir.clone())
                 })),
-        ),
-        None => app.default_service(web::to(not_found)),
-    };
+        );
+    }
     // The last wrap runs first: the access log sees the request id the next layer sets.
     app.wrap(middleware::from_fn(native::bare_paths))
         .wrap(cors(&settings))
@@ -77,7 +81,7 @@ async fn spa_fallback(
     req: HttpRequest,
     dir: std::path::PathBuf,
 ) -> Result<HttpResponse, NativeError> {
-    if req.path().starts_with("/api/") || req.method() != actix_web::http::Method::GET {
+    if req.path().starts_with("/api/") {
         return not_found(req).await;
     }
     let index = actix_files::NamedFile::open_async(dir.join("index.html"))

@@ -75,3 +75,49 @@ impl TokenCodec for JwtCodec {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(exp: i64) -> AccessClaims {
+        AccessClaims {
+            sub: "1".into(),
+            tid: "default".into(),
+            sep: 0,
+            iat: 0,
+            exp,
+            jti: "j".into(),
+        }
+    }
+
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    }
+
+    #[test]
+    fn tokens_round_trip_and_expire() {
+        let codec = JwtCodec::new(&[7u8; 32]);
+        let live = codec.encode(&claims(now() + 60)).unwrap();
+        assert_eq!(codec.decode(&live).unwrap().sub, "1");
+        let dead = codec.encode(&claims(now() - 60)).unwrap();
+        assert_eq!(codec.decode(&dead), Err(TokenDecodeError::Expired));
+        let other = JwtCodec::new(&[8u8; 32]);
+        assert_eq!(other.decode(&live), Err(TokenDecodeError::Malformed));
+        assert_eq!(codec.decode("not.a.jwt"), Err(TokenDecodeError::Malformed));
+    }
+
+    #[test]
+    fn bcrypt_cost_has_a_floor() {
+        let h = BcryptHasher::new(4);
+        let hash = h
+            .hash(&Password::parse("password", "long-enough-1").unwrap())
+            .unwrap();
+        assert!(hash.starts_with("$2b$10$"), "{hash}");
+        assert!(h.verify("long-enough-1", &hash));
+        assert!(!h.verify("wrong-password", &hash));
+    }
+}

@@ -254,7 +254,7 @@ impl ResourceType {
         }
     }
 
-    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+    pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         Self::ALL
             .into_iter()
             .find(|t| t.as_str() == raw)
@@ -276,14 +276,17 @@ pub struct ResourceRef {
 }
 
 impl ResourceRef {
-    pub fn parse(field: &'static str, kind: &str, id: &str) -> Result<Self, FieldError> {
-        let resource_type = ResourceType::parse(field, kind)?;
+    /// Checks a grant target; errors name `kind_field` or `id_field`.
+    pub fn parse(
+        kind_field: &str,
+        id_field: &str,
+        kind: &str,
+        id: &str,
+    ) -> Result<Self, FieldError> {
+        let resource_type = ResourceType::parse(kind_field, kind)?;
         let id = id.trim();
         if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
-            return Err(FieldError::new(
-                field,
-                "resource id must be 1 to 128 characters",
-            ));
+            return Err(FieldError::new(id_field, "must be 1 to 128 characters"));
         }
         Ok(Self {
             resource_type,

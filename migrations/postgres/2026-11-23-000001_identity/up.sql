@@ -22,6 +22,8 @@ CREATE TABLE users (
     tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     email TEXT NOT NULL,
     nickname TEXT NOT NULL,
+    -- nickname, case-folded by the server (Unicode-aware on both backends), for search
+    nickname_folded TEXT NOT NULL,
     password_hash TEXT NOT NULL,
     session_epoch BIGINT NOT NULL DEFAULT 0,
     created_at BIGINT NOT NULL,
@@ -33,6 +35,7 @@ CREATE TABLE roles (
     id BIGINT PRIMARY KEY,
     tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
     name TEXT NOT NULL,
+    name_folded TEXT NOT NULL,
     description TEXT NOT NULL DEFAULT '',
     built_in BOOLEAN NOT NULL DEFAULT FALSE,
     created_at BIGINT NOT NULL,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use weir_identity::service::SearchQuery;
 use weir_identity::{Menu, Role};
 use weir_kernel::{Direction, Id, Millis, Page, Sort};
 
@@ -93,14 +94,20 @@ pub struct SearchRequest {
 }
 
 impl SearchRequest {
-    pub fn sorts(&self) -> Vec<Sort> {
-        self.sorts
-            .iter()
-            .map(|s| Sort {
-                property: s.property.clone(),
-                direction: s.direction,
-            })
-            .collect()
+    pub fn into_query(self) -> SearchQuery {
+        SearchQuery {
+            keyword: self.keyword,
+            page_number: self.page_number,
+            page_size: self.page_size,
+            sorts: self
+                .sorts
+                .into_iter()
+                .map(|s| Sort {
+                    property: s.property,
+                    direction: s.direction,
+                })
+                .collect(),
+        }
     }
 }
 

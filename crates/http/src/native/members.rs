@@ -4,7 +4,7 @@ use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use weir_identity::ResourceRef;
-use weir_identity::service::{MEMBER_SORTS, Member, NewMember, UpdateMember};
+use weir_identity::service::{Member, NewMember, UpdateMember};
 use weir_kernel::Id;
 
 use super::dto::{MenuDto, PageDto, RoleRef, SearchRequest, Time};
@@ -50,17 +50,8 @@ pub async fn search(
     caller: Caller,
     body: Body<SearchRequest>,
 ) -> Result<Success<PageDto<MemberDto>>, NativeError> {
-    let b = body.0;
-    let page = state
-        .identity
-        .page_request(b.page_number, b.page_size, b.sorts(), MEMBER_SORTS)
-        .map_err(|e| NativeError::invalid(e.to_string()))?;
-    let found = blocking(move || {
-        state
-            .identity
-            .search_members(&caller.0, b.keyword.as_deref(), &page)
-    })
-    .await?;
+    let query = body.0.into_query();
+    let found = blocking(move || state.identity.search_members(&caller.0, &query)).await?;
     Ok(Success(PageDto::from_page(found, MemberDto::from)))
 }
 
@@ -271,8 +262,13 @@ pub async fn permission(
 ) -> Result<Success<PermissionData>, NativeError> {
     let id = path_id("user_id", &path)?;
     let b = body.0;
-    let resource = ResourceRef::parse("resource_type", &b.resource_type, &b.resource_id)
-        .map_err(|e| NativeError::invalid(e.to_string()))?;
+    let resource = ResourceRef::parse(
+        "resource_type",
+        "resource_id",
+        &b.resource_type,
+        &b.resource_id,
+    )
+    .map_err(|e| NativeError::invalid(e.to_string()))?;
     let has_permission =
         blocking(move || state.identity.member_has_resource(&caller.0, id, &resource)).await?;
     Ok(Success(PermissionData { has_permission }))

@@ -123,6 +123,8 @@ pub struct MenuTreeDto {
     pub name: String,
     #[serde(rename = "type")]
     pub menu_type: &'static str,
+    /// Absent on root menus.
+    #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
     pub parent_id: Option<Id>,
     #[schema(no_recursion)]

@@ -3,7 +3,7 @@
 use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_identity::service::{ROLE_SORTS, RoleInput};
+use weir_identity::service::RoleInput;
 use weir_identity::{ResourceRef, ResourceType, RoleSummary, User};
 use weir_kernel::Id;
 
@@ -147,17 +147,8 @@ pub async fn search(
     caller: Caller,
     body: Body<SearchRequest>,
 ) -> Result<Success<PageDto<RoleDto>>, NativeError> {
-    let b = body.0;
-    let page = state
-        .identity
-        .page_request(b.page_number, b.page_size, b.sorts(), ROLE_SORTS)
-        .map_err(|e| NativeError::invalid(e.to_string()))?;
-    let found = blocking(move || {
-        state
-            .identity
-            .search_roles(&caller.0, b.keyword.as_deref(), &page)
-    })
-    .await?;
+    let query = body.0.into_query();
+    let found = blocking(move || state.identity.search_roles(&caller.0, &query)).await?;
     Ok(Success(PageDto::from_page(found, RoleDto::from)))
 }
 
@@ -466,8 +457,13 @@ impl ResourcesRequest {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                ResourceRef::parse("type", &r.kind, &r.id)
-                    .map_err(|e| NativeError::invalid(format!("resources[{i}].{e}")))
+                ResourceRef::parse(
+                    &format!("resources[{i}].type"),
+                    &format!("resources[{i}].id"),
+                    &r.kind,
+                    &r.id,
+                )
+                .map_err(|e| NativeError::invalid(e.to_string()))
             })
             .collect()
     }

@@ -1,9 +1,9 @@
 //! Roles, their members, and the menus and resources they grant.
 
 use weir_kernel::store::{read, write};
-use weir_kernel::{Id, Page, PageRequest};
+use weir_kernel::{Id, Page};
 
-use super::{IdentityService, MAX_BATCH};
+use super::{IdentityService, MAX_BATCH, SearchQuery};
 use crate::errors::{FieldError, RoleError};
 use crate::models::*;
 use crate::ports::IdentityTx;
@@ -126,13 +126,12 @@ impl IdentityService {
     pub fn search_roles(
         &self,
         p: &Principal,
-        keyword: Option<&str>,
-        page: &PageRequest,
+        q: &SearchQuery,
     ) -> Result<Page<RoleSummary>, RoleError> {
         p.require_super_admin()?;
-        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        let page = &self.page_of(q, ROLE_SORTS)?;
         read(self.store(), |tx| {
-            let (roles, total) = tx.search_roles(&p.tenant_id, keyword, page)?;
+            let (roles, total) = tx.search_roles(&p.tenant_id, q.keyword(), page)?;
             Ok(Page::new(page, total, roles))
         })
     }

@@ -3,9 +3,9 @@
 use std::collections::HashMap;
 
 use weir_kernel::store::{read, write};
-use weir_kernel::{Id, Page, PageRequest, Sort};
+use weir_kernel::{Id, Page, PageRequest};
 
-use super::{IdentityService, MAX_BATCH};
+use super::{IdentityService, MAX_BATCH, SearchQuery};
 use crate::errors::{FieldError, UserError};
 use crate::models::*;
 use crate::ports::IdentityTx;
@@ -72,27 +72,31 @@ impl IdentityService {
         })
     }
 
-    pub fn page_request(
+    /// Checks a query's paging against what the use-case can sort by.
+    pub(crate) fn page_of(
         &self,
-        number: Option<i64>,
-        size: Option<i64>,
-        sorts: Vec<Sort>,
+        q: &SearchQuery,
         sortable: &[&str],
     ) -> Result<PageRequest, FieldError> {
-        PageRequest::new(number, size, sorts, self.settings.max_page_size, sortable)
-            .map_err(Into::into)
+        PageRequest::new(
+            q.page_number,
+            q.page_size,
+            q.sorts.clone(),
+            self.settings.max_page_size,
+            sortable,
+        )
+        .map_err(Into::into)
     }
 
     pub fn search_members(
         &self,
         p: &Principal,
-        keyword: Option<&str>,
-        page: &PageRequest,
+        q: &SearchQuery,
     ) -> Result<Page<Member>, UserError> {
         p.require_super_admin()?;
-        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        let page = &self.page_of(q, MEMBER_SORTS)?;
         read(self.store(), |tx| {
-            let (users, total) = tx.search_users(&p.tenant_id, keyword, page)?;
+            let (users, total) = tx.search_users(&p.tenant_id, q.keyword(), page)?;
             let ids: Vec<Id> = users.iter().map(|u| u.id).collect();
             let mut roles: HashMap<Id, Vec<Role>> = HashMap::new();
             for (uid, role) in tx.roles_of_users(&p.tenant_id, &ids)? {

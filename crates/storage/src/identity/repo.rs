@@ -15,8 +15,6 @@ use crate::database::Pooled;
 use crate::errors::OrStore;
 use crate::schema::*;
 
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
-
 type R<T> = Result<T, StoreError>;
 
 /// Owns its pooled connection for the length of one transaction.
@@ -24,7 +22,8 @@ pub(super) struct IdentityRepo {
     pub conn: Pooled,
 }
 
-/// `%keyword%` for LIKE, lower-cased, with LIKE's wildcards escaped by `\`.
+/// `%keyword%` for LIKE, case-folded like the stored `*_folded` columns, with LIKE's
+/// wildcards escaped by `\`.
 fn contains_pattern(keyword: &str) -> String {
     let mut p = String::from("%");
     for ch in keyword.to_lowercase().chars() {
@@ -51,7 +50,7 @@ fn users_matching<'a>(
     if let Some(k) = keyword {
         let pat = contains_pattern(k);
         q = q.filter(
-            lower(users::nickname)
+            users::nickname_folded
                 .like(pat.clone())
                 .escape('\\')
                 .or(users::email.like(pat).escape('\\')),
@@ -68,7 +67,7 @@ fn roles_matching<'a>(
         .filter(roles::tenant_id.eq(t.as_str()))
         .into_boxed();
     if let Some(k) = keyword {
-        q = q.filter(lower(roles::name).like(contains_pattern(k)).escape('\\'));
+        q = q.filter(roles::name_folded.like(contains_pattern(k)).escape('\\'));
     }
     q
 }
@@ -636,7 +635,7 @@ impl IdentityTx for IdentityRepo {
             .or_store()?;
         rows.into_iter()
             .map(|(kind, id)| {
-                ResourceRef::parse("resource_type", &kind, &id)
+                ResourceRef::parse("resource_type", "resource_id", &kind, &id)
                     .map_err(|e| StoreError::Internal(e.to_string()))
             })
             .collect()

@@ -1,0 +1,929 @@
+//! `/user/roles...`: roles, their members, and the menus and resources they grant.
+//!
+//! The small helpers at the top are shared with `menus.rs`, `tenants.rs` and
+//! `http_surface.rs`.
+
+use serde_json::{Value, json};
+use weir_test_kit::{Session, TestApp};
+
+/// An id no object has.
+pub(crate) const UNKNOWN_ID: &str = "999999999";
+
+/// A server with its admin signed in.
+pub(crate) async fn setup() -> (TestApp, Session) {
+    let app = TestApp::spawn().await;
+    let admin = app.register_admin().await;
+    (app, admin)
+}
+
+/// A server with its admin and one plain user (`bob@weir.test`) signed in.
+pub(crate) async fn setup_with_user() -> (TestApp, Session, Session) {
+    let (app, admin) = setup().await;
+    let bob = app.create_user(&admin, "bob@weir.test").await;
+    (app, admin, bob)
+}
+
+/// Asserts a success envelope and returns its `data`.
+pub(crate) fn ok((status, body): (u16, Value)) -> Value {
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "Success", "{body}");
+    body["data"].clone()
+}
+
+/// Asserts a failure envelope with this HTTP status and error code; returns the message.
+pub(crate) fn refused((status, body): (u16, Value), want: u16, code: &str) -> String {
+    assert_eq!(
+        (status, body["error_code"].as_str()),
+        (want, Some(code)),
+        "{body}"
+    );
+    assert_eq!(body["status"], "Failed", "{body}");
+    assert!(body.get("data").is_none(), "{body}");
+    body["error_message"]
+        .as_str()
+        .expect("error_message")
+        .to_owned()
+}
+
+/// Asserts a 400 `parameter_validation_failed` whose message names `field`.
+pub(crate) fn invalid(res: (u16, Value), field: &str) {
+    let msg = refused(res, 400, "parameter_validation_failed");
+    assert!(msg.contains(field), "`{msg}` does not name {field}");
+}
+
+/// The `field` of every item of an array.
+pub(crate) fn pluck(items: &Value, field: &str) -> Vec<String> {
+    items
+        .as_array()
+        .unwrap_or_else(|| panic!("not an array: {items}"))
+        .iter()
+        .map(|i| i[field].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// `POST /user/roles` as `who`.
+async fn post_role(app: &TestApp, who: &Session, body: Value) -> (u16, Value) {
+    app.call("POST", "/user/roles", Some(who), Some(body)).await
+}
+
+pub(crate) async fn new_role(app: &TestApp, admin: &Session, name: &str) -> String {
+    let data = ok(post_role(app, admin, json!({"name": name})).await);
+    data["role_id"].as_str().expect("role_id").to_owned()
+}
+
+/// Searches roles as `admin`; returns the page.
+pub(crate) async fn search(app: &TestApp, admin: &Session, body: Value) -> Value {
+    ok(app
+        .call("POST", "/user/roles/search", Some(admin), Some(body))
+        .await)
+}
+
+/// Every role of the tenant.
+async fn all_roles(app: &TestApp, admin: &Session) -> Vec<Value> {
+    search(app, admin, json!({"page_size": 1000})).await["content"]
+        .as_array()
+        .expect("content")
+        .clone()
+}
+
+/// The role row (as search lists it) with this id.
+async fn role_row(app: &TestApp, admin: &Session, id: &str) -> Value {
+    all_roles(app, admin)
+        .await
+        .into_iter()
+        .find(|r| r["role_id"] == id)
+        .unwrap_or_else(|| panic!("no role {id}"))
+}
+
+/// The id of the tenant's built-in `super_admin` role.
+pub(crate) async fn super_admin_role(app: &TestApp, admin: &Session) -> String {
+    let all = all_roles(app, admin).await;
+    let built_in: Vec<&Value> = all.iter().filter(|r| r["built_in"] == true).collect();
+    assert_eq!(built_in.len(), 1, "{all:?}");
+    assert_eq!(built_in[0]["name"], "super_admin");
+    built_in[0]["role_id"].as_str().expect("role_id").to_owned()
+}
+
+/// `method /user/roles/{role}{tail}` as `who`.
+pub(crate) async fn on_role(
+    app: &TestApp,
+    who: &Session,
+    method: &str,
+    role: &str,
+    tail: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let path = format!("/user/roles/{role}{tail}");
+    app.call(method, &path, Some(who), body).await
+}
+
+/// `POST /user/roles/{role}/{action}` as `who`.
+pub(crate) async fn role_action(
+    app: &TestApp,
+    who: &Session,
+    role: &str,
+    action: &str,
+    body: Value,
+) -> (u16, Value) {
+    on_role(app, who, "POST", role, &format!("/{action}"), Some(body)).await
+}
+
+/// `associate-user`, `disassociate-user`, `associate-menu` or `disassociate-menu` with
+/// these ids, which must succeed with `{}`.
+pub(crate) async fn link(
+    app: &TestApp,
+    admin: &Session,
+    role: &str,
+    action: &str,
+    ids: &[&String],
+) {
+    let field = if action.ends_with("user") {
+        "user_ids"
+    } else {
+        "menu_ids"
+    };
+    let data = ok(role_action(app, admin, role, action, json!({ field: ids })).await);
+    assert_eq!(data, json!({}), "{action}");
+}
+
+pub(crate) async fn member_ids(app: &TestApp, admin: &Session, role: &str) -> Vec<String> {
+    let data = ok(on_role(app, admin, "GET", role, "/members", None).await);
+    pluck(&data, "user_id")
+}
+
+async fn menu_codes(app: &TestApp, admin: &Session, role: &str) -> Vec<String> {
+    let data = ok(on_role(app, admin, "GET", role, "/menus", None).await);
+    pluck(&data, "code")
+}
+
+async fn resources(app: &TestApp, admin: &Session, role: &str, filter: Value) -> Vec<Value> {
+    ok(role_action(app, admin, role, "resources", filter).await)
+        .as_array()
+        .expect("array")
+        .clone()
+}
+
+/// The codes of the menus `GET /user` lists for `who`.
+async fn my_menu_codes(app: &TestApp, who: &Session) -> Vec<String> {
+    let me = ok(app.call("GET", "/user", Some(who), None).await);
+    pluck(&me["menus"], "code")
+}
+
+/// Every endpoint that takes a role id, with a well-formed body.
+fn role_endpoints(role: &str) -> Vec<(&'static str, String, Option<Value>)> {
+    let one =
+        |action: &str, body: Value| ("POST", format!("/user/roles/{role}/{action}"), Some(body));
+    vec![
+        (
+            "PUT",
+            format!("/user/roles/{role}"),
+            Some(json!({"name": "renamed"})),
+        ),
+        ("DELETE", format!("/user/roles/{role}"), None),
+        ("GET", format!("/user/roles/{role}/members"), None),
+        ("GET", format!("/user/roles/{role}/menus"), None),
+        one("undistributed-users", json!({})),
+        one("resources", json!({})),
+        one("associate-user", json!({"user_ids": ["1"]})),
+        one("disassociate-user", json!({"user_ids": ["1"]})),
+        one("associate-menu", json!({"menu_ids": ["1"]})),
+        one("disassociate-menu", json!({"menu_ids": ["1"]})),
+        one(
+            "associate-resource",
+            json!({"resources": [{"id": "d1", "type": "DEVICE"}]}),
+        ),
+        one(
+            "disassociate-resource",
+            json!({"resources": [{"id": "d1", "type": "DEVICE"}]}),
+        ),
+    ]
+}
+
+/// Every role endpoint: the two without an id, then [`role_endpoints`].
+fn all_role_endpoints(role: &str) -> Vec<(&'static str, String, Option<Value>)> {
+    let mut all = vec![
+        (
+            "POST",
+            "/user/roles".to_owned(),
+            Some(json!({"name": "sneaky"})),
+        ),
+        ("POST", "/user/roles/search".to_owned(), Some(json!({}))),
+    ];
+    all.extend(role_endpoints(role));
+    all
+}
+
+// ---- POST /user/roles ----
+
+#[tokio::test]
+async fn create_role_answers_its_id_and_lists_it() {
+    let (app, admin) = setup().await;
+    let data = ok(post_role(
+        &app,
+        &admin,
+        json!({"name": "operators", "description": "Run the plant"}),
+    )
+    .await);
+    let id = data["role_id"].as_str().expect("role_id is a string");
+    assert!(id.parse::<i64>().is_ok_and(|n| n > 0), "{data}");
+    let row = role_row(&app, &admin, id).await;
+    assert_eq!(row["name"], "operators");
+    assert_eq!(row["description"], "Run the plant");
+    assert_eq!(row["built_in"], false);
+    assert_eq!(row["user_role_count"], 0);
+    assert_eq!(row["role_integration_count"], 0);
+    assert!(row["created_at"].is_i64(), "{row}");
+}
+
+#[tokio::test]
+async fn create_role_refuses_a_duplicate_name() {
+    let (app, admin) = setup().await;
+    new_role(&app, &admin, "operators").await;
+    let res = post_role(&app, &admin, json!({"name": "operators"})).await;
+    let msg = refused(res, 400, "name_repeated");
+    assert!(msg.contains("operators"), "{msg}");
+    let page = search(&app, &admin, json!({"keyword": "operators"})).await;
+    assert_eq!(page["total"], 1);
+}
+
+#[tokio::test]
+async fn create_role_validates_its_fields() {
+    let (app, admin) = setup().await;
+    let cases = [
+        (json!({}), "name"),
+        (json!({"name": 7}), "name"),
+        (json!({"name": ""}), "name"),
+        (json!({"name": "   "}), "name"),
+        (json!({"name": "a".repeat(65)}), "name"),
+        (
+            json!({"name": "ok", "description": "d".repeat(256)}),
+            "description",
+        ),
+        (json!({"name": "ok", "description": 3}), "description"),
+    ];
+    for (body, field) in cases {
+        invalid(post_role(&app, &admin, body).await, field);
+    }
+    assert_eq!(all_roles(&app, &admin).await.len(), 1, "only super_admin");
+    // 64 characters is the limit, not past it.
+    new_role(&app, &admin, &"a".repeat(64)).await;
+}
+
+// ---- PUT /user/roles/{id} ----
+
+#[tokio::test]
+async fn update_role_renames_it() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let data = ok(on_role(
+        &app,
+        &admin,
+        "PUT",
+        &id,
+        "",
+        Some(json!({"name": "engineers", "description": "Build it"})),
+    )
+    .await);
+    assert_eq!(data, json!({}));
+    let row = role_row(&app, &admin, &id).await;
+    assert_eq!(
+        (&row["name"], &row["description"]),
+        (&json!("engineers"), &json!("Build it"))
+    );
+    // Keeping its own name is not a clash.
+    ok(on_role(
+        &app,
+        &admin,
+        "PUT",
+        &id,
+        "",
+        Some(json!({"name": "engineers"})),
+    )
+    .await);
+}
+
+#[tokio::test]
+async fn update_role_refuses_another_roles_name() {
+    let (app, admin) = setup().await;
+    new_role(&app, &admin, "operators").await;
+    let id = new_role(&app, &admin, "engineers").await;
+    let res = on_role(
+        &app,
+        &admin,
+        "PUT",
+        &id,
+        "",
+        Some(json!({"name": "operators"})),
+    )
+    .await;
+    refused(res, 400, "name_repeated");
+    assert_eq!(role_row(&app, &admin, &id).await["name"], "engineers");
+}
+
+#[tokio::test]
+async fn update_role_refuses_the_built_in_role() {
+    let (app, admin) = setup().await;
+    let sa = super_admin_role(&app, &admin).await;
+    let res = on_role(&app, &admin, "PUT", &sa, "", Some(json!({"name": "root"}))).await;
+    refused(res, 403, "role_built_in");
+    assert_eq!(role_row(&app, &admin, &sa).await["name"], "super_admin");
+}
+
+#[tokio::test]
+async fn update_role_validates_its_fields() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let path = format!("/user/roles/{id}");
+    for (body, field) in [
+        (json!({}), "name"),
+        (json!({"name": ["x"]}), "name"),
+        (json!({"name": ""}), "name"),
+        (json!({"name": "b".repeat(65)}), "name"),
+    ] {
+        invalid(
+            app.call("PUT", &path, Some(&admin), Some(body)).await,
+            field,
+        );
+    }
+    assert_eq!(role_row(&app, &admin, &id).await["name"], "operators");
+}
+
+// ---- DELETE /user/roles/{id} ----
+
+#[tokio::test]
+async fn delete_role_removes_it() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let data = ok(on_role(&app, &admin, "DELETE", &id, "", None).await);
+    assert_eq!(data, json!({}));
+    assert_eq!(all_roles(&app, &admin).await.len(), 1);
+    let res = on_role(&app, &admin, "GET", &id, "/members", None).await;
+    refused(res, 404, "data_no_found");
+}
+
+#[tokio::test]
+async fn delete_role_refuses_a_role_with_users() {
+    let (app, admin, bob) = setup_with_user().await;
+    let id = new_role(&app, &admin, "operators").await;
+    link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
+    let res = on_role(&app, &admin, "DELETE", &id, "", None).await;
+    refused(res, 400, "role_still_has_user");
+    assert_eq!(member_ids(&app, &admin, &id).await, [bob.user_id.as_str()]);
+    // Once empty, it goes.
+    link(&app, &admin, &id, "disassociate-user", &[&bob.user_id]).await;
+    ok(on_role(&app, &admin, "DELETE", &id, "", None).await);
+}
+
+#[tokio::test]
+async fn delete_role_refuses_the_built_in_role() {
+    let (app, admin) = setup().await;
+    let sa = super_admin_role(&app, &admin).await;
+    let res = on_role(&app, &admin, "DELETE", &sa, "", None).await;
+    refused(res, 403, "role_built_in");
+    assert_eq!(
+        member_ids(&app, &admin, &sa).await,
+        [admin.user_id.as_str()]
+    );
+}
+
+// ---- POST /user/roles/search ----
+
+#[tokio::test]
+async fn search_roles_pages_newest_first() {
+    let (app, admin) = setup().await;
+    for name in ["alpha", "bravo", "charlie"] {
+        new_role(&app, &admin, name).await;
+    }
+    let page = search(&app, &admin, json!({"page_number": 1, "page_size": 2})).await;
+    assert_eq!(page["page_number"], 1);
+    assert_eq!(page["page_size"], 2);
+    assert_eq!(page["total"], 4);
+    assert_eq!(pluck(&page["content"], "name"), ["charlie", "bravo"]);
+    let page = search(&app, &admin, json!({"page_number": 2, "page_size": 2})).await;
+    assert_eq!(pluck(&page["content"], "name"), ["alpha", "super_admin"]);
+    let page = search(&app, &admin, json!({"page_number": 3, "page_size": 2})).await;
+    assert_eq!(
+        (page["total"].clone(), page["content"].clone()),
+        (json!(4), json!([]))
+    );
+}
+
+#[tokio::test]
+async fn search_roles_filters_by_keyword_and_sorts_by_name() {
+    let (app, admin) = setup().await;
+    for name in ["night", "day", "midnight", "noon"] {
+        new_role(&app, &admin, name).await;
+    }
+    let page = search(&app, &admin, json!({"keyword": "NIGHT"})).await;
+    assert_eq!(page["total"], 2);
+    let mut names = pluck(&page["content"], "name");
+    names.sort();
+    assert_eq!(names, ["midnight", "night"]);
+    let sorted = |direction: &str| json!({"sorts": [{"property": "name", "direction": direction}]});
+    let page = search(&app, &admin, sorted("ASC")).await;
+    assert_eq!(
+        pluck(&page["content"], "name"),
+        ["day", "midnight", "night", "noon", "super_admin"]
+    );
+    let page = search(&app, &admin, sorted("DESC")).await;
+    assert_eq!(pluck(&page["content"], "name")[0], "super_admin");
+}
+
+#[tokio::test]
+async fn search_roles_counts_users_and_integrations() {
+    let (app, admin, bob) = setup_with_user().await;
+    let id = new_role(&app, &admin, "operators").await;
+    link(
+        &app,
+        &admin,
+        &id,
+        "associate-user",
+        &[&bob.user_id, &admin.user_id],
+    )
+    .await;
+    let grants = json!({"resources": [
+        {"id": "mqtt", "type": "INTEGRATION"},
+        {"id": "http", "type": "INTEGRATION"},
+        {"id": "dev-1", "type": "DEVICE"},
+    ]});
+    ok(role_action(&app, &admin, &id, "associate-resource", grants).await);
+    let row = role_row(&app, &admin, &id).await;
+    assert_eq!(row["user_role_count"], 2);
+    assert_eq!(row["role_integration_count"], 2);
+    let sa = super_admin_role(&app, &admin).await;
+    assert_eq!(role_row(&app, &admin, &sa).await["user_role_count"], 1);
+}
+
+#[tokio::test]
+async fn search_roles_validates_paging() {
+    let (app, admin) = setup().await;
+    for (body, field) in [
+        (json!({"page_size": 0}), "page_size"),
+        (json!({"page_size": "ten"}), "page_size"),
+        (json!({"page_number": 0}), "page_number"),
+        (json!({"keyword": 5}), "keyword"),
+        (
+            json!({"sorts": [{"property": "email", "direction": "ASC"}]}),
+            "sorts[0].property",
+        ),
+        (
+            json!({"sorts": [{"property": "name", "direction": "UP"}]}),
+            "sorts[0].direction",
+        ),
+    ] {
+        invalid(
+            app.call("POST", "/user/roles/search", Some(&admin), Some(body))
+                .await,
+            field,
+        );
+    }
+}
+
+// ---- GET /user/roles/{id}/members ----
+
+#[tokio::test]
+async fn role_members_lists_users_and_filters_by_keyword() {
+    let (app, admin, bob) = setup_with_user().await;
+    let alice = app.create_user(&admin, "alice@weir.test").await;
+    let id = new_role(&app, &admin, "operators").await;
+    assert_eq!(member_ids(&app, &admin, &id).await, Vec::<String>::new());
+    link(
+        &app,
+        &admin,
+        &id,
+        "associate-user",
+        &[&bob.user_id, &alice.user_id],
+    )
+    .await;
+    let data = ok(on_role(&app, &admin, "GET", &id, "/members", None).await);
+    let mut ids = pluck(&data, "user_id");
+    ids.sort();
+    let mut want = vec![bob.user_id.clone(), alice.user_id.clone()];
+    want.sort();
+    assert_eq!(ids, want);
+    let data = ok(on_role(&app, &admin, "GET", &id, "/members?keyword=ALICE", None).await);
+    assert_eq!(
+        data,
+        json!([{
+            "user_id": alice.user_id,
+            "user_email": "alice@weir.test",
+            "user_nickname": "alice",
+            "role_id": id,
+        }])
+    );
+}
+
+// ---- POST /user/roles/{id}/undistributed-users ----
+
+#[tokio::test]
+async fn undistributed_users_lists_users_outside_the_role() {
+    let (app, admin, bob) = setup_with_user().await;
+    let alice = app.create_user(&admin, "alice@weir.test").await;
+    let id = new_role(&app, &admin, "operators").await;
+    link(&app, &admin, &id, "associate-user", &[&alice.user_id]).await;
+    let data = ok(role_action(&app, &admin, &id, "undistributed-users", json!({})).await);
+    let mut emails = pluck(&data, "email");
+    emails.sort();
+    assert_eq!(emails, ["admin@weir.test", "bob@weir.test"]);
+    let data = ok(role_action(
+        &app,
+        &admin,
+        &id,
+        "undistributed-users",
+        json!({"keyword": "bob"}),
+    )
+    .await);
+    assert_eq!(
+        data,
+        json!([{"user_id": bob.user_id, "email": "bob@weir.test", "nickname": "bob"}])
+    );
+    invalid(
+        role_action(
+            &app,
+            &admin,
+            &id,
+            "undistributed-users",
+            json!({"keyword": 1}),
+        )
+        .await,
+        "keyword",
+    );
+}
+
+// ---- GET /user/roles/{id}/menus ----
+
+#[tokio::test]
+async fn role_menus_of_the_built_in_role_are_all_menus() {
+    let (app, admin) = setup().await;
+    let sa = super_admin_role(&app, &admin).await;
+    let codes = menu_codes(&app, &admin, &sa).await;
+    let mine = my_menu_codes(&app, &admin).await;
+    assert!(codes.len() > 20, "{codes:?}");
+    for code in ["dashboard", "device.view", "entity_custom.add", "user_role"] {
+        assert!(codes.iter().any(|c| c == code), "{code} missing");
+    }
+    assert_eq!(codes.len(), mine.len());
+}
+
+#[tokio::test]
+async fn role_menus_lists_what_was_granted() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    assert_eq!(menu_codes(&app, &admin, &id).await, Vec::<String>::new());
+    let view = app.menu_id(&admin, "device.view").await;
+    link(&app, &admin, &id, "associate-menu", &[&view]).await;
+    let data = ok(on_role(&app, &admin, "GET", &id, "/menus", None).await);
+    let device = app.menu_id(&admin, "device").await;
+    assert_eq!(
+        data,
+        json!([{"menu_id": view, "code": "device.view", "name": "View devices", "type": "FUNCTION", "parent_id": device}])
+    );
+}
+
+// ---- POST /user/roles/{id}/resources ----
+
+#[tokio::test]
+async fn role_resources_lists_grants_and_filters_by_type() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let grants = json!({"resources": [{"id": "mqtt", "type": "INTEGRATION"}, {"id": "dev-1", "type": "DEVICE"}]});
+    ok(role_action(&app, &admin, &id, "associate-resource", grants).await);
+    let mut all = resources(&app, &admin, &id, json!({})).await;
+    all.sort_by_key(|r| r["resource_id"].as_str().map(str::to_owned));
+    assert_eq!(
+        all,
+        [
+            json!({"resource_id": "dev-1", "resource_type": "DEVICE"}),
+            json!({"resource_id": "mqtt", "resource_type": "INTEGRATION"}),
+        ]
+    );
+    let devices = resources(&app, &admin, &id, json!({"resource_type": "DEVICE"})).await;
+    assert_eq!(
+        devices,
+        [json!({"resource_id": "dev-1", "resource_type": "DEVICE"})]
+    );
+    let none = resources(&app, &admin, &id, json!({"resource_type": "WORKFLOW"})).await;
+    assert!(none.is_empty());
+    for filter in [
+        json!({"resource_type": "GADGET"}),
+        json!({"resource_type": 1}),
+    ] {
+        invalid(
+            role_action(&app, &admin, &id, "resources", filter).await,
+            "resource_type",
+        );
+    }
+}
+
+// ---- associate-user / disassociate-user ----
+
+#[tokio::test]
+async fn associate_user_adds_members_idempotently() {
+    let (app, admin, bob) = setup_with_user().await;
+    let id = new_role(&app, &admin, "operators").await;
+    link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
+    link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
+    assert_eq!(member_ids(&app, &admin, &id).await, [bob.user_id.as_str()]);
+    let me = ok(app.call("GET", "/user", Some(&bob), None).await);
+    assert_eq!(
+        me["roles"],
+        json!([{"role_id": id, "role_name": "operators"}])
+    );
+}
+
+#[tokio::test]
+async fn associate_user_refuses_an_unknown_user_and_adds_nobody() {
+    let (app, admin, bob) = setup_with_user().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let res = role_action(
+        &app,
+        &admin,
+        &id,
+        "associate-user",
+        json!({"user_ids": [bob.user_id, UNKNOWN_ID]}),
+    )
+    .await;
+    let msg = refused(res, 404, "data_no_found");
+    assert!(msg.contains(UNKNOWN_ID), "{msg}");
+    assert_eq!(member_ids(&app, &admin, &id).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn associate_and_disassociate_user_validate_user_ids() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let too_many: Vec<String> = (1..=1001).map(|n| n.to_string()).collect();
+    for action in ["associate-user", "disassociate-user"] {
+        for body in [
+            json!({}),
+            json!({"user_ids": []}),
+            json!({"user_ids": "1"}),
+            json!({"user_ids": ["abc"]}),
+            json!({"user_ids": too_many}),
+        ] {
+            invalid(
+                role_action(&app, &admin, &id, action, body).await,
+                "user_ids",
+            );
+        }
+    }
+    assert!(member_ids(&app, &admin, &id).await.is_empty());
+}
+
+#[tokio::test]
+async fn disassociate_user_removes_members() {
+    let (app, admin, bob) = setup_with_user().await;
+    let id = new_role(&app, &admin, "operators").await;
+    link(
+        &app,
+        &admin,
+        &id,
+        "associate-user",
+        &[&bob.user_id, &admin.user_id],
+    )
+    .await;
+    link(&app, &admin, &id, "disassociate-user", &[&bob.user_id]).await;
+    assert_eq!(
+        member_ids(&app, &admin, &id).await,
+        [admin.user_id.as_str()]
+    );
+    // Removing someone who is not a member is not an error.
+    link(&app, &admin, &id, "disassociate-user", &[&bob.user_id]).await;
+}
+
+#[tokio::test]
+async fn disassociate_user_keeps_the_last_super_admin() {
+    let (app, admin, bob) = setup_with_user().await;
+    let sa = super_admin_role(&app, &admin).await;
+    invalid(
+        role_action(
+            &app,
+            &admin,
+            &sa,
+            "disassociate-user",
+            json!({"user_ids": [admin.user_id]}),
+        )
+        .await,
+        "user_ids",
+    );
+    assert_eq!(
+        member_ids(&app, &admin, &sa).await,
+        [admin.user_id.as_str()]
+    );
+    // With a second super admin, the first may leave.
+    link(&app, &admin, &sa, "associate-user", &[&bob.user_id]).await;
+    link(&app, &bob, &sa, "disassociate-user", &[&admin.user_id]).await;
+    assert_eq!(member_ids(&app, &bob, &sa).await, [bob.user_id.as_str()]);
+}
+
+// ---- associate-menu / disassociate-menu ----
+
+#[tokio::test]
+async fn associate_and_disassociate_menu() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let view = app.menu_id(&admin, "device.view").await;
+    let add = app.menu_id(&admin, "device.add").await;
+    link(&app, &admin, &id, "associate-menu", &[&view, &add]).await;
+    let mut codes = menu_codes(&app, &admin, &id).await;
+    codes.sort();
+    assert_eq!(codes, ["device.add", "device.view"]);
+    link(&app, &admin, &id, "disassociate-menu", &[&add]).await;
+    assert_eq!(menu_codes(&app, &admin, &id).await, ["device.view"]);
+}
+
+#[tokio::test]
+async fn associate_menu_refuses_an_unknown_menu_and_grants_nothing() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let view = app.menu_id(&admin, "device.view").await;
+    let res = role_action(
+        &app,
+        &admin,
+        &id,
+        "associate-menu",
+        json!({"menu_ids": [view, UNKNOWN_ID]}),
+    )
+    .await;
+    let msg = refused(res, 404, "data_no_found");
+    assert!(msg.contains(UNKNOWN_ID), "{msg}");
+    assert!(menu_codes(&app, &admin, &id).await.is_empty());
+    for action in ["associate-menu", "disassociate-menu"] {
+        for body in [
+            json!({}),
+            json!({"menu_ids": []}),
+            json!({"menu_ids": [true]}),
+        ] {
+            invalid(
+                role_action(&app, &admin, &id, action, body).await,
+                "menu_ids",
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn menus_and_resources_of_the_built_in_role_are_fixed() {
+    let (app, admin) = setup().await;
+    let sa = super_admin_role(&app, &admin).await;
+    let view = app.menu_id(&admin, "device.view").await;
+    let before = menu_codes(&app, &admin, &sa).await;
+    let resource = json!({"resources": [{"id": "mqtt", "type": "INTEGRATION"}]});
+    for (action, body) in [
+        ("associate-menu", json!({"menu_ids": [view]})),
+        ("disassociate-menu", json!({"menu_ids": [view]})),
+        ("associate-resource", resource.clone()),
+        ("disassociate-resource", resource),
+    ] {
+        refused(
+            role_action(&app, &admin, &sa, action, body).await,
+            403,
+            "role_built_in",
+        );
+    }
+    assert_eq!(menu_codes(&app, &admin, &sa).await, before);
+    assert!(resources(&app, &admin, &sa, json!({})).await.is_empty());
+}
+
+// ---- associate-resource / disassociate-resource ----
+
+#[tokio::test]
+async fn associate_and_disassociate_resource() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let both = json!({"resources": [{"id": "dash-1", "type": "DASHBOARD"}, {"id": "flow-1", "type": "WORKFLOW"}]});
+    assert_eq!(
+        ok(role_action(&app, &admin, &id, "associate-resource", both.clone()).await),
+        json!({})
+    );
+    // Granting again is not an error and adds nothing.
+    ok(role_action(&app, &admin, &id, "associate-resource", both).await);
+    assert_eq!(resources(&app, &admin, &id, json!({})).await.len(), 2);
+    let one = json!({"resources": [{"id": "dash-1", "type": "DASHBOARD"}]});
+    assert_eq!(
+        ok(role_action(&app, &admin, &id, "disassociate-resource", one).await),
+        json!({})
+    );
+    assert_eq!(
+        resources(&app, &admin, &id, json!({})).await,
+        [json!({"resource_id": "flow-1", "resource_type": "WORKFLOW"})]
+    );
+}
+
+#[tokio::test]
+async fn associate_and_disassociate_resource_validate_resources() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    ok(role_action(
+        &app,
+        &admin,
+        &id,
+        "associate-resource",
+        json!({"resources": [{"id": "keep", "type": "DEVICE"}]}),
+    )
+    .await);
+    for action in ["associate-resource", "disassociate-resource"] {
+        for (body, field) in [
+            (
+                json!({"resources": [{"id": "keep", "type": "GADGET"}]}),
+                "resources[0]",
+            ),
+            (
+                json!({"resources": [{"id": "ok", "type": "DEVICE"}, {"id": "", "type": "DEVICE"}]}),
+                "resources[1]",
+            ),
+            (json!({"resources": [{"type": "DEVICE"}]}), "resources[0]"),
+            (
+                json!({"resources": [{"id": 5, "type": "DEVICE"}]}),
+                "resources[0].id",
+            ),
+            (json!({"resources": []}), "resources"),
+            (json!({}), "resources"),
+        ] {
+            invalid(role_action(&app, &admin, &id, action, body).await, field);
+        }
+    }
+    assert_eq!(
+        resources(&app, &admin, &id, json!({})).await,
+        [json!({"resource_id": "keep", "resource_type": "DEVICE"})]
+    );
+}
+
+// ---- every role endpoint ----
+
+#[tokio::test]
+async fn role_endpoints_require_a_token() {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    for (method, path, body) in all_role_endpoints(&id) {
+        let res = app.call(method, &path, None, body).await;
+        assert_eq!(res.0, 401, "{method} {path}: {}", res.1);
+        refused(res, 401, "authentication_failed");
+    }
+    assert_eq!(role_row(&app, &admin, &id).await["name"], "operators");
+}
+
+#[tokio::test]
+async fn role_endpoints_refuse_plain_users() {
+    let (app, admin, bob) = setup_with_user().await;
+    let id = new_role(&app, &admin, "operators").await;
+    for (method, path, body) in all_role_endpoints(&id) {
+        let res = app.call(method, &path, Some(&bob), body).await;
+        assert_eq!(res.0, 403, "{method} {path}: {}", res.1);
+        refused(res, 403, "forbidden_permission");
+    }
+    // Nothing changed.
+    let names = pluck(&Value::Array(all_roles(&app, &admin).await), "name");
+    assert_eq!(names, ["operators", "super_admin"]);
+    assert!(member_ids(&app, &admin, &id).await.is_empty());
+    assert!(menu_codes(&app, &admin, &id).await.is_empty());
+    assert!(resources(&app, &admin, &id, json!({})).await.is_empty());
+}
+
+#[tokio::test]
+async fn role_endpoints_answer_404_for_an_unknown_role() {
+    let (app, admin) = setup().await;
+    for (method, path, body) in role_endpoints(UNKNOWN_ID) {
+        let res = app.call(method, &path, Some(&admin), body).await;
+        assert_eq!(res.0, 404, "{method} {path}: {}", res.1);
+        let msg = refused(res, 404, "data_no_found");
+        assert!(msg.contains(UNKNOWN_ID), "{method} {path}: {msg}");
+    }
+}
+
+#[tokio::test]
+async fn role_endpoints_refuse_a_non_numeric_id() {
+    let (app, admin) = setup().await;
+    for (method, path, body) in role_endpoints("abc") {
+        let res = app.call(method, &path, Some(&admin), body).await;
+        assert_eq!(res.0, 400, "{method} {path}: {}", res.1);
+        invalid(res, "role_id");
+    }
+    assert_eq!(all_roles(&app, &admin).await.len(), 1);
+}
+
+// ---- the permission story ----
+
+#[tokio::test]
+async fn a_plain_user_gets_menus_through_a_role() {
+    let (app, admin, bob) = setup_with_user().await;
+    let me = ok(app.call("GET", "/user", Some(&bob), None).await);
+    assert_eq!(
+        (me["is_super_admin"].clone(), me["menus"].clone()),
+        (json!(false), json!([]))
+    );
+    let id = new_role(&app, &admin, "viewers").await;
+    let view = app.menu_id(&admin, "device.view").await;
+    link(&app, &admin, &id, "associate-menu", &[&view]).await;
+    // Granted to the role, but bob is not in it yet.
+    assert!(my_menu_codes(&app, &bob).await.is_empty());
+    link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
+    assert_eq!(my_menu_codes(&app, &bob).await, ["device.view"]);
+    link(&app, &admin, &id, "disassociate-menu", &[&view]).await;
+    assert!(my_menu_codes(&app, &bob).await.is_empty());
+    // Still not a super admin: role management stays closed.
+    let res = app
+        .call("POST", "/user/roles/search", Some(&bob), Some(json!({})))
+        .await;
+    refused(res, 403, "forbidden_permission");
+}
