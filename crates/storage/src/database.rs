@@ -14,6 +14,8 @@ use crate::schema::{counters, settings};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+/// PostgreSQL advisory lock key held while migrating ("weir" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7765_6972;
 
 /// A connection lent by the pool.
 pub(crate) type Pooled = PooledConnection<ConnectionManager<DbConn>>;
@@ -86,7 +88,19 @@ impl Database {
     fn migrate(&self) -> Result<(), StoreError> {
         let mut conn = self.pool.get().map_err(pool_error)?;
         let result = match &mut *conn {
-            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(drop),
+            DbConn::Pg(c) => {
+                // Processes starting together on one database take turns: the first
+                // migrates, the others find nothing pending.
+                diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                    .execute(c)
+                    .or_store()?;
+                let result = c.run_pending_migrations(PG_MIGRATIONS).map(drop);
+                diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))
+                    .execute(c)
+                    .or_store()?;
+                result
+            }
+            // SQLite serialises writers itself.
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
         };
         result.map_err(|e| StoreError::Internal(format!("migrations failed: {e}")))
