@@ -2,13 +2,12 @@
 //! `PUT /user/password`.
 
 use serde_json::{Value, json};
-use weir_test_kit::{PASSWORD, TestApp};
+use weir_test_kit::{PASSWORD, Session, TestApp};
 
-use crate::auth::{
-    Answer, assert_login_refused, assert_revoked, failed, invalid, me, ok, password_grant,
-    refresh_grant, send, unauthenticated,
+use crate::support::{
+    Answer, assert_login_refused, assert_syntax_error, assert_tokens_revoked, grant_menu_via_role,
+    invalid, me, ok, password_grant, refused, send, setup, setup_with_user, unauthenticated,
 };
-use crate::members::grant_via_role;
 
 async fn status(app: &TestApp) -> Answer {
     app.call("GET", "/user/status", None, None).await
@@ -18,7 +17,7 @@ async fn register(app: &TestApp, body: Value) -> Answer {
     app.call("POST", "/user/register", None, Some(body)).await
 }
 
-async fn change_password(app: &TestApp, who: &weir_test_kit::Session, body: Value) -> Answer {
+async fn change_password(app: &TestApp, who: &Session, body: Value) -> Answer {
     app.call("PUT", "/api/v1/user/password", Some(who), Some(body))
         .await
 }
@@ -35,7 +34,7 @@ async fn the_first_registration_initializes_the_tenant_and_closes_registration()
     // The email was trimmed and lower-cased.
     ok(&password_grant(&app, "first@weir.test", PASSWORD).await);
     let second = json!({"email": "second@weir.test", "nickname": "Second", "password": PASSWORD});
-    failed(&register(&app, second).await, 400, "tenant_user_inited");
+    refused(&register(&app, second).await, 400, "tenant_user_inited");
     // The refused registration created nobody.
     assert_login_refused(&app, "second@weir.test", PASSWORD).await;
 }
@@ -67,16 +66,7 @@ async fn registration_refuses_bad_fields_and_stays_open() {
     for (body, field) in cases {
         invalid(&register(&app, body).await, field);
     }
-    let answer = app
-        .call_raw(
-            "POST",
-            "/user/register",
-            None,
-            "application/json",
-            "{\"email\"",
-        )
-        .await;
-    failed(&answer, 400, "parameter_syntax_error");
+    assert_syntax_error(&app, "POST", "/user/register", None, "{\"email\"").await;
     assert_eq!(ok(&status(&app).await)["init"], false);
     // 8 and 64 characters are the bounds.
     ok(&register(&app, with("password", json!("p".repeat(64)))).await);
@@ -88,18 +78,17 @@ async fn status_and_register_refuse_an_unknown_tenant() {
     let app = TestApp::spawn().await;
     let request = app.client().get(app.url("/api/v1/user/status"));
     let (answer, _) = send(request.header("TENANT-ID", "nope")).await;
-    failed(&answer, 400, "tenant_not_found");
+    refused(&answer, 400, "tenant_not_found");
     let body = json!({"email": "a@weir.test", "nickname": "A", "password": PASSWORD});
     let request = app.client().post(app.url("/api/v1/user/register"));
     let (answer, _) = send(request.header("TENANT-ID", "nope").json(&body)).await;
-    failed(&answer, 400, "tenant_not_found");
+    refused(&answer, 400, "tenant_not_found");
     assert_eq!(ok(&status(&app).await)["init"], false);
 }
 
 #[tokio::test]
 async fn me_describes_the_super_admin() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     let answer = me(&app, &admin).await;
     let data = ok(&answer);
     assert_eq!(data["tenant_id"], "default");
@@ -141,9 +130,7 @@ async fn me_describes_the_super_admin() {
 
 #[tokio::test]
 async fn a_plain_user_sees_only_the_menus_of_their_roles() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
-    let user = app.create_user(&admin, "plain@weir.test").await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let answer = me(&app, &user).await;
     let data = ok(&answer);
     assert_eq!(data["email"], "plain@weir.test");
@@ -153,15 +140,7 @@ async fn a_plain_user_sees_only_the_menus_of_their_roles() {
     assert_eq!(data["roles"], json!([]));
     assert_eq!(data["menus"], json!([]));
 
-    let menu_id = app.menu_id(&admin, "device.view").await;
-    let role_id = grant_via_role(
-        &app,
-        &admin,
-        &user.user_id,
-        "associate-menu",
-        json!({"menu_ids": [menu_id]}),
-    )
-    .await;
+    let (role_id, menu_id) = grant_menu_via_role(&app, &admin, &user.user_id, "device.view").await;
     let answer = me(&app, &user).await;
     let data = ok(&answer);
     assert_eq!(data["is_super_admin"], false);
@@ -177,9 +156,7 @@ async fn a_plain_user_sees_only_the_menus_of_their_roles() {
 
 #[tokio::test]
 async fn joining_the_super_admin_role_takes_effect_on_the_next_request() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
-    let user = app.create_user(&admin, "plain@weir.test").await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let answer = me(&app, &admin).await;
     let super_admin = ok(&answer)["roles"][0]["role_id"]
         .as_str()
@@ -207,9 +184,7 @@ async fn joining_the_super_admin_role_takes_effect_on_the_next_request() {
 
 #[tokio::test]
 async fn changing_the_password_revokes_every_token() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
-    let user = app.create_user(&admin, "plain@weir.test").await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let body = json!({"old_password": PASSWORD, "new_password": NEW_PASSWORD});
     assert_eq!(
         ok(&app
@@ -217,11 +192,7 @@ async fn changing_the_password_revokes_every_token() {
             .await),
         &json!({})
     );
-    assert_revoked(&app, &user).await;
-    unauthenticated(
-        &refresh_grant(&app, &user.refresh_token).await,
-        "refresh token",
-    );
+    assert_tokens_revoked(&app, &user).await;
     assert_login_refused(&app, &user.email, PASSWORD).await;
     let renewed = app.login(&user.email, NEW_PASSWORD).await;
     assert_eq!(renewed.user_id, user.user_id);
@@ -231,10 +202,9 @@ async fn changing_the_password_revokes_every_token() {
 
 #[tokio::test]
 async fn a_refused_password_change_changes_nothing() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     let wrong_old = json!({"old_password": "not-my-password", "new_password": NEW_PASSWORD});
-    let message = failed(
+    let message = refused(
         &change_password(&app, &admin, wrong_old).await,
         400,
         "password_incorrect",
@@ -263,16 +233,7 @@ async fn a_refused_password_change_changes_nothing() {
     for (body, field) in cases {
         invalid(&change_password(&app, &admin, body).await, field);
     }
-    let answer = app
-        .call_raw(
-            "PUT",
-            "/user/password",
-            Some(&admin),
-            "application/json",
-            "{,}",
-        )
-        .await;
-    failed(&answer, 400, "parameter_syntax_error");
+    assert_syntax_error(&app, "PUT", "/user/password", Some(&admin), "{,}").await;
     let anonymous = json!({"old_password": PASSWORD, "new_password": NEW_PASSWORD});
     unauthenticated(
         &app.call("PUT", "/user/password", None, Some(anonymous))

@@ -1,136 +1,19 @@
 //! `POST /oauth2/token` (password and refresh_token grants, client credentials, tenants,
 //! throttling) and how a protected endpoint checks the access token.
-//!
-//! The envelope helpers at the top are shared with `account` and `members`.
 
-use reqwest::header::HeaderMap;
-use serde_json::{Value, json};
+use serde_json::json;
 use weir_test_kit::{PASSWORD, Session, TestApp};
 
-/// An HTTP status and the parsed JSON body, as [`TestApp::call`] answers.
-pub(crate) type Answer = (u16, Value);
-
-/// Asserts a 200 success envelope and returns its `data`.
-pub(crate) fn ok(answer: &Answer) -> &Value {
-    let (status, body) = answer;
-    assert_eq!(
-        (*status, body["status"].as_str()),
-        (200, Some("Success")),
-        "{body}"
-    );
-    assert!(body.get("error_code").is_none(), "{body}");
-    assert!(body["request_id"].is_string(), "{body}");
-    &body["data"]
-}
-
-/// Asserts a failure envelope with this HTTP status and error code and returns its
-/// `error_message`.
-pub(crate) fn failed(answer: &Answer, status: u16, code: &str) -> String {
-    let (got, body) = answer;
-    assert_eq!(
-        (*got, body["status"].as_str(), body["error_code"].as_str()),
-        (status, Some("Failed"), Some(code)),
-        "{body}"
-    );
-    assert!(body.get("data").is_none(), "{body}");
-    assert!(body["request_id"].is_string(), "{body}");
-    body["error_message"]
-        .as_str()
-        .expect("error_message")
-        .to_owned()
-}
-
-/// Asserts a 400 `parameter_validation_failed` whose message names `field`.
-pub(crate) fn invalid(answer: &Answer, field: &str) {
-    let message = failed(answer, 400, "parameter_validation_failed");
-    assert!(message.contains(field), "`{field}` not named in: {message}");
-}
-
-/// Asserts a 401 `authentication_failed` whose message contains `why`.
-pub(crate) fn unauthenticated(answer: &Answer, why: &str) {
-    let message = failed(answer, 401, "authentication_failed");
-    assert!(message.contains(why), "`{why}` not in: {message}");
-}
-
-/// Asserts a 403 `forbidden_permission`.
-pub(crate) fn forbidden(answer: &Answer) {
-    failed(answer, 403, "forbidden_permission");
-}
-
-/// Asserts a 404 `data_no_found` naming the id.
-pub(crate) fn not_found(answer: &Answer, id: &str) {
-    let message = failed(answer, 404, "data_no_found");
-    assert!(message.contains(id), "`{id}` not named in: {message}");
-}
-
-/// `GET /api/v1/user` as `who`.
-pub(crate) async fn me(app: &TestApp, who: &Session) -> Answer {
-    app.call("GET", "/api/v1/user", Some(who), None).await
-}
-
-/// Asserts `who`'s access token is refused as revoked.
-pub(crate) async fn assert_revoked(app: &TestApp, who: &Session) {
-    unauthenticated(&me(app, who).await, "revoked");
-}
-
-/// A password grant with the default client credentials.
-pub(crate) async fn password_grant(app: &TestApp, email: &str, password: &str) -> Answer {
-    // `token_request` adds the client credentials itself.
-    app.token_request(&login_form(email, password)[..3], None)
-        .await
-}
-
-/// Asserts a password grant is refused with 401.
-pub(crate) async fn assert_login_refused(app: &TestApp, email: &str, password: &str) {
-    let answer = password_grant(app, email, password).await;
-    unauthenticated(&answer, "incorrect");
-}
-
-/// Sends a request built on [`TestApp::client`] (for headers the helpers do not
-/// send); returns the answer and the response headers.
-pub(crate) async fn send(request: reqwest::RequestBuilder) -> (Answer, HeaderMap) {
-    let res = request.send().await.expect("request sent");
-    let status = res.status().as_u16();
-    let headers = res.headers().clone();
-    let body = res.json().await.unwrap_or(Value::Null);
-    ((status, body), headers)
-}
+use crate::support::{
+    Answer, assert_login_refused, assert_syntax_error, invalid, me, ok, password_form,
+    password_grant, refresh_grant, refused, send, session_of, setup, unauthenticated,
+};
 
 /// A password-grant form with the default client credentials.
-fn login_form<'a>(email: &'a str, password: &'a str) -> [(&'a str, &'a str); 5] {
-    [
-        ("grant_type", "password"),
-        ("username", email),
-        ("password", password),
-        ("client_id", "iab"),
-        ("client_secret", "milesight*iab"),
-    ]
-}
-
-/// A refresh_token grant with the default client credentials.
-pub(crate) async fn refresh_grant(app: &TestApp, refresh_token: &str) -> Answer {
-    app.token_request(
-        &[
-            ("grant_type", "refresh_token"),
-            ("refresh_token", refresh_token),
-        ],
-        None,
-    )
-    .await
-}
-
-/// A session from a token answer (no user id).
-pub(crate) fn session_of(answer: &Answer, email: &str) -> Session {
-    let data = ok(answer);
-    Session {
-        access_token: data["access_token"].as_str().expect("access_token").into(),
-        refresh_token: data["refresh_token"]
-            .as_str()
-            .expect("refresh_token")
-            .into(),
-        email: email.into(),
-        user_id: String::new(),
-    }
+fn login_form<'a>(email: &'a str, password: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut form = password_form(email, password).to_vec();
+    form.extend([("client_id", "iab"), ("client_secret", "milesight*iab")]);
+    form
 }
 
 /// Asserts a token answer's shape and that its access token works.
@@ -151,8 +34,7 @@ const ADMIN: &str = "admin@weir.test";
 
 #[tokio::test]
 async fn password_grant_with_a_form_answers_a_bearer_pair() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
+    let (app, _admin) = setup().await;
     let answer = password_grant(&app, ADMIN, PASSWORD).await;
     assert_token_pair(&app, &answer).await;
     // Emails are matched case-insensitively.
@@ -162,8 +44,7 @@ async fn password_grant_with_a_form_answers_a_bearer_pair() {
 
 #[tokio::test]
 async fn password_grant_accepts_json_at_the_bare_path_and_without_client_credentials() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
+    let (app, _admin) = setup().await;
     let with_client = json!({"grant_type": "password", "username": ADMIN, "password": PASSWORD,
         "client_id": "iab", "client_secret": "milesight*iab"});
     let answer = app
@@ -179,20 +60,18 @@ async fn password_grant_accepts_json_at_the_bare_path_and_without_client_credent
 
 #[tokio::test]
 async fn wrong_password_and_unknown_email_answer_the_same_401() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
+    let (app, _admin) = setup().await;
     let answer = password_grant(&app, ADMIN, "not-the-password").await;
-    let wrong_password = failed(&answer, 401, "authentication_failed");
+    let wrong_password = refused(&answer, 401, "authentication_failed");
     let answer = password_grant(&app, "nobody@weir.test", PASSWORD).await;
-    let unknown_email = failed(&answer, 401, "authentication_failed");
+    let unknown_email = refused(&answer, 401, "authentication_failed");
     assert_eq!(wrong_password, unknown_email);
     assert!(wrong_password.contains("incorrect"), "{wrong_password}");
 }
 
 #[tokio::test]
 async fn wrong_or_partial_client_credentials_answer_401() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
+    let (app, _admin) = setup().await;
     let login = json!({"grant_type": "password", "username": ADMIN, "password": PASSWORD});
     for client in [
         json!({"client_id": "iab", "client_secret": "wrong"}),
@@ -211,8 +90,7 @@ async fn wrong_or_partial_client_credentials_answer_401() {
 
 #[tokio::test]
 async fn missing_or_unsupported_grant_type_and_missing_fields_answer_400() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
+    let (app, _admin) = setup().await;
     let cases: [(&[(&str, &str)], &str); 5] = [
         (&[("username", ADMIN), ("password", PASSWORD)], "grant_type"),
         (&[("grant_type", "client_credentials")], "grant_type"),
@@ -233,16 +111,7 @@ async fn missing_or_unsupported_grant_type_and_missing_fields_answer_400() {
         &password_grant(&app, "not-an-email", PASSWORD).await,
         "username",
     );
-    let answer = app
-        .call_raw(
-            "POST",
-            "/oauth2/token",
-            None,
-            "application/json",
-            "{\"grant_type\": ",
-        )
-        .await;
-    failed(&answer, 400, "parameter_syntax_error");
+    assert_syntax_error(&app, "POST", "/oauth2/token", None, "{\"grant_type\": ").await;
     let answer = app
         .call(
             "POST",
@@ -256,8 +125,7 @@ async fn missing_or_unsupported_grant_type_and_missing_fields_answer_400() {
 
 #[tokio::test]
 async fn refresh_grant_issues_a_new_pair_and_each_refresh_token_works_once() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     let answer = refresh_grant(&app, &admin.refresh_token).await;
     let renewed = assert_token_pair(&app, &answer).await;
     assert_ne!(renewed.refresh_token, admin.refresh_token);
@@ -283,8 +151,7 @@ async fn refresh_grant_issues_a_new_pair_and_each_refresh_token_works_once() {
 
 #[tokio::test]
 async fn the_token_endpoint_ignores_an_authorization_header() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
+    let (app, _admin) = setup().await;
     let request = app
         .client()
         .post(app.url("/api/v1/oauth2/token"))
@@ -296,10 +163,9 @@ async fn the_token_endpoint_ignores_an_authorization_header() {
 
 #[tokio::test]
 async fn an_unknown_tenant_header_answers_tenant_not_found() {
-    let app = TestApp::spawn().await;
-    app.register_admin().await;
-    let form = &login_form(ADMIN, PASSWORD)[..3];
-    let message = failed(
+    let (app, _admin) = setup().await;
+    let form = &password_form(ADMIN, PASSWORD);
+    let message = refused(
         &app.token_request(form, Some("nope")).await,
         400,
         "tenant_not_found",
@@ -316,14 +182,14 @@ async fn repeated_failures_lock_the_account_with_retry_after() {
     app.create_user(&admin, "other@weir.test").await;
     for _ in 0..3 {
         let answer = password_grant(&app, ADMIN, "wrong-password").await;
-        failed(&answer, 401, "authentication_failed");
+        refused(&answer, 401, "authentication_failed");
     }
     let request = app
         .client()
         .post(app.url("/api/v1/oauth2/token"))
         .form(&login_form(ADMIN, PASSWORD));
     let (answer, headers) = send(request).await;
-    failed(&answer, 429, "request_too_frequently");
+    refused(&answer, 429, "request_too_frequently");
     let retry_after: i64 = headers
         .get("retry-after")
         .expect("Retry-After header")
@@ -358,7 +224,7 @@ async fn repeated_failures_from_one_address_lock_every_account() {
     assert_login_refused(&app, "somebody@weir.test", PASSWORD).await;
     for email in [ADMIN, "other@weir.test"] {
         let answer = password_grant(&app, email, PASSWORD).await;
-        let message = failed(&answer, 429, "request_too_frequently");
+        let message = refused(&answer, 429, "request_too_frequently");
         assert!(message.contains("seconds"), "{message}");
     }
 }
@@ -373,8 +239,7 @@ fn with_token(who: &Session, token: String) -> Session {
 
 #[tokio::test]
 async fn protected_endpoints_refuse_missing_and_malformed_tokens() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     unauthenticated(
         &app.call("GET", "/api/v1/user", None, None).await,
         "missing",

@@ -5,7 +5,9 @@ use reqwest::Response;
 use serde_json::{Value, json};
 use weir_test_kit::TestApp;
 
-use crate::roles::{ok, refused, setup};
+use crate::support::{
+    assert_syntax_error, ok, password_form, refused, search_roles, setup, super_admin_role,
+};
 
 /// Sends `method path` with extra headers and no body.
 async fn send(app: &TestApp, method: &str, path: &str, headers: &[(&str, &str)]) -> Response {
@@ -71,23 +73,19 @@ async fn request_id_echoes_an_acceptable_trace_id() {
 #[tokio::test]
 async fn bare_paths_reach_the_same_endpoints() {
     let (app, admin) = setup().await;
-    let prefixed = ok(app.call("GET", "/api/v1/user", Some(&admin), None).await);
-    let bare = ok(app.call("GET", "/user", Some(&admin), None).await);
+    let prefixed = ok(&app.call("GET", "/api/v1/user", Some(&admin), None).await).clone();
+    let bare = ok(&app.call("GET", "/user", Some(&admin), None).await).clone();
     assert_eq!(prefixed, bare);
     assert_eq!(bare["email"], "admin@weir.test");
     // The query string survives the rewrite.
-    let sa = crate::roles::super_admin_role(&app, &admin).await;
+    let sa = super_admin_role(&app, &admin).await;
     for (keyword, n) in [("admin", 1), ("nobody", 0)] {
         let path = format!("/user/roles/{sa}/members?keyword={keyword}");
-        let data = ok(app.call("GET", &path, Some(&admin), None).await);
+        let data = ok(&app.call("GET", &path, Some(&admin), None).await).clone();
         assert_eq!(data.as_array().map(Vec::len), Some(n), "{data}");
     }
     // And the token endpoint answers at /oauth2/token.
-    let form = [
-        ("grant_type", "password"),
-        ("username", "admin@weir.test"),
-        ("password", weir_test_kit::PASSWORD),
-    ];
+    let form = password_form("admin@weir.test", weir_test_kit::PASSWORD);
     let res = app
         .client()
         .post(app.url("/oauth2/token"))
@@ -104,18 +102,9 @@ async fn bare_paths_reach_the_same_endpoints() {
 async fn malformed_json_is_a_syntax_error() {
     let (app, admin) = setup().await;
     for body in ["{\"name\": ", "{name: 1}", "not json"] {
-        let res = app
-            .call_raw(
-                "POST",
-                "/api/v1/user/roles",
-                Some(&admin),
-                "application/json",
-                body,
-            )
-            .await;
-        refused(res, 400, "parameter_syntax_error");
+        assert_syntax_error(&app, "POST", "/api/v1/user/roles", Some(&admin), body).await;
     }
-    let page = crate::roles::search(&app, &admin, json!({})).await;
+    let page = search_roles(&app, &admin, json!({})).await;
     assert_eq!(page["total"], 1, "no role was created");
 }
 
@@ -132,9 +121,9 @@ async fn a_body_over_the_limit_is_refused_with_413() {
             big.to_string(),
         )
         .await;
-    let msg = refused(res, 413, "data_too_large");
+    let msg = refused(&res, 413, "data_too_large");
     assert!(msg.contains("1024"), "{msg}");
-    let status = ok(app.call("GET", "/user/status", None, None).await);
+    let status = ok(&app.call("GET", "/user/status", None, None).await).clone();
     assert_eq!(status["init"], false, "nobody was registered");
     // A body under the limit still goes through.
     app.register_admin().await;
@@ -150,7 +139,7 @@ async fn unknown_routes_answer_a_json_404() {
         ("GET", "/nope"),
     ] {
         let res = app.call(method, path, None, None).await;
-        let msg = refused(res.clone(), 404, "data_no_found");
+        let msg = refused(&res, 404, "data_no_found");
         assert!(msg.contains("/nope"), "{method} {path}: {msg}");
         assert!(
             is_hex32(res.1["request_id"].as_str().unwrap_or("")),
@@ -318,7 +307,7 @@ async fn static_console_serves_index_html_for_client_routes() {
             "{path}"
         );
     }
-    let status = ok(app.call("GET", "/user/status", None, None).await);
+    let status = ok(&app.call("GET", "/user/status", None, None).await).clone();
     assert_eq!(status["init"], false);
 }
 
@@ -328,7 +317,7 @@ async fn static_console_keeps_the_json_404_for_api_paths() {
     let (app, _dir) = with_console().await;
     for path in ["/api/v1/nope", "/user/nope", "/api/v1/user/roles/1/nope"] {
         let msg = refused(
-            app.call("GET", path, None, None).await,
+            &app.call("GET", path, None, None).await,
             404,
             "data_no_found",
         );
@@ -341,7 +330,7 @@ async fn static_console_keeps_the_json_404_for_api_paths() {
 async fn static_console_answers_json_404_for_other_methods() {
     let (app, _dir) = with_console().await;
     refused(
-        app.call("POST", "/nope", None, Some(json!({}))).await,
+        &app.call("POST", "/nope", None, Some(json!({}))).await,
         404,
         "data_no_found",
     );

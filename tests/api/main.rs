@@ -8,4 +8,5 @@ mod members;
 mod menus;
 mod roles;
 mod smoke;
+mod support;
 mod tenants;

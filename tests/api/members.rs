@@ -3,38 +3,11 @@
 use serde_json::{Value, json};
 use weir_test_kit::{PASSWORD, Session, TestApp};
 
-use crate::auth::{
-    Answer, assert_login_refused, assert_revoked, failed, forbidden, invalid, me, not_found, ok,
-    password_grant, refresh_grant, send, session_of, unauthenticated,
+use crate::support::{
+    Answer, assert_login_refused, assert_revoked, assert_syntax_error, assert_tokens_revoked,
+    forbidden, grant_menu_via_role, grant_resource_via_role, invalid, me, not_found, ok,
+    password_grant, pluck, refused, row_with, setup, setup_with_user, two_tenants, unauthenticated,
 };
-
-/// Creates the role `viewers`, grants it something (`associate-menu` or
-/// `associate-resource` with its body), puts the user in it and returns the role id.
-pub(crate) async fn grant_via_role(
-    app: &TestApp,
-    admin: &Session,
-    user_id: &str,
-    grant: &str,
-    body: Value,
-) -> String {
-    let answer = app
-        .call(
-            "POST",
-            "/user/roles",
-            Some(admin),
-            Some(json!({"name": "viewers"})),
-        )
-        .await;
-    let role_id = ok(&answer)["role_id"].as_str().unwrap().to_owned();
-    for (path, body) in [
-        (grant, body),
-        ("associate-user", json!({"user_ids": [user_id]})),
-    ] {
-        let url = format!("/user/roles/{role_id}/{path}");
-        ok(&app.call("POST", &url, Some(admin), Some(body)).await);
-    }
-    role_id
-}
 
 /// Creates a user without logging them in; returns their id.
 async fn add_member(app: &TestApp, admin: &Session, email: &str, nickname: &str) -> String {
@@ -62,30 +35,17 @@ async fn members(app: &TestApp, admin: &Session) -> Vec<Value> {
 
 /// The emails of every user of the admin's tenant, sorted.
 async fn emails(app: &TestApp, admin: &Session) -> Vec<String> {
-    members(app, admin)
-        .await
-        .iter()
-        .map(|m| m["email"].as_str().unwrap().to_owned())
-        .collect()
+    pluck(&Value::Array(members(app, admin).await), "email")
 }
 
 /// The listed user with this id.
 async fn member(app: &TestApp, admin: &Session, id: &str) -> Value {
-    members(app, admin)
-        .await
-        .into_iter()
-        .find(|m| m["user_id"] == id)
-        .unwrap_or_else(|| panic!("no user {id}"))
+    row_with(members(app, admin).await, "user_id", id)
 }
 
 /// The `email` field of each listed user.
-fn emails_of(page: &Value) -> Vec<&str> {
-    page["content"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["email"].as_str().unwrap())
-        .collect()
+fn emails_of(page: &Value) -> Vec<String> {
+    pluck(&page["content"], "email")
 }
 
 /// Asserts the no-token (401) and non-admin (403) refusals of an endpoint.
@@ -100,14 +60,6 @@ async fn assert_admin_only(
     forbidden(&app.call(method, path, Some(plain), body).await);
 }
 
-/// An admin, a plain user and the default tenant's app.
-async fn admin_and_user() -> (TestApp, Session, Session) {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
-    let user = app.create_user(&admin, "plain@weir.test").await;
-    (app, admin, user)
-}
-
 const ALL_EMAILS: [&str; 4] = [
     "admin@weir.test",
     "alice@weir.test",
@@ -117,8 +69,7 @@ const ALL_EMAILS: [&str; 4] = [
 
 #[tokio::test]
 async fn search_pages_filters_and_sorts() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     add_member(&app, &admin, "alice@weir.test", "Alice Smith").await;
     add_member(&app, &admin, "bob@other.test", "Bobby").await;
     let carol = add_member(&app, &admin, "carol@weir.test", "Carol SMITHERS").await;
@@ -178,15 +129,11 @@ async fn found_by(app: &TestApp, admin: &Session, keyword: &str) -> Vec<String> 
     let body = json!({"keyword": keyword, "sorts": [{"property": "email", "direction": "ASC"}]});
     let answer = search(app, admin, body).await;
     emails_of(ok(&answer))
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
 }
 
 #[tokio::test]
 async fn the_keyword_is_a_literal_substring() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     add_member(&app, &admin, "under@weir.test", "snake_case").await;
     add_member(&app, &admin, "percent@weir.test", "100% sure").await;
     add_member(&app, &admin, "slash@weir.test", "back\\slash").await;
@@ -200,8 +147,7 @@ async fn the_keyword_is_a_literal_substring() {
 
 #[tokio::test]
 async fn the_keyword_ignores_case_beyond_ascii() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     add_member(&app, &admin, "elodie@weir.test", "ÉLODIE Ürban").await;
     assert_eq!(found_by(&app, &admin, "élodie").await, ["elodie@weir.test"]);
     assert_eq!(found_by(&app, &admin, "ürb").await, ["elodie@weir.test"]);
@@ -209,7 +155,7 @@ async fn the_keyword_ignores_case_beyond_ascii() {
 
 #[tokio::test]
 async fn search_refuses_bad_paging_and_caps_the_page_size() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let cases = [
         (json!({"page_size": 0}), "page_size"),
         (json!({"page_size": -5}), "page_size"),
@@ -228,7 +174,7 @@ async fn search_refuses_bad_paging_and_caps_the_page_size() {
         invalid(&search(&app, &admin, body).await, field);
     }
     let bad_property = json!({"sorts": [{"property": "password_hash", "direction": "ASC"}]});
-    let message = failed(
+    let message = refused(
         &search(&app, &admin, bad_property).await,
         400,
         "parameter_validation_failed",
@@ -237,16 +183,14 @@ async fn search_refuses_bad_paging_and_caps_the_page_size() {
         message.contains("password_hash") && message.contains("created_at, nickname, email"),
         "{message}"
     );
-    let answer = app
-        .call_raw(
-            "POST",
-            "/user/members/search",
-            Some(&admin),
-            "application/json",
-            "{\"page_size\": }",
-        )
-        .await;
-    failed(&answer, 400, "parameter_syntax_error");
+    assert_syntax_error(
+        &app,
+        "POST",
+        "/user/members/search",
+        Some(&admin),
+        "{\"page_size\": }",
+    )
+    .await;
 
     let answer = search(&app, &admin, json!({"page_size": 100_000})).await;
     assert_eq!(ok(&answer)["page_size"], 1000);
@@ -259,7 +203,7 @@ async fn search_refuses_bad_paging_and_caps_the_page_size() {
 
 #[tokio::test]
 async fn creating_a_user() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let id = add_member(&app, &admin, " Dave@Weir.test ", "Dave").await;
     assert!(id.parse::<i64>().unwrap() > 0);
     let dave = member(&app, &admin, &id).await;
@@ -278,7 +222,7 @@ async fn creating_a_user() {
         body
     };
     let duplicate = with("email", json!("DAVE@weir.test"));
-    let message = failed(
+    let message = refused(
         &app.call("POST", "/user/members", Some(&admin), Some(duplicate))
             .await,
         400,
@@ -312,7 +256,7 @@ async fn creating_a_user() {
 
 #[tokio::test]
 async fn updating_a_user() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let path = format!("/user/members/{}", user.user_id);
     let rename = json!({"nickname": "Renamed"});
     assert_eq!(
@@ -326,7 +270,7 @@ async fn updating_a_user() {
     );
 
     let taken = json!({"email": "ADMIN@weir.test", "nickname": "Thief"});
-    failed(
+    refused(
         &app.call("PUT", &path, Some(&admin), Some(taken)).await,
         400,
         "user_email_exist",
@@ -360,8 +304,7 @@ async fn updating_a_user() {
 
 #[tokio::test]
 async fn unknown_and_non_numeric_user_ids() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
+    let (app, admin) = setup().await;
     let unknown = "1234567890123";
     let calls = [
         ("PUT", "", Some(json!({"nickname": "X"}))),
@@ -393,25 +336,7 @@ async fn unknown_and_non_numeric_user_ids() {
 
 #[tokio::test]
 async fn another_tenants_users_are_unknown() {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
-    let identity = app.weir.identity.clone();
-    tokio::task::spawn_blocking(move || identity.add_tenant("acme", None))
-        .await
-        .unwrap()
-        .unwrap();
-    let body = json!({"email": "boss@acme.test", "nickname": "Boss", "password": PASSWORD});
-    let request = app.client().post(app.url("/user/register"));
-    ok(&send(request.header("TENANT-ID", "acme").json(&body))
-        .await
-        .0);
-    let form = [
-        ("grant_type", "password"),
-        ("username", "boss@acme.test"),
-        ("password", PASSWORD),
-    ];
-    let answer = app.token_request(&form, Some("acme")).await;
-    let boss = session_of(&answer, "boss@acme.test");
+    let (app, admin, boss) = two_tenants().await;
     let worker = add_member(&app, &boss, "worker@acme.test", "Worker").await;
 
     let path = format!("/user/members/{worker}");
@@ -442,7 +367,7 @@ async fn another_tenants_users_are_unknown() {
 
 #[tokio::test]
 async fn resetting_a_users_password() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let path = format!("/user/members/{}/change-password", user.user_id);
     let reset = json!({"password": "reset-by-admin-1"});
     assert_admin_only(&app, &user, "PUT", &path, Some(reset.clone())).await;
@@ -464,11 +389,7 @@ async fn resetting_a_users_password() {
         ok(&app.call("PUT", &path, Some(&admin), Some(reset)).await),
         &json!({})
     );
-    assert_revoked(&app, &user).await;
-    unauthenticated(
-        &refresh_grant(&app, &user.refresh_token).await,
-        "refresh token",
-    );
+    assert_tokens_revoked(&app, &user).await;
     assert_login_refused(&app, &user.email, PASSWORD).await;
     ok(&password_grant(&app, &user.email, "reset-by-admin-1").await);
     ok(&me(&app, &admin).await);
@@ -476,10 +397,10 @@ async fn resetting_a_users_password() {
 
 #[tokio::test]
 async fn deleting_a_user() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let admin_path = format!("/user/members/{}", admin.user_id);
     assert_admin_only(&app, &user, "DELETE", &admin_path, None).await;
-    let message = failed(
+    let message = refused(
         &app.call("DELETE", &admin_path, Some(&admin), None).await,
         400,
         "user_delete_self",
@@ -491,24 +412,13 @@ async fn deleting_a_user() {
     );
 
     // A user who holds a role and has a refresh token can be deleted.
-    let role_id = grant_via_role(
-        &app,
-        &admin,
-        &user.user_id,
-        "associate-resource",
-        json!({"resources": [{"id": "7", "type": "DASHBOARD"}]}),
-    )
-    .await;
+    let role_id = grant_resource_via_role(&app, &admin, &user.user_id, "DASHBOARD", "7").await;
     let path = format!("/user/members/{}", user.user_id);
     assert_eq!(
         ok(&app.call("DELETE", &path, Some(&admin), None).await),
         &json!({})
     );
-    assert_revoked(&app, &user).await;
-    unauthenticated(
-        &refresh_grant(&app, &user.refresh_token).await,
-        "refresh token",
-    );
+    assert_tokens_revoked(&app, &user).await;
     let role_members = format!("/user/roles/{role_id}/members");
     let answer = app.call("GET", &role_members, Some(&admin), None).await;
     assert_eq!(ok(&answer), &json!([]));
@@ -528,13 +438,13 @@ async fn batch_delete(app: &TestApp, who: Option<&Session>, ids: Value) -> Answe
 
 #[tokio::test]
 async fn batch_delete_is_all_or_nothing() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let other = app.create_user(&admin, "other@weir.test").await;
     let unknown = "1234567890123";
     let answer = batch_delete(&app, Some(&admin), json!([user.user_id, unknown])).await;
     not_found(&answer, unknown);
     let answer = batch_delete(&app, Some(&admin), json!([user.user_id, admin.user_id])).await;
-    failed(&answer, 400, "user_delete_self");
+    refused(&answer, 400, "user_delete_self");
     let too_many: Vec<String> = (1..=1001).map(|i| i.to_string()).collect();
     for (ids, field) in [
         (json!([]), "user_id_list"),
@@ -575,7 +485,7 @@ async fn menus_of(app: &TestApp, who: &Session, user_id: &str) -> Answer {
 
 #[tokio::test]
 async fn reading_a_users_menus() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     let answer = menus_of(&app, &admin, &admin.user_id).await;
     let all = ok(&answer).as_array().unwrap();
     let answer = me(&app, &admin).await;
@@ -587,15 +497,7 @@ async fn reading_a_users_menus() {
     let path = format!("/user/members/{}/menus", user.user_id);
     unauthenticated(&app.call("GET", &path, None, None).await, "missing");
 
-    let menu_id = app.menu_id(&admin, "workflow.view").await;
-    grant_via_role(
-        &app,
-        &admin,
-        &user.user_id,
-        "associate-menu",
-        json!({"menu_ids": [menu_id]}),
-    )
-    .await;
+    let (_, menu_id) = grant_menu_via_role(&app, &admin, &user.user_id, "workflow.view").await;
     for reader in [&admin, &user] {
         let answer = menus_of(&app, reader, &user.user_id).await;
         let menus = ok(&answer).as_array().unwrap();
@@ -624,20 +526,13 @@ async fn has_permission(app: &TestApp, who: &Session, user_id: &str, kind: &str,
 
 #[tokio::test]
 async fn checking_a_users_permission() {
-    let (app, admin, user) = admin_and_user().await;
+    let (app, admin, user) = setup_with_user("plain@weir.test").await;
     assert!(has_permission(&app, &admin, &admin.user_id, "DEVICE", "42").await);
     assert!(!has_permission(&app, &admin, &user.user_id, "DEVICE", "42").await);
     assert!(!has_permission(&app, &user, &user.user_id, "DEVICE", "42").await);
     forbidden(&permission(&app, &user, &admin.user_id, "DEVICE", "42").await);
 
-    grant_via_role(
-        &app,
-        &admin,
-        &user.user_id,
-        "associate-resource",
-        json!({"resources": [{"id": "42", "type": "DEVICE"}]}),
-    )
-    .await;
+    grant_resource_via_role(&app, &admin, &user.user_id, "DEVICE", "42").await;
     assert!(has_permission(&app, &user, &user.user_id, "DEVICE", "42").await);
     assert!(has_permission(&app, &admin, &user.user_id, "DEVICE", "42").await);
     assert!(!has_permission(&app, &user, &user.user_id, "DEVICE", "43").await);
@@ -667,7 +562,7 @@ async fn checking_a_users_permission() {
 
 #[tokio::test]
 async fn an_empty_resource_id_is_refused_naming_it() {
-    let (app, _admin, user) = admin_and_user().await;
+    let (app, _admin, user) = setup_with_user("plain@weir.test").await;
     let answer = permission(&app, &user, &user.user_id, "DEVICE", "").await;
     invalid(&answer, "resource_id");
 }

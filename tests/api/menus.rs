@@ -3,12 +3,13 @@
 use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
-use crate::roles::{
-    UNKNOWN_ID, invalid, link, new_role, ok, on_role, pluck, refused, setup, setup_with_user,
+use crate::support::{
+    Answer, UNKNOWN_ID, invalid, link, new_role, ok, on_role, pluck, refused, setup,
+    setup_with_user,
 };
 
 async fn tree(app: &TestApp, admin: &Session) -> Value {
-    ok(app.call("GET", "/user/menus", Some(admin), None).await)
+    ok(&app.call("GET", "/user/menus", Some(admin), None).await).clone()
 }
 
 /// The node with this code, anywhere in the tree.
@@ -32,14 +33,16 @@ fn flatten(nodes: &Value) -> Vec<Value> {
         .collect()
 }
 
-async fn post_menu(app: &TestApp, admin: &Session, body: Value) -> (u16, Value) {
+async fn post_menu(app: &TestApp, admin: &Session, body: Value) -> Answer {
     app.call("POST", "/user/menus", Some(admin), Some(body))
         .await
 }
 
 async fn new_menu(app: &TestApp, admin: &Session, body: Value) -> String {
-    let data = ok(post_menu(app, admin, body).await);
-    data["menu_id"].as_str().expect("menu_id").to_owned()
+    ok(&post_menu(app, admin, body).await)["menu_id"]
+        .as_str()
+        .expect("menu_id")
+        .to_owned()
 }
 
 /// A custom `reports` MENU with a `reports.daily` FUNCTION under it; their ids.
@@ -172,7 +175,7 @@ async fn create_menu_refuses_a_taken_code() {
     for code in ["reports", "device.view"] {
         let body = json!({"code": code, "name": "Again", "type": "MENU"});
         let res = post_menu(&app, &admin, body).await;
-        let msg = refused(res, 400, "menu_code_exist");
+        let msg = refused(&res, 400, "menu_code_exist");
         assert!(msg.contains(code), "{msg}");
     }
     let after = tree(&app, &admin).await;
@@ -208,19 +211,19 @@ async fn create_menu_validates_its_fields() {
         (menu(json!({"parent_id": "abc"})), "parent_id"),
     ];
     for (body, field) in cases {
-        invalid(post_menu(&app, &admin, body).await, field);
+        invalid(&post_menu(&app, &admin, body).await, field);
     }
     assert_eq!(flatten(&tree(&app, &admin).await).len(), before);
 }
 
 // ---- PUT /user/menus/{id} ----
 
-async fn put_menu(app: &TestApp, admin: &Session, id: &str, body: Value) -> (u16, Value) {
+async fn put_menu(app: &TestApp, admin: &Session, id: &str, body: Value) -> Answer {
     let path = format!("/user/menus/{id}");
     app.call("PUT", &path, Some(admin), Some(body)).await
 }
 
-async fn delete_menu(app: &TestApp, admin: &Session, id: &str) -> (u16, Value) {
+async fn delete_menu(app: &TestApp, admin: &Session, id: &str) -> Answer {
     let path = format!("/user/menus/{id}");
     app.call("DELETE", &path, Some(admin), None).await
 }
@@ -240,9 +243,11 @@ fn named(name: &str, menu_type: &str) -> Value {
 async fn update_menu_renames_a_custom_menu() {
     let (app, admin) = setup().await;
     let (parent, child) = reports(&app, &admin).await;
-    let data = ok(put_menu(&app, &admin, &parent, named("Analytics", "MENU")).await);
-    assert_eq!(data, json!({}));
-    ok(put_menu(&app, &admin, &child, named("Hourly", "MENU")).await);
+    assert_eq!(
+        ok(&put_menu(&app, &admin, &parent, named("Analytics", "MENU")).await),
+        &json!({})
+    );
+    ok(&put_menu(&app, &admin, &child, named("Hourly", "MENU")).await);
     let tree = tree(&app, &admin).await;
     assert_eq!(
         name_and_type(&tree, "reports"),
@@ -259,7 +264,7 @@ async fn update_menu_refuses_built_in_menus() {
     let (app, admin) = setup().await;
     let id = app.menu_id(&admin, "device.view").await;
     let res = put_menu(&app, &admin, &id, named("Look", "FUNCTION")).await;
-    refused(res, 403, "menu_built_in");
+    refused(&res, 403, "menu_built_in");
     let after = name_and_type(&tree(&app, &admin).await, "device.view");
     assert_eq!(after, ("View devices".into(), "FUNCTION".into()));
 }
@@ -276,14 +281,14 @@ async fn update_menu_validates_input() {
         // It has children, so it cannot become a FUNCTION.
         (named("X", "FUNCTION"), "parent_id"),
     ] {
-        invalid(put_menu(&app, &admin, &parent, body).await, field);
+        invalid(&put_menu(&app, &admin, &parent, body).await, field);
     }
     let after = name_and_type(&tree(&app, &admin).await, "reports");
     assert_eq!(after, ("Reports".into(), "MENU".into()));
     let res = put_menu(&app, &admin, UNKNOWN_ID, named("X", "MENU")).await;
-    assert!(refused(res, 404, "data_no_found").contains(UNKNOWN_ID));
+    assert!(refused(&res, 404, "data_no_found").contains(UNKNOWN_ID));
     invalid(
-        put_menu(&app, &admin, "abc", named("X", "MENU")).await,
+        &put_menu(&app, &admin, "abc", named("X", "MENU")).await,
         "menu_id",
     );
 }
@@ -294,12 +299,12 @@ async fn update_menu_validates_input() {
 async fn delete_menu_removes_a_custom_menu() {
     let (app, admin) = setup().await;
     let (parent, child) = reports(&app, &admin).await;
-    assert_eq!(ok(delete_menu(&app, &admin, &child).await), json!({}));
-    ok(delete_menu(&app, &admin, &parent).await);
+    assert_eq!(ok(&delete_menu(&app, &admin, &child).await), &json!({}));
+    ok(&delete_menu(&app, &admin, &parent).await);
     let tree = tree(&app, &admin).await;
     assert!(find(&tree, "reports").is_none() && find(&tree, "reports.daily").is_none());
     refused(
-        delete_menu(&app, &admin, &parent).await,
+        &delete_menu(&app, &admin, &parent).await,
         404,
         "data_no_found",
     );
@@ -310,13 +315,13 @@ async fn delete_menu_refuses_built_in_menus_and_menus_with_children() {
     let (app, admin) = setup().await;
     let (parent, _) = reports(&app, &admin).await;
     refused(
-        delete_menu(&app, &admin, &parent).await,
+        &delete_menu(&app, &admin, &parent).await,
         400,
         "menu_has_children",
     );
     for code in ["device.view", "user_role"] {
         let id = app.menu_id(&admin, code).await;
-        refused(delete_menu(&app, &admin, &id).await, 403, "menu_built_in");
+        refused(&delete_menu(&app, &admin, &id).await, 403, "menu_built_in");
     }
     let tree = tree(&app, &admin).await;
     let reports = find(&tree, "reports").expect("reports");
@@ -328,15 +333,15 @@ async fn delete_menu_refuses_built_in_menus_and_menus_with_children() {
 async fn delete_menu_refuses_unknown_and_non_numeric_ids() {
     let (app, admin) = setup().await;
     let res = delete_menu(&app, &admin, UNKNOWN_ID).await;
-    assert!(refused(res, 404, "data_no_found").contains(UNKNOWN_ID));
-    invalid(delete_menu(&app, &admin, "abc").await, "menu_id");
+    assert!(refused(&res, 404, "data_no_found").contains(UNKNOWN_ID));
+    invalid(&delete_menu(&app, &admin, "abc").await, "menu_id");
 }
 
 // ---- who may ----
 
 #[tokio::test]
 async fn menu_endpoints_are_for_the_super_admin_only() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let (parent, _) = reports(&app, &admin).await;
     let before = tree(&app, &admin).await;
     let item = format!("/user/menus/{parent}");
@@ -361,7 +366,7 @@ async fn menu_endpoints_are_for_the_super_admin_only() {
         for (method, path, body) in &calls {
             let res = app.call(method, path, who, body.clone()).await;
             assert_eq!(res.0, status, "{method} {path}: {}", res.1);
-            refused(res, status, code);
+            refused(&res, status, code);
         }
     }
     assert_eq!(tree(&app, &admin).await, before);
@@ -369,16 +374,18 @@ async fn menu_endpoints_are_for_the_super_admin_only() {
 
 #[tokio::test]
 async fn deleting_a_granted_menu_takes_it_from_the_role() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let (_, child) = reports(&app, &admin).await;
     let role = new_role(&app, &admin, "analysts").await;
     link(&app, &admin, &role, "associate-menu", &[&child]).await;
     link(&app, &admin, &role, "associate-user", &[&bob.user_id]).await;
-    let me = ok(app.call("GET", "/user", Some(&bob), None).await);
+    let me = ok(&app.call("GET", "/user", Some(&bob), None).await).clone();
     assert_eq!(pluck(&me["menus"], "code"), ["reports.daily"]);
-    ok(delete_menu(&app, &admin, &child).await);
-    let me = ok(app.call("GET", "/user", Some(&bob), None).await);
+    ok(&delete_menu(&app, &admin, &child).await);
+    let me = ok(&app.call("GET", "/user", Some(&bob), None).await).clone();
     assert_eq!(me["menus"], json!([]));
-    let menus = ok(on_role(&app, &admin, "GET", &role, "/menus", None).await);
-    assert_eq!(menus, json!([]));
+    assert_eq!(
+        ok(&on_role(&app, &admin, "GET", &role, "/menus", None).await),
+        &json!([])
+    );
 }

@@ -1,172 +1,63 @@
 //! `/user/roles...`: roles, their members, and the menus and resources they grant.
-//!
-//! The small helpers at the top are shared with `menus.rs`, `tenants.rs` and
-//! `http_surface.rs`.
 
 use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
-/// An id no object has.
-pub(crate) const UNKNOWN_ID: &str = "999999999";
-
-/// A server with its admin signed in.
-pub(crate) async fn setup() -> (TestApp, Session) {
-    let app = TestApp::spawn().await;
-    let admin = app.register_admin().await;
-    (app, admin)
-}
-
-/// A server with its admin and one plain user (`bob@weir.test`) signed in.
-pub(crate) async fn setup_with_user() -> (TestApp, Session, Session) {
-    let (app, admin) = setup().await;
-    let bob = app.create_user(&admin, "bob@weir.test").await;
-    (app, admin, bob)
-}
-
-/// Asserts a success envelope and returns its `data`.
-pub(crate) fn ok((status, body): (u16, Value)) -> Value {
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["status"], "Success", "{body}");
-    body["data"].clone()
-}
-
-/// Asserts a failure envelope with this HTTP status and error code; returns the message.
-pub(crate) fn refused((status, body): (u16, Value), want: u16, code: &str) -> String {
-    assert_eq!(
-        (status, body["error_code"].as_str()),
-        (want, Some(code)),
-        "{body}"
-    );
-    assert_eq!(body["status"], "Failed", "{body}");
-    assert!(body.get("data").is_none(), "{body}");
-    body["error_message"]
-        .as_str()
-        .expect("error_message")
-        .to_owned()
-}
-
-/// Asserts a 400 `parameter_validation_failed` whose message names `field`.
-pub(crate) fn invalid(res: (u16, Value), field: &str) {
-    let msg = refused(res, 400, "parameter_validation_failed");
-    assert!(msg.contains(field), "`{msg}` does not name {field}");
-}
-
-/// The `field` of every item of an array.
-pub(crate) fn pluck(items: &Value, field: &str) -> Vec<String> {
-    items
-        .as_array()
-        .unwrap_or_else(|| panic!("not an array: {items}"))
-        .iter()
-        .map(|i| i[field].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
+use crate::support::{
+    Answer, UNKNOWN_ID, all_roles, invalid, link, member_ids, new_role, ok, on_role, pluck,
+    refused, role_action, row_with, search_roles, setup, setup_with_user, super_admin_role,
+};
 
 /// `POST /user/roles` as `who`.
-async fn post_role(app: &TestApp, who: &Session, body: Value) -> (u16, Value) {
+async fn post_role(app: &TestApp, who: &Session, body: Value) -> Answer {
     app.call("POST", "/user/roles", Some(who), Some(body)).await
 }
 
-pub(crate) async fn new_role(app: &TestApp, admin: &Session, name: &str) -> String {
-    let data = ok(post_role(app, admin, json!({"name": name})).await);
-    data["role_id"].as_str().expect("role_id").to_owned()
+/// A server with its admin signed in and a new role `operators`; the role's id.
+async fn setup_with_role() -> (TestApp, Session, String) {
+    let (app, admin) = setup().await;
+    let id = new_role(&app, &admin, "operators").await;
+    (app, admin, id)
 }
 
-/// Searches roles as `admin`; returns the page.
-pub(crate) async fn search(app: &TestApp, admin: &Session, body: Value) -> Value {
-    ok(app
-        .call("POST", "/user/roles/search", Some(admin), Some(body))
-        .await)
-}
-
-/// Every role of the tenant.
-async fn all_roles(app: &TestApp, admin: &Session) -> Vec<Value> {
-    search(app, admin, json!({"page_size": 1000})).await["content"]
-        .as_array()
-        .expect("content")
-        .clone()
+/// A new role `operators` with these members; its id.
+async fn operators_with(app: &TestApp, admin: &Session, members: &[&String]) -> String {
+    let id = new_role(app, admin, "operators").await;
+    link(app, admin, &id, "associate-user", members).await;
+    id
 }
 
 /// The role row (as search lists it) with this id.
 async fn role_row(app: &TestApp, admin: &Session, id: &str) -> Value {
-    all_roles(app, admin)
-        .await
-        .into_iter()
-        .find(|r| r["role_id"] == id)
-        .unwrap_or_else(|| panic!("no role {id}"))
-}
-
-/// The id of the tenant's built-in `super_admin` role.
-pub(crate) async fn super_admin_role(app: &TestApp, admin: &Session) -> String {
-    let all = all_roles(app, admin).await;
-    let built_in: Vec<&Value> = all.iter().filter(|r| r["built_in"] == true).collect();
-    assert_eq!(built_in.len(), 1, "{all:?}");
-    assert_eq!(built_in[0]["name"], "super_admin");
-    built_in[0]["role_id"].as_str().expect("role_id").to_owned()
-}
-
-/// `method /user/roles/{role}{tail}` as `who`.
-pub(crate) async fn on_role(
-    app: &TestApp,
-    who: &Session,
-    method: &str,
-    role: &str,
-    tail: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let path = format!("/user/roles/{role}{tail}");
-    app.call(method, &path, Some(who), body).await
-}
-
-/// `POST /user/roles/{role}/{action}` as `who`.
-pub(crate) async fn role_action(
-    app: &TestApp,
-    who: &Session,
-    role: &str,
-    action: &str,
-    body: Value,
-) -> (u16, Value) {
-    on_role(app, who, "POST", role, &format!("/{action}"), Some(body)).await
-}
-
-/// `associate-user`, `disassociate-user`, `associate-menu` or `disassociate-menu` with
-/// these ids, which must succeed with `{}`.
-pub(crate) async fn link(
-    app: &TestApp,
-    admin: &Session,
-    role: &str,
-    action: &str,
-    ids: &[&String],
-) {
-    let field = if action.ends_with("user") {
-        "user_ids"
-    } else {
-        "menu_ids"
-    };
-    let data = ok(role_action(app, admin, role, action, json!({ field: ids })).await);
-    assert_eq!(data, json!({}), "{action}");
-}
-
-pub(crate) async fn member_ids(app: &TestApp, admin: &Session, role: &str) -> Vec<String> {
-    let data = ok(on_role(app, admin, "GET", role, "/members", None).await);
-    pluck(&data, "user_id")
+    row_with(all_roles(app, admin).await, "role_id", id)
 }
 
 async fn menu_codes(app: &TestApp, admin: &Session, role: &str) -> Vec<String> {
-    let data = ok(on_role(app, admin, "GET", role, "/menus", None).await);
-    pluck(&data, "code")
+    pluck(
+        ok(&on_role(app, admin, "GET", role, "/menus", None).await),
+        "code",
+    )
 }
 
 async fn resources(app: &TestApp, admin: &Session, role: &str, filter: Value) -> Vec<Value> {
-    ok(role_action(app, admin, role, "resources", filter).await)
+    ok(&role_action(app, admin, role, "resources", filter).await)
         .as_array()
         .expect("array")
         .clone()
 }
 
+/// Asserts the role grants this one resource and nothing else.
+async fn assert_only_grant(app: &TestApp, admin: &Session, role: &str, id: &str, kind: &str) {
+    let all = resources(app, admin, role, json!({})).await;
+    assert_eq!(all, [json!({"resource_id": id, "resource_type": kind})]);
+}
+
 /// The codes of the menus `GET /user` lists for `who`.
 async fn my_menu_codes(app: &TestApp, who: &Session) -> Vec<String> {
-    let me = ok(app.call("GET", "/user", Some(who), None).await);
-    pluck(&me["menus"], "code")
+    pluck(
+        &ok(&app.call("GET", "/user", Some(who), None).await)["menus"],
+        "code",
+    )
 }
 
 /// Every endpoint that takes a role id, with a well-formed body.
@@ -218,12 +109,9 @@ fn all_role_endpoints(role: &str) -> Vec<(&'static str, String, Option<Value>)> 
 #[tokio::test]
 async fn create_role_answers_its_id_and_lists_it() {
     let (app, admin) = setup().await;
-    let data = ok(post_role(
-        &app,
-        &admin,
-        json!({"name": "operators", "description": "Run the plant"}),
-    )
-    .await);
+    let body = json!({"name": "operators", "description": "Run the plant"});
+    let answer = post_role(&app, &admin, body).await;
+    let data = ok(&answer);
     let id = data["role_id"].as_str().expect("role_id is a string");
     assert!(id.parse::<i64>().is_ok_and(|n| n > 0), "{data}");
     let row = role_row(&app, &admin, id).await;
@@ -240,9 +128,9 @@ async fn create_role_refuses_a_duplicate_name() {
     let (app, admin) = setup().await;
     new_role(&app, &admin, "operators").await;
     let res = post_role(&app, &admin, json!({"name": "operators"})).await;
-    let msg = refused(res, 400, "name_repeated");
+    let msg = refused(&res, 400, "name_repeated");
     assert!(msg.contains("operators"), "{msg}");
-    let page = search(&app, &admin, json!({"keyword": "operators"})).await;
+    let page = search_roles(&app, &admin, json!({"keyword": "operators"})).await;
     assert_eq!(page["total"], 1);
 }
 
@@ -262,7 +150,7 @@ async fn create_role_validates_its_fields() {
         (json!({"name": "ok", "description": 3}), "description"),
     ];
     for (body, field) in cases {
-        invalid(post_role(&app, &admin, body).await, field);
+        invalid(&post_role(&app, &admin, body).await, field);
     }
     assert_eq!(all_roles(&app, &admin).await.len(), 1, "only super_admin");
     // 64 characters is the limit, not past it.
@@ -273,25 +161,19 @@ async fn create_role_validates_its_fields() {
 
 #[tokio::test]
 async fn update_role_renames_it() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
-    let data = ok(on_role(
-        &app,
-        &admin,
-        "PUT",
-        &id,
-        "",
-        Some(json!({"name": "engineers", "description": "Build it"})),
-    )
-    .await);
-    assert_eq!(data, json!({}));
+    let (app, admin, id) = setup_with_role().await;
+    let renamed = json!({"name": "engineers", "description": "Build it"});
+    assert_eq!(
+        ok(&on_role(&app, &admin, "PUT", &id, "", Some(renamed)).await),
+        &json!({})
+    );
     let row = role_row(&app, &admin, &id).await;
     assert_eq!(
         (&row["name"], &row["description"]),
         (&json!("engineers"), &json!("Build it"))
     );
     // Keeping its own name is not a clash.
-    ok(on_role(
+    ok(&on_role(
         &app,
         &admin,
         "PUT",
@@ -316,7 +198,7 @@ async fn update_role_refuses_another_roles_name() {
         Some(json!({"name": "operators"})),
     )
     .await;
-    refused(res, 400, "name_repeated");
+    refused(&res, 400, "name_repeated");
     assert_eq!(role_row(&app, &admin, &id).await["name"], "engineers");
 }
 
@@ -325,14 +207,13 @@ async fn update_role_refuses_the_built_in_role() {
     let (app, admin) = setup().await;
     let sa = super_admin_role(&app, &admin).await;
     let res = on_role(&app, &admin, "PUT", &sa, "", Some(json!({"name": "root"}))).await;
-    refused(res, 403, "role_built_in");
+    refused(&res, 403, "role_built_in");
     assert_eq!(role_row(&app, &admin, &sa).await["name"], "super_admin");
 }
 
 #[tokio::test]
 async fn update_role_validates_its_fields() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     let path = format!("/user/roles/{id}");
     for (body, field) in [
         (json!({}), "name"),
@@ -341,7 +222,7 @@ async fn update_role_validates_its_fields() {
         (json!({"name": "b".repeat(65)}), "name"),
     ] {
         invalid(
-            app.call("PUT", &path, Some(&admin), Some(body)).await,
+            &app.call("PUT", &path, Some(&admin), Some(body)).await,
             field,
         );
     }
@@ -352,26 +233,26 @@ async fn update_role_validates_its_fields() {
 
 #[tokio::test]
 async fn delete_role_removes_it() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
-    let data = ok(on_role(&app, &admin, "DELETE", &id, "", None).await);
-    assert_eq!(data, json!({}));
+    let (app, admin, id) = setup_with_role().await;
+    assert_eq!(
+        ok(&on_role(&app, &admin, "DELETE", &id, "", None).await),
+        &json!({})
+    );
     assert_eq!(all_roles(&app, &admin).await.len(), 1);
     let res = on_role(&app, &admin, "GET", &id, "/members", None).await;
-    refused(res, 404, "data_no_found");
+    refused(&res, 404, "data_no_found");
 }
 
 #[tokio::test]
 async fn delete_role_refuses_a_role_with_users() {
-    let (app, admin, bob) = setup_with_user().await;
-    let id = new_role(&app, &admin, "operators").await;
-    link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
+    let id = operators_with(&app, &admin, &[&bob.user_id]).await;
     let res = on_role(&app, &admin, "DELETE", &id, "", None).await;
-    refused(res, 400, "role_still_has_user");
+    refused(&res, 400, "role_still_has_user");
     assert_eq!(member_ids(&app, &admin, &id).await, [bob.user_id.as_str()]);
     // Once empty, it goes.
     link(&app, &admin, &id, "disassociate-user", &[&bob.user_id]).await;
-    ok(on_role(&app, &admin, "DELETE", &id, "", None).await);
+    ok(&on_role(&app, &admin, "DELETE", &id, "", None).await);
 }
 
 #[tokio::test]
@@ -379,7 +260,7 @@ async fn delete_role_refuses_the_built_in_role() {
     let (app, admin) = setup().await;
     let sa = super_admin_role(&app, &admin).await;
     let res = on_role(&app, &admin, "DELETE", &sa, "", None).await;
-    refused(res, 403, "role_built_in");
+    refused(&res, 403, "role_built_in");
     assert_eq!(
         member_ids(&app, &admin, &sa).await,
         [admin.user_id.as_str()]
@@ -394,14 +275,14 @@ async fn search_roles_pages_newest_first() {
     for name in ["alpha", "bravo", "charlie"] {
         new_role(&app, &admin, name).await;
     }
-    let page = search(&app, &admin, json!({"page_number": 1, "page_size": 2})).await;
+    let page = search_roles(&app, &admin, json!({"page_number": 1, "page_size": 2})).await;
     assert_eq!(page["page_number"], 1);
     assert_eq!(page["page_size"], 2);
     assert_eq!(page["total"], 4);
     assert_eq!(pluck(&page["content"], "name"), ["charlie", "bravo"]);
-    let page = search(&app, &admin, json!({"page_number": 2, "page_size": 2})).await;
+    let page = search_roles(&app, &admin, json!({"page_number": 2, "page_size": 2})).await;
     assert_eq!(pluck(&page["content"], "name"), ["alpha", "super_admin"]);
-    let page = search(&app, &admin, json!({"page_number": 3, "page_size": 2})).await;
+    let page = search_roles(&app, &admin, json!({"page_number": 3, "page_size": 2})).await;
     assert_eq!(
         (page["total"].clone(), page["content"].clone()),
         (json!(4), json!([]))
@@ -414,39 +295,31 @@ async fn search_roles_filters_by_keyword_and_sorts_by_name() {
     for name in ["night", "day", "midnight", "noon"] {
         new_role(&app, &admin, name).await;
     }
-    let page = search(&app, &admin, json!({"keyword": "NIGHT"})).await;
+    let page = search_roles(&app, &admin, json!({"keyword": "NIGHT"})).await;
     assert_eq!(page["total"], 2);
     let mut names = pluck(&page["content"], "name");
     names.sort();
     assert_eq!(names, ["midnight", "night"]);
     let sorted = |direction: &str| json!({"sorts": [{"property": "name", "direction": direction}]});
-    let page = search(&app, &admin, sorted("ASC")).await;
+    let page = search_roles(&app, &admin, sorted("ASC")).await;
     assert_eq!(
         pluck(&page["content"], "name"),
         ["day", "midnight", "night", "noon", "super_admin"]
     );
-    let page = search(&app, &admin, sorted("DESC")).await;
+    let page = search_roles(&app, &admin, sorted("DESC")).await;
     assert_eq!(pluck(&page["content"], "name")[0], "super_admin");
 }
 
 #[tokio::test]
 async fn search_roles_counts_users_and_integrations() {
-    let (app, admin, bob) = setup_with_user().await;
-    let id = new_role(&app, &admin, "operators").await;
-    link(
-        &app,
-        &admin,
-        &id,
-        "associate-user",
-        &[&bob.user_id, &admin.user_id],
-    )
-    .await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
+    let id = operators_with(&app, &admin, &[&bob.user_id, &admin.user_id]).await;
     let grants = json!({"resources": [
         {"id": "mqtt", "type": "INTEGRATION"},
         {"id": "http", "type": "INTEGRATION"},
         {"id": "dev-1", "type": "DEVICE"},
     ]});
-    ok(role_action(&app, &admin, &id, "associate-resource", grants).await);
+    ok(&role_action(&app, &admin, &id, "associate-resource", grants).await);
     let row = role_row(&app, &admin, &id).await;
     assert_eq!(row["user_role_count"], 2);
     assert_eq!(row["role_integration_count"], 2);
@@ -472,7 +345,7 @@ async fn search_roles_validates_paging() {
         ),
     ] {
         invalid(
-            app.call("POST", "/user/roles/search", Some(&admin), Some(body))
+            &app.call("POST", "/user/roles/search", Some(&admin), Some(body))
                 .await,
             field,
         );
@@ -483,7 +356,7 @@ async fn search_roles_validates_paging() {
 
 #[tokio::test]
 async fn role_members_lists_users_and_filters_by_keyword() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let alice = app.create_user(&admin, "alice@weir.test").await;
     let id = new_role(&app, &admin, "operators").await;
     assert_eq!(member_ids(&app, &admin, &id).await, Vec::<String>::new());
@@ -495,13 +368,13 @@ async fn role_members_lists_users_and_filters_by_keyword() {
         &[&bob.user_id, &alice.user_id],
     )
     .await;
-    let data = ok(on_role(&app, &admin, "GET", &id, "/members", None).await);
+    let data = ok(&on_role(&app, &admin, "GET", &id, "/members", None).await).clone();
     let mut ids = pluck(&data, "user_id");
     ids.sort();
     let mut want = vec![bob.user_id.clone(), alice.user_id.clone()];
     want.sort();
     assert_eq!(ids, want);
-    let data = ok(on_role(&app, &admin, "GET", &id, "/members?keyword=ALICE", None).await);
+    let data = ok(&on_role(&app, &admin, "GET", &id, "/members?keyword=ALICE", None).await).clone();
     assert_eq!(
         data,
         json!([{
@@ -517,28 +390,21 @@ async fn role_members_lists_users_and_filters_by_keyword() {
 
 #[tokio::test]
 async fn undistributed_users_lists_users_outside_the_role() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let alice = app.create_user(&admin, "alice@weir.test").await;
-    let id = new_role(&app, &admin, "operators").await;
-    link(&app, &admin, &id, "associate-user", &[&alice.user_id]).await;
-    let data = ok(role_action(&app, &admin, &id, "undistributed-users", json!({})).await);
+    let id = operators_with(&app, &admin, &[&alice.user_id]).await;
+    let data = ok(&role_action(&app, &admin, &id, "undistributed-users", json!({})).await).clone();
     let mut emails = pluck(&data, "email");
     emails.sort();
     assert_eq!(emails, ["admin@weir.test", "bob@weir.test"]);
-    let data = ok(role_action(
-        &app,
-        &admin,
-        &id,
-        "undistributed-users",
-        json!({"keyword": "bob"}),
-    )
-    .await);
+    let keyword = json!({"keyword": "bob"});
+    let data = ok(&role_action(&app, &admin, &id, "undistributed-users", keyword).await).clone();
     assert_eq!(
         data,
         json!([{"user_id": bob.user_id, "email": "bob@weir.test", "nickname": "bob"}])
     );
     invalid(
-        role_action(
+        &role_action(
             &app,
             &admin,
             &id,
@@ -567,12 +433,11 @@ async fn role_menus_of_the_built_in_role_are_all_menus() {
 
 #[tokio::test]
 async fn role_menus_lists_what_was_granted() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     assert_eq!(menu_codes(&app, &admin, &id).await, Vec::<String>::new());
     let view = app.menu_id(&admin, "device.view").await;
     link(&app, &admin, &id, "associate-menu", &[&view]).await;
-    let data = ok(on_role(&app, &admin, "GET", &id, "/menus", None).await);
+    let data = ok(&on_role(&app, &admin, "GET", &id, "/menus", None).await).clone();
     let device = app.menu_id(&admin, "device").await;
     assert_eq!(
         data,
@@ -584,10 +449,9 @@ async fn role_menus_lists_what_was_granted() {
 
 #[tokio::test]
 async fn role_resources_lists_grants_and_filters_by_type() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     let grants = json!({"resources": [{"id": "mqtt", "type": "INTEGRATION"}, {"id": "dev-1", "type": "DEVICE"}]});
-    ok(role_action(&app, &admin, &id, "associate-resource", grants).await);
+    ok(&role_action(&app, &admin, &id, "associate-resource", grants).await);
     let mut all = resources(&app, &admin, &id, json!({})).await;
     all.sort_by_key(|r| r["resource_id"].as_str().map(str::to_owned));
     assert_eq!(
@@ -609,7 +473,7 @@ async fn role_resources_lists_grants_and_filters_by_type() {
         json!({"resource_type": 1}),
     ] {
         invalid(
-            role_action(&app, &admin, &id, "resources", filter).await,
+            &role_action(&app, &admin, &id, "resources", filter).await,
             "resource_type",
         );
     }
@@ -619,12 +483,12 @@ async fn role_resources_lists_grants_and_filters_by_type() {
 
 #[tokio::test]
 async fn associate_user_adds_members_idempotently() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let id = new_role(&app, &admin, "operators").await;
     link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
     link(&app, &admin, &id, "associate-user", &[&bob.user_id]).await;
     assert_eq!(member_ids(&app, &admin, &id).await, [bob.user_id.as_str()]);
-    let me = ok(app.call("GET", "/user", Some(&bob), None).await);
+    let me = ok(&app.call("GET", "/user", Some(&bob), None).await).clone();
     assert_eq!(
         me["roles"],
         json!([{"role_id": id, "role_name": "operators"}])
@@ -633,7 +497,7 @@ async fn associate_user_adds_members_idempotently() {
 
 #[tokio::test]
 async fn associate_user_refuses_an_unknown_user_and_adds_nobody() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let id = new_role(&app, &admin, "operators").await;
     let res = role_action(
         &app,
@@ -643,15 +507,14 @@ async fn associate_user_refuses_an_unknown_user_and_adds_nobody() {
         json!({"user_ids": [bob.user_id, UNKNOWN_ID]}),
     )
     .await;
-    let msg = refused(res, 404, "data_no_found");
+    let msg = refused(&res, 404, "data_no_found");
     assert!(msg.contains(UNKNOWN_ID), "{msg}");
     assert_eq!(member_ids(&app, &admin, &id).await, Vec::<String>::new());
 }
 
 #[tokio::test]
 async fn associate_and_disassociate_user_validate_user_ids() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     let too_many: Vec<String> = (1..=1001).map(|n| n.to_string()).collect();
     for action in ["associate-user", "disassociate-user"] {
         for body in [
@@ -662,7 +525,7 @@ async fn associate_and_disassociate_user_validate_user_ids() {
             json!({"user_ids": too_many}),
         ] {
             invalid(
-                role_action(&app, &admin, &id, action, body).await,
+                &role_action(&app, &admin, &id, action, body).await,
                 "user_ids",
             );
         }
@@ -672,16 +535,8 @@ async fn associate_and_disassociate_user_validate_user_ids() {
 
 #[tokio::test]
 async fn disassociate_user_removes_members() {
-    let (app, admin, bob) = setup_with_user().await;
-    let id = new_role(&app, &admin, "operators").await;
-    link(
-        &app,
-        &admin,
-        &id,
-        "associate-user",
-        &[&bob.user_id, &admin.user_id],
-    )
-    .await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
+    let id = operators_with(&app, &admin, &[&bob.user_id, &admin.user_id]).await;
     link(&app, &admin, &id, "disassociate-user", &[&bob.user_id]).await;
     assert_eq!(
         member_ids(&app, &admin, &id).await,
@@ -693,10 +548,10 @@ async fn disassociate_user_removes_members() {
 
 #[tokio::test]
 async fn disassociate_user_keeps_the_last_super_admin() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let sa = super_admin_role(&app, &admin).await;
     invalid(
-        role_action(
+        &role_action(
             &app,
             &admin,
             &sa,
@@ -720,8 +575,7 @@ async fn disassociate_user_keeps_the_last_super_admin() {
 
 #[tokio::test]
 async fn associate_and_disassociate_menu() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     let view = app.menu_id(&admin, "device.view").await;
     let add = app.menu_id(&admin, "device.add").await;
     link(&app, &admin, &id, "associate-menu", &[&view, &add]).await;
@@ -734,8 +588,7 @@ async fn associate_and_disassociate_menu() {
 
 #[tokio::test]
 async fn associate_menu_refuses_an_unknown_menu_and_grants_nothing() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     let view = app.menu_id(&admin, "device.view").await;
     let res = role_action(
         &app,
@@ -745,7 +598,7 @@ async fn associate_menu_refuses_an_unknown_menu_and_grants_nothing() {
         json!({"menu_ids": [view, UNKNOWN_ID]}),
     )
     .await;
-    let msg = refused(res, 404, "data_no_found");
+    let msg = refused(&res, 404, "data_no_found");
     assert!(msg.contains(UNKNOWN_ID), "{msg}");
     assert!(menu_codes(&app, &admin, &id).await.is_empty());
     for action in ["associate-menu", "disassociate-menu"] {
@@ -755,7 +608,7 @@ async fn associate_menu_refuses_an_unknown_menu_and_grants_nothing() {
             json!({"menu_ids": [true]}),
         ] {
             invalid(
-                role_action(&app, &admin, &id, action, body).await,
+                &role_action(&app, &admin, &id, action, body).await,
                 "menu_ids",
             );
         }
@@ -776,7 +629,7 @@ async fn menus_and_resources_of_the_built_in_role_are_fixed() {
         ("disassociate-resource", resource),
     ] {
         refused(
-            role_action(&app, &admin, &sa, action, body).await,
+            &role_action(&app, &admin, &sa, action, body).await,
             403,
             "role_built_in",
         );
@@ -789,39 +642,28 @@ async fn menus_and_resources_of_the_built_in_role_are_fixed() {
 
 #[tokio::test]
 async fn associate_and_disassociate_resource() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     let both = json!({"resources": [{"id": "dash-1", "type": "DASHBOARD"}, {"id": "flow-1", "type": "WORKFLOW"}]});
     assert_eq!(
-        ok(role_action(&app, &admin, &id, "associate-resource", both.clone()).await),
-        json!({})
+        ok(&role_action(&app, &admin, &id, "associate-resource", both.clone()).await),
+        &json!({})
     );
     // Granting again is not an error and adds nothing.
-    ok(role_action(&app, &admin, &id, "associate-resource", both).await);
+    ok(&role_action(&app, &admin, &id, "associate-resource", both).await);
     assert_eq!(resources(&app, &admin, &id, json!({})).await.len(), 2);
     let one = json!({"resources": [{"id": "dash-1", "type": "DASHBOARD"}]});
     assert_eq!(
-        ok(role_action(&app, &admin, &id, "disassociate-resource", one).await),
-        json!({})
+        ok(&role_action(&app, &admin, &id, "disassociate-resource", one).await),
+        &json!({})
     );
-    assert_eq!(
-        resources(&app, &admin, &id, json!({})).await,
-        [json!({"resource_id": "flow-1", "resource_type": "WORKFLOW"})]
-    );
+    assert_only_grant(&app, &admin, &id, "flow-1", "WORKFLOW").await;
 }
 
 #[tokio::test]
 async fn associate_and_disassociate_resource_validate_resources() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
-    ok(role_action(
-        &app,
-        &admin,
-        &id,
-        "associate-resource",
-        json!({"resources": [{"id": "keep", "type": "DEVICE"}]}),
-    )
-    .await);
+    let (app, admin, id) = setup_with_role().await;
+    let keep = json!({"resources": [{"id": "keep", "type": "DEVICE"}]});
+    ok(&role_action(&app, &admin, &id, "associate-resource", keep).await);
     for action in ["associate-resource", "disassociate-resource"] {
         for (body, field) in [
             (
@@ -840,37 +682,33 @@ async fn associate_and_disassociate_resource_validate_resources() {
             (json!({"resources": []}), "resources"),
             (json!({}), "resources"),
         ] {
-            invalid(role_action(&app, &admin, &id, action, body).await, field);
+            invalid(&role_action(&app, &admin, &id, action, body).await, field);
         }
     }
-    assert_eq!(
-        resources(&app, &admin, &id, json!({})).await,
-        [json!({"resource_id": "keep", "resource_type": "DEVICE"})]
-    );
+    assert_only_grant(&app, &admin, &id, "keep", "DEVICE").await;
 }
 
 // ---- every role endpoint ----
 
 #[tokio::test]
 async fn role_endpoints_require_a_token() {
-    let (app, admin) = setup().await;
-    let id = new_role(&app, &admin, "operators").await;
+    let (app, admin, id) = setup_with_role().await;
     for (method, path, body) in all_role_endpoints(&id) {
         let res = app.call(method, &path, None, body).await;
         assert_eq!(res.0, 401, "{method} {path}: {}", res.1);
-        refused(res, 401, "authentication_failed");
+        refused(&res, 401, "authentication_failed");
     }
     assert_eq!(role_row(&app, &admin, &id).await["name"], "operators");
 }
 
 #[tokio::test]
 async fn role_endpoints_refuse_plain_users() {
-    let (app, admin, bob) = setup_with_user().await;
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let id = new_role(&app, &admin, "operators").await;
     for (method, path, body) in all_role_endpoints(&id) {
         let res = app.call(method, &path, Some(&bob), body).await;
         assert_eq!(res.0, 403, "{method} {path}: {}", res.1);
-        refused(res, 403, "forbidden_permission");
+        refused(&res, 403, "forbidden_permission");
     }
     // Nothing changed.
     let names = pluck(&Value::Array(all_roles(&app, &admin).await), "name");
@@ -886,7 +724,7 @@ async fn role_endpoints_answer_404_for_an_unknown_role() {
     for (method, path, body) in role_endpoints(UNKNOWN_ID) {
         let res = app.call(method, &path, Some(&admin), body).await;
         assert_eq!(res.0, 404, "{method} {path}: {}", res.1);
-        let msg = refused(res, 404, "data_no_found");
+        let msg = refused(&res, 404, "data_no_found");
         assert!(msg.contains(UNKNOWN_ID), "{method} {path}: {msg}");
     }
 }
@@ -897,7 +735,7 @@ async fn role_endpoints_refuse_a_non_numeric_id() {
     for (method, path, body) in role_endpoints("abc") {
         let res = app.call(method, &path, Some(&admin), body).await;
         assert_eq!(res.0, 400, "{method} {path}: {}", res.1);
-        invalid(res, "role_id");
+        invalid(&res, "role_id");
     }
     assert_eq!(all_roles(&app, &admin).await.len(), 1);
 }
@@ -906,8 +744,8 @@ async fn role_endpoints_refuse_a_non_numeric_id() {
 
 #[tokio::test]
 async fn a_plain_user_gets_menus_through_a_role() {
-    let (app, admin, bob) = setup_with_user().await;
-    let me = ok(app.call("GET", "/user", Some(&bob), None).await);
+    let (app, admin, bob) = setup_with_user("bob@weir.test").await;
+    let me = ok(&app.call("GET", "/user", Some(&bob), None).await).clone();
     assert_eq!(
         (me["is_super_admin"].clone(), me["menus"].clone()),
         (json!(false), json!([]))
@@ -925,5 +763,5 @@ async fn a_plain_user_gets_menus_through_a_role() {
     let res = app
         .call("POST", "/user/roles/search", Some(&bob), Some(json!({})))
         .await;
-    refused(res, 403, "forbidden_permission");
+    refused(&res, 403, "forbidden_permission");
 }

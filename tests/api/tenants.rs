@@ -5,20 +5,10 @@
 use serde_json::{Value, json};
 use weir_test_kit::{PASSWORD, Session, TestApp};
 
-use crate::roles::{member_ids, new_role, ok, on_role, pluck, refused, role_action, setup};
-
-const ACME: &str = "acme";
-
-/// `weir tenant add ID`; the new tenant's id, or the error's message.
-async fn add_tenant(app: &TestApp, id: &str) -> Result<String, String> {
-    let identity = app.weir.identity.clone();
-    let id = id.to_owned();
-    tokio::task::spawn_blocking(move || identity.add_tenant(&id, None))
-        .await
-        .expect("add_tenant task")
-        .map(|t| t.id.to_string())
-        .map_err(|e| e.to_string())
-}
+use crate::support::{
+    ACME, add_tenant, in_tenant, login_in, member_ids, new_role, ok, on_role, password_form, pluck,
+    refused, register_in, role_action, search_roles, send, setup, two_tenants,
+};
 
 /// The ids of every tenant.
 async fn tenant_ids(app: &TestApp) -> Vec<String> {
@@ -34,76 +24,16 @@ async fn tenant_ids(app: &TestApp) -> Vec<String> {
     ids
 }
 
-/// A call without a token that names a tenant.
-async fn in_tenant(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    tenant: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
-    let mut req = app
-        .client()
-        .request(method, app.url(path))
-        .header("TENANT-ID", tenant);
-    if let Some(b) = body {
-        req = req.json(&b);
-    }
-    let res = req.send().await.expect("request sent");
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
-
-async fn register_in(app: &TestApp, tenant: &str, email: &str, password: &str) -> (u16, Value) {
-    let body = json!({"email": email, "nickname": "Boss", "password": password});
-    in_tenant(app, "POST", "/user/register", tenant, Some(body)).await
-}
-
 async fn initialised(app: &TestApp, tenant: &str) -> Value {
-    ok(in_tenant(app, "GET", "/user/status", tenant, None).await)["init"].clone()
+    ok(&in_tenant(app, "GET", "/user/status", tenant, None).await)["init"].clone()
 }
 
-/// Logs in to `tenant`; the session and `GET /user`'s data.
-async fn login_in(app: &TestApp, tenant: &str, email: &str, password: &str) -> (Session, Value) {
-    let form = [
-        ("grant_type", "password"),
-        ("username", email),
-        ("password", password),
-    ];
-    let data = ok(app.token_request(&form, Some(tenant)).await);
-    let session = Session {
-        access_token: data["access_token"]
-            .as_str()
-            .expect("access_token")
-            .to_owned(),
-        refresh_token: data["refresh_token"]
-            .as_str()
-            .expect("refresh_token")
-            .to_owned(),
-        email: email.to_owned(),
-        user_id: String::new(),
-    };
-    let me = ok(app.call("GET", "/user", Some(&session), None).await);
-    let session = Session {
-        user_id: me["user_id"].as_str().expect("user_id").to_owned(),
-        ..session
-    };
-    (session, me)
-}
-
-async fn post(app: &TestApp, who: &Session, path: &str, body: Value) -> (u16, Value) {
-    app.call("POST", path, Some(who), Some(body)).await
-}
-
-/// A server with the `default` admin and an `acme` tenant whose admin is
-/// `boss@acme.test`.
-async fn two_tenants() -> (TestApp, Session, Session) {
-    let (app, admin) = setup().await;
-    add_tenant(&app, ACME).await.expect("add acme");
-    ok(register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
-    let (boss, _) = login_in(&app, ACME, "boss@acme.test", PASSWORD).await;
-    (app, admin, boss)
+/// `POST /user/members/search` as `who`; the page.
+async fn members_page(app: &TestApp, who: &Session, body: Value) -> Value {
+    let answer = app
+        .call("POST", "/user/members/search", Some(who), Some(body))
+        .await;
+    ok(&answer).clone()
 }
 
 #[tokio::test]
@@ -111,13 +41,15 @@ async fn a_new_tenant_registers_its_own_first_user() {
     let app = TestApp::spawn().await;
     assert_eq!(add_tenant(&app, ACME).await, Ok(ACME.to_owned()));
     assert_eq!(initialised(&app, ACME).await, false);
-    let data = ok(register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
-    assert_eq!(data, json!({}));
+    assert_eq!(
+        ok(&register_in(&app, ACME, "boss@acme.test", PASSWORD).await),
+        &json!({})
+    );
     assert_eq!(initialised(&app, ACME).await, true);
     // The default tenant is untouched, and acme's registration is now closed.
     assert_eq!(initialised(&app, "default").await, false);
     refused(
-        register_in(&app, ACME, "late@acme.test", PASSWORD).await,
+        &register_in(&app, ACME, "late@acme.test", PASSWORD).await,
         400,
         "tenant_user_inited",
     );
@@ -127,20 +59,16 @@ async fn a_new_tenant_registers_its_own_first_user() {
 async fn login_with_the_header_signs_into_that_tenant() {
     let app = TestApp::spawn().await;
     add_tenant(&app, ACME).await.expect("add acme");
-    ok(register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
+    ok(&register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
     let (_, me) = login_in(&app, ACME, "boss@acme.test", PASSWORD).await;
     assert_eq!(me["tenant_id"], ACME);
     assert_eq!(me["email"], "boss@acme.test");
     assert_eq!(me["is_super_admin"], true);
     assert_eq!(pluck(&me["roles"], "role_name"), ["super_admin"]);
     // Without the header the login is in `default`, where boss does not exist.
-    let form = [
-        ("grant_type", "password"),
-        ("username", "boss@acme.test"),
-        ("password", PASSWORD),
-    ];
+    let form = password_form("boss@acme.test", PASSWORD);
     refused(
-        app.token_request(&form, None).await,
+        &app.token_request(&form, None).await,
         401,
         "authentication_failed",
     );
@@ -151,20 +79,16 @@ async fn the_same_email_can_exist_in_both_tenants() {
     let (app, admin) = setup().await;
     add_tenant(&app, ACME).await.expect("add acme");
     let acme_password = "acme-password-7";
-    ok(register_in(&app, ACME, "admin@weir.test", acme_password).await);
+    ok(&register_in(&app, ACME, "admin@weir.test", acme_password).await);
     let (acme_admin, me) = login_in(&app, ACME, "admin@weir.test", acme_password).await;
     assert_eq!(me["tenant_id"], ACME);
     assert_ne!(acme_admin.user_id, admin.user_id);
-    let default_me = ok(app.call("GET", "/user", Some(&admin), None).await);
+    let default_me = ok(&app.call("GET", "/user", Some(&admin), None).await).clone();
     assert_eq!(default_me["tenant_id"], "default");
     // Each account keeps its own password.
-    let form = [
-        ("grant_type", "password"),
-        ("username", "admin@weir.test"),
-        ("password", PASSWORD),
-    ];
+    let form = password_form("admin@weir.test", PASSWORD);
     refused(
-        app.token_request(&form, Some(ACME)).await,
+        &app.token_request(&form, Some(ACME)).await,
         401,
         "authentication_failed",
     );
@@ -175,31 +99,19 @@ async fn an_admin_sees_only_their_tenants_members_and_roles() {
     let (app, admin, boss) = two_tenants().await;
     app.create_user(&admin, "alice@weir.test").await;
     new_role(&app, &admin, "operators").await;
-    let page = ok(post(&app, &boss, "/user/members/search", json!({})).await);
+    let page = members_page(&app, &boss, json!({})).await;
     assert_eq!(page["total"], 1);
     assert_eq!(page["content"][0]["email"], "boss@acme.test");
     assert_eq!(page["content"][0]["tenant_id"], ACME);
-    let page = ok(post(
-        &app,
-        &boss,
-        "/user/members/search",
-        json!({"keyword": "alice"}),
-    )
-    .await);
+    let page = members_page(&app, &boss, json!({"keyword": "alice"})).await;
     assert_eq!(
         (page["total"].clone(), page["content"].clone()),
         (json!(0), json!([]))
     );
-    let page = ok(post(&app, &boss, "/user/roles/search", json!({})).await);
+    let page = search_roles(&app, &boss, json!({})).await;
     assert_eq!(pluck(&page["content"], "name"), ["super_admin"]);
     // The default admin does not see acme's admin.
-    let page = ok(post(
-        &app,
-        &admin,
-        "/user/members/search",
-        json!({"keyword": "boss"}),
-    )
-    .await);
+    let page = members_page(&app, &admin, json!({"keyword": "boss"})).await;
     assert_eq!(page["total"], 0);
 }
 
@@ -208,26 +120,20 @@ async fn an_admin_cannot_reach_another_tenants_role() {
     let (app, admin, boss) = two_tenants().await;
     let role = new_role(&app, &admin, "operators").await;
     let res = on_role(&app, &boss, "GET", &role, "/members", None).await;
-    assert!(refused(res, 404, "data_no_found").contains(&role));
+    assert!(refused(&res, 404, "data_no_found").contains(&role));
     let put = json!({"name": "hijacked"});
     let res = on_role(&app, &boss, "PUT", &role, "", Some(put)).await;
-    refused(res, 404, "data_no_found");
+    refused(&res, 404, "data_no_found");
     let res = on_role(&app, &boss, "DELETE", &role, "", None).await;
-    refused(res, 404, "data_no_found");
+    refused(&res, 404, "data_no_found");
     let grant = json!({"user_ids": [boss.user_id]});
     refused(
-        role_action(&app, &boss, &role, "associate-user", grant).await,
+        &role_action(&app, &boss, &role, "associate-user", grant).await,
         404,
         "data_no_found",
     );
     // The role is as it was.
-    let page = ok(post(
-        &app,
-        &admin,
-        "/user/roles/search",
-        json!({"keyword": "operators"}),
-    )
-    .await);
+    let page = search_roles(&app, &admin, json!({"keyword": "operators"})).await;
     assert_eq!(pluck(&page["content"], "name"), ["operators"]);
     assert!(member_ids(&app, &admin, &role).await.is_empty());
 }
@@ -238,7 +144,7 @@ async fn an_admin_cannot_grant_another_tenants_user_or_menu() {
     let role = new_role(&app, &boss, "acme-ops").await;
     let grant = json!({"user_ids": [admin.user_id]});
     let msg = refused(
-        role_action(&app, &boss, &role, "associate-user", grant).await,
+        &role_action(&app, &boss, &role, "associate-user", grant).await,
         404,
         "data_no_found",
     );
@@ -251,28 +157,28 @@ async fn an_admin_cannot_grant_another_tenants_user_or_menu() {
     );
     let grant = json!({"menu_ids": [default_menu]});
     refused(
-        role_action(&app, &boss, &role, "associate-menu", grant).await,
+        &role_action(&app, &boss, &role, "associate-menu", grant).await,
         404,
         "data_no_found",
     );
     assert!(member_ids(&app, &boss, &role).await.is_empty());
-    let menus = ok(on_role(&app, &boss, "GET", &role, "/menus", None).await);
-    assert_eq!(menus, json!([]));
+    assert_eq!(
+        ok(&on_role(&app, &boss, "GET", &role, "/menus", None).await),
+        &json!([])
+    );
 }
 
 #[tokio::test]
 async fn the_header_does_not_change_a_token_holders_tenant() {
     let (app, admin, _boss) = two_tenants().await;
-    let res = app
+    let request = app
         .client()
         .post(app.url("/user/members/search"))
         .bearer_auth(&admin.access_token)
         .header("TENANT-ID", ACME)
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("sent");
-    let page = ok((res.status().as_u16(), res.json().await.expect("json")));
+        .json(&json!({}));
+    let (answer, _) = send(request).await;
+    let page = ok(&answer);
     assert_eq!(pluck(&page["content"], "email"), ["admin@weir.test"]);
 }
 
@@ -302,22 +208,18 @@ async fn an_unknown_tenant_header_is_refused() {
     let app = TestApp::spawn().await;
     for tenant in ["nope", "Bad Id"] {
         refused(
-            in_tenant(&app, "GET", "/user/status", tenant, None).await,
+            &in_tenant(&app, "GET", "/user/status", tenant, None).await,
             400,
             "tenant_not_found",
         );
         refused(
-            register_in(&app, tenant, "boss@acme.test", PASSWORD).await,
+            &register_in(&app, tenant, "boss@acme.test", PASSWORD).await,
             400,
             "tenant_not_found",
         );
-        let form = [
-            ("grant_type", "password"),
-            ("username", "boss@acme.test"),
-            ("password", PASSWORD),
-        ];
+        let form = password_form("boss@acme.test", PASSWORD);
         refused(
-            app.token_request(&form, Some(tenant)).await,
+            &app.token_request(&form, Some(tenant)).await,
             400,
             "tenant_not_found",
         );

@@ -14,6 +14,8 @@ use crate::schema::{counters, settings};
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+type MigrationError = Box<dyn std::error::Error + Send + Sync>;
+
 /// PostgreSQL advisory lock key held while migrating ("weir" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7765_6972;
 
@@ -100,8 +102,11 @@ impl Database {
                     .or_store()?;
                 result
             }
-            // SQLite serialises writers itself.
-            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop),
+            // One writer at a time: the first start migrates, the others wait on the busy
+            // timeout and then find nothing pending.
+            DbConn::Sqlite(c) => c.immediate_transaction::<_, MigrationError, _>(|c| {
+                c.run_pending_migrations(SQLITE_MIGRATIONS).map(drop)
+            }),
         };
         result.map_err(|e| StoreError::Internal(format!("migrations failed: {e}")))
     }

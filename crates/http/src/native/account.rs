@@ -8,7 +8,7 @@ use weir_identity::service::RegisterInput;
 use weir_kernel::Id;
 
 use super::dto::{MenuDto, RoleRef, Time};
-use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Success};
+use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, tenant_header};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -85,10 +85,7 @@ pub struct UserInfo {
 #[utoipa::path(
     tag = "user",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<UserInfo>),
-        (status = 401, body = ErrorEnvelope, description = "authentication_failed"),
-    )
+    responses((status = 200, body = Envelope<UserInfo>), Refusals)
 )]
 #[get("/user")]
 pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, NativeError> {
@@ -117,11 +114,7 @@ pub struct ChangePasswordRequest {
 #[utoipa::path(
     tag = "user",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, password_incorrect"),
-        (status = 401, body = ErrorEnvelope, description = "authentication_failed"),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[put("/user/password")]
 pub async fn change_password(

@@ -32,6 +32,38 @@ pub struct Envelope<T> {
 /// The failure envelope, for the OpenAPI document.
 pub type ErrorEnvelope = Envelope<()>;
 
+/// The failure envelope's fields, as the OpenAPI document shows them.
+#[derive(Debug, ToSchema)]
+pub struct Failure {
+    pub request_id: String,
+    /// `Failed`.
+    pub status: String,
+    pub error_code: String,
+    pub error_message: String,
+    pub detail_message: Option<String>,
+}
+
+/// What any endpoint behind a token may refuse with; the precise codes of each endpoint are
+/// in docs/native-api.md.
+#[derive(Debug, utoipa::IntoResponses)]
+pub enum Refusals {
+    /// parameter_validation_failed, parameter_syntax_error, or a precise code of the endpoint.
+    #[response(status = 400)]
+    BadRequest(#[to_schema] Failure),
+    /// authentication_failed: the token is missing, malformed, expired or revoked.
+    #[response(status = 401)]
+    Unauthenticated(#[to_schema] Failure),
+    /// forbidden_permission, or a precise code (role_built_in, menu_built_in).
+    #[response(status = 403)]
+    Forbidden(#[to_schema] Failure),
+    /// data_no_found: the id does not exist in the caller's tenant.
+    #[response(status = 404)]
+    NotFound(#[to_schema] Failure),
+    /// data_too_large: the body is over the configured limit.
+    #[response(status = 413)]
+    TooLarge(#[to_schema] Failure),
+}
+
 /// An empty `data` object (`{}`), as the document answers for most writes.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Empty {}

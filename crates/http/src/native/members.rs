@@ -8,7 +8,7 @@ use weir_identity::service::{Member, NewMember, UpdateMember};
 use weir_kernel::Id;
 
 use super::dto::{MenuDto, PageDto, RoleRef, SearchRequest, Time};
-use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Success};
+use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,10 +39,7 @@ impl From<Member> for MemberDto {
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<PageDto<MemberDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<PageDto<MemberDto>>), Refusals)
 )]
 #[post("/user/members/search")]
 pub async fn search(
@@ -72,11 +69,7 @@ pub struct CreatedUser {
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<CreatedUser>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, user_email_exist"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<CreatedUser>), Refusals)
 )]
 #[post("/user/members")]
 pub async fn create(
@@ -103,11 +96,7 @@ pub struct UpdateMemberRequest {
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[put("/user/members/{user_id}")]
 pub async fn update(
@@ -136,11 +125,7 @@ pub struct ResetPasswordRequest {
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[put("/user/members/{user_id}/change-password")]
 pub async fn reset_password(
@@ -162,11 +147,7 @@ pub async fn reset_password(
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope, description = "user_delete_self"), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[delete("/user/members/{user_id}")]
 pub async fn delete_one(
@@ -189,11 +170,7 @@ pub struct BatchDeleteRequest {
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope, description = "an id is unknown; nothing was deleted"),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/batch-delete")]
 pub async fn batch_delete(
@@ -214,11 +191,7 @@ pub async fn batch_delete(
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Vec<MenuDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Vec<MenuDto>>), Refusals)
 )]
 #[get("/user/members/{user_id}/menus")]
 pub async fn menus(
@@ -247,11 +220,7 @@ pub struct PermissionData {
 #[utoipa::path(
     tag = "members",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<PermissionData>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<PermissionData>), Refusals)
 )]
 #[post("/user/members/{user_id}/permission")]
 pub async fn permission(

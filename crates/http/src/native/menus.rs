@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 use weir_identity::service::{MenuInput, MenuNode, MenuUpdate};
 use weir_kernel::Id;
 
-use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Success};
+use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -30,11 +30,7 @@ pub struct CreatedMenu {
 #[utoipa::path(
     tag = "menus",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<CreatedMenu>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, menu_code_exist"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<CreatedMenu>), Refusals)
 )]
 #[post("/user/menus")]
 pub async fn create(
@@ -65,11 +61,7 @@ pub struct UpdateMenuRequest {
 #[utoipa::path(
     tag = "menus",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[put("/user/menus/{menu_id}")]
 pub async fn update(
@@ -97,11 +89,7 @@ pub async fn update(
 #[utoipa::path(
     tag = "menus",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope, description = "menu_has_children"), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope, description = "forbidden_permission, menu_built_in"), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[delete("/user/menus/{menu_id}")]
 pub async fn delete_one(
@@ -148,10 +136,7 @@ impl From<MenuNode> for MenuTreeDto {
 #[utoipa::path(
     tag = "menus",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Vec<MenuTreeDto>>),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Vec<MenuTreeDto>>), Refusals)
 )]
 #[get("/user/menus")]
 pub async fn tree(state: State, caller: Caller) -> Result<Success<Vec<MenuTreeDto>>, NativeError> {

@@ -3,13 +3,26 @@
 use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use weir_identity::errors::RoleError;
 use weir_identity::service::RoleInput;
-use weir_identity::{ResourceRef, ResourceType, RoleSummary, User};
+use weir_identity::{IdentityService, Principal, ResourceRef, ResourceType, RoleSummary, User};
 use weir_kernel::Id;
 
 use super::dto::{KeywordRequest, MenuDto, PageDto, SearchRequest, Time};
-use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Success};
+use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
+
+/// Runs a change to the role the path names, answering `{}`.
+async fn on_role(
+    state: State,
+    caller: Caller,
+    path: &str,
+    change: impl FnOnce(&IdentityService, &Principal, Id) -> Result<(), RoleError> + Send + 'static,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("role_id", path)?;
+    blocking(move || change(&state.identity, &caller.0, id)).await?;
+    Ok(Success(Empty {}))
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleRequest {
@@ -26,11 +39,7 @@ pub struct CreatedRole {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<CreatedRole>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, name_repeated"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<CreatedRole>), Refusals)
 )]
 #[post("/user/roles")]
 pub async fn create(
@@ -55,11 +64,7 @@ pub async fn create(
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope, description = "forbidden_permission, role_built_in"), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[put("/user/roles/{role_id}")]
 pub async fn update(
@@ -68,31 +73,22 @@ pub async fn update(
     path: web::Path<String>,
     body: Body<RoleRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
     let b = body.0;
-    blocking(move || {
-        state.identity.update_role(
-            &caller.0,
-            id,
-            RoleInput {
-                name: b.name,
-                description: b.description,
-            },
-        )
+    let input = RoleInput {
+        name: b.name,
+        description: b.description,
+    };
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.update_role(p, id, input)
     })
-    .await?;
-    Ok(Success(Empty {}))
+    .await
 }
 
 /// Deletes a role that has no users (`role_still_has_user` otherwise).
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope, description = "role_still_has_user"), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[delete("/user/roles/{role_id}")]
 pub async fn delete_one(
@@ -100,9 +96,10 @@ pub async fn delete_one(
     caller: Caller,
     path: web::Path<String>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
-    blocking(move || state.identity.delete_role(&caller.0, id)).await?;
-    Ok(Success(Empty {}))
+    on_role(state, caller, &path, |identity, p, id| {
+        identity.delete_role(p, id)
+    })
+    .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -136,10 +133,7 @@ impl From<RoleSummary> for RoleDto {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<PageDto<RoleDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<PageDto<RoleDto>>), Refusals)
 )]
 #[post("/user/roles/search")]
 pub async fn search(
@@ -167,11 +161,7 @@ pub struct RoleMemberDto {
     tag = "roles",
     security(("bearer" = [])),
     params(KeywordRequest),
-    responses(
-        (status = 200, body = Envelope<Vec<RoleMemberDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Vec<RoleMemberDto>>), Refusals)
 )]
 #[get("/user/roles/{role_id}/members")]
 pub async fn members(
@@ -223,11 +213,7 @@ impl From<User> for UndistributedUserDto {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Vec<UndistributedUserDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Vec<UndistributedUserDto>>), Refusals)
 )]
 #[post("/user/roles/{role_id}/undistributed-users")]
 pub async fn undistributed_users(
@@ -251,11 +237,7 @@ pub async fn undistributed_users(
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Vec<MenuDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Vec<MenuDto>>), Refusals)
 )]
 #[get("/user/roles/{role_id}/menus")]
 pub async fn menus(
@@ -284,11 +266,7 @@ pub struct ResourceDto {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Vec<ResourceDto>>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Vec<ResourceDto>>), Refusals)
 )]
 #[post("/user/roles/{role_id}/resources")]
 pub async fn resources(
@@ -328,11 +306,7 @@ pub struct UserIdsRequest {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/roles/{role_id}/associate-user")]
 pub async fn associate_users(
@@ -341,24 +315,16 @@ pub async fn associate_users(
     path: web::Path<String>,
     body: Body<UserIdsRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
-    blocking(move || {
-        state
-            .identity
-            .associate_users(&caller.0, id, &body.0.user_ids)
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.associate_users(p, id, &body.0.user_ids)
     })
-    .await?;
-    Ok(Success(Empty {}))
+    .await
 }
 
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/roles/{role_id}/disassociate-user")]
 pub async fn disassociate_users(
@@ -367,14 +333,10 @@ pub async fn disassociate_users(
     path: web::Path<String>,
     body: Body<UserIdsRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
-    blocking(move || {
-        state
-            .identity
-            .disassociate_users(&caller.0, id, &body.0.user_ids)
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.disassociate_users(p, id, &body.0.user_ids)
     })
-    .await?;
-    Ok(Success(Empty {}))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -388,11 +350,7 @@ pub struct MenuIdsRequest {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/roles/{role_id}/associate-menu")]
 pub async fn associate_menus(
@@ -401,24 +359,16 @@ pub async fn associate_menus(
     path: web::Path<String>,
     body: Body<MenuIdsRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
-    blocking(move || {
-        state
-            .identity
-            .associate_menus(&caller.0, id, &body.0.menu_ids)
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.associate_menus(p, id, &body.0.menu_ids)
     })
-    .await?;
-    Ok(Success(Empty {}))
+    .await
 }
 
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/roles/{role_id}/disassociate-menu")]
 pub async fn disassociate_menus(
@@ -427,14 +377,10 @@ pub async fn disassociate_menus(
     path: web::Path<String>,
     body: Body<MenuIdsRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
-    blocking(move || {
-        state
-            .identity
-            .disassociate_menus(&caller.0, id, &body.0.menu_ids)
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.disassociate_menus(p, id, &body.0.menu_ids)
     })
-    .await?;
-    Ok(Success(Empty {}))
+    .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -472,11 +418,7 @@ impl ResourcesRequest {
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/roles/{role_id}/associate-resource")]
 pub async fn associate_resources(
@@ -485,20 +427,17 @@ pub async fn associate_resources(
     path: web::Path<String>,
     body: Body<ResourcesRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
     let items = body.0.parse()?;
-    blocking(move || state.identity.associate_resources(&caller.0, id, &items)).await?;
-    Ok(Success(Empty {}))
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.associate_resources(p, id, &items)
+    })
+    .await
 }
 
 #[utoipa::path(
     tag = "roles",
     security(("bearer" = [])),
-    responses(
-        (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-        (status = 403, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope),
-    )
+    responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
 #[post("/user/roles/{role_id}/disassociate-resource")]
 pub async fn disassociate_resources(
@@ -507,8 +446,9 @@ pub async fn disassociate_resources(
     path: web::Path<String>,
     body: Body<ResourcesRequest>,
 ) -> Result<Success<Empty>, NativeError> {
-    let id = path_id("role_id", &path)?;
     let items = body.0.parse()?;
-    blocking(move || state.identity.disassociate_resources(&caller.0, id, &items)).await?;
-    Ok(Success(Empty {}))
+    on_role(state, caller, &path, move |identity, p, id| {
+        identity.disassociate_resources(p, id, &items)
+    })
+    .await
 }

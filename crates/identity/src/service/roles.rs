@@ -224,27 +224,37 @@ impl IdentityService {
         })
     }
 
-    pub fn associate_menus(&self, p: &Principal, id: Id, menus: &[Id]) -> Result<(), RoleError> {
+    /// Changes what a (non-built-in) role grants: one checked batch in one transaction.
+    fn edit_grants<T>(
+        &self,
+        p: &Principal,
+        id: Id,
+        field: &'static str,
+        items: &[T],
+        change: impl FnOnce(&mut dyn IdentityTx, &[T]) -> Result<(), RoleError>,
+    ) -> Result<(), RoleError> {
         p.require_super_admin()?;
-        check_batch("menu_ids", menus)?;
+        check_batch(field, items)?;
         write(self.store(), |tx| {
             self.editable_role(tx, p, id)?;
+            change(tx, items)
+        })
+    }
+
+    /// Grants menus; an unknown menu refuses the batch.
+    pub fn associate_menus(&self, p: &Principal, id: Id, menus: &[Id]) -> Result<(), RoleError> {
+        self.edit_grants(p, id, "menu_ids", menus, |tx, menus| {
             let found = tx.menus_by_ids(&p.tenant_id, menus)?;
             if let Some(missing) = menus.iter().find(|m| !found.iter().any(|f| f.id == **m)) {
                 return Err(RoleError::MenuNotFound(*missing));
             }
-            tx.add_role_menus(&p.tenant_id, id, menus)?;
-            Ok(())
+            Ok(tx.add_role_menus(&p.tenant_id, id, menus)?)
         })
     }
 
     pub fn disassociate_menus(&self, p: &Principal, id: Id, menus: &[Id]) -> Result<(), RoleError> {
-        p.require_super_admin()?;
-        check_batch("menu_ids", menus)?;
-        write(self.store(), |tx| {
-            self.editable_role(tx, p, id)?;
-            tx.remove_role_menus(&p.tenant_id, id, menus)?;
-            Ok(())
+        self.edit_grants(p, id, "menu_ids", menus, |tx, menus| {
+            Ok(tx.remove_role_menus(&p.tenant_id, id, menus)?)
         })
     }
 
@@ -254,12 +264,8 @@ impl IdentityService {
         id: Id,
         items: &[ResourceRef],
     ) -> Result<(), RoleError> {
-        p.require_super_admin()?;
-        check_batch("resources", items)?;
-        write(self.store(), |tx| {
-            self.editable_role(tx, p, id)?;
-            tx.add_role_resources(&p.tenant_id, id, items)?;
-            Ok(())
+        self.edit_grants(p, id, "resources", items, |tx, items| {
+            Ok(tx.add_role_resources(&p.tenant_id, id, items)?)
         })
     }
 
@@ -269,12 +275,8 @@ impl IdentityService {
         id: Id,
         items: &[ResourceRef],
     ) -> Result<(), RoleError> {
-        p.require_super_admin()?;
-        check_batch("resources", items)?;
-        write(self.store(), |tx| {
-            self.editable_role(tx, p, id)?;
-            tx.remove_role_resources(&p.tenant_id, id, items)?;
-            Ok(())
+        self.edit_grants(p, id, "resources", items, |tx, items| {
+            Ok(tx.remove_role_resources(&p.tenant_id, id, items)?)
         })
     }
 }
