@@ -51,6 +51,9 @@ pub trait IdentityTx {
     ) -> R<(Vec<RoleSummary>, i64)>;
     /// Roles of each of the given users, as (user id, role) pairs.
     fn roles_of_users(&mut self, t: &TenantId, users: &[Id]) -> R<Vec<(Id, Role)>>;
+    /// Roles of one user: the per-request lookup, kept to a statement the database can
+    /// keep prepared.
+    fn roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>>;
 
     // Role membership
     fn add_role_users(&mut self, t: &TenantId, role: Id, users: &[Id], now: Millis) -> R<()>;

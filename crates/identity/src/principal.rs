@@ -5,13 +5,15 @@ use std::collections::BTreeSet;
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::AccessDenied;
-use crate::models::Role;
+use crate::models::{Role, User};
 
 /// An authenticated caller: their tenant, their roles and the function codes those grant.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub tenant_id: TenantId,
     pub user_id: Id,
+    /// The caller's user row as read when the token was checked.
+    pub user: User,
     pub roles: Vec<Role>,
     pub super_admin: bool,
     /// Function and menu codes granted through the caller's roles.

@@ -74,6 +74,9 @@ impl Database {
             .max_size(options.pool_size.max(1))
             // Open connections as they are needed rather than all of them at start.
             .min_idle(Some(1))
+            // A PostgreSQL connection can die with its server, so it is checked before each
+            // use; an SQLite connection is a file handle that cannot, so that query is saved.
+            .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::<DbConn>::new(url))

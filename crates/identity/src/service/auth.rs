@@ -224,11 +224,7 @@ impl IdentityService {
         tx: &mut dyn IdentityTx,
         user: &User,
     ) -> Result<Principal, StoreError> {
-        let roles: Vec<Role> = tx
-            .roles_of_users(&user.tenant_id, &[user.id])?
-            .into_iter()
-            .map(|(_, r)| r)
-            .collect();
+        let roles = tx.roles_of_user(&user.tenant_id, user.id)?;
         let super_admin = roles.iter().any(|r| r.built_in);
         let codes: BTreeSet<String> = if super_admin {
             BTreeSet::new()
@@ -241,6 +237,7 @@ impl IdentityService {
         Ok(Principal {
             tenant_id: user.tenant_id.clone(),
             user_id: user.id,
+            user: user.clone(),
             roles,
             super_admin,
             codes,

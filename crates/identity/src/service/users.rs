@@ -44,18 +44,17 @@ pub struct UpdateMember {
 pub const MEMBER_SORTS: &[&str] = &["created_at", "nickname", "email"];
 
 impl IdentityService {
+    /// The caller with their roles and menus (`GET /user`): the user and roles come from
+    /// the token check, so only the menus are read here.
     pub fn me(&self, p: &Principal) -> Result<Me, UserError> {
-        read(self.store(), |tx| {
-            let user = tx
-                .user(&p.tenant_id, p.user_id)?
-                .ok_or(UserError::NotFound(p.user_id))?;
-            let menus = self.visible_menus(tx, &user, p.super_admin)?;
-            Ok(Me {
-                user,
-                roles: p.roles.clone(),
-                menus,
-                super_admin: p.super_admin,
-            })
+        let menus = read(self.store(), |tx| {
+            self.visible_menus(tx, &p.user, p.super_admin)
+        })?;
+        Ok(Me {
+            user: p.user.clone(),
+            roles: p.roles.clone(),
+            menus,
+            super_admin: p.super_admin,
         })
     }
 

@@ -367,6 +367,19 @@ impl IdentityTx for IdentityRepo {
             .collect()
     }
 
+    fn roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>> {
+        let rows: Vec<RoleRow> = role_users::table
+            .inner_join(roles::table)
+            .filter(role_users::tenant_id.eq(t.as_str()))
+            .filter(roles::tenant_id.eq(t.as_str()))
+            .filter(role_users::user_id.eq(user.get()))
+            .order((roles::created_at.asc(), roles::id.asc()))
+            .select(RoleRow::as_select())
+            .load(self.c())
+            .or_store()?;
+        rows.into_iter().map(RoleRow::into_role).collect()
+    }
+
     fn add_role_users(&mut self, t: &TenantId, role: Id, wanted: &[Id], now: Millis) -> R<()> {
         let rows: Vec<RoleUserRow> = wanted
             .iter()
