@@ -245,3 +245,15 @@ pub enum TenantError {
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+impl AsProblem for TenantError {
+    fn problem(&self) -> Problem {
+        match self {
+            Self::Exists(_) => {
+                Problem::new(ProblemKind::Conflict, "tenant_exist", self.to_string())
+            }
+            Self::Invalid(e) => e.problem(),
+            Self::Store(e) => e.problem(),
+        }
+    }
+}
