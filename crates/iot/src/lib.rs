@@ -1,0 +1,18 @@
+//! Weir's IoT domain: integrations (plug-ins that own devices), devices, entities and the
+//! values they hold.
+//!
+//! This crate has no web framework, no database and no broker in it. What is here so far:
+//! - [`key`]: entity keys (`{integration}.device.{device}.{entity}[.{child}]`);
+//! - [`model`]: entity types, access modes, value types and `value_attribute`;
+//! - [`value`]: checking a written JSON value against its entity, with precise refusals;
+//! - [`integration`]: the plug-in trait and the registry the app fills.
+
+pub mod integration;
+pub mod key;
+pub mod model;
+pub mod value;
+
+pub use integration::{Integration, IntegrationRegistry};
+pub use key::{EntityKey, KeyOwner};
+pub use model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};
+pub use value::{EntityValue, ValueError};
