@@ -5,11 +5,13 @@
 //! - [`key`]: entity keys (`{integration}.device.{device}.{entity}[.{child}]`);
 //! - [`model`]: entity types, access modes, value types and `value_attribute`;
 //! - [`value`]: checking a written JSON value against its entity, with precise refusals;
-//! - [`integration`]: the plug-in trait and the registry the app fills.
+//! - [`integration`]: the plug-in trait and the registry the app fills;
+//! - [`ports`]: what the IoT use-cases need from storage ([`ports::IotTx`]).
 
 pub mod integration;
 pub mod key;
 pub mod model;
+pub mod ports;
 pub mod value;
 
 pub use integration::{Integration, IntegrationRegistry};

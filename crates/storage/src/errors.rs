@@ -2,7 +2,7 @@
 //! this crate.
 
 use diesel::result::{DatabaseErrorKind, Error};
-use weir_kernel::StoreError;
+use weir_kernel::{StoreError, TenantId};
 
 pub(crate) fn store_error(e: Error) -> StoreError {
     match e {
@@ -36,4 +36,10 @@ impl<T> OrStore<T> for Result<T, Error> {
     fn or_store(self) -> Result<T, StoreError> {
         self.map_err(store_error)
     }
+}
+
+/// A tenant id read back from a row (it was valid when written).
+pub(crate) fn tenant_id(raw: String) -> Result<TenantId, StoreError> {
+    TenantId::parse(&raw)
+        .map_err(|_| StoreError::Internal(format!("stored tenant id `{raw}` is invalid")))
 }

@@ -4,12 +4,13 @@
 //!   hands out pooled connections; every unit of work runs in one transaction, on the
 //!   caller's (blocking) thread.
 //! - [`schema`] is the one schema, in types both backends share.
-//! - Each domain's repository lives in a module named after it ([`identity`]).
+//! - Each domain's repository lives in a module named after it ([`identity`], [`iot`]).
 
 mod backend;
 mod database;
 mod errors;
 pub mod identity;
+pub mod iot;
 pub mod schema;
 pub mod testing;
 

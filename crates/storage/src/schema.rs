@@ -117,3 +117,66 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_resources,
     refresh_tokens,
 );
+
+diesel::table! {
+    devices (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        integration -> Text,
+        identifier -> Text,
+        name -> Text,
+        name_folded -> Text,
+        additional -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    entities (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        entity_key -> Text,
+        key_folded -> Text,
+        integration -> Text,
+        device_id -> Nullable<BigInt>,
+        parent_key -> Nullable<Text>,
+        identifier -> Text,
+        name -> Text,
+        name_folded -> Text,
+        entity_type -> Text,
+        access_mod -> Text,
+        value_type -> Text,
+        value_attribute -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    entity_latest (entity_id) {
+        entity_id -> BigInt,
+        tenant_id -> Text,
+        ts -> BigInt,
+        long_value -> Nullable<BigInt>,
+        double_value -> Nullable<Double>,
+        bool_value -> Nullable<Bool>,
+        text_value -> Nullable<Text>,
+        binary_value -> Nullable<Binary>,
+    }
+}
+
+diesel::table! {
+    entity_history (entity_id, ts) {
+        entity_id -> BigInt,
+        ts -> BigInt,
+        tenant_id -> Text,
+        long_value -> Nullable<BigInt>,
+        double_value -> Nullable<Double>,
+        bool_value -> Nullable<Bool>,
+        text_value -> Nullable<Text>,
+        binary_value -> Nullable<Binary>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(devices, entities, entity_latest, entity_history);

@@ -2,14 +2,11 @@
 
 use diesel::prelude::*;
 use weir_identity::{Email, Menu, MenuType, RefreshTokenRecord, Role, Tenant, User};
-use weir_kernel::{Id, StoreError, TenantId};
+use weir_kernel::{Id, StoreError};
+
+use crate::errors::tenant_id;
 
 use crate::schema::*;
-
-pub(super) fn tenant_id(raw: String) -> Result<TenantId, StoreError> {
-    TenantId::parse(&raw)
-        .map_err(|_| StoreError::Internal(format!("stored tenant id `{raw}` is invalid")))
-}
 
 #[derive(Queryable, Selectable, Insertable)]
 #[diesel(table_name = tenants)]

@@ -1,0 +1,156 @@
+//! What the IoT use-cases need from storage. The storage adapter implements [`IotTx`]; a
+//! unit of work runs in one transaction through [`IotStore`].
+
+use serde_json::{Map, Value as Json};
+use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
+
+use crate::model::{AccessMod, EntityDefinition, EntityType, ValueType};
+use crate::value::EntityValue;
+
+type R<T> = Result<T, StoreError>;
+
+/// A device of one tenant, owned by an integration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    pub id: Id,
+    pub tenant_id: TenantId,
+    pub integration: String,
+    /// Unique within the integration and tenant; the device segment of its entity keys.
+    pub identifier: String,
+    pub name: String,
+    /// Integration-specific settings.
+    pub additional: Map<String, Json>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// An entity as stored: one row per entity, children included (with `parent_key`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub id: Id,
+    pub tenant_id: TenantId,
+    /// The full key (`mqtt-device.device.s1.temperature`).
+    pub key: String,
+    pub integration: String,
+    /// The owning device; `None` for integration entities.
+    pub device_id: Option<Id>,
+    /// The parent's key, for children of an OBJECT entity.
+    pub parent_key: Option<String>,
+    /// The definition, without children (they are entities of their own).
+    pub definition: EntityDefinition,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// One value of one entity at one time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValuePoint {
+    pub entity_id: Id,
+    pub timestamp: Millis,
+    pub value: EntityValue,
+}
+
+/// Which entities an entity search returns; every filter is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EntityFilter {
+    /// Case-insensitive substring of the key or the name.
+    pub keyword: Option<String>,
+    pub entity_types: Vec<EntityType>,
+    pub value_types: Vec<ValueType>,
+    pub access_mods: Vec<AccessMod>,
+    pub exclude_children: bool,
+    /// Only these entities (the caller's visible set); `None` for all of the tenant's.
+    pub only_ids: Option<Vec<Id>>,
+}
+
+/// The aggregates a history window can be reduced to, computed by the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregate {
+    Last,
+    Min,
+    Max,
+    Avg,
+    Sum,
+    Count,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum AggregateResult {
+    /// LAST: the newest value in the window, if any.
+    Last(Option<ValuePoint>),
+    /// MIN, MAX, AVG, SUM over numbers; `None` for an empty window.
+    Number(Option<f64>),
+    /// COUNT: each distinct value (as text) with how often it occurs, most frequent first.
+    Counts(Vec<(String, i64)>),
+}
+
+/// The IoT repository inside one transaction. Every method filters by the tenant.
+pub trait IotTx {
+    // Devices
+    fn insert_device(&mut self, device: &Device) -> R<()>;
+    fn device(&mut self, t: &TenantId, id: Id) -> R<Option<Device>>;
+    fn device_by_identifier(
+        &mut self,
+        t: &TenantId,
+        integration: &str,
+        identifier: &str,
+    ) -> R<Option<Device>>;
+    fn devices(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Device>>;
+    fn rename_device(&mut self, t: &TenantId, id: Id, name: &str, now: Millis) -> R<()>;
+    /// Devices whose name contains `keyword` (case-insensitive), newest first.
+    fn search_devices(
+        &mut self,
+        t: &TenantId,
+        keyword: Option<&str>,
+        page: &PageRequest,
+    ) -> R<(Vec<Device>, i64)>;
+    /// Deletes devices with their entities, latest values and history.
+    fn delete_devices(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+    /// Per integration id: (devices, entities).
+    fn counts_by_integration(&mut self, t: &TenantId) -> R<Vec<(String, i64, i64)>>;
+
+    // Entities
+    fn insert_entities(&mut self, entities: &[Entity]) -> R<()>;
+    fn update_entity(&mut self, entity: &Entity) -> R<()>;
+    fn entity(&mut self, t: &TenantId, id: Id) -> R<Option<Entity>>;
+    fn entities(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Entity>>;
+    fn entities_by_keys(&mut self, t: &TenantId, keys: &[String]) -> R<Vec<Entity>>;
+    fn entities_of_device(&mut self, t: &TenantId, device: Id) -> R<Vec<Entity>>;
+    fn children(&mut self, t: &TenantId, parent_key: &str) -> R<Vec<Entity>>;
+    fn search_entities(
+        &mut self,
+        t: &TenantId,
+        filter: &EntityFilter,
+        page: &PageRequest,
+    ) -> R<(Vec<Entity>, i64)>;
+    /// Deletes entities (and their children) with their values.
+    fn delete_entities(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+
+    // Values
+    /// Appends points to the history; a point at a time the entity already has replaces
+    /// nothing and is skipped.
+    fn append_history(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()>;
+    /// Sets each entity's latest value unless it already has a newer one.
+    fn upsert_latest(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()>;
+    fn latest(&mut self, t: &TenantId, entities: &[Id]) -> R<Vec<ValuePoint>>;
+    /// History of one entity within [from, to], newest first.
+    fn history(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        page: &PageRequest,
+    ) -> R<(Vec<ValuePoint>, i64)>;
+    fn aggregate(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        aggregate: Aggregate,
+    ) -> R<AggregateResult>;
+}
+
+/// Where IoT data lives.
+pub type IotStore = dyn Transactions<dyn IotTx>;

@@ -1,0 +1,633 @@
+//! [`IotTx`] over one connection inside a transaction. Every query filters by the tenant.
+
+use std::collections::HashMap;
+
+use diesel::dsl::{case_when, count_star, sql};
+use diesel::prelude::*;
+use diesel::sql_types::{Double, Nullable};
+use diesel::upsert::excluded;
+use weir_iot::model::ValueType;
+use weir_iot::ports::{
+    Aggregate, AggregateResult, Device, Entity, EntityFilter, IotTx, ValuePoint,
+};
+use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId};
+
+use super::rows::*;
+use crate::backend::{DbConn, MultiBackend, on_each_backend};
+use crate::database::Pooled;
+use crate::errors::OrStore;
+use crate::schema::*;
+
+type R<T> = Result<T, StoreError>;
+
+/// Rows per multi-row insert: well under both backends' limits on bound parameters.
+const CHUNK: usize = 1000;
+
+/// Owns its pooled connection for the length of one transaction.
+pub(super) struct IotRepo {
+    pub conn: Pooled,
+}
+
+impl IotRepo {
+    fn c(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+fn ids(v: &[Id]) -> Vec<i64> {
+    v.iter().map(|i| i.get()).collect()
+}
+
+/// `%keyword%` for LIKE, case-folded like the stored `*_folded` columns, with LIKE's
+/// wildcards escaped by `\`.
+fn contains_pattern(keyword: &str) -> String {
+    let mut p = String::from("%");
+    for ch in keyword.to_lowercase().chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
+}
+
+fn load_entities(rows: Vec<EntityRow>) -> R<Vec<Entity>> {
+    rows.into_iter().map(EntityRow::into_entity).collect()
+}
+
+fn load_points(rows: Vec<ValueTuple>) -> R<Vec<ValuePoint>> {
+    rows.into_iter().map(point_of).collect()
+}
+
+fn devices_matching<'a>(
+    t: &'a TenantId,
+    keyword: Option<&str>,
+) -> devices::BoxedQuery<'a, MultiBackend> {
+    let mut q = devices::table
+        .filter(devices::tenant_id.eq(t.as_str()))
+        .into_boxed();
+    if let Some(k) = keyword {
+        q = q.filter(devices::name_folded.like(contains_pattern(k)).escape('\\'));
+    }
+    q
+}
+
+fn entities_matching<'a>(
+    t: &'a TenantId,
+    f: &EntityFilter,
+) -> entities::BoxedQuery<'a, MultiBackend> {
+    let mut q = entities::table
+        .filter(entities::tenant_id.eq(t.as_str()))
+        .into_boxed();
+    if let Some(k) = f
+        .keyword
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        let pat = contains_pattern(k);
+        q = q.filter(
+            entities::key_folded
+                .like(pat.clone())
+                .escape('\\')
+                .or(entities::name_folded.like(pat).escape('\\')),
+        );
+    }
+    if !f.entity_types.is_empty() {
+        q = q.filter(
+            entities::entity_type.eq_any(f.entity_types.iter().map(enum_text).collect::<Vec<_>>()),
+        );
+    }
+    if !f.value_types.is_empty() {
+        q = q.filter(
+            entities::value_type.eq_any(f.value_types.iter().map(enum_text).collect::<Vec<_>>()),
+        );
+    }
+    if !f.access_mods.is_empty() {
+        q = q.filter(
+            entities::access_mod.eq_any(f.access_mods.iter().map(enum_text).collect::<Vec<_>>()),
+        );
+    }
+    if f.exclude_children {
+        q = q.filter(entities::parent_key.is_null());
+    }
+    if let Some(only) = &f.only_ids {
+        q = q.filter(entities::id.eq_any(ids(only)));
+    }
+    q
+}
+
+/// The selected columns of a value table, as [`ValueTuple`].
+macro_rules! value_columns {
+    ($t:ident) => {
+        (
+            $t::entity_id,
+            $t::ts,
+            $t::long_value,
+            $t::double_value,
+            $t::bool_value,
+            $t::text_value,
+            $t::binary_value,
+        )
+    };
+}
+
+impl IotRepo {
+    /// Removes the history and latest values of these entities.
+    fn delete_values(&mut self, t: &TenantId, entity_ids: &[i64]) -> R<()> {
+        for chunk in entity_ids.chunks(CHUNK) {
+            diesel::delete(
+                entity_history::table
+                    .filter(entity_history::tenant_id.eq(t.as_str()))
+                    .filter(entity_history::entity_id.eq_any(chunk)),
+            )
+            .execute(self.c())
+            .or_store()?;
+            diesel::delete(
+                entity_latest::table
+                    .filter(entity_latest::tenant_id.eq(t.as_str()))
+                    .filter(entity_latest::entity_id.eq_any(chunk)),
+            )
+            .execute(self.c())
+            .or_store()?;
+        }
+        Ok(())
+    }
+
+    /// The number of an entity's history in a window: `long_value` or `double_value` as a
+    /// double (CAST to DOUBLE PRECISION reads as REAL on SQLite).
+    fn number_expr(
+        value_type: ValueType,
+    ) -> Option<diesel::expression::SqlLiteral<Nullable<Double>>> {
+        match value_type {
+            ValueType::Long => Some(sql::<Nullable<Double>>(
+                "CAST(long_value AS DOUBLE PRECISION)",
+            )),
+            ValueType::Double => Some(sql::<Nullable<Double>>("double_value")),
+            _ => None,
+        }
+    }
+}
+
+impl IotTx for IotRepo {
+    fn insert_device(&mut self, device: &Device) -> R<()> {
+        diesel::insert_into(devices::table)
+            .values(DeviceRow::from(device))
+            .execute(self.c())
+            .or_store()
+            .map(drop)
+    }
+
+    fn device(&mut self, t: &TenantId, id: Id) -> R<Option<Device>> {
+        devices::table
+            .find(id.get())
+            .filter(devices::tenant_id.eq(t.as_str()))
+            .select(DeviceRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(DeviceRow::into_device)
+            .transpose()
+    }
+
+    fn device_by_identifier(
+        &mut self,
+        t: &TenantId,
+        integration: &str,
+        identifier: &str,
+    ) -> R<Option<Device>> {
+        devices::table
+            .filter(devices::tenant_id.eq(t.as_str()))
+            .filter(devices::integration.eq(integration))
+            .filter(devices::identifier.eq(identifier))
+            .select(DeviceRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(DeviceRow::into_device)
+            .transpose()
+    }
+
+    fn devices(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Device>> {
+        devices::table
+            .filter(devices::tenant_id.eq(t.as_str()))
+            .filter(devices::id.eq_any(ids(wanted)))
+            .select(DeviceRow::as_select())
+            .load(self.c())
+            .or_store()?
+            .into_iter()
+            .map(DeviceRow::into_device)
+            .collect()
+    }
+
+    fn rename_device(&mut self, t: &TenantId, id: Id, name: &str, now: Millis) -> R<()> {
+        diesel::update(
+            devices::table
+                .find(id.get())
+                .filter(devices::tenant_id.eq(t.as_str())),
+        )
+        .set((
+            devices::name.eq(name),
+            devices::name_folded.eq(name.to_lowercase()),
+            devices::updated_at.eq(now),
+        ))
+        .execute(self.c())
+        .or_store()
+        .map(drop)
+    }
+
+    fn search_devices(
+        &mut self,
+        t: &TenantId,
+        keyword: Option<&str>,
+        page: &PageRequest,
+    ) -> R<(Vec<Device>, i64)> {
+        let total: i64 = devices_matching(t, keyword)
+            .count()
+            .get_result(self.c())
+            .or_store()?;
+        let rows: Vec<DeviceRow> = devices_matching(t, keyword)
+            .order((devices::created_at.desc(), devices::id.desc()))
+            .offset(page.offset())
+            .limit(page.limit())
+            .select(DeviceRow::as_select())
+            .load(self.c())
+            .or_store()?;
+        Ok((
+            rows.into_iter()
+                .map(DeviceRow::into_device)
+                .collect::<R<_>>()?,
+            total,
+        ))
+    }
+
+    fn delete_devices(&mut self, t: &TenantId, wanted: &[Id]) -> R<usize> {
+        let entity_ids: Vec<i64> = entities::table
+            .filter(entities::tenant_id.eq(t.as_str()))
+            .filter(entities::device_id.eq_any(ids(wanted)))
+            .select(entities::id)
+            .load(self.c())
+            .or_store()?;
+        self.delete_values(t, &entity_ids)?;
+        // Entities go with their device (ON DELETE CASCADE).
+        diesel::delete(
+            devices::table
+                .filter(devices::tenant_id.eq(t.as_str()))
+                .filter(devices::id.eq_any(ids(wanted))),
+        )
+        .execute(self.c())
+        .or_store()
+    }
+
+    fn counts_by_integration(&mut self, t: &TenantId) -> R<Vec<(String, i64, i64)>> {
+        let devices: Vec<(String, i64)> = devices::table
+            .filter(devices::tenant_id.eq(t.as_str()))
+            .group_by(devices::integration)
+            .select((devices::integration, count_star()))
+            .load(self.c())
+            .or_store()?;
+        let entities: Vec<(String, i64)> = entities::table
+            .filter(entities::tenant_id.eq(t.as_str()))
+            .group_by(entities::integration)
+            .select((entities::integration, count_star()))
+            .load(self.c())
+            .or_store()?;
+        let mut by: HashMap<String, (i64, i64)> = HashMap::new();
+        for (i, n) in devices {
+            by.entry(i).or_default().0 = n;
+        }
+        for (i, n) in entities {
+            by.entry(i).or_default().1 = n;
+        }
+        let mut out: Vec<(String, i64, i64)> =
+            by.into_iter().map(|(i, (d, e))| (i, d, e)).collect();
+        out.sort();
+        Ok(out)
+    }
+
+    fn insert_entities(&mut self, list: &[Entity]) -> R<()> {
+        let rows: Vec<EntityRow> = list.iter().map(EntityRow::from).collect();
+        for chunk in rows.chunks(CHUNK) {
+            on_each_backend!(self.c(), |c| diesel::insert_into(entities::table)
+                .values(chunk)
+                .execute(c))
+            .or_store()?;
+        }
+        Ok(())
+    }
+
+    fn update_entity(&mut self, entity: &Entity) -> R<()> {
+        diesel::update(
+            entities::table
+                .find(entity.id.get())
+                .filter(entities::tenant_id.eq(entity.tenant_id.as_str())),
+        )
+        .set(EntityRow::from(entity))
+        .execute(self.c())
+        .or_store()
+        .map(drop)
+    }
+
+    fn entity(&mut self, t: &TenantId, id: Id) -> R<Option<Entity>> {
+        entities::table
+            .find(id.get())
+            .filter(entities::tenant_id.eq(t.as_str()))
+            .select(EntityRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(EntityRow::into_entity)
+            .transpose()
+    }
+
+    fn entities(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Entity>> {
+        let mut out = Vec::new();
+        for chunk in ids(wanted).chunks(CHUNK) {
+            let rows = entities::table
+                .filter(entities::tenant_id.eq(t.as_str()))
+                .filter(entities::id.eq_any(chunk))
+                .select(EntityRow::as_select())
+                .load(self.c())
+                .or_store()?;
+            out.extend(load_entities(rows)?);
+        }
+        Ok(out)
+    }
+
+    fn entities_by_keys(&mut self, t: &TenantId, keys: &[String]) -> R<Vec<Entity>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            let rows = entities::table
+                .filter(entities::tenant_id.eq(t.as_str()))
+                .filter(entities::entity_key.eq_any(chunk))
+                .select(EntityRow::as_select())
+                .load(self.c())
+                .or_store()?;
+            out.extend(load_entities(rows)?);
+        }
+        Ok(out)
+    }
+
+    fn entities_of_device(&mut self, t: &TenantId, device: Id) -> R<Vec<Entity>> {
+        load_entities(
+            entities::table
+                .filter(entities::tenant_id.eq(t.as_str()))
+                .filter(entities::device_id.eq(device.get()))
+                .order(entities::entity_key.asc())
+                .select(EntityRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
+    fn children(&mut self, t: &TenantId, parent_key: &str) -> R<Vec<Entity>> {
+        load_entities(
+            entities::table
+                .filter(entities::tenant_id.eq(t.as_str()))
+                .filter(entities::parent_key.eq(parent_key))
+                .order(entities::entity_key.asc())
+                .select(EntityRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
+    fn search_entities(
+        &mut self,
+        t: &TenantId,
+        f: &EntityFilter,
+        page: &PageRequest,
+    ) -> R<(Vec<Entity>, i64)> {
+        let total: i64 = entities_matching(t, f)
+            .count()
+            .get_result(self.c())
+            .or_store()?;
+        let rows = entities_matching(t, f)
+            .order(entities::entity_key.asc())
+            .offset(page.offset())
+            .limit(page.limit())
+            .select(EntityRow::as_select())
+            .load(self.c())
+            .or_store()?;
+        Ok((load_entities(rows)?, total))
+    }
+
+    fn delete_entities(&mut self, t: &TenantId, wanted: &[Id]) -> R<usize> {
+        let keys: Vec<String> = entities::table
+            .filter(entities::tenant_id.eq(t.as_str()))
+            .filter(entities::id.eq_any(ids(wanted)))
+            .select(entities::entity_key)
+            .load(self.c())
+            .or_store()?;
+        let all: Vec<i64> = entities::table
+            .filter(entities::tenant_id.eq(t.as_str()))
+            .filter(
+                entities::id
+                    .eq_any(ids(wanted))
+                    .or(entities::parent_key.eq_any(&keys)),
+            )
+            .select(entities::id)
+            .load(self.c())
+            .or_store()?;
+        self.delete_values(t, &all)?;
+        let mut deleted = 0;
+        for chunk in all.chunks(CHUNK) {
+            deleted += diesel::delete(
+                entities::table
+                    .filter(entities::tenant_id.eq(t.as_str()))
+                    .filter(entities::id.eq_any(chunk)),
+            )
+            .execute(self.c())
+            .or_store()?;
+        }
+        Ok(deleted)
+    }
+
+    fn append_history(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()> {
+        let rows: Vec<HistoryRow> = points
+            .iter()
+            .map(|p| HistoryRow::new(t.as_str(), p))
+            .collect();
+        for chunk in rows.chunks(CHUNK) {
+            // One multi-row statement per chunk; a point at a time already stored is skipped.
+            match self.c() {
+                DbConn::Pg(c) => diesel::insert_into(entity_history::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c),
+                DbConn::Sqlite(c) => diesel::insert_or_ignore_into(entity_history::table)
+                    .values(chunk)
+                    .execute(c),
+            }
+            .or_store()?;
+        }
+        Ok(())
+    }
+
+    fn upsert_latest(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()> {
+        // Once per entity per batch: the newest point of each.
+        let mut newest: HashMap<Id, &ValuePoint> = HashMap::new();
+        for p in points {
+            let slot = newest.entry(p.entity_id).or_insert(p);
+            if p.timestamp > slot.timestamp {
+                *slot = p;
+            }
+        }
+        for p in newest.values() {
+            let row = LatestRow::new(t.as_str(), p);
+            // Each column keeps its stored value unless the incoming point is newer: a
+            // conditional upsert both backends accept, safe under concurrent writers.
+            macro_rules! newer_or_kept {
+                ($col:expr) => {
+                    $col.eq(case_when(
+                        excluded(entity_latest::ts).gt(entity_latest::ts),
+                        excluded($col),
+                    )
+                    .otherwise($col))
+                };
+            }
+            on_each_backend!(self.c(), |c| diesel::insert_into(entity_latest::table)
+                .values(&row)
+                .on_conflict(entity_latest::entity_id)
+                .do_update()
+                .set((
+                    newer_or_kept!(entity_latest::long_value),
+                    newer_or_kept!(entity_latest::double_value),
+                    newer_or_kept!(entity_latest::bool_value),
+                    newer_or_kept!(entity_latest::text_value),
+                    newer_or_kept!(entity_latest::binary_value),
+                    // Every right-hand side reads the stored row, so the order is free.
+                    newer_or_kept!(entity_latest::ts),
+                ))
+                .execute(c))
+            .or_store()?;
+        }
+        Ok(())
+    }
+
+    fn latest(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<ValuePoint>> {
+        let mut out = Vec::new();
+        for chunk in ids(wanted).chunks(CHUNK) {
+            let rows: Vec<ValueTuple> = entity_latest::table
+                .filter(entity_latest::tenant_id.eq(t.as_str()))
+                .filter(entity_latest::entity_id.eq_any(chunk))
+                .select(value_columns!(entity_latest))
+                .load(self.c())
+                .or_store()?;
+            out.extend(load_points(rows)?);
+        }
+        Ok(out)
+    }
+
+    fn history(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        page: &PageRequest,
+    ) -> R<(Vec<ValuePoint>, i64)> {
+        let window = entity_history::table
+            .filter(entity_history::tenant_id.eq(t.as_str()))
+            .filter(entity_history::entity_id.eq(entity.get()))
+            .filter(entity_history::ts.between(from, to));
+        let total: i64 = window.count().get_result(self.c()).or_store()?;
+        let rows: Vec<ValueTuple> = window
+            .order(entity_history::ts.desc())
+            .offset(page.offset())
+            .limit(page.limit())
+            .select(value_columns!(entity_history))
+            .load(self.c())
+            .or_store()?;
+        Ok((load_points(rows)?, total))
+    }
+
+    fn aggregate(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        aggregate: Aggregate,
+    ) -> R<AggregateResult> {
+        let Some(e) = self.entity(t, entity)? else {
+            return Ok(AggregateResult::Number(None));
+        };
+        let window = entity_history::table
+            .filter(entity_history::tenant_id.eq(t.as_str()))
+            .filter(entity_history::entity_id.eq(entity.get()))
+            .filter(entity_history::ts.between(from, to));
+        let value_type = e.definition.value_type;
+        if aggregate == Aggregate::Last {
+            let row: Option<ValueTuple> = window
+                .order(entity_history::ts.desc())
+                .select(value_columns!(entity_history))
+                .first(self.c())
+                .optional()
+                .or_store()?;
+            return Ok(AggregateResult::Last(row.map(point_of).transpose()?));
+        }
+        if aggregate == Aggregate::Count {
+            return Ok(AggregateResult::Counts(
+                self.count_values(t, entity, from, to, value_type)?,
+            ));
+        }
+        // The use-case admits MIN, MAX, AVG and SUM for numbers only.
+        let n = Self::number_expr(value_type).ok_or_else(|| {
+            StoreError::Internal(format!("{aggregate:?} of a {} entity", value_type.as_str()))
+        })?;
+        let c = self.c();
+        let value: Option<f64> = match aggregate {
+            Aggregate::Min => window.select(diesel::dsl::min(n)).first(c),
+            Aggregate::Max => window.select(diesel::dsl::max(n)).first(c),
+            Aggregate::Avg => window.select(diesel::dsl::avg(n)).first(c),
+            _ => window.select(diesel::dsl::sum(n)).first(c),
+        }
+        .or_store()?;
+        Ok(AggregateResult::Number(value))
+    }
+}
+
+impl IotRepo {
+    /// COUNT: how often each distinct value occurs in the window, most frequent first.
+    fn count_values(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        value_type: ValueType,
+    ) -> R<Vec<(String, i64)>> {
+        let window = entity_history::table
+            .filter(entity_history::tenant_id.eq(t.as_str()))
+            .filter(entity_history::entity_id.eq(entity.get()))
+            .filter(entity_history::ts.between(from, to));
+        macro_rules! grouped {
+            ($col:expr, $text:expr) => {
+                window
+                    .group_by($col)
+                    .select(($col, count_star()))
+                    .load(self.c())
+                    .or_store()?
+                    .into_iter()
+                    .filter_map(|(v, n): (Option<_>, i64)| v.map(|v| ($text(v), n)))
+                    .collect::<Vec<(String, i64)>>()
+            };
+        }
+        let mut counts = match value_type {
+            ValueType::Long => grouped!(entity_history::long_value, |v: i64| v.to_string()),
+            ValueType::Double => grouped!(entity_history::double_value, |v: f64| v.to_string()),
+            ValueType::Boolean => grouped!(entity_history::bool_value, |v: bool| v.to_string()),
+            ValueType::String => grouped!(entity_history::text_value, |v: String| v),
+            ValueType::Binary => {
+                grouped!(entity_history::binary_value, |v: Vec<u8>| {
+                    weir_iot::value::EntityValue::Binary(v).as_text()
+                })
+            }
+            ValueType::Object => Vec::new(),
+        };
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        Ok(counts)
+    }
+}

@@ -1,0 +1,380 @@
+//! The IoT repository on a real database: SQLite by default, PostgreSQL when
+//! `WEIR_TEST_DATABASE_URL` is set (CI's second pass).
+
+use serde_json::json;
+use weir_identity::{IdentityTx, Tenant};
+use weir_iot::model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};
+use weir_iot::ports::{
+    Aggregate, AggregateResult, Device, Entity, EntityFilter, IotTx, ValuePoint,
+};
+use weir_iot::value::EntityValue;
+use weir_kernel::store::{read, write};
+use weir_kernel::{Id, PageRequest, StoreError, TenantId, Transactions};
+use weir_storage::{Database, DatabaseOptions, testing};
+
+/// A fresh database that cleans up after itself.
+struct Fresh {
+    db: Database,
+    _dir: tempfile::TempDir,
+    schema: Option<(String, String)>,
+}
+
+impl Drop for Fresh {
+    fn drop(&mut self) {
+        if let Some((base, name)) = self.schema.take() {
+            let _ = testing::drop_postgres_schema(&base, &name);
+        }
+    }
+}
+
+fn fresh(tag: &str) -> Fresh {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, schema) = match std::env::var("WEIR_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(base) => {
+            let name = format!("weir_iot_{tag}_{}", std::process::id());
+            (
+                testing::create_postgres_schema(&base, &name).unwrap(),
+                Some((base, name)),
+            )
+        }
+        None => (
+            dir.path().join("weir.db").to_string_lossy().into_owned(),
+            None,
+        ),
+    };
+    let db = Database::open(&DatabaseOptions::new(url)).unwrap();
+    let identity: &dyn Transactions<dyn IdentityTx> = &db;
+    for t in ["t1", "t2"] {
+        write(identity, |tx| {
+            tx.insert_tenant(&Tenant {
+                id: TenantId::parse(t).unwrap(),
+                name: t.into(),
+                created_at: 0,
+            })
+        })
+        .unwrap();
+    }
+    Fresh {
+        db,
+        _dir: dir,
+        schema,
+    }
+}
+
+fn store(f: &Fresh) -> &dyn Transactions<dyn IotTx> {
+    &f.db
+}
+
+fn t(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
+fn def(identifier: &str, value_type: ValueType) -> EntityDefinition {
+    EntityDefinition {
+        identifier: identifier.into(),
+        name: format!("Name of {identifier}"),
+        entity_type: EntityType::Property,
+        access_mod: AccessMod::RW,
+        value_type,
+        value_attribute: ValueAttribute {
+            unit: Some("u".into()),
+            ..Default::default()
+        },
+        children: vec![],
+    }
+}
+
+fn entity(
+    id: i64,
+    device: Option<Id>,
+    key: &str,
+    parent: Option<&str>,
+    d: EntityDefinition,
+) -> Entity {
+    Entity {
+        id: Id(id),
+        tenant_id: t("t1"),
+        key: key.into(),
+        integration: "demo".into(),
+        device_id: device,
+        parent_key: parent.map(Into::into),
+        definition: d,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn point(entity: i64, ts: i64, value: EntityValue) -> ValuePoint {
+    ValuePoint {
+        entity_id: Id(entity),
+        timestamp: ts,
+        value,
+    }
+}
+
+fn page(size: i64) -> PageRequest {
+    PageRequest::new(Some(1), Some(size), vec![], 1000, &[]).unwrap()
+}
+
+/// Device 10 with LONG 100, DOUBLE 101, STRING 102, BOOLEAN 103, BINARY 104, and OBJECT
+/// 105 with its child 106.
+fn seed(f: &Fresh) {
+    let device = Device {
+        id: Id(10),
+        tenant_id: t("t1"),
+        integration: "demo".into(),
+        identifier: "d1".into(),
+        name: "Boiler Ünit".into(),
+        additional: json!({"interval": 5}).as_object().unwrap().clone(),
+        created_at: 1,
+        updated_at: 1,
+    };
+    let d = Some(Id(10));
+    let mut object = def("loc", ValueType::Object);
+    object.entity_type = EntityType::Property;
+    let entities = vec![
+        entity(
+            100,
+            d,
+            "demo.device.d1.temp",
+            None,
+            def("temp", ValueType::Long),
+        ),
+        entity(
+            101,
+            d,
+            "demo.device.d1.hum",
+            None,
+            def("hum", ValueType::Double),
+        ),
+        entity(
+            102,
+            d,
+            "demo.device.d1.state",
+            None,
+            def("state", ValueType::String),
+        ),
+        entity(
+            103,
+            d,
+            "demo.device.d1.on",
+            None,
+            def("on", ValueType::Boolean),
+        ),
+        entity(
+            104,
+            d,
+            "demo.device.d1.raw",
+            None,
+            def("raw", ValueType::Binary),
+        ),
+        entity(105, d, "demo.device.d1.loc", None, object),
+        entity(
+            106,
+            d,
+            "demo.device.d1.loc.lat",
+            Some("demo.device.d1.loc"),
+            def("lat", ValueType::Double),
+        ),
+    ];
+    write(store(f), |tx| {
+        tx.insert_device(&device)?;
+        tx.insert_entities(&entities)
+    })
+    .unwrap();
+}
+
+#[test]
+fn devices_and_entities_round_trip_and_stay_in_their_tenant() {
+    let f = fresh("entities");
+    seed(&f);
+    read(store(&f), |tx| -> Result<(), StoreError> {
+        let d = tx.device(&t("t1"), Id(10))?.unwrap();
+        assert_eq!(
+            (d.name.as_str(), d.additional["interval"].clone()),
+            ("Boiler Ünit", json!(5))
+        );
+        assert!(
+            tx.device(&t("t2"), Id(10))?.is_none(),
+            "another tenant sees nothing"
+        );
+        assert!(tx.entity(&t("t2"), Id(100))?.is_none());
+        let (found, total) = tx.search_devices(&t("t1"), Some("ünit"), &page(10))?;
+        assert_eq!((found.len(), total), (1, 1));
+        let e = tx.entity(&t("t1"), Id(101))?.unwrap();
+        assert_eq!(e.definition.value_type, ValueType::Double);
+        assert_eq!(e.definition.value_attribute.unit.as_deref(), Some("u"));
+        assert_eq!(tx.children(&t("t1"), "demo.device.d1.loc")?.len(), 1);
+        let (all, total) = tx.search_entities(&t("t1"), &EntityFilter::default(), &page(100))?;
+        assert_eq!((all.len(), total), (7, 7));
+        let roots = EntityFilter {
+            exclude_children: true,
+            ..Default::default()
+        };
+        assert_eq!(tx.search_entities(&t("t1"), &roots, &page(100))?.1, 6);
+        let numbers = EntityFilter {
+            value_types: vec![ValueType::Long, ValueType::Double],
+            ..Default::default()
+        };
+        assert_eq!(tx.search_entities(&t("t1"), &numbers, &page(100))?.1, 3);
+        let keyword = EntityFilter {
+            keyword: Some("NAME OF TE".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            tx.search_entities(&t("t1"), &keyword, &page(100))?.0[0].key,
+            "demo.device.d1.temp"
+        );
+        assert_eq!(
+            tx.counts_by_integration(&t("t1"))?,
+            vec![("demo".to_string(), 1, 7)]
+        );
+        assert!(tx.counts_by_integration(&t("t2"))?.is_empty());
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn values_keep_history_and_the_newest_latest() {
+    let f = fresh("values");
+    seed(&f);
+    let tenant = t("t1");
+    let mut points: Vec<ValuePoint> = (1..=2500)
+        .map(|i| point(100, i, EntityValue::Long(i % 10)))
+        .collect();
+    points.push(point(100, 5, EntityValue::Long(99))); // same millisecond again: skipped
+    points.extend([
+        point(101, 10, EntityValue::Double(1.5)),
+        point(101, 20, EntityValue::Double(2.5)),
+        point(102, 1, EntityValue::String("on".into())),
+        point(102, 2, EntityValue::String("off".into())),
+        point(102, 3, EntityValue::String("on".into())),
+        point(103, 1, EntityValue::Boolean(false)),
+        point(104, 1, EntityValue::Binary(vec![0, 1, 255])),
+    ]);
+    write(store(&f), |tx| {
+        tx.append_history(&tenant, &points)?;
+        tx.upsert_latest(&tenant, &points)
+    })
+    .unwrap();
+    // An older point arriving later does not replace the latest value.
+    let late = [
+        point(101, 15, EntityValue::Double(9.9)),
+        point(100, 3000, EntityValue::Long(7)),
+    ];
+    write(store(&f), |tx| tx.upsert_latest(&tenant, &late)).unwrap();
+    read(store(&f), |tx| -> Result<(), StoreError> {
+        let mut latest = tx.latest(&tenant, &[Id(100), Id(101), Id(103), Id(104)])?;
+        latest.sort_by_key(|p| p.entity_id);
+        assert_eq!(latest[0], point(100, 3000, EntityValue::Long(7)));
+        assert_eq!(latest[1], point(101, 20, EntityValue::Double(2.5)));
+        assert_eq!(latest[2].value, EntityValue::Boolean(false));
+        assert_eq!(latest[3].value, EntityValue::Binary(vec![0, 1, 255]));
+        assert!(tx.latest(&t("t2"), &[Id(100)])?.is_empty());
+
+        let (newest, total) = tx.history(&tenant, Id(100), 1, 2500, &page(3))?;
+        assert_eq!(total, 2500);
+        assert_eq!(
+            newest.iter().map(|p| p.timestamp).collect::<Vec<_>>(),
+            vec![2500, 2499, 2498]
+        );
+        assert_eq!(
+            tx.history(&tenant, Id(100), 5, 5, &page(3))?.0[0].value,
+            EntityValue::Long(5)
+        );
+
+        let number = |r| match r {
+            AggregateResult::Number(v) => v,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            number(tx.aggregate(&tenant, Id(100), 1, 2500, Aggregate::Min)?),
+            Some(0.0)
+        );
+        assert_eq!(
+            number(tx.aggregate(&tenant, Id(100), 1, 2500, Aggregate::Max)?),
+            Some(9.0)
+        );
+        assert_eq!(
+            number(tx.aggregate(&tenant, Id(100), 1, 2500, Aggregate::Sum)?),
+            Some(11250.0)
+        );
+        assert_eq!(
+            number(tx.aggregate(&tenant, Id(100), 1, 2500, Aggregate::Avg)?),
+            Some(4.5)
+        );
+        assert_eq!(
+            number(tx.aggregate(&tenant, Id(101), 0, 100, Aggregate::Avg)?),
+            Some(2.0)
+        );
+        assert_eq!(
+            number(tx.aggregate(&tenant, Id(101), 500, 600, Aggregate::Max)?),
+            None
+        );
+        assert_eq!(
+            tx.aggregate(&tenant, Id(101), 0, 15, Aggregate::Last)?,
+            AggregateResult::Last(Some(point(101, 10, EntityValue::Double(1.5))))
+        );
+        assert_eq!(
+            tx.aggregate(&tenant, Id(102), 0, 10, Aggregate::Count)?,
+            AggregateResult::Counts(vec![("on".into(), 2), ("off".into(), 1)])
+        );
+        assert_eq!(
+            tx.aggregate(&tenant, Id(103), 0, 10, Aggregate::Count)?,
+            AggregateResult::Counts(vec![("false".into(), 1)])
+        );
+        Ok(())
+    })
+    .unwrap();
+}
+
+#[test]
+fn deleting_removes_values_and_children() {
+    let f = fresh("delete");
+    seed(&f);
+    let tenant = t("t1");
+    let points = [
+        point(105, 1, EntityValue::Double(1.0)),
+        point(106, 1, EntityValue::Double(2.0)),
+        point(100, 1, EntityValue::Long(1)),
+    ];
+    write(store(&f), |tx| {
+        tx.append_history(&tenant, &points[1..])?;
+        tx.upsert_latest(&tenant, &points[1..])
+    })
+    .unwrap();
+    write(store(&f), |tx| {
+        tx.delete_entities(&tenant, &[Id(105)]).map(drop)
+    })
+    .unwrap();
+    read(store(&f), |tx| -> Result<(), StoreError> {
+        assert!(
+            tx.entity(&tenant, Id(106))?.is_none(),
+            "the child went with its parent"
+        );
+        assert!(tx.latest(&tenant, &[Id(106)])?.is_empty());
+        assert!(tx.entity(&tenant, Id(100))?.is_some());
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(
+        write(store(&f), |tx| tx.delete_devices(&t("t2"), &[Id(10)])).unwrap(),
+        0,
+        "not another tenant's"
+    );
+    assert_eq!(
+        write(store(&f), |tx| tx.delete_devices(&tenant, &[Id(10)])).unwrap(),
+        1
+    );
+    read(store(&f), |tx| -> Result<(), StoreError> {
+        assert!(tx.entities_of_device(&tenant, Id(10))?.is_empty());
+        assert!(tx.latest(&tenant, &[Id(100)])?.is_empty());
+        assert_eq!(tx.history(&tenant, Id(100), 0, 10, &page(10))?.1, 0);
+        Ok(())
+    })
+    .unwrap();
+}
