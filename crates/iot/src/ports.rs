@@ -50,6 +50,24 @@ pub struct ValuePoint {
     pub value: EntityValue,
 }
 
+/// Which devices a device search returns; every filter is optional.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeviceFilter {
+    /// Case-insensitive substring of the name.
+    pub keyword: Option<String>,
+    /// Only devices that are one of these, or belong to one of `integrations` (the caller's
+    /// grants); `None` for all of the tenant's.
+    pub visible: Option<VisibleSet>,
+}
+
+/// What a caller without the super admin role may see, from their grants.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VisibleSet {
+    pub integrations: Vec<String>,
+    pub devices: Vec<Id>,
+    pub entities: Vec<Id>,
+}
+
 /// Which entities an entity search returns; every filter is optional.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EntityFilter {
@@ -59,8 +77,9 @@ pub struct EntityFilter {
     pub value_types: Vec<ValueType>,
     pub access_mods: Vec<AccessMod>,
     pub exclude_children: bool,
-    /// Only these entities (the caller's visible set); `None` for all of the tenant's.
-    pub only_ids: Option<Vec<Id>>,
+    /// Only entities the caller's grants reach (directly, through their device or through
+    /// their integration); `None` for all of the tenant's.
+    pub visible: Option<VisibleSet>,
 }
 
 /// The aggregates a history window can be reduced to, computed by the database.
@@ -97,11 +116,11 @@ pub trait IotTx {
     ) -> R<Option<Device>>;
     fn devices(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Device>>;
     fn rename_device(&mut self, t: &TenantId, id: Id, name: &str, now: Millis) -> R<()>;
-    /// Devices whose name contains `keyword` (case-insensitive), newest first.
+    /// Devices matching the filter, newest first.
     fn search_devices(
         &mut self,
         t: &TenantId,
-        keyword: Option<&str>,
+        filter: &DeviceFilter,
         page: &PageRequest,
     ) -> R<(Vec<Device>, i64)>;
     /// Deletes devices with their entities, latest values and history.

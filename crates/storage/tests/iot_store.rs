@@ -5,7 +5,8 @@ use serde_json::json;
 use weir_identity::{IdentityTx, Tenant};
 use weir_iot::model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};
 use weir_iot::ports::{
-    Aggregate, AggregateResult, Device, Entity, EntityFilter, IotTx, ValuePoint,
+    Aggregate, AggregateResult, Device, DeviceFilter, Entity, EntityFilter, IotTx, ValuePoint,
+    VisibleSet,
 };
 use weir_iot::value::EntityValue;
 use weir_kernel::store::{read, write};
@@ -202,8 +203,51 @@ fn devices_and_entities_round_trip_and_stay_in_their_tenant() {
             "another tenant sees nothing"
         );
         assert!(tx.entity(&t("t2"), Id(100))?.is_none());
-        let (found, total) = tx.search_devices(&t("t1"), Some("ünit"), &page(10))?;
+        let by_name = DeviceFilter {
+            keyword: Some("ünit".into()),
+            ..Default::default()
+        };
+        let (found, total) = tx.search_devices(&t("t1"), &by_name, &page(10))?;
         assert_eq!((found.len(), total), (1, 1));
+        let granted = |integrations: &[&str], devices: &[i64], entities: &[i64]| VisibleSet {
+            integrations: integrations.iter().map(|s| s.to_string()).collect(),
+            devices: devices.iter().map(|i| Id(*i)).collect(),
+            entities: entities.iter().map(|i| Id(*i)).collect(),
+        };
+        let none = DeviceFilter {
+            visible: Some(granted(&[], &[], &[100])),
+            ..Default::default()
+        };
+        assert_eq!(
+            tx.search_devices(&t("t1"), &none, &page(10))?.1,
+            0,
+            "an entity grant shows no device"
+        );
+        let device = DeviceFilter {
+            visible: Some(granted(&[], &[10], &[])),
+            ..Default::default()
+        };
+        assert_eq!(tx.search_devices(&t("t1"), &device, &page(10))?.1, 1);
+        let integration = DeviceFilter {
+            visible: Some(granted(&["demo"], &[], &[])),
+            ..Default::default()
+        };
+        assert_eq!(tx.search_devices(&t("t1"), &integration, &page(10))?.1, 1);
+        let one = EntityFilter {
+            visible: Some(granted(&[], &[], &[100, 106])),
+            ..Default::default()
+        };
+        assert_eq!(tx.search_entities(&t("t1"), &one, &page(10))?.1, 2);
+        let via_device = EntityFilter {
+            visible: Some(granted(&[], &[10], &[])),
+            ..Default::default()
+        };
+        assert_eq!(tx.search_entities(&t("t1"), &via_device, &page(10))?.1, 7);
+        let elsewhere = EntityFilter {
+            visible: Some(granted(&["other"], &[], &[])),
+            ..Default::default()
+        };
+        assert_eq!(tx.search_entities(&t("t1"), &elsewhere, &page(10))?.1, 0);
         let e = tx.entity(&t("t1"), Id(101))?.unwrap();
         assert_eq!(e.definition.value_type, ValueType::Double);
         assert_eq!(e.definition.value_attribute.unit.as_deref(), Some("u"));

@@ -8,7 +8,7 @@ use diesel::sql_types::{Double, Nullable};
 use diesel::upsert::excluded;
 use weir_iot::model::ValueType;
 use weir_iot::ports::{
-    Aggregate, AggregateResult, Device, Entity, EntityFilter, IotTx, ValuePoint,
+    Aggregate, AggregateResult, Device, DeviceFilter, Entity, EntityFilter, IotTx, ValuePoint,
 };
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId};
 
@@ -62,13 +62,25 @@ fn load_points(rows: Vec<ValueTuple>) -> R<Vec<ValuePoint>> {
 
 fn devices_matching<'a>(
     t: &'a TenantId,
-    keyword: Option<&str>,
+    f: &DeviceFilter,
 ) -> devices::BoxedQuery<'a, MultiBackend> {
     let mut q = devices::table
         .filter(devices::tenant_id.eq(t.as_str()))
         .into_boxed();
-    if let Some(k) = keyword {
+    if let Some(k) = f
+        .keyword
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
         q = q.filter(devices::name_folded.like(contains_pattern(k)).escape('\\'));
+    }
+    if let Some(v) = &f.visible {
+        q = q.filter(
+            devices::id
+                .eq_any(ids(&v.devices))
+                .or(devices::integration.eq_any(v.integrations.clone())),
+        );
     }
     q
 }
@@ -112,8 +124,13 @@ fn entities_matching<'a>(
     if f.exclude_children {
         q = q.filter(entities::parent_key.is_null());
     }
-    if let Some(only) = &f.only_ids {
-        q = q.filter(entities::id.eq_any(ids(only)));
+    if let Some(v) = &f.visible {
+        q = q.filter(
+            entities::id
+                .eq_any(ids(&v.entities))
+                .or(entities::device_id.eq_any(ids(&v.devices)))
+                .or(entities::integration.eq_any(v.integrations.clone())),
+        );
     }
     q
 }
@@ -240,14 +257,14 @@ impl IotTx for IotRepo {
     fn search_devices(
         &mut self,
         t: &TenantId,
-        keyword: Option<&str>,
+        f: &DeviceFilter,
         page: &PageRequest,
     ) -> R<(Vec<Device>, i64)> {
-        let total: i64 = devices_matching(t, keyword)
+        let total: i64 = devices_matching(t, f)
             .count()
             .get_result(self.c())
             .or_store()?;
-        let rows: Vec<DeviceRow> = devices_matching(t, keyword)
+        let rows: Vec<DeviceRow> = devices_matching(t, f)
             .order((devices::created_at.desc(), devices::id.desc()))
             .offset(page.offset())
             .limit(page.limit())
