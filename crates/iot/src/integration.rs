@@ -20,6 +20,19 @@ pub struct DeviceService {
 }
 
 impl DeviceService {
+    /// The service as an entity: a SERVICE of OBJECT type whose children are its parameters.
+    pub fn as_definition(&self) -> EntityDefinition {
+        EntityDefinition {
+            identifier: self.identifier.clone(),
+            name: self.identifier.replace('_', " "),
+            entity_type: crate::model::EntityType::Service,
+            access_mod: crate::model::AccessMod::W,
+            value_type: crate::model::ValueType::Object,
+            value_attribute: Default::default(),
+            children: self.params.clone(),
+        }
+    }
+
     /// Checks the values a user gave for the parameters: each known, each valid, none
     /// missing unless its `value_attribute.optional` is true. Errors name the parameter.
     pub fn check(

@@ -6,15 +6,22 @@
 //! - [`model`]: entity types, access modes, value types and `value_attribute`;
 //! - [`value`]: checking a written JSON value against its entity, with precise refusals;
 //! - [`integration`]: the plug-in trait and the registry the app fills;
-//! - [`ports`]: what the IoT use-cases need from storage ([`ports::IotTx`]).
+//! - [`ports`]: what the IoT use-cases need from storage ([`ports::IotTx`]);
+//! - [`service`]: the use-cases, on behalf of a [`viewer::Viewer`] whose grants limit what
+//!   it sees; refusals are [`errors::IotError`].
 
+pub mod errors;
 pub mod integration;
 pub mod key;
 pub mod model;
 pub mod ports;
+pub mod service;
 pub mod value;
+pub mod viewer;
 
 pub use integration::{Integration, IntegrationRegistry};
 pub use key::{EntityKey, KeyOwner};
 pub use model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};
+pub use service::{IotPorts, IotService, IotSettings};
 pub use value::{EntityValue, ValueError};
+pub use viewer::{Limits, Viewer};

@@ -134,6 +134,8 @@ pub trait IotTx {
     fn entity(&mut self, t: &TenantId, id: Id) -> R<Option<Entity>>;
     fn entities(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Entity>>;
     fn entities_by_keys(&mut self, t: &TenantId, keys: &[String]) -> R<Vec<Entity>>;
+    /// The integration's own entities (no device), children included.
+    fn integration_entities(&mut self, t: &TenantId, integration: &str) -> R<Vec<Entity>>;
     fn entities_of_device(&mut self, t: &TenantId, device: Id) -> R<Vec<Entity>>;
     fn children(&mut self, t: &TenantId, parent_key: &str) -> R<Vec<Entity>>;
     fn search_entities(

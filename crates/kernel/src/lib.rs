@@ -13,7 +13,7 @@ pub mod tenant;
 
 pub use clock::{Clock, Millis, SystemClock};
 pub use id::{Id, IdGenerator};
-pub use paging::{Direction, Page, PageRequest, PageRequestError, Sort};
+pub use paging::{Direction, Page, PageRequest, PageRequestError, SearchQuery, Sort};
 pub use problem::{AsProblem, Problem, ProblemKind};
 pub use store::{StoreError, Transactions, TxMode};
 pub use tenant::TenantId;

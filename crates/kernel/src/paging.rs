@@ -88,6 +88,38 @@ impl PageRequest {
     }
 }
 
+/// A search as clients send it: a keyword and raw paging values. Use-cases check the
+/// paging after the caller's permission, so a caller who may not search learns nothing from
+/// a bad page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchQuery {
+    pub keyword: Option<String>,
+    pub page_number: Option<i64>,
+    pub page_size: Option<i64>,
+    pub sorts: Vec<Sort>,
+}
+
+impl SearchQuery {
+    /// The trimmed keyword, if any.
+    pub fn keyword(&self) -> Option<&str> {
+        self.keyword
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    /// The page to read, checked against the maximum size and what may be sorted on.
+    pub fn page(&self, max_size: u32, sortable: &[&str]) -> Result<PageRequest, PageRequestError> {
+        PageRequest::new(
+            self.page_number,
+            self.page_size,
+            self.sorts.clone(),
+            max_size,
+            sortable,
+        )
+    }
+}
+
 /// One page of results with the total count of matches.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {

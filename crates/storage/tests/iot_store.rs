@@ -13,40 +13,15 @@ use weir_kernel::store::{read, write};
 use weir_kernel::{Id, PageRequest, StoreError, TenantId, Transactions};
 use weir_storage::{Database, DatabaseOptions, testing};
 
-/// A fresh database that cleans up after itself.
+/// A fresh database with the tenants t1 and t2.
 struct Fresh {
     db: Database,
-    _dir: tempfile::TempDir,
-    schema: Option<(String, String)>,
+    _place: testing::TestDatabase,
 }
 
-impl Drop for Fresh {
-    fn drop(&mut self) {
-        if let Some((base, name)) = self.schema.take() {
-            let _ = testing::drop_postgres_schema(&base, &name);
-        }
-    }
-}
-
-fn fresh(tag: &str) -> Fresh {
-    let dir = tempfile::tempdir().unwrap();
-    let (url, schema) = match std::env::var("WEIR_TEST_DATABASE_URL")
-        .ok()
-        .filter(|v| !v.is_empty())
-    {
-        Some(base) => {
-            let name = format!("weir_iot_{tag}_{}", std::process::id());
-            (
-                testing::create_postgres_schema(&base, &name).unwrap(),
-                Some((base, name)),
-            )
-        }
-        None => (
-            dir.path().join("weir.db").to_string_lossy().into_owned(),
-            None,
-        ),
-    };
-    let db = Database::open(&DatabaseOptions::new(url)).unwrap();
+fn fresh() -> Fresh {
+    let place = testing::TestDatabase::new().unwrap();
+    let db = Database::open(&DatabaseOptions::new(place.url.clone())).unwrap();
     let identity: &dyn Transactions<dyn IdentityTx> = &db;
     for t in ["t1", "t2"] {
         write(identity, |tx| {
@@ -58,11 +33,7 @@ fn fresh(tag: &str) -> Fresh {
         })
         .unwrap();
     }
-    Fresh {
-        db,
-        _dir: dir,
-        schema,
-    }
+    Fresh { db, _place: place }
 }
 
 fn store(f: &Fresh) -> &dyn Transactions<dyn IotTx> {
@@ -190,7 +161,7 @@ fn seed(f: &Fresh) {
 
 #[test]
 fn devices_and_entities_round_trip_and_stay_in_their_tenant() {
-    let f = fresh("entities");
+    let f = fresh();
     seed(&f);
     read(store(&f), |tx| -> Result<(), StoreError> {
         let d = tx.device(&t("t1"), Id(10))?.unwrap();
@@ -284,7 +255,7 @@ fn devices_and_entities_round_trip_and_stay_in_their_tenant() {
 
 #[test]
 fn values_keep_history_and_the_newest_latest() {
-    let f = fresh("values");
+    let f = fresh();
     seed(&f);
     let tenant = t("t1");
     let mut points: Vec<ValuePoint> = (1..=2500)
@@ -378,7 +349,7 @@ fn values_keep_history_and_the_newest_latest() {
 
 #[test]
 fn deleting_removes_values_and_children() {
-    let f = fresh("delete");
+    let f = fresh();
     seed(&f);
     let tenant = t("t1");
     let points = [

@@ -18,12 +18,12 @@
 
 use std::net::SocketAddr;
 
-use rand::RngCore;
 use serde_json::Value;
 use weir::{Settings, Weir};
+use weir_storage::testing::TestDatabase;
 
 /// The environment variable naming a PostgreSQL database for tests.
-pub const POSTGRES_URL_VAR: &str = "WEIR_TEST_DATABASE_URL";
+pub use weir_storage::testing::POSTGRES_URL_VAR;
 
 /// The password [`TestApp::register_admin`] and [`TestApp::create_user`] give users.
 pub const PASSWORD: &str = "correct-horse-9";
@@ -43,8 +43,7 @@ pub struct TestApp {
     pub weir: Weir,
     client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
-    _dir: Option<tempfile::TempDir>,
-    pg_schema: Option<(String, String)>,
+    _database: TestDatabase,
 }
 
 impl std::fmt::Debug for TestApp {
@@ -53,12 +52,6 @@ impl std::fmt::Debug for TestApp {
             .field("addr", &self.addr)
             .finish_non_exhaustive()
     }
-}
-
-fn random_suffix() -> String {
-    let mut b = [0u8; 6];
-    rand::rng().fill_bytes(&mut b);
-    hex::encode(b)
 }
 
 impl TestApp {
@@ -75,29 +68,11 @@ impl TestApp {
         settings.http.workers = Some(1);
         settings.database.pool_size = 4;
         tweak(&mut settings);
-        let (dir, pg_schema) = match std::env::var(POSTGRES_URL_VAR)
-            .ok()
-            .filter(|v| !v.is_empty())
-        {
-            Some(base) => {
-                let schema = format!("weir_test_{}", random_suffix());
-                let base2 = base.clone();
-                let schema2 = schema.clone();
-                let url = tokio::task::spawn_blocking(move || {
-                    weir_storage::testing::create_postgres_schema(&base2, &schema2)
-                })
-                .await
-                .expect("schema task")
-                .expect("create a PostgreSQL test schema");
-                settings.database.url = url;
-                (None, Some((base, schema)))
-            }
-            None => {
-                let dir = tempfile::tempdir().expect("temp dir");
-                settings.database.url = dir.path().join("weir.db").to_string_lossy().into_owned();
-                (Some(dir), None)
-            }
-        };
+        let database = tokio::task::spawn_blocking(TestDatabase::new)
+            .await
+            .expect("database task")
+            .expect("a fresh test database");
+        settings.database.url = database.url.clone();
         let weir = tokio::task::spawn_blocking(move || Weir::assemble(settings))
             .await
             .expect("assemble task")
@@ -113,8 +88,7 @@ impl TestApp {
                 .build()
                 .expect("client"),
             handle,
-            _dir: dir,
-            pg_schema,
+            _database: database,
         }
     }
 
@@ -274,13 +248,6 @@ impl Drop for TestApp {
         let handle = self.handle.clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { handle.stop(false).await });
-        }
-        if let Some((base, schema)) = self.pg_schema.take() {
-            // A separate thread: dropping may happen on an async worker.
-            let _ = std::thread::spawn(move || {
-                weir_storage::testing::drop_postgres_schema(&base, &schema)
-            })
-            .join();
         }
     }
 }

@@ -20,25 +20,7 @@ pub use menus::{MenuInput, MenuNode, MenuUpdate};
 pub use roles::{ROLE_SORTS, RoleInput};
 pub use users::{MEMBER_SORTS, Me, Member, NewMember, UpdateMember};
 
-/// A search as clients send it: raw paging values, checked by the use-case after the
-/// caller's permission (so a caller who may not search learns nothing from a bad page).
-#[derive(Debug, Clone, Default)]
-pub struct SearchQuery {
-    pub keyword: Option<String>,
-    pub page_number: Option<i64>,
-    pub page_size: Option<i64>,
-    pub sorts: Vec<weir_kernel::Sort>,
-}
-
-impl SearchQuery {
-    /// The trimmed keyword, if any.
-    pub fn keyword(&self) -> Option<&str> {
-        self.keyword
-            .as_deref()
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-    }
-}
+pub use weir_kernel::SearchQuery;
 
 /// The most ids one batch request may name.
 pub const MAX_BATCH: usize = 1000;

@@ -77,14 +77,8 @@ impl IdentityService {
         q: &SearchQuery,
         sortable: &[&str],
     ) -> Result<PageRequest, FieldError> {
-        PageRequest::new(
-            q.page_number,
-            q.page_size,
-            q.sorts.clone(),
-            self.settings.max_page_size,
-            sortable,
-        )
-        .map_err(Into::into)
+        q.page(self.settings.max_page_size, sortable)
+            .map_err(Into::into)
     }
 
     pub fn search_members(

@@ -386,6 +386,19 @@ impl IotTx for IotRepo {
         Ok(out)
     }
 
+    fn integration_entities(&mut self, t: &TenantId, integration: &str) -> R<Vec<Entity>> {
+        load_entities(
+            entities::table
+                .filter(entities::tenant_id.eq(t.as_str()))
+                .filter(entities::integration.eq(integration))
+                .filter(entities::device_id.is_null())
+                .order(entities::entity_key.asc())
+                .select(EntityRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
     fn entities_of_device(&mut self, t: &TenantId, device: Id) -> R<Vec<Entity>> {
         load_entities(
             entities::table

@@ -1,0 +1,184 @@
+//! Devices: added through their integration's add-device service, listed, renamed, read
+//! with their entities, and deleted through the delete-device service.
+
+use serde_json::{Map, Value as Json};
+use weir_kernel::store::{read, write};
+use weir_kernel::{Id, Page, SearchQuery, StoreError};
+
+use super::IotService;
+use crate::errors::IotError;
+use crate::integration::Integration;
+use crate::key::{EntityKey, valid_segment};
+use crate::model::NAME_MAX;
+use crate::ports::{Device, DeviceFilter, Entity, IotTx};
+use crate::viewer::Viewer;
+
+/// Most devices one batch delete may name.
+pub const MAX_DEVICE_BATCH: usize = 1000;
+
+fn device_name(raw: &str) -> Result<String, IotError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(IotError::invalid(
+            "name",
+            format!("must be 1 to {NAME_MAX} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+impl IotService {
+    /// An integration the caller may see.
+    fn visible_integration(&self, v: &Viewer, id: &str) -> Result<&dyn Integration, IotError> {
+        self.integrations
+            .get(id)
+            .filter(|_| v.sees_integration(id))
+            .map(|i| &**i)
+            .ok_or_else(|| IotError::not_found("integration", id))
+    }
+
+    /// A device of the caller's tenant that the caller may see.
+    fn visible_device(&self, tx: &mut dyn IotTx, v: &Viewer, id: Id) -> Result<Device, IotError> {
+        tx.device(&v.tenant_id, id)?
+            .filter(|d| v.sees_device(d))
+            .ok_or_else(|| IotError::not_found("device", id))
+    }
+
+    /// Adds a device through its integration's add-device service, with its entities.
+    pub fn create_device(
+        &self,
+        v: &Viewer,
+        name: &str,
+        integration: &str,
+        params: &Map<String, Json>,
+    ) -> Result<Device, IotError> {
+        v.require("device.add")?;
+        let name = device_name(name)?;
+        let plugin = self.visible_integration(v, integration)?;
+        let service = plugin
+            .info()
+            .add_device
+            .as_ref()
+            .ok_or_else(|| IotError::CannotAddDevices(integration.into()))?;
+        let checked = service.check(params)?;
+        let new = plugin.add_device(&name, &checked)?;
+        if !valid_segment(&new.identifier) {
+            return Err(IotError::invalid(
+                "identifier",
+                "must be 1 to 64 letters, digits, '_', '-' or ':'",
+            ));
+        }
+        for def in &new.entities {
+            def.check()
+                .map_err(|e| IotError::invalid(format!("entities.{}", e.field), e.message))?;
+        }
+        let now = self.clock.now_ms();
+        let device = Device {
+            id: self.ids.next_id(),
+            tenant_id: v.tenant_id.clone(),
+            integration: integration.into(),
+            identifier: new.identifier.clone(),
+            name,
+            additional: new.additional.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let rows: Vec<Entity> = new
+            .entities
+            .iter()
+            .flat_map(|def| {
+                let key = EntityKey::device(integration, &device.identifier, &def.identifier);
+                self.entity_rows(&v.tenant_id, integration, Some(device.id), &key, def, now)
+            })
+            .collect();
+        let exists = || IotError::DeviceExists {
+            integration: integration.into(),
+            identifier: new.identifier.clone(),
+        };
+        write(self.store(), |tx| {
+            if tx
+                .device_by_identifier(&v.tenant_id, integration, &device.identifier)?
+                .is_some()
+            {
+                return Err(exists());
+            }
+            tx.insert_device(&device)?;
+            tx.insert_entities(&rows)?;
+            Ok(())
+        })
+        .map_err(|e| match e {
+            // Two requests adding the same device at once: the database's unique key decides.
+            IotError::Store(StoreError::Conflict(_)) => exists(),
+            other => other,
+        })?;
+        Ok(device)
+    }
+
+    /// Devices the caller may see, whose name contains the keyword; newest first.
+    pub fn search_devices(&self, v: &Viewer, q: &SearchQuery) -> Result<Page<Device>, IotError> {
+        v.require("device.view")?;
+        let page = q.page(self.settings.max_page_size, &[])?;
+        let filter = DeviceFilter {
+            keyword: q.keyword().map(str::to_owned),
+            visible: v.visible().cloned(),
+        };
+        let (devices, total) = read(self.store(), |tx| {
+            tx.search_devices(&v.tenant_id, &filter, &page)
+        })?;
+        Ok(Page::new(&page, total, devices))
+    }
+
+    pub fn rename_device(&self, v: &Viewer, id: Id, name: &str) -> Result<(), IotError> {
+        v.require("device.edit")?;
+        let name = device_name(name)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            self.visible_device(tx, v, id)?;
+            Ok(tx.rename_device(&v.tenant_id, id, &name, now)?)
+        })
+    }
+
+    /// A device with the entities of it the caller may see.
+    pub fn device_details(&self, v: &Viewer, id: Id) -> Result<(Device, Vec<Entity>), IotError> {
+        v.require("device.view")?;
+        read(self.store(), |tx| {
+            let device = self.visible_device(tx, v, id)?;
+            let entities = tx
+                .entities_of_device(&v.tenant_id, id)?
+                .into_iter()
+                .filter(|e| v.sees_entity(e))
+                .collect();
+            Ok((device, entities))
+        })
+    }
+
+    /// Deletes devices (all or none) through their integrations' delete-device services;
+    /// their entities and values go with them.
+    pub fn delete_devices(&self, v: &Viewer, ids: &[Id]) -> Result<(), IotError> {
+        v.require("device.delete")?;
+        if ids.is_empty() || ids.len() > MAX_DEVICE_BATCH {
+            return Err(IotError::invalid(
+                "device_id_list",
+                format!("must name 1 to {MAX_DEVICE_BATCH} devices"),
+            ));
+        }
+        let devices = read(self.store(), |tx| {
+            ids.iter()
+                .map(|id| self.visible_device(tx, v, *id))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        for d in &devices {
+            let plugin = self.visible_integration(v, &d.integration)?;
+            if plugin.info().delete_device.is_none() {
+                return Err(IotError::CannotDeleteDevices(d.integration.clone()));
+            }
+        }
+        for d in &devices {
+            self.visible_integration(v, &d.integration)?
+                .delete_device(&d.identifier)?;
+        }
+        write(self.store(), |tx| {
+            Ok(tx.delete_devices(&v.tenant_id, ids).map(drop)?)
+        })
+    }
+}

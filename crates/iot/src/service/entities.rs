@@ -1,0 +1,62 @@
+//! Reading entities: search, one entity, its children.
+
+use weir_kernel::store::read;
+use weir_kernel::{Id, Page, SearchQuery};
+
+use super::IotService;
+use crate::errors::IotError;
+use crate::ports::{Entity, EntityFilter, IotTx};
+use crate::viewer::Viewer;
+
+impl IotService {
+    /// An entity of the caller's tenant that the caller may see.
+    pub(super) fn visible_entity(
+        &self,
+        tx: &mut dyn IotTx,
+        v: &Viewer,
+        id: Id,
+    ) -> Result<Entity, IotError> {
+        tx.entity(&v.tenant_id, id)?
+            .filter(|e| v.sees_entity(e))
+            .ok_or_else(|| IotError::not_found("entity", id))
+    }
+
+    /// Entities the caller may see that match the filter (its `visible` is replaced by the
+    /// caller's grants), ordered by key.
+    pub fn search_entities(
+        &self,
+        v: &Viewer,
+        filter: EntityFilter,
+        q: &SearchQuery,
+    ) -> Result<Page<Entity>, IotError> {
+        v.require("entity_data.view")?;
+        let page = q.page(self.settings.max_page_size, &[])?;
+        let filter = EntityFilter {
+            keyword: q.keyword().map(str::to_owned),
+            visible: v.visible().cloned(),
+            ..filter
+        };
+        let (entities, total) = read(self.store(), |tx| {
+            tx.search_entities(&v.tenant_id, &filter, &page)
+        })?;
+        Ok(Page::new(&page, total, entities))
+    }
+
+    pub fn entity(&self, v: &Viewer, id: Id) -> Result<Entity, IotError> {
+        v.require("entity_data.view")?;
+        read(self.store(), |tx| self.visible_entity(tx, v, id))
+    }
+
+    /// The children of an OBJECT entity.
+    pub fn children(&self, v: &Viewer, id: Id) -> Result<Vec<Entity>, IotError> {
+        v.require("entity_data.view")?;
+        read(self.store(), |tx| {
+            let parent = self.visible_entity(tx, v, id)?;
+            Ok(tx
+                .children(&v.tenant_id, &parent.key)?
+                .into_iter()
+                .filter(|e| v.sees_entity(e))
+                .collect())
+        })
+    }
+}

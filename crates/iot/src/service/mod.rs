@@ -1,0 +1,116 @@
+//! The IoT use-cases. One [`IotService`] holds the ports; its methods are split by area.
+//! Every method is blocking (it waits on the database): async callers run it on a
+//! blocking thread.
+
+mod devices;
+mod entities;
+mod integrations;
+mod values;
+
+use std::sync::Arc;
+
+use weir_kernel::{Clock, Id, IdGenerator, Millis, TenantId};
+
+use crate::integration::IntegrationRegistry;
+use crate::key::EntityKey;
+use crate::model::EntityDefinition;
+use crate::ports::{Entity, IotStore};
+
+pub use integrations::IntegrationSummary;
+pub use values::{WriteKind, WriteOutcome};
+
+#[derive(Debug, Clone)]
+pub struct IotSettings {
+    /// Largest page a search answers; larger requests are capped.
+    pub max_page_size: u32,
+    /// Most values one write may carry (and most ids one status read may name).
+    pub max_batch: usize,
+}
+
+impl Default for IotSettings {
+    fn default() -> Self {
+        Self {
+            max_page_size: 1000,
+            max_batch: 5000,
+        }
+    }
+}
+
+/// The ports the IoT use-cases run on.
+pub struct IotPorts {
+    pub store: Arc<IotStore>,
+    pub integrations: Arc<IntegrationRegistry>,
+    pub ids: Arc<IdGenerator>,
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct IotService {
+    store: Arc<IotStore>,
+    integrations: Arc<IntegrationRegistry>,
+    ids: Arc<IdGenerator>,
+    clock: Arc<dyn Clock>,
+    settings: IotSettings,
+}
+
+impl std::fmt::Debug for IotService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IotService")
+            .field("integrations", &self.integrations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl IotService {
+    pub fn new(ports: IotPorts, settings: IotSettings) -> Self {
+        Self {
+            store: ports.store,
+            integrations: ports.integrations,
+            ids: ports.ids,
+            clock: ports.clock,
+            settings,
+        }
+    }
+
+    fn store(&self) -> &IotStore {
+        &*self.store
+    }
+
+    pub fn registry(&self) -> &IntegrationRegistry {
+        &self.integrations
+    }
+
+    /// Rows for a definition and its children, under `key`.
+    fn entity_rows(
+        &self,
+        tenant: &TenantId,
+        integration: &str,
+        device: Option<Id>,
+        key: &EntityKey,
+        def: &EntityDefinition,
+        now: Millis,
+    ) -> Vec<Entity> {
+        let mut own = def.clone();
+        own.children = Vec::new();
+        let parent = Entity {
+            id: self.ids.next_id(),
+            tenant_id: tenant.clone(),
+            key: key.to_string(),
+            integration: integration.into(),
+            device_id: device,
+            parent_key: None,
+            definition: own,
+            created_at: now,
+            updated_at: now,
+        };
+        let children = def.children.iter().map(|c| Entity {
+            id: self.ids.next_id(),
+            key: key.child(&c.identifier).to_string(),
+            parent_key: Some(parent.key.clone()),
+            definition: c.clone(),
+            ..parent.clone()
+        });
+        let mut rows: Vec<Entity> = children.collect();
+        rows.insert(0, parent);
+        rows
+    }
+}

@@ -1,0 +1,249 @@
+//! Writing values (property updates, service calls, device reports) and reading them back:
+//! latest values, history and aggregates.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value as Json};
+use weir_kernel::store::{read, write};
+use weir_kernel::{Id, Millis, Page, SearchQuery};
+
+use super::IotService;
+use crate::errors::IotError;
+use crate::key::{EntityKey, KeyOwner};
+use crate::model::EntityType;
+use crate::ports::{Aggregate, AggregateResult, Entity, ValuePoint};
+use crate::value::EntityValue;
+use crate::viewer::Viewer;
+
+/// Why values are written; it decides which entities may take them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteKind {
+    /// A user sets writable properties (`POST /entity/property/update`).
+    PropertyUpdate,
+    /// A user calls services (`POST /entity/service/call`).
+    ServiceCall,
+    /// A device or integration reports properties and events.
+    Report,
+}
+
+/// What a write stored, and which devices could not be told about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteOutcome {
+    pub points: Vec<ValuePoint>,
+    /// Devices whose integration refused or failed the delivery (the values are stored).
+    pub undelivered: Vec<String>,
+}
+
+impl IotService {
+    /// Checks every value against its entity, then stores them all in one transaction
+    /// (history, and the latest value of properties); nothing is stored if any is refused.
+    /// Property updates and service calls are then handed to the devices' integrations.
+    pub fn write_values(
+        &self,
+        v: &Viewer,
+        values: &Map<String, Json>,
+        kind: WriteKind,
+        timestamp: Option<Millis>,
+    ) -> Result<WriteOutcome, IotError> {
+        if kind != WriteKind::Report {
+            v.require("entity_data.edit")?;
+        }
+        if values.is_empty() || values.len() > self.settings.max_batch {
+            return Err(IotError::invalid(
+                "exchange",
+                format!("must name 1 to {} entity keys", self.settings.max_batch),
+            ));
+        }
+        let ts = timestamp.unwrap_or_else(|| self.clock.now_ms());
+        let keys: Vec<String> = values.keys().cloned().collect();
+        for key in &keys {
+            key.parse::<EntityKey>()
+                .map_err(|e| IotError::invalid(format!("exchange.{key}"), e.reason))?;
+        }
+        let entities = read(self.store(), |tx| tx.entities_by_keys(&v.tenant_id, &keys))?;
+        let by_key: BTreeMap<&str, &Entity> = entities
+            .iter()
+            .filter(|e| v.sees_entity(e))
+            .map(|e| (e.key.as_str(), e))
+            .collect();
+        let mut points = Vec::with_capacity(values.len());
+        for (key, raw) in values {
+            let entity = by_key
+                .get(key.as_str())
+                .ok_or_else(|| IotError::not_found("entity", key))?;
+            let def = &entity.definition;
+            let refuse = |reason| {
+                Err(IotError::NotWritable {
+                    key: key.clone(),
+                    reason,
+                })
+            };
+            match kind {
+                WriteKind::PropertyUpdate if def.entity_type != EntityType::Property => {
+                    refuse("not a PROPERTY")?
+                }
+                WriteKind::PropertyUpdate if !def.access_mod.writable() => refuse("read-only")?,
+                WriteKind::ServiceCall if def.entity_type != EntityType::Service => {
+                    refuse("not a SERVICE")?
+                }
+                WriteKind::Report if def.entity_type == EntityType::Service => {
+                    refuse("a SERVICE is called, not reported")?
+                }
+                _ => {}
+            }
+            let value = EntityValue::check(def, raw).map_err(|error| IotError::Value {
+                key: key.clone(),
+                error,
+            })?;
+            points.push((
+                *entity,
+                ValuePoint {
+                    entity_id: entity.id,
+                    timestamp: ts,
+                    value,
+                },
+            ));
+        }
+        let latest: Vec<ValuePoint> = points
+            .iter()
+            .filter(|(e, _)| e.definition.entity_type == EntityType::Property)
+            .map(|(_, p)| p.clone())
+            .collect();
+        let all: Vec<ValuePoint> = points.iter().map(|(_, p)| p.clone()).collect();
+        write(self.store(), |tx| {
+            tx.append_history(&v.tenant_id, &all)?;
+            tx.upsert_latest(&v.tenant_id, &latest)
+        })?;
+        let undelivered = if kind == WriteKind::Report {
+            Vec::new()
+        } else {
+            self.deliver(&points)
+        };
+        Ok(WriteOutcome {
+            points: all,
+            undelivered,
+        })
+    }
+
+    /// Hands committed writes to each device's integration.
+    fn deliver(&self, points: &[(&Entity, ValuePoint)]) -> Vec<String> {
+        let mut per_device: BTreeMap<(String, String), Vec<(EntityKey, EntityValue)>> =
+            BTreeMap::new();
+        for (entity, point) in points {
+            let Ok(key) = entity.key.parse::<EntityKey>() else {
+                continue;
+            };
+            if let KeyOwner::Device(device) = &key.owner {
+                per_device
+                    .entry((key.integration.clone(), device.clone()))
+                    .or_default()
+                    .push((key.clone(), point.value.clone()));
+            }
+        }
+        per_device
+            .into_iter()
+            .filter(|((integration, device), values)| {
+                self.integrations
+                    .get(integration)
+                    .is_none_or(|i| i.deliver(device, values).is_err())
+            })
+            .map(|((_, device), _)| device)
+            .collect()
+    }
+
+    /// The latest values of the entities the caller may see among `ids` (others are left
+    /// out), each with its entity.
+    pub fn latest(
+        &self,
+        v: &Viewer,
+        ids: &[Id],
+    ) -> Result<Vec<(Entity, Option<ValuePoint>)>, IotError> {
+        v.require("entity_data.view")?;
+        if ids.len() > self.settings.max_batch {
+            return Err(IotError::invalid(
+                "entity_ids",
+                format!("must name at most {} entities", self.settings.max_batch),
+            ));
+        }
+        read(self.store(), |tx| {
+            let entities: Vec<Entity> = tx
+                .entities(&v.tenant_id, ids)?
+                .into_iter()
+                .filter(|e| v.sees_entity(e))
+                .collect();
+            let visible: Vec<Id> = entities.iter().map(|e| e.id).collect();
+            let mut latest: BTreeMap<Id, ValuePoint> = tx
+                .latest(&v.tenant_id, &visible)?
+                .into_iter()
+                .map(|p| (p.entity_id, p))
+                .collect();
+            Ok(entities
+                .into_iter()
+                .map(|e| {
+                    let p = latest.remove(&e.id);
+                    (e, p)
+                })
+                .collect())
+        })
+    }
+
+    fn window(from: Millis, to: Millis) -> Result<(), IotError> {
+        if from > to {
+            return Err(IotError::invalid(
+                "start_timestamp",
+                "must not be after end_timestamp",
+            ));
+        }
+        Ok(())
+    }
+
+    /// History of one entity in [from, to], newest first.
+    pub fn history(
+        &self,
+        v: &Viewer,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        q: &SearchQuery,
+    ) -> Result<Page<ValuePoint>, IotError> {
+        v.require("entity_data.view")?;
+        let page = q.page(self.settings.max_page_size, &[])?;
+        Self::window(from, to)?;
+        read(self.store(), |tx| {
+            self.visible_entity(tx, v, entity)?;
+            let (points, total) = tx.history(&v.tenant_id, entity, from, to, &page)?;
+            Ok(Page::new(&page, total, points))
+        })
+    }
+
+    /// One aggregate of an entity's history in [from, to], computed by the database. MIN,
+    /// MAX, AVG and SUM take LONG and DOUBLE entities only.
+    pub fn aggregate(
+        &self,
+        v: &Viewer,
+        entity: Id,
+        from: Millis,
+        to: Millis,
+        aggregate: Aggregate,
+    ) -> Result<AggregateResult, IotError> {
+        v.require("entity_data.view")?;
+        Self::window(from, to)?;
+        read(self.store(), |tx| {
+            let e = self.visible_entity(tx, v, entity)?;
+            let numeric = matches!(
+                aggregate,
+                Aggregate::Min | Aggregate::Max | Aggregate::Avg | Aggregate::Sum
+            );
+            if numeric && !e.definition.value_type.is_number() {
+                return Err(IotError::invalid(
+                    "aggregate_type",
+                    format!(
+                        "{aggregate:?} needs a LONG or DOUBLE entity; this one is {}",
+                        e.definition.value_type.as_str()
+                    ),
+                ));
+            }
+            Ok(tx.aggregate(&v.tenant_id, entity, from, to, aggregate)?)
+        })
+    }
+}

@@ -1,0 +1,88 @@
+//! Who is asking, and what they may see and do.
+
+use std::collections::BTreeSet;
+
+use weir_kernel::TenantId;
+
+use crate::errors::IotError;
+use crate::ports::{Device, Entity, VisibleSet};
+
+/// The caller of an IoT use-case. The HTTP adapter builds it from the identity principal;
+/// an integration writing its devices' values uses [`Viewer::system`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Viewer {
+    pub tenant_id: TenantId,
+    /// `None` for the super admin and the system: every function, everything of the tenant.
+    pub limits: Option<Limits>,
+}
+
+/// What a caller without the super admin role holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Limits {
+    /// Function codes (`device.view`...).
+    pub functions: BTreeSet<String>,
+    /// Resource grants: integrations, devices and entities.
+    pub grants: VisibleSet,
+}
+
+impl Viewer {
+    /// Everything in the tenant (the super admin, or an integration's own ingest).
+    pub fn system(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            limits: None,
+        }
+    }
+
+    pub fn limited(tenant_id: TenantId, limits: Limits) -> Self {
+        Self {
+            tenant_id,
+            limits: Some(limits),
+        }
+    }
+
+    pub fn require(&self, code: &str) -> Result<(), IotError> {
+        match &self.limits {
+            Some(l) if !l.functions.contains(code) => Err(IotError::Denied(format!(
+                "this needs the `{code}` permission, which none of your roles grants"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Passes when the caller holds any of the codes.
+    pub fn require_any(&self, codes: &[&str]) -> Result<(), IotError> {
+        match &self.limits {
+            Some(l) if !codes.iter().any(|c| l.functions.contains(*c)) => {
+                Err(IotError::Denied(format!(
+                    "this needs one of the permissions {}, which none of your roles grants",
+                    codes.join(", ")
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The grants to filter by; `None` when the caller sees everything.
+    pub fn visible(&self) -> Option<&VisibleSet> {
+        self.limits.as_ref().map(|l| &l.grants)
+    }
+
+    pub fn sees_integration(&self, id: &str) -> bool {
+        self.visible()
+            .is_none_or(|v| v.integrations.iter().any(|i| i == id))
+    }
+
+    pub fn sees_device(&self, d: &Device) -> bool {
+        self.visible()
+            .is_none_or(|v| v.devices.contains(&d.id) || v.integrations.contains(&d.integration))
+    }
+
+    pub fn sees_entity(&self, e: &Entity) -> bool {
+        self.visible().is_none_or(|v| {
+            v.entities.contains(&e.id)
+                || e.device_id.is_some_and(|d| v.devices.contains(&d))
+                || v.integrations.contains(&e.integration)
+        })
+    }
+}
