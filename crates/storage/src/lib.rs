@@ -9,6 +9,7 @@
 mod backend;
 mod database;
 mod errors;
+mod filters;
 pub mod identity;
 pub mod iot;
 pub mod schema;

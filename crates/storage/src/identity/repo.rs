@@ -13,6 +13,7 @@ use super::rows::*;
 use crate::backend::{DbConn, MultiBackend, insert_ignoring_duplicates};
 use crate::database::Pooled;
 use crate::errors::OrStore;
+use crate::filters::{contains_pattern, ids};
 use crate::schema::*;
 
 type R<T> = Result<T, StoreError>;
@@ -20,24 +21,6 @@ type R<T> = Result<T, StoreError>;
 /// Owns its pooled connection for the length of one transaction.
 pub(super) struct IdentityRepo {
     pub conn: Pooled,
-}
-
-/// `%keyword%` for LIKE, case-folded like the stored `*_folded` columns, with LIKE's
-/// wildcards escaped by `\`.
-fn contains_pattern(keyword: &str) -> String {
-    let mut p = String::from("%");
-    for ch in keyword.to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
-}
-
-fn ids(v: &[Id]) -> Vec<i64> {
-    v.iter().map(|i| i.get()).collect()
 }
 
 fn users_matching<'a>(

@@ -16,6 +16,7 @@ use super::rows::*;
 use crate::backend::{DbConn, MultiBackend, on_each_backend};
 use crate::database::Pooled;
 use crate::errors::OrStore;
+use crate::filters::{contains_pattern, ids};
 use crate::schema::*;
 
 type R<T> = Result<T, StoreError>;
@@ -32,24 +33,6 @@ impl IotRepo {
     fn c(&mut self) -> &mut DbConn {
         &mut self.conn
     }
-}
-
-fn ids(v: &[Id]) -> Vec<i64> {
-    v.iter().map(|i| i.get()).collect()
-}
-
-/// `%keyword%` for LIKE, case-folded like the stored `*_folded` columns, with LIKE's
-/// wildcards escaped by `\`.
-fn contains_pattern(keyword: &str) -> String {
-    let mut p = String::from("%");
-    for ch in keyword.to_lowercase().chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
 }
 
 fn load_entities(rows: Vec<EntityRow>) -> R<Vec<Entity>> {

@@ -1,0 +1,546 @@
+//! The IoT use-cases: devices through their integration, validated writes, reads, and what
+//! a caller limited by grants can see.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Map, Value as Json, json};
+use weir_identity::{IdentityTx, Tenant};
+use weir_iot::errors::IotError;
+use weir_iot::integration::{
+    DeviceService, Integration, IntegrationError, IntegrationInfo, IntegrationRegistry, NewDevice,
+};
+use weir_iot::model::EntityDefinition;
+use weir_iot::ports::{Aggregate, AggregateResult, EntityFilter, VisibleSet};
+use weir_iot::service::WriteKind;
+use weir_iot::{EntityKey, EntityValue, IotPorts, IotService, IotSettings, Limits, Viewer};
+use weir_kernel::store::write;
+use weir_kernel::{AsProblem, Id, IdGenerator, SearchQuery, SystemClock, TenantId, Transactions};
+use weir_storage::testing::TestDatabase;
+use weir_storage::{Database, DatabaseOptions};
+
+/// A thermostat integration: devices need a serial number of at least 4 characters.
+struct Thermostats {
+    info: IntegrationInfo,
+    deleted: AtomicUsize,
+    delivered: AtomicUsize,
+}
+
+fn definition(raw: Json) -> EntityDefinition {
+    serde_json::from_value(raw).unwrap()
+}
+
+impl Thermostats {
+    fn new() -> Self {
+        let param = definition(
+            json!({"identifier": "sn", "name": "Serial", "type": "PROPERTY", "access_mod": "W", "value_type": "STRING", "value_attribute": {"min_length": 4}}),
+        );
+        Self {
+            info: IntegrationInfo {
+                id: "thermo".into(),
+                name: "Thermostats".into(),
+                description: "test".into(),
+                icon: None,
+                entities: vec![definition(
+                    json!({"identifier": "status", "name": "Status", "type": "PROPERTY", "access_mod": "R", "value_type": "STRING"}),
+                )],
+                add_device: Some(DeviceService {
+                    identifier: "add_device".into(),
+                    params: vec![param],
+                }),
+                delete_device: Some(DeviceService {
+                    identifier: "delete_device".into(),
+                    params: vec![],
+                }),
+            },
+            deleted: AtomicUsize::new(0),
+            delivered: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Integration for Thermostats {
+    fn info(&self) -> &IntegrationInfo {
+        &self.info
+    }
+
+    fn add_device(
+        &self,
+        _name: &str,
+        params: &BTreeMap<String, EntityValue>,
+    ) -> Result<NewDevice, IntegrationError> {
+        let Some(EntityValue::String(sn)) = params.get("sn") else {
+            return Err(IntegrationError::Refused("no serial".into()));
+        };
+        Ok(NewDevice {
+            identifier: sn.clone(),
+            entities: vec![
+                definition(
+                    json!({"identifier": "temp", "name": "Temperature", "type": "PROPERTY", "access_mod": "R", "value_type": "DOUBLE", "value_attribute": {"min": -40, "max": 125, "unit": "°C"}}),
+                ),
+                definition(
+                    json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING", "value_attribute": {"enum": {"eco": "Eco", "comfort": "Comfort"}}}),
+                ),
+                definition(
+                    json!({"identifier": "reboot", "name": "Reboot", "type": "SERVICE", "access_mod": "W", "value_type": "BOOLEAN"}),
+                ),
+                definition(
+                    json!({"identifier": "pos", "name": "Position", "type": "PROPERTY", "access_mod": "R", "value_type": "OBJECT", "children": [
+                        {"identifier": "lat", "name": "Latitude", "type": "PROPERTY", "access_mod": "R", "value_type": "DOUBLE"}
+                    ]}),
+                ),
+            ],
+            additional: Map::new(),
+        })
+    }
+
+    fn delete_device(&self, _device: &str) -> Result<(), IntegrationError> {
+        self.deleted.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    fn deliver(
+        &self,
+        _device: &str,
+        values: &[(EntityKey, EntityValue)],
+    ) -> Result<(), IntegrationError> {
+        self.delivered.fetch_add(values.len(), Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+struct World {
+    iot: IotService,
+    thermo: Arc<Thermostats>,
+    _db: TestDatabase,
+}
+
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
+fn world() -> World {
+    let place = TestDatabase::new().unwrap();
+    let db = Database::open(&DatabaseOptions::new(place.url.clone())).unwrap();
+    let identity: &dyn Transactions<dyn IdentityTx> = &db;
+    for t in ["t1", "t2"] {
+        write(identity, |tx| {
+            tx.insert_tenant(&Tenant {
+                id: tenant(t),
+                name: t.into(),
+                created_at: 0,
+            })
+        })
+        .unwrap();
+    }
+    let thermo = Arc::new(Thermostats::new());
+    let mut registry = IntegrationRegistry::default();
+    registry.register(thermo.clone()).unwrap();
+    let iot = IotService::new(
+        IotPorts {
+            store: Arc::new(db),
+            integrations: Arc::new(registry),
+            ids: Arc::new(IdGenerator::new(1, Box::new(SystemClock))),
+            clock: Arc::new(SystemClock),
+        },
+        IotSettings::default(),
+    );
+    for t in ["t1", "t2"] {
+        iot.ensure_integration_entities(&tenant(t)).unwrap();
+    }
+    World {
+        iot,
+        thermo,
+        _db: place,
+    }
+}
+
+fn admin() -> Viewer {
+    Viewer::system(tenant("t1"))
+}
+
+fn limited(functions: &[&str], grants: VisibleSet) -> Viewer {
+    Viewer::limited(
+        tenant("t1"),
+        Limits {
+            functions: functions.iter().map(|s| s.to_string()).collect(),
+            grants,
+        },
+    )
+}
+
+fn params(v: Json) -> Map<String, Json> {
+    v.as_object().unwrap().clone()
+}
+
+fn code(e: IotError) -> &'static str {
+    e.problem().code
+}
+
+const ALL: &[&str] = &[
+    "device.view",
+    "device.add",
+    "device.edit",
+    "device.delete",
+    "entity_data.view",
+    "entity_data.edit",
+    "integration.view",
+];
+
+#[test]
+fn devices_are_added_through_their_integration_with_their_entities() {
+    let w = world();
+    let d = w
+        .iot
+        .create_device(
+            &admin(),
+            " Hall ",
+            "thermo",
+            &params(json!({"sn": "SN-0001"})),
+        )
+        .unwrap();
+    assert_eq!(
+        (d.name.as_str(), d.identifier.as_str()),
+        ("Hall", "SN-0001")
+    );
+    let (_, entities) = w.iot.device_details(&admin(), d.id).unwrap();
+    let keys: Vec<&str> = entities.iter().map(|e| e.key.as_str()).collect();
+    assert!(keys.contains(&"thermo.device.SN-0001.temp"));
+    assert!(
+        keys.contains(&"thermo.device.SN-0001.pos.lat"),
+        "children are entities: {keys:?}"
+    );
+    let dup = w
+        .iot
+        .create_device(
+            &admin(),
+            "Again",
+            "thermo",
+            &params(json!({"sn": "SN-0001"})),
+        )
+        .unwrap_err();
+    assert_eq!(code(dup), "device_identifier_exist");
+    let short = w
+        .iot
+        .create_device(&admin(), "Short", "thermo", &params(json!({"sn": "S1"})))
+        .unwrap_err();
+    assert_eq!(code(short), "entity_value_length_out_of_range");
+    let unknown = w
+        .iot
+        .create_device(&admin(), "X", "nope", &params(json!({})))
+        .unwrap_err();
+    assert_eq!(code(unknown), "data_no_found");
+    let blank = w
+        .iot
+        .create_device(&admin(), "  ", "thermo", &params(json!({"sn": "SN-0002"})))
+        .unwrap_err();
+    assert_eq!(code(blank), "parameter_validation_failed");
+    let denied = w.iot.create_device(
+        &limited(&["device.view"], VisibleSet::default()),
+        "X",
+        "thermo",
+        &params(json!({"sn": "SN-0003"})),
+    );
+    assert_eq!(code(denied.unwrap_err()), "forbidden_permission");
+    let summary = w.iot.integrations(&admin(), Some(true), None).unwrap();
+    // 5 of the device (the OBJECT's child included) and 4 of the integration: its status, the
+    // two services and the add-device parameter.
+    assert_eq!(
+        (
+            summary.len(),
+            summary[0].device_count,
+            summary[0].entity_count
+        ),
+        (1, 1, 9)
+    );
+    assert!(
+        w.iot
+            .integrations(&admin(), None, Some(false))
+            .unwrap()
+            .is_empty()
+    );
+    let (_, own) = w.iot.integration(&admin(), "thermo").unwrap();
+    assert!(own.iter().any(|e| e.key == "thermo.integration.status"));
+    assert!(
+        own.iter()
+            .any(|e| e.key == "thermo.integration.add_device.sn"),
+        "service parameters are entities"
+    );
+}
+
+#[test]
+fn writes_are_checked_all_or_nothing_and_read_back() {
+    let w = world();
+    let d = w
+        .iot
+        .create_device(&admin(), "Hall", "thermo", &params(json!({"sn": "SN-1"})))
+        .unwrap();
+    let (_, entities) = w.iot.device_details(&admin(), d.id).unwrap();
+    let id = |k: &str| {
+        entities
+            .iter()
+            .find(|e| e.key == format!("thermo.device.SN-1.{k}"))
+            .unwrap()
+            .id
+    };
+
+    // A device report: temperatures at three times.
+    for (ts, t) in [(1000, 20.5), (2000, 21.5), (3000, 22.0)] {
+        w.iot
+            .write_values(
+                &admin(),
+                &params(json!({"thermo.device.SN-1.temp": t})),
+                WriteKind::Report,
+                Some(ts),
+            )
+            .unwrap();
+    }
+    // One bad value refuses the whole batch: the good one is not stored either.
+    let bad = w.iot.write_values(
+        &admin(),
+        &params(json!({"thermo.device.SN-1.pos.lat": 1.0, "thermo.device.SN-1.temp": 300.0})),
+        WriteKind::Report,
+        Some(4000),
+    );
+    assert_eq!(code(bad.unwrap_err()), "entity_value_out_of_range");
+    let latest = w
+        .iot
+        .latest(&admin(), &[id("temp"), id("pos.lat")])
+        .unwrap();
+    let temp = latest
+        .iter()
+        .find(|(e, _)| e.id == id("temp"))
+        .unwrap()
+        .1
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (temp.timestamp, temp.value),
+        (3000, EntityValue::Double(22.0))
+    );
+    assert!(
+        latest
+            .iter()
+            .find(|(e, _)| e.id == id("pos.lat"))
+            .unwrap()
+            .1
+            .is_none()
+    );
+
+    // Users may update writable properties with allowed values only, and call services.
+    let as_user = limited(
+        ALL,
+        VisibleSet {
+            devices: vec![d.id],
+            ..Default::default()
+        },
+    );
+    let read_only = w.iot.write_values(
+        &as_user,
+        &params(json!({"thermo.device.SN-1.temp": 1.0})),
+        WriteKind::PropertyUpdate,
+        None,
+    );
+    assert_eq!(code(read_only.unwrap_err()), "entity_not_writable");
+    let bad_enum = w.iot.write_values(
+        &as_user,
+        &params(json!({"thermo.device.SN-1.mode": "turbo"})),
+        WriteKind::PropertyUpdate,
+        None,
+    );
+    assert_eq!(code(bad_enum.unwrap_err()), "entity_value_invalid_enum");
+    let ok = w
+        .iot
+        .write_values(
+            &as_user,
+            &params(json!({"thermo.device.SN-1.mode": "eco"})),
+            WriteKind::PropertyUpdate,
+            None,
+        )
+        .unwrap();
+    assert_eq!((ok.points.len(), ok.undelivered.len()), (1, 0));
+    w.iot
+        .write_values(
+            &as_user,
+            &params(json!({"thermo.device.SN-1.reboot": true})),
+            WriteKind::ServiceCall,
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        w.thermo.delivered.load(Ordering::SeqCst),
+        2,
+        "the update and the call reached the integration"
+    );
+    let not_service = w.iot.write_values(
+        &as_user,
+        &params(json!({"thermo.device.SN-1.mode": "eco"})),
+        WriteKind::ServiceCall,
+        None,
+    );
+    assert_eq!(code(not_service.unwrap_err()), "entity_not_writable");
+    let bad_key = w.iot.write_values(
+        &as_user,
+        &params(json!({"not a key": 1})),
+        WriteKind::PropertyUpdate,
+        None,
+    );
+    assert_eq!(code(bad_key.unwrap_err()), "parameter_validation_failed");
+    let unknown = w.iot.write_values(
+        &as_user,
+        &params(json!({"thermo.device.SN-9.temp": 1})),
+        WriteKind::Report,
+        None,
+    );
+    assert_eq!(code(unknown.unwrap_err()), "data_no_found");
+
+    let page = w
+        .iot
+        .history(&admin(), id("temp"), 0, 10_000, &SearchQuery::default())
+        .unwrap();
+    assert_eq!((page.total, page.content[0].timestamp), (3, 3000));
+    let avg = w
+        .iot
+        .aggregate(&admin(), id("temp"), 0, 10_000, Aggregate::Avg)
+        .unwrap();
+    assert_eq!(avg, AggregateResult::Number(Some(64.0 / 3.0)));
+    let on_text = w
+        .iot
+        .aggregate(&admin(), id("mode"), 0, i64::MAX, Aggregate::Sum)
+        .unwrap_err();
+    assert_eq!(code(on_text), "parameter_validation_failed");
+    let backwards = w
+        .iot
+        .history(&admin(), id("temp"), 10, 0, &SearchQuery::default())
+        .unwrap_err();
+    assert_eq!(code(backwards), "parameter_validation_failed");
+}
+
+#[test]
+fn a_limited_caller_sees_only_what_its_grants_reach() {
+    let w = world();
+    let a = w
+        .iot
+        .create_device(&admin(), "A", "thermo", &params(json!({"sn": "SN-A"})))
+        .unwrap();
+    let b = w
+        .iot
+        .create_device(&admin(), "B", "thermo", &params(json!({"sn": "SN-B"})))
+        .unwrap();
+    let device_grant = VisibleSet {
+        devices: vec![a.id],
+        ..Default::default()
+    };
+    let viewer = limited(ALL, device_grant);
+    let page = w
+        .iot
+        .search_devices(&viewer, &SearchQuery::default())
+        .unwrap();
+    assert_eq!(
+        page.content.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
+    assert_eq!(
+        code(w.iot.device_details(&viewer, b.id).unwrap_err()),
+        "data_no_found"
+    );
+    assert_eq!(
+        code(w.iot.rename_device(&viewer, b.id, "mine").unwrap_err()),
+        "data_no_found"
+    );
+    let entities = w
+        .iot
+        .search_entities(&viewer, EntityFilter::default(), &SearchQuery::default())
+        .unwrap();
+    assert!(
+        entities.content.iter().all(|e| e.device_id == Some(a.id)),
+        "only device A's entities"
+    );
+    let write_b = w.iot.write_values(
+        &viewer,
+        &params(json!({"thermo.device.SN-B.mode": "eco"})),
+        WriteKind::PropertyUpdate,
+        None,
+    );
+    assert_eq!(code(write_b.unwrap_err()), "data_no_found");
+    assert!(
+        w.iot.integrations(&viewer, None, None).unwrap().is_empty(),
+        "a device grant is not an integration grant"
+    );
+
+    let other_tenant = Viewer::system(tenant("t2"));
+    assert_eq!(
+        code(w.iot.device_details(&other_tenant, a.id).unwrap_err()),
+        "data_no_found"
+    );
+    assert_eq!(
+        w.iot
+            .search_devices(&other_tenant, &SearchQuery::default())
+            .unwrap()
+            .total,
+        0
+    );
+
+    let no_function = limited(
+        &["device.view"],
+        VisibleSet {
+            integrations: vec!["thermo".into()],
+            ..Default::default()
+        },
+    );
+    assert_eq!(
+        code(w.iot.delete_devices(&no_function, &[a.id]).unwrap_err()),
+        "forbidden_permission"
+    );
+    assert_eq!(
+        w.iot
+            .search_devices(&no_function, &SearchQuery::default())
+            .unwrap()
+            .total,
+        2,
+        "an integration grant reaches its devices"
+    );
+}
+
+#[test]
+fn deleting_devices_is_all_or_nothing_and_goes_through_the_integration() {
+    let w = world();
+    let a = w
+        .iot
+        .create_device(&admin(), "A", "thermo", &params(json!({"sn": "SN-A"})))
+        .unwrap();
+    let unknown = w.iot.delete_devices(&admin(), &[a.id, Id(42)]).unwrap_err();
+    assert_eq!(code(unknown), "data_no_found");
+    assert!(
+        w.iot.device_details(&admin(), a.id).is_ok(),
+        "nothing was deleted"
+    );
+    w.iot
+        .write_values(
+            &admin(),
+            &params(json!({"thermo.device.SN-A.temp": 1.0})),
+            WriteKind::Report,
+            Some(1),
+        )
+        .unwrap();
+    w.iot.delete_devices(&admin(), &[a.id]).unwrap();
+    assert_eq!(w.thermo.deleted.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        code(w.iot.device_details(&admin(), a.id).unwrap_err()),
+        "data_no_found"
+    );
+    let left = w.iot.search_entities(
+        &admin(),
+        EntityFilter::default(),
+        &SearchQuery {
+            keyword: Some("SN-A".into()),
+            ..Default::default()
+        },
+    );
+    assert_eq!(left.unwrap().total, 0);
+    assert_eq!(
+        code(w.iot.delete_devices(&admin(), &[]).unwrap_err()),
+        "parameter_validation_failed"
+    );
+}
