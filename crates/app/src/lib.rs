@@ -15,6 +15,8 @@ use weir_identity::crypto::{BcryptHasher, JwtCodec};
 use weir_identity::service::IdentityPorts;
 use weir_identity::throttle::ThrottleLimits;
 use weir_identity::{IdentityService, IdentitySettings};
+use weir_iot::integration::{Integration, IntegrationRegistry};
+use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock};
 use weir_storage::{Database, DatabaseOptions};
 
@@ -30,6 +32,10 @@ pub enum StartError {
     WeakSigningKey,
     #[error("auth.bcrypt_cost must be from 10 to 31")]
     WeakBcryptCost,
+    #[error("integration: {0}")]
+    Integration(#[from] weir_iot::integration::RegistryError),
+    #[error("iot: {0}")]
+    Iot(#[from] weir_iot::errors::IotError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -43,6 +49,7 @@ pub struct Weir {
     pub settings: Settings,
     pub database: Database,
     pub identity: Arc<IdentityService>,
+    pub iot: Arc<IotService>,
 }
 
 impl std::fmt::Debug for Weir {
@@ -54,9 +61,19 @@ impl std::fmt::Debug for Weir {
 }
 
 impl Weir {
-    /// Opens and migrates the database, then builds the use-cases. Blocking: call it
-    /// before the async runtime starts or on a blocking thread.
+    /// Opens and migrates the database, then builds the use-cases with the built-in
+    /// integrations. Blocking: call it before the async runtime starts or on a blocking
+    /// thread.
     pub fn assemble(settings: Settings) -> Result<Self, StartError> {
+        Self::assemble_with(settings, Vec::new())
+    }
+
+    /// Like [`Self::assemble`], registering `integrations` too: how a program embedding
+    /// Weir adds its own device plug-ins.
+    pub fn assemble_with(
+        settings: Settings,
+        integrations: Vec<Arc<dyn Integration>>,
+    ) -> Result<Self, StartError> {
         if !(weir_identity::crypto::MIN_BCRYPT_COST..=31).contains(&settings.auth.bcrypt_cost) {
             return Err(StartError::WeakBcryptCost);
         }
@@ -74,6 +91,7 @@ impl Weir {
         };
         let node = database.allocate_id_node()?;
         let clock = Arc::new(SystemClock);
+        let ids = Arc::new(IdGenerator::new(node, Box::new(SystemClock)));
         let a = &settings.auth;
         let identity_settings = IdentitySettings {
             access_token_ttl_secs: a.access_token_ttl_secs.max(60),
@@ -93,17 +111,38 @@ impl Weir {
                 store: Arc::new(database.clone()),
                 hasher: Arc::new(BcryptHasher::new(a.bcrypt_cost)),
                 tokens: Arc::new(JwtCodec::new(key.as_bytes())),
-                ids: Arc::new(IdGenerator::new(node, Box::new(SystemClock))),
-                clock,
+                ids: ids.clone(),
+                clock: clock.clone(),
             },
             identity_settings,
         ));
         identity.ensure_default_tenant()?;
-        Ok(Self {
+        let mut registry = IntegrationRegistry::default();
+        for integration in integrations {
+            registry.register(integration)?;
+        }
+        let iot = Arc::new(IotService::new(
+            IotPorts {
+                store: Arc::new(database.clone()),
+                integrations: Arc::new(registry),
+                ids,
+                clock,
+            },
+            IotSettings {
+                max_page_size: settings.paging.max_page_size.max(1),
+                ..IotSettings::default()
+            },
+        ));
+        let weir = Self {
             settings,
             database,
             identity,
-        })
+            iot,
+        };
+        for tenant in weir.identity.tenants()? {
+            weir.iot.ensure_integration_entities(&tenant.id)?;
+        }
+        Ok(weir)
     }
 
     /// Binds the HTTP server on the configured address (port 0 picks a free one) and
@@ -119,6 +158,7 @@ impl Weir {
         let db = self.database.clone();
         let state = web::Data::new(ApiState {
             identity: self.identity.clone(),
+            iot: self.iot.clone(),
             readiness: Arc::new(move || db.ping()),
             settings: HttpSettings {
                 max_body_bytes: self.settings.http.max_body_bytes,

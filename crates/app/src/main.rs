@@ -70,6 +70,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             action: TenantAction::Add { id, name },
         } => {
             let tenant = weir.identity.add_tenant(&id, name.as_deref())?;
+            weir.iot.ensure_integration_entities(&tenant.id)?;
             println!("added tenant {} ({})", tenant.id, tenant.name);
             Ok(())
         }

@@ -19,6 +19,8 @@ use utoipa::{Modify, OpenApi};
         (name = "members", description = "User management (super admin)"),
         (name = "roles", description = "Roles and their grants (super admin)"),
         (name = "menus", description = "Menus and function codes (super admin)"),
+        (name = "integrations", description = "Integrations: the plug-ins that own devices"),
+        (name = "devices", description = "Devices, added through their integration"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

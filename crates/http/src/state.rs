@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use weir_identity::IdentityService;
+use weir_iot::IotService;
 use weir_kernel::StoreError;
 
 /// Answers whether the server's dependencies (the database) are reachable. Blocking.
@@ -11,6 +12,7 @@ pub type Readiness = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 
 pub struct ApiState {
     pub identity: Arc<IdentityService>,
+    pub iot: Arc<IotService>,
     pub readiness: Readiness,
     pub settings: HttpSettings,
 }

@@ -90,6 +90,8 @@ pub trait IdentityTx {
         kind: Option<ResourceType>,
     ) -> R<Vec<ResourceRef>>;
     fn user_has_resource(&mut self, t: &TenantId, user: Id, item: &ResourceRef) -> R<bool>;
+    /// Every resource granted to the user through any of their roles (each once).
+    fn resources_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<ResourceRef>>;
 
     // Refresh tokens
     fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> R<()>;

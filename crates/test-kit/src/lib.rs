@@ -17,9 +17,11 @@
 //! ```
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use serde_json::Value;
 use weir::{Settings, Weir};
+use weir_iot::integration::Integration;
 use weir_storage::testing::TestDatabase;
 
 /// The environment variable naming a PostgreSQL database for tests.
@@ -63,6 +65,15 @@ impl TestApp {
     /// A server whose settings `tweak` may change first (the database and address are
     /// set by the kit).
     pub async fn spawn_with(tweak: impl FnOnce(&mut Settings)) -> Self {
+        Self::spawn_with_integrations(tweak, Vec::new()).await
+    }
+
+    /// A server that also runs these integrations, as a program embedding Weir would
+    /// register its own device plug-ins.
+    pub async fn spawn_with_integrations(
+        tweak: impl FnOnce(&mut Settings),
+        integrations: Vec<Arc<dyn Integration>>,
+    ) -> Self {
         let mut settings = Settings::default();
         settings.http.addr = "127.0.0.1:0".into();
         settings.http.workers = Some(1);
@@ -73,7 +84,7 @@ impl TestApp {
             .expect("database task")
             .expect("a fresh test database");
         settings.database.url = database.url.clone();
-        let weir = tokio::task::spawn_blocking(move || Weir::assemble(settings))
+        let weir = tokio::task::spawn_blocking(move || Weir::assemble_with(settings, integrations))
             .await
             .expect("assemble task")
             .expect("assemble Weir");

@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_identity::errors::{AuthError, AuthenticateError, MenuError, RoleError, UserError};
+use weir_iot::errors::IotError;
 use weir_kernel::{AsProblem, Problem, ProblemKind, StoreError};
 
 use crate::request_id;
@@ -220,7 +221,8 @@ from_domain_errors!(
     AuthenticateError,
     UserError,
     RoleError,
-    MenuError
+    MenuError,
+    IotError
 );
 
 /// Login errors may carry a `Retry-After`.

@@ -8,6 +8,7 @@ pub mod account;
 pub mod dto;
 pub mod envelope;
 pub mod extract;
+pub mod iot;
 pub mod members;
 pub mod menus;
 pub mod oauth;
@@ -24,7 +25,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const PREFIX: &str = "/api/v1";
 
 /// First path segments of the native API, also served without [`PREFIX`].
-const BARE_ROOTS: &[&str] = &["user", "oauth2"];
+const BARE_ROOTS: &[&str] = &["user", "oauth2", "integration", "device"];
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(oauth::token)
@@ -57,7 +58,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(menus::tree)
         .service(menus::create)
         .service(menus::update)
-        .service(menus::delete_one);
+        .service(menus::delete_one)
+        .service(iot::integrations::search)
+        .service(iot::integrations::details)
+        .service(iot::devices::search)
+        .service(iot::devices::create)
+        .service(iot::devices::batch_delete)
+        .service(iot::devices::rename)
+        .service(iot::devices::details);
 }
 
 fn is_bare_native(path: &str) -> bool {

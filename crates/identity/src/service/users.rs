@@ -259,4 +259,14 @@ impl IdentityService {
             Ok(tx.user_has_resource(&p.tenant_id, id, resource)?)
         })
     }
+
+    /// The resources the caller's roles grant; `None` for the super admin, who reaches all.
+    pub fn resource_grants(&self, p: &Principal) -> Result<Option<Vec<ResourceRef>>, UserError> {
+        if p.super_admin {
+            return Ok(None);
+        }
+        Ok(Some(read(self.store(), |tx| {
+            tx.resources_of_user(&p.tenant_id, p.user_id)
+        })?))
+    }
 }

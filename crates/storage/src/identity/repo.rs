@@ -656,6 +656,29 @@ impl IdentityTx for IdentityRepo {
         .or_store()
     }
 
+    fn resources_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<ResourceRef>> {
+        let rows: Vec<(String, String)> = role_resources::table
+            .filter(role_resources::tenant_id.eq(t.as_str()))
+            .filter(
+                role_resources::role_id.eq_any(
+                    role_users::table
+                        .filter(role_users::tenant_id.eq(t.as_str()))
+                        .filter(role_users::user_id.eq(user.get()))
+                        .select(role_users::role_id),
+                ),
+            )
+            .select((role_resources::resource_type, role_resources::resource_id))
+            .distinct()
+            .load(self.c())
+            .or_store()?;
+        rows.into_iter()
+            .map(|(kind, id)| {
+                ResourceRef::parse("resource_type", "resource_id", &kind, &id)
+                    .map_err(|e| StoreError::Internal(e.to_string()))
+            })
+            .collect()
+    }
+
     fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> R<()> {
         diesel::insert_into(refresh_tokens::table)
             .values(RefreshTokenRow::from(token))

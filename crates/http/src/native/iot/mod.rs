@@ -1,0 +1,103 @@
+//! The IoT half of the native API: integrations, devices, entities and their values.
+
+pub mod devices;
+pub mod integrations;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use serde::Serialize;
+use utoipa::ToSchema;
+use weir_identity::ResourceType;
+use weir_iot::ports::{Entity, VisibleSet};
+use weir_iot::{Limits, Viewer};
+use weir_kernel::Id;
+
+use super::envelope::NativeError;
+use super::extract::{Caller, State, blocking};
+
+/// The caller as the IoT use-cases see them: their tenant, function codes and the
+/// integrations, devices and entities their roles were granted (the super admin: all).
+#[derive(Debug)]
+pub struct IotViewer(pub Viewer);
+
+impl FromRequest for IotViewer {
+    type Error = NativeError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = req.app_data::<State>().cloned();
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let state = state.ok_or_else(NativeError::internal)?;
+            let p = caller.await?.0;
+            let identity = state.identity.clone();
+            let principal = p.clone();
+            let Some(grants) = blocking(move || identity.resource_grants(&principal)).await? else {
+                return Ok(Self(Viewer::system(p.tenant_id)));
+            };
+            let mut visible = VisibleSet::default();
+            for r in grants {
+                match r.resource_type {
+                    ResourceType::Integration => visible.integrations.push(r.resource_id),
+                    ResourceType::Device => {
+                        visible.devices.extend(r.resource_id.parse::<Id>().ok())
+                    }
+                    ResourceType::Entity => {
+                        visible.entities.extend(r.resource_id.parse::<Id>().ok())
+                    }
+                    ResourceType::Dashboard | ResourceType::Workflow => {}
+                }
+            }
+            Ok(Self(Viewer::limited(
+                p.tenant_id,
+                Limits {
+                    functions: p.codes,
+                    grants: visible,
+                },
+            )))
+        })
+    }
+}
+
+/// An entity as integration and device answers list it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntityDto {
+    #[schema(value_type = String)]
+    pub id: Id,
+    pub key: String,
+    pub name: String,
+    /// PROPERTY, SERVICE or EVENT.
+    #[serde(rename = "type")]
+    #[schema(value_type = String)]
+    pub entity_type: weir_iot::EntityType,
+    /// R, W or RW.
+    #[schema(value_type = String)]
+    pub access_mod: weir_iot::AccessMod,
+    /// STRING, LONG, DOUBLE, BOOLEAN, BINARY or OBJECT.
+    #[schema(value_type = String)]
+    pub value_type: weir_iot::ValueType,
+    #[schema(value_type = Object)]
+    pub value_attribute: weir_iot::ValueAttribute,
+    /// The parent's key, for a child of an OBJECT entity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+}
+
+impl From<Entity> for EntityDto {
+    fn from(e: Entity) -> Self {
+        let d = e.definition;
+        Self {
+            id: e.id,
+            key: e.key,
+            name: d.name,
+            entity_type: d.entity_type,
+            access_mod: d.access_mod,
+            value_type: d.value_type,
+            value_attribute: d.value_attribute,
+            parent: e.parent_key,
+        }
+    }
+}
