@@ -198,6 +198,15 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("put", "/device/{device_id}"),
     ("get", "/device/{device_id}"),
     ("post", "/device/batch-delete"),
+    ("post", "/entity/search"),
+    ("post", "/entity/batch-get-status"),
+    ("post", "/entity/history/search"),
+    ("post", "/entity/history/aggregate"),
+    ("post", "/entity/property/update"),
+    ("post", "/entity/service/call"),
+    ("get", "/entity/{entity_id}/children"),
+    ("get", "/entity/{entity_id}/meta"),
+    ("get", "/entity/{entity_id}/status"),
 ];
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use weir_iot::errors::IotError;
 use weir_iot::integration::{
     DeviceService, Integration, IntegrationError, IntegrationInfo, IntegrationRegistry, NewDevice,
 };
-use weir_iot::model::EntityDefinition;
+use weir_iot::model::{EntityDefinition, ValueType};
 use weir_iot::ports::{Aggregate, AggregateResult, EntityFilter, VisibleSet};
 use weir_iot::service::WriteKind;
 use weir_iot::{EntityKey, EntityValue, IotPorts, IotService, IotSettings, Limits, Viewer};
@@ -404,7 +404,10 @@ fn writes_are_checked_all_or_nothing_and_read_back() {
         .iot
         .aggregate(&admin(), id("temp"), 0, 10_000, Aggregate::Avg)
         .unwrap();
-    assert_eq!(avg, AggregateResult::Number(Some(64.0 / 3.0)));
+    assert_eq!(
+        avg,
+        (ValueType::Double, AggregateResult::Number(Some(64.0 / 3.0)))
+    );
     let on_text = w
         .iot
         .aggregate(&admin(), id("mode"), 0, i64::MAX, Aggregate::Sum)

@@ -21,6 +21,7 @@ use utoipa::{Modify, OpenApi};
         (name = "menus", description = "Menus and function codes (super admin)"),
         (name = "integrations", description = "Integrations: the plug-ins that own devices"),
         (name = "devices", description = "Devices, added through their integration"),
+        (name = "entities", description = "Entities and their values"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -25,7 +25,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const PREFIX: &str = "/api/v1";
 
 /// First path segments of the native API, also served without [`PREFIX`].
-const BARE_ROOTS: &[&str] = &["user", "oauth2", "integration", "device"];
+const BARE_ROOTS: &[&str] = &["user", "oauth2", "integration", "device", "entity"];
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(oauth::token)
@@ -65,7 +65,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(iot::devices::create)
         .service(iot::devices::batch_delete)
         .service(iot::devices::rename)
-        .service(iot::devices::details);
+        .service(iot::devices::details)
+        .service(iot::entities::search)
+        .service(iot::entities::batch_status)
+        .service(iot::entities::history)
+        .service(iot::entities::aggregate)
+        .service(iot::entities::update_properties)
+        .service(iot::entities::call_services)
+        .service(iot::entities::children)
+        .service(iot::entities::meta)
+        .service(iot::entities::status);
 }
 
 fn is_bare_native(path: &str) -> bool {

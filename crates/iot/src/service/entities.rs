@@ -8,7 +8,43 @@ use crate::errors::IotError;
 use crate::ports::{Entity, EntityFilter, IotTx};
 use crate::viewer::Viewer;
 
+/// An entity with the names lists show beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityView {
+    pub entity: Entity,
+    pub device_name: Option<String>,
+    pub integration_name: String,
+}
+
 impl IotService {
+    /// Adds device and integration names to entities (one query for the devices).
+    pub fn entity_views(
+        &self,
+        v: &Viewer,
+        entities: Vec<Entity>,
+    ) -> Result<Vec<EntityView>, IotError> {
+        let device_ids: Vec<Id> = entities.iter().filter_map(|e| e.device_id).collect();
+        let devices = if device_ids.is_empty() {
+            Vec::new()
+        } else {
+            read(self.store(), |tx| tx.devices(&v.tenant_id, &device_ids))?
+        };
+        Ok(entities
+            .into_iter()
+            .map(|entity| EntityView {
+                device_name: entity
+                    .device_id
+                    .and_then(|d| devices.iter().find(|x| x.id == d))
+                    .map(|d| d.name.clone()),
+                integration_name: self
+                    .integrations
+                    .get(&entity.integration)
+                    .map_or_else(|| entity.integration.clone(), |i| i.info().name.clone()),
+                entity,
+            })
+            .collect())
+    }
+
     /// An entity of the caller's tenant that the caller may see.
     pub(super) fn visible_entity(
         &self,

@@ -16,6 +16,7 @@ use crate::key::EntityKey;
 use crate::model::EntityDefinition;
 use crate::ports::{Entity, IotStore};
 
+pub use entities::EntityView;
 pub use integrations::IntegrationSummary;
 pub use values::{WriteKind, WriteOutcome};
 

@@ -10,7 +10,7 @@ use weir_kernel::{Id, Millis, Page, SearchQuery};
 use super::IotService;
 use crate::errors::IotError;
 use crate::key::{EntityKey, KeyOwner};
-use crate::model::EntityType;
+use crate::model::{EntityType, ValueType};
 use crate::ports::{Aggregate, AggregateResult, Entity, ValuePoint};
 use crate::value::EntityValue;
 use crate::viewer::Viewer;
@@ -225,7 +225,7 @@ impl IotService {
         from: Millis,
         to: Millis,
         aggregate: Aggregate,
-    ) -> Result<AggregateResult, IotError> {
+    ) -> Result<(ValueType, AggregateResult), IotError> {
         v.require("entity_data.view")?;
         Self::window(from, to)?;
         read(self.store(), |tx| {
@@ -243,7 +243,8 @@ impl IotService {
                     ),
                 ));
             }
-            Ok(tx.aggregate(&v.tenant_id, entity, from, to, aggregate)?)
+            let result = tx.aggregate(&v.tenant_id, entity, from, to, aggregate)?;
+            Ok((e.definition.value_type, result))
         })
     }
 }

@@ -1,6 +1,7 @@
 //! The IoT half of the native API: integrations, devices, entities and their values.
 
 pub mod devices;
+pub mod entities;
 pub mod integrations;
 
 use std::future::Future;
