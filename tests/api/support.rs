@@ -202,9 +202,9 @@ pub(crate) const ACME: &str = "acme";
 
 /// `weir tenant add ID`; the new tenant's id, or the error's message.
 pub(crate) async fn add_tenant(app: &TestApp, id: &str) -> Result<String, String> {
-    let identity = app.weir.identity.clone();
+    let weir = app.weir.clone();
     let id = id.to_owned();
-    tokio::task::spawn_blocking(move || identity.add_tenant(&id, None))
+    tokio::task::spawn_blocking(move || weir.add_tenant(&id, None))
         .await
         .expect("add_tenant task")
         .map(|t| t.id.to_string())

@@ -32,6 +32,8 @@ pub enum StartError {
     WeakSigningKey,
     #[error("auth.bcrypt_cost must be from 10 to 31")]
     WeakBcryptCost,
+    #[error("tenant: {0}")]
+    Tenant(String),
     #[error("integration: {0}")]
     Integration(#[from] weir_iot::integration::RegistryError),
     #[error("iot: {0}")]
@@ -143,6 +145,21 @@ impl Weir {
             weir.iot.ensure_integration_entities(&tenant.id)?;
         }
         Ok(weir)
+    }
+
+    /// Adds a tenant with everything it starts with: menus, the super admin role, and the
+    /// integrations' own entities (`weir tenant add`).
+    pub fn add_tenant(
+        &self,
+        id: &str,
+        name: Option<&str>,
+    ) -> Result<weir_identity::Tenant, StartError> {
+        let tenant = self
+            .identity
+            .add_tenant(id, name)
+            .map_err(|e| StartError::Tenant(e.to_string()))?;
+        self.iot.ensure_integration_entities(&tenant.id)?;
+        Ok(tenant)
     }
 
     /// Binds the HTTP server on the configured address (port 0 picks a free one) and

@@ -69,8 +69,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Tenant {
             action: TenantAction::Add { id, name },
         } => {
-            let tenant = weir.identity.add_tenant(&id, name.as_deref())?;
-            weir.iot.ensure_integration_entities(&tenant.id)?;
+            let tenant = weir.add_tenant(&id, name.as_deref())?;
             println!("added tenant {} ({})", tenant.id, tenant.name);
             Ok(())
         }

@@ -167,15 +167,19 @@ impl IotService {
                 .map(|id| self.visible_device(tx, v, *id))
                 .collect::<Result<Vec<_>, _>>()
         })?;
+        // The devices are visible to the caller; their integrations need not be (a DEVICE
+        // grant reaches the device, not its integration).
+        let mut plugins = Vec::with_capacity(devices.len());
         for d in &devices {
-            let plugin = self.visible_integration(v, &d.integration)?;
-            if plugin.info().delete_device.is_none() {
-                return Err(IotError::CannotDeleteDevices(d.integration.clone()));
-            }
+            let plugin = self
+                .integrations
+                .get(&d.integration)
+                .filter(|p| p.info().delete_device.is_some())
+                .ok_or_else(|| IotError::CannotDeleteDevices(d.integration.clone()))?;
+            plugins.push((plugin, &d.identifier));
         }
-        for d in &devices {
-            self.visible_integration(v, &d.integration)?
-                .delete_device(&d.identifier)?;
+        for (plugin, identifier) in plugins {
+            plugin.delete_device(identifier)?;
         }
         write(self.store(), |tx| {
             Ok(tx.delete_devices(&v.tenant_id, ids).map(drop)?)
