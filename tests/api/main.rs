@@ -4,6 +4,7 @@
 mod account;
 mod auth;
 mod http_surface;
+mod iot_custom_entities;
 mod iot_devices;
 mod iot_entities;
 mod iot_smoke;

@@ -19,6 +19,8 @@ pub enum IotError {
         integration: String,
         identifier: String,
     },
+    #[error("an entity with key `{0}` already exists")]
+    EntityExists(String),
     #[error("{key}: {error}")]
     Value { key: String, error: ValueError },
     #[error("{key}: the entity is not writable ({reason})")]
@@ -77,6 +79,7 @@ impl AsProblem for IotError {
             Self::DeviceExists { .. } => {
                 Problem::new(ProblemKind::Conflict, "device_identifier_exist", msg)
             }
+            Self::EntityExists(_) => Problem::new(ProblemKind::Conflict, "entity_key_exist", msg),
             Self::Value { error, .. } => Problem::new(ProblemKind::Invalid, error.code(), msg),
             Self::Param(p) => match &p.error {
                 crate::integration::ParamProblem::Value(v) => {

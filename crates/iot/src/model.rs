@@ -153,7 +153,38 @@ impl EntityDefinition {
         self.check_at("")
     }
 
+    /// Checks the entity's own fields (identifier, name, `value_attribute`), not its
+    /// children: for a stored entity, whose children are rows of their own.
+    pub fn check_own(&self) -> Result<(), DefinitionError> {
+        self.check_own_at("")
+    }
+
     fn check_at(&self, prefix: &str) -> Result<(), DefinitionError> {
+        self.check_own_at(prefix)?;
+        let f = |name: &str| format!("{prefix}{name}");
+        if self.value_type == ValueType::Object {
+            if self.children.is_empty() {
+                return Err(refuse(
+                    f("children"),
+                    "an OBJECT entity needs at least one child",
+                ));
+            }
+        } else if !self.children.is_empty() {
+            return Err(refuse(f("children"), "only an OBJECT entity has children"));
+        }
+        for (i, child) in self.children.iter().enumerate() {
+            if child.value_type == ValueType::Object {
+                return Err(refuse(
+                    f(&format!("children[{i}].value_type")),
+                    "children cannot be OBJECT",
+                ));
+            }
+            child.check_at(&format!("{prefix}children[{i}]."))?;
+        }
+        Ok(())
+    }
+
+    fn check_own_at(&self, prefix: &str) -> Result<(), DefinitionError> {
         let f = |name: &str| format!("{prefix}{name}");
         if !valid_segment(&self.identifier) || self.identifier.len() > IDENTIFIER_MAX {
             return Err(refuse(
@@ -231,25 +262,6 @@ impl EntityDefinition {
                     ));
                 }
             }
-        }
-        if t == ValueType::Object {
-            if self.children.is_empty() {
-                return Err(refuse(
-                    f("children"),
-                    "an OBJECT entity needs at least one child",
-                ));
-            }
-        } else if !self.children.is_empty() {
-            return Err(refuse(f("children"), "only an OBJECT entity has children"));
-        }
-        for (i, child) in self.children.iter().enumerate() {
-            if child.value_type == ValueType::Object {
-                return Err(refuse(
-                    f(&format!("children[{i}].value_type")),
-                    "children cannot be OBJECT",
-                ));
-            }
-            child.check_at(&format!("{prefix}children[{i}]."))?;
         }
         if let Some(default) = &a.default_value {
             crate::value::EntityValue::check(self, default)

@@ -2,6 +2,7 @@
 //! Every method is blocking (it waits on the database): async callers run it on a
 //! blocking thread.
 
+mod custom;
 mod devices;
 mod entities;
 mod integrations;
@@ -16,6 +17,7 @@ use crate::key::EntityKey;
 use crate::model::EntityDefinition;
 use crate::ports::{Entity, IotStore};
 
+pub use custom::SYSTEM_INTEGRATION;
 pub use entities::EntityView;
 pub use integrations::IntegrationSummary;
 pub use values::{WriteKind, WriteOutcome};

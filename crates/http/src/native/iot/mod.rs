@@ -1,5 +1,6 @@
 //! The IoT half of the native API: integrations, devices, entities and their values.
 
+pub mod custom_entities;
 pub mod devices;
 pub mod entities;
 pub mod integrations;
