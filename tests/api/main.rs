@@ -5,6 +5,7 @@ mod account;
 mod auth;
 mod http_surface;
 mod iot_custom_entities;
+mod iot_dashboards;
 mod iot_devices;
 mod iot_entities;
 mod iot_smoke;

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "integrations", description = "Integrations: the plug-ins that own devices"),
         (name = "devices", description = "Devices, added through their integration"),
         (name = "entities", description = "Entities and their values"),
+        (name = "dashboards", description = "Dashboards and their widgets"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

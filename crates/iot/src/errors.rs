@@ -19,6 +19,8 @@ pub enum IotError {
         integration: String,
         identifier: String,
     },
+    #[error("a dashboard named `{0}` already exists")]
+    DashboardExists(String),
     #[error("an entity with key `{0}` already exists")]
     EntityExists(String),
     #[error("{key}: {error}")]
@@ -78,6 +80,9 @@ impl AsProblem for IotError {
             }
             Self::DeviceExists { .. } => {
                 Problem::new(ProblemKind::Conflict, "device_identifier_exist", msg)
+            }
+            Self::DashboardExists(_) => {
+                Problem::new(ProblemKind::Conflict, "dashboard_name_exist", msg)
             }
             Self::EntityExists(_) => Problem::new(ProblemKind::Conflict, "entity_key_exist", msg),
             Self::Value { error, .. } => Problem::new(ProblemKind::Invalid, error.code(), msg),

@@ -42,6 +42,25 @@ pub struct Entity {
     pub updated_at: Millis,
 }
 
+/// A dashboard: a named list of widgets, each an opaque JSON object the console draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dashboard {
+    pub id: Id,
+    pub tenant_id: TenantId,
+    /// Who created it; they always see it.
+    pub user_id: Option<Id>,
+    pub name: String,
+    pub widgets: Vec<Widget>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Widget {
+    pub widget_id: String,
+    pub data: Map<String, Json>,
+}
+
 /// One value of one entity at one time.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValuePoint {
@@ -66,6 +85,7 @@ pub struct VisibleSet {
     pub integrations: Vec<String>,
     pub devices: Vec<Id>,
     pub entities: Vec<Id>,
+    pub dashboards: Vec<Id>,
 }
 
 /// Which entities an entity search returns; every filter is optional.
@@ -146,6 +166,16 @@ pub trait IotTx {
     ) -> R<(Vec<Entity>, i64)>;
     /// Deletes entities (and their children) with their values.
     fn delete_entities(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+
+    // Dashboards
+    fn insert_dashboard(&mut self, dashboard: &Dashboard) -> R<()>;
+    /// Writes name, widgets and updated_at.
+    fn update_dashboard(&mut self, dashboard: &Dashboard) -> R<()>;
+    fn dashboard(&mut self, t: &TenantId, id: Id) -> R<Option<Dashboard>>;
+    fn dashboard_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Dashboard>>;
+    /// The tenant's dashboards, oldest first.
+    fn dashboards(&mut self, t: &TenantId) -> R<Vec<Dashboard>>;
+    fn delete_dashboard(&mut self, t: &TenantId, id: Id) -> R<()>;
 
     // Values
     /// Appends points to the history; a point at a time the entity already has replaces

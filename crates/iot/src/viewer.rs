@@ -2,16 +2,18 @@
 
 use std::collections::BTreeSet;
 
-use weir_kernel::TenantId;
+use weir_kernel::{Id, TenantId};
 
 use crate::errors::IotError;
-use crate::ports::{Device, Entity, VisibleSet};
+use crate::ports::{Dashboard, Device, Entity, VisibleSet};
 
 /// The caller of an IoT use-case. The HTTP adapter builds it from the identity principal;
 /// an integration writing its devices' values uses [`Viewer::system`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Viewer {
     pub tenant_id: TenantId,
+    /// The user behind the call, when there is one.
+    pub user_id: Option<Id>,
     /// `None` for the super admin and the system: every function, everything of the tenant.
     pub limits: Option<Limits>,
 }
@@ -30,6 +32,7 @@ impl Viewer {
     pub fn system(tenant_id: TenantId) -> Self {
         Self {
             tenant_id,
+            user_id: None,
             limits: None,
         }
     }
@@ -37,7 +40,16 @@ impl Viewer {
     pub fn limited(tenant_id: TenantId, limits: Limits) -> Self {
         Self {
             tenant_id,
+            user_id: None,
             limits: Some(limits),
+        }
+    }
+
+    /// The same caller, acting as this user.
+    pub fn as_user(self, user_id: Id) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..self
         }
     }
 
@@ -76,6 +88,13 @@ impl Viewer {
     pub fn sees_device(&self, d: &Device) -> bool {
         self.visible()
             .is_none_or(|v| v.devices.contains(&d.id) || v.integrations.contains(&d.integration))
+    }
+
+    /// Granted, or created by the caller.
+    pub fn sees_dashboard(&self, d: &Dashboard) -> bool {
+        self.visible().is_none_or(|v| {
+            v.dashboards.contains(&d.id) || (d.user_id.is_some() && d.user_id == self.user_id)
+        })
     }
 
     pub fn sees_entity(&self, e: &Entity) -> bool {

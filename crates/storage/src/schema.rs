@@ -180,3 +180,15 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(devices, entities, entity_latest, entity_history);
+
+diesel::table! {
+    dashboards (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        user_id -> Nullable<BigInt>,
+        name -> Text,
+        widgets -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}

@@ -184,6 +184,7 @@ fn devices_and_entities_round_trip_and_stay_in_their_tenant() {
             integrations: integrations.iter().map(|s| s.to_string()).collect(),
             devices: devices.iter().map(|i| Id(*i)).collect(),
             entities: entities.iter().map(|i| Id(*i)).collect(),
+            dashboards: Vec::new(),
         };
         let none = DeviceFilter {
             visible: Some(granted(&[], &[], &[100])),

@@ -25,7 +25,14 @@ use utoipa_actix_web::service_config::ServiceConfig;
 pub const PREFIX: &str = "/api/v1";
 
 /// First path segments of the native API, also served without [`PREFIX`].
-const BARE_ROOTS: &[&str] = &["user", "oauth2", "integration", "device", "entity"];
+const BARE_ROOTS: &[&str] = &[
+    "user",
+    "oauth2",
+    "integration",
+    "device",
+    "entity",
+    "dashboard",
+];
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(oauth::token)
@@ -66,6 +73,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(iot::devices::batch_delete)
         .service(iot::devices::rename)
         .service(iot::devices::details)
+        .service(iot::dashboards::list)
+        .service(iot::dashboards::create)
+        .service(iot::dashboards::update)
+        .service(iot::dashboards::delete_one)
         .service(iot::entities::search)
         .service(iot::custom_entities::create)
         .service(iot::custom_entities::update)

@@ -3,6 +3,7 @@
 //! blocking thread.
 
 mod custom;
+mod dashboards;
 mod devices;
 mod entities;
 mod integrations;

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use weir_iot::model::{EntityDefinition, ValueAttribute};
-use weir_iot::ports::{Device, Entity, ValuePoint};
+use weir_iot::ports::{Dashboard, Device, Entity, ValuePoint};
 use weir_iot::value::EntityValue;
 use weir_kernel::{Id, StoreError};
 
@@ -238,3 +238,43 @@ macro_rules! value_row {
 
 value_row!(HistoryRow, entity_history);
 value_row!(LatestRow, entity_latest);
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = dashboards, treat_none_as_null = true)]
+pub(super) struct DashboardRow {
+    pub id: i64,
+    pub tenant_id: String,
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub widgets: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<&Dashboard> for DashboardRow {
+    fn from(d: &Dashboard) -> Self {
+        Self {
+            id: d.id.get(),
+            tenant_id: d.tenant_id.to_string(),
+            user_id: d.user_id.map(Id::get),
+            name: d.name.clone(),
+            widgets: serde_json::to_string(&d.widgets).unwrap_or_else(|_| "[]".into()),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+impl DashboardRow {
+    pub fn into_dashboard(self) -> Result<Dashboard, StoreError> {
+        Ok(Dashboard {
+            id: Id(self.id),
+            tenant_id: tenant_id(self.tenant_id)?,
+            user_id: self.user_id.map(Id),
+            name: self.name,
+            widgets: json_parse("dashboards.widgets", &self.widgets)?,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        })
+    }
+}

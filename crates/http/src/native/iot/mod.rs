@@ -1,6 +1,7 @@
 //! The IoT half of the native API: integrations, devices, entities and their values.
 
 pub mod custom_entities;
+pub mod dashboards;
 pub mod devices;
 pub mod entities;
 pub mod integrations;
@@ -38,7 +39,7 @@ impl FromRequest for IotViewer {
             let identity = state.identity.clone();
             let principal = p.clone();
             let Some(grants) = blocking(move || identity.resource_grants(&principal)).await? else {
-                return Ok(Self(Viewer::system(p.tenant_id)));
+                return Ok(Self(Viewer::system(p.tenant_id).as_user(p.user_id)));
             };
             let mut visible = VisibleSet::default();
             for r in grants {
@@ -50,16 +51,19 @@ impl FromRequest for IotViewer {
                     ResourceType::Entity => {
                         visible.entities.extend(r.resource_id.parse::<Id>().ok())
                     }
-                    ResourceType::Dashboard | ResourceType::Workflow => {}
+                    ResourceType::Dashboard => {
+                        visible.dashboards.extend(r.resource_id.parse::<Id>().ok())
+                    }
+                    ResourceType::Workflow => {}
                 }
             }
-            Ok(Self(Viewer::limited(
-                p.tenant_id,
-                Limits {
-                    functions: p.codes,
-                    grants: visible,
-                },
-            )))
+            let limits = Limits {
+                functions: p.codes,
+                grants: visible,
+            };
+            Ok(Self(
+                Viewer::limited(p.tenant_id, limits).as_user(p.user_id),
+            ))
         })
     }
 }

@@ -1,0 +1,132 @@
+//! Dashboards: `POST /dashboard`, `PUT /dashboard/{id}`, `DELETE /dashboard/{id}`,
+//! `GET /dashboard/dashboards`.
+
+use actix_web::{delete, get, post, put, web};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value as Json};
+use utoipa::ToSchema;
+use weir_iot::ports::{Dashboard, Widget};
+use weir_kernel::Id;
+
+use super::IotViewer;
+use crate::native::dto::Time;
+use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
+use crate::native::extract::{Body, State, blocking, path_id};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateDashboard {
+    /// 1 to 64 characters, unique in the tenant.
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedDashboard {
+    #[schema(value_type = String)]
+    pub dashboard_id: Id,
+}
+
+#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedDashboard>), Refusals))]
+#[post("/dashboard")]
+pub async fn create(
+    state: State,
+    viewer: IotViewer,
+    body: Body<CreateDashboard>,
+) -> Result<Success<CreatedDashboard>, NativeError> {
+    let d = blocking(move || state.iot.create_dashboard(&viewer.0, &body.0.name)).await?;
+    Ok(Success(CreatedDashboard { dashboard_id: d.id }))
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct WidgetDto {
+    pub widget_id: String,
+    /// What the console draws; kept as given.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Json>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateDashboard {
+    pub name: String,
+    /// Replaces every widget; at most 100, each `widget_id` once.
+    pub widgets: Vec<WidgetDto>,
+}
+
+/// Renames a dashboard and replaces its widgets.
+#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[put("/dashboard/{dashboard_id}")]
+pub async fn update(
+    state: State,
+    viewer: IotViewer,
+    path: web::Path<String>,
+    body: Body<UpdateDashboard>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("dashboard_id", &path)?;
+    let b = body.0;
+    let widgets = b
+        .widgets
+        .into_iter()
+        .map(|w| Widget {
+            widget_id: w.widget_id,
+            data: w.data,
+        })
+        .collect();
+    blocking(move || state.iot.update_dashboard(&viewer.0, id, &b.name, widgets)).await?;
+    Ok(Success(Empty {}))
+}
+
+#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[delete("/dashboard/{dashboard_id}")]
+pub async fn delete_one(
+    state: State,
+    viewer: IotViewer,
+    path: web::Path<String>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("dashboard_id", &path)?;
+    blocking(move || state.iot.delete_dashboard(&viewer.0, id)).await?;
+    Ok(Success(Empty {}))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DashboardDto {
+    #[schema(value_type = String)]
+    pub dashboard_id: Id,
+    /// Who created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<Id>,
+    pub name: String,
+    pub widgets: Vec<WidgetDto>,
+    pub created_at: Time,
+    pub updated_at: Time,
+}
+
+impl From<Dashboard> for DashboardDto {
+    fn from(d: Dashboard) -> Self {
+        Self {
+            dashboard_id: d.id,
+            user_id: d.user_id,
+            name: d.name,
+            widgets: d
+                .widgets
+                .into_iter()
+                .map(|w| WidgetDto {
+                    widget_id: w.widget_id,
+                    data: w.data,
+                })
+                .collect(),
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// The dashboards the caller may see (granted, or created by them), oldest first.
+#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<DashboardDto>>), Refusals))]
+#[get("/dashboard/dashboards")]
+pub async fn list(
+    state: State,
+    viewer: IotViewer,
+) -> Result<Success<Vec<DashboardDto>>, NativeError> {
+    let all = blocking(move || state.iot.dashboards(&viewer.0)).await?;
+    Ok(Success(all.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,131 @@
+//! Dashboards: created, renamed and refilled with widgets, listed, deleted.
+
+use weir_kernel::Id;
+use weir_kernel::store::{read, write};
+
+use super::IotService;
+use crate::errors::IotError;
+use crate::model::NAME_MAX;
+use crate::ports::{Dashboard, IotTx, Widget};
+use crate::viewer::Viewer;
+
+/// Most widgets one dashboard holds.
+pub const MAX_WIDGETS: usize = 100;
+
+fn dashboard_name(raw: &str) -> Result<String, IotError> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(IotError::invalid(
+            "name",
+            format!("must be 1 to {NAME_MAX} characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn check_widgets(widgets: &[Widget]) -> Result<(), IotError> {
+    if widgets.len() > MAX_WIDGETS {
+        return Err(IotError::invalid(
+            "widgets",
+            format!("must hold at most {MAX_WIDGETS} widgets"),
+        ));
+    }
+    for (i, w) in widgets.iter().enumerate() {
+        let id = w.widget_id.trim();
+        if id.is_empty() || id.len() > 64 {
+            return Err(IotError::invalid(
+                format!("widgets[{i}].widget_id"),
+                "must be 1 to 64 characters",
+            ));
+        }
+        if widgets[..i].iter().any(|o| o.widget_id == w.widget_id) {
+            return Err(IotError::invalid(
+                format!("widgets[{i}].widget_id"),
+                "repeats an earlier widget",
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl IotService {
+    fn visible_dashboard(
+        &self,
+        tx: &mut dyn IotTx,
+        v: &Viewer,
+        id: Id,
+    ) -> Result<Dashboard, IotError> {
+        tx.dashboard(&v.tenant_id, id)?
+            .filter(|d| v.sees_dashboard(d))
+            .ok_or_else(|| IotError::not_found("dashboard", id))
+    }
+
+    fn name_free(
+        tx: &mut dyn IotTx,
+        v: &Viewer,
+        name: &str,
+        except: Option<Id>,
+    ) -> Result<(), IotError> {
+        match tx.dashboard_by_name(&v.tenant_id, name)? {
+            Some(other) if Some(other.id) != except => Err(IotError::DashboardExists(name.into())),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn create_dashboard(&self, v: &Viewer, name: &str) -> Result<Dashboard, IotError> {
+        v.require("dashboard.add")?;
+        let name = dashboard_name(name)?;
+        let now = self.clock.now_ms();
+        let dashboard = Dashboard {
+            id: self.ids.next_id(),
+            tenant_id: v.tenant_id.clone(),
+            user_id: v.user_id,
+            name,
+            widgets: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        };
+        write(self.store(), |tx| -> Result<(), IotError> {
+            Self::name_free(tx, v, &dashboard.name, None)?;
+            Ok(tx.insert_dashboard(&dashboard)?)
+        })?;
+        Ok(dashboard)
+    }
+
+    /// Renames a dashboard and replaces its widgets.
+    pub fn update_dashboard(
+        &self,
+        v: &Viewer,
+        id: Id,
+        name: &str,
+        widgets: Vec<Widget>,
+    ) -> Result<(), IotError> {
+        v.require("dashboard.edit")?;
+        let name = dashboard_name(name)?;
+        check_widgets(&widgets)?;
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            let mut d = self.visible_dashboard(tx, v, id)?;
+            Self::name_free(tx, v, &name, Some(id))?;
+            d.name = name.clone();
+            d.widgets = widgets.clone();
+            d.updated_at = now;
+            Ok(tx.update_dashboard(&d)?)
+        })
+    }
+
+    pub fn delete_dashboard(&self, v: &Viewer, id: Id) -> Result<(), IotError> {
+        v.require("dashboard.delete")?;
+        write(self.store(), |tx| {
+            self.visible_dashboard(tx, v, id)?;
+            Ok(tx.delete_dashboard(&v.tenant_id, id)?)
+        })
+    }
+
+    /// The dashboards the caller may see, oldest first.
+    pub fn dashboards(&self, v: &Viewer) -> Result<Vec<Dashboard>, IotError> {
+        v.require("dashboard.view")?;
+        let all = read(self.store(), |tx| tx.dashboards(&v.tenant_id))?;
+        Ok(all.into_iter().filter(|d| v.sees_dashboard(d)).collect())
+    }
+}
