@@ -8,6 +8,7 @@ mod iot_custom_entities;
 mod iot_dashboards;
 mod iot_devices;
 mod iot_entities;
+mod iot_role_resources;
 mod iot_smoke;
 mod members;
 mod menus;

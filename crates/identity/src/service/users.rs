@@ -269,4 +269,10 @@ impl IdentityService {
             tx.resources_of_user(&p.tenant_id, p.user_id)
         })?))
     }
+
+    /// Users of the caller's tenant among `ids` (the super admin only).
+    pub fn members_by_ids(&self, p: &Principal, ids: &[Id]) -> Result<Vec<User>, UserError> {
+        p.require_super_admin()?;
+        Ok(read(self.store(), |tx| tx.users(&p.tenant_id, ids))?)
+    }
 }

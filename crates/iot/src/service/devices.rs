@@ -128,6 +128,13 @@ impl IotService {
         Ok(Page::new(&page, total, devices))
     }
 
+    /// The devices among `ids` the caller may see.
+    pub fn devices_by_ids(&self, v: &Viewer, ids: &[Id]) -> Result<Vec<Device>, IotError> {
+        v.require("device.view")?;
+        let found = read(self.store(), |tx| tx.devices(&v.tenant_id, ids))?;
+        Ok(found.into_iter().filter(|d| v.sees_device(d)).collect())
+    }
+
     pub fn rename_device(&self, v: &Viewer, id: Id, name: &str) -> Result<(), IotError> {
         v.require("device.edit")?;
         let name = device_name(name)?;

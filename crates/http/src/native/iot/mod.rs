@@ -5,6 +5,7 @@ pub mod dashboards;
 pub mod devices;
 pub mod entities;
 pub mod integrations;
+pub mod role_resources;
 
 use std::future::Future;
 use std::pin::Pin;
