@@ -199,6 +199,7 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("get", "/device/{device_id}"),
     ("post", "/device/batch-delete"),
     ("post", "/entity/search"),
+    ("get", "/entity/export"),
     ("post", "/user/roles/{role_id}/integrations"),
     ("post", "/user/roles/{role_id}/undistributed-integrations"),
     ("post", "/user/roles/{role_id}/devices"),

@@ -537,3 +537,80 @@ async fn callers_need_the_function_and_a_grant() {
         "the mode is not granted"
     );
 }
+
+#[tokio::test]
+async fn history_exports_as_csv() {
+    let (app, admin, ids) = setup().await;
+    let url = app.url(&format!(
+        "/entity/export?ids={},{}&start_timestamp=0&end_timestamp=2500",
+        ids["temp"], ids["mode"]
+    ));
+    let res = app
+        .client()
+        .get(&url)
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+    let text = res.text().await.unwrap();
+    assert_eq!(
+        text,
+        "entity_key,entity_name,timestamp,value\nheat.device.h1.temp,Temperature,1000,20\nheat.device.h1.temp,Temperature,2000,22\n"
+    );
+    let bad = [
+        "/entity/export?ids=abc&start_timestamp=0&end_timestamp=1".to_owned(),
+        format!(
+            "/entity/export?ids={}&start_timestamp=5&end_timestamp=1",
+            ids["temp"]
+        ),
+        format!("/entity/export?ids={}", ids["temp"]),
+        "/entity/export?ids=&start_timestamp=0&end_timestamp=1".to_owned(),
+    ];
+    for path in &bad {
+        let (s, body) = app.call("GET", path, Some(&admin), None).await;
+        assert_eq!(
+            (s, code(&body)),
+            (400, "parameter_validation_failed"),
+            "{path}: {body}"
+        );
+    }
+    let path = format!(
+        "/entity/export?ids={}&start_timestamp=0&end_timestamp=1",
+        ids["temp"]
+    );
+    let (s, body) = app.call("GET", &path, None, None).await;
+    assert_eq!((s, code(&body)), (401, "authentication_failed"));
+    let viewer = app.create_user(&admin, "viewer@weir.test").await;
+    let (_, role) = app
+        .call(
+            "POST",
+            "/user/roles",
+            Some(&admin),
+            Some(json!({"name": "view"})),
+        )
+        .await;
+    let role = role["data"]["role_id"].as_str().unwrap().to_owned();
+    let menu = app.menu_id(&admin, "entity_data.view").await;
+    app.call(
+        "POST",
+        &format!("/user/roles/{role}/associate-menu"),
+        Some(&admin),
+        Some(json!({"menu_ids": [menu]})),
+    )
+    .await;
+    app.call(
+        "POST",
+        &format!("/user/roles/{role}/associate-user"),
+        Some(&admin),
+        Some(json!({"user_ids": [viewer.user_id]})),
+    )
+    .await;
+    let (s, body) = app.call("GET", &path, Some(&viewer), None).await;
+    assert_eq!(
+        (s, code(&body)),
+        (403, "forbidden_permission"),
+        "exporting needs entity_data.export: {body}"
+    );
+}

@@ -83,6 +83,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(iot::dashboards::create)
         .service(iot::dashboards::update)
         .service(iot::dashboards::delete_one)
+        .service(iot::export::export)
         .service(iot::entities::search)
         .service(iot::custom_entities::create)
         .service(iot::custom_entities::update)

@@ -4,6 +4,7 @@ pub mod custom_entities;
 pub mod dashboards;
 pub mod devices;
 pub mod entities;
+pub mod export;
 pub mod integrations;
 pub mod role_resources;
 
