@@ -1,11 +1,8 @@
 //! Custom entities: created, edited and deleted by users, owned by the `system` integration.
 
+use crate::support::{assert_guarded, error_code as code};
 use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
-
-fn code(body: &Value) -> &str {
-    body["error_code"].as_str().unwrap_or("")
-}
 
 fn setpoint(identifier: &str) -> Value {
     json!({"name": "Setpoint", "identifier": identifier, "type": "PROPERTY", "access_mod": "RW", "value_type": "DOUBLE", "value_attribute": {"min": 5, "max": 30}})
@@ -222,30 +219,19 @@ async fn custom_entity_changes_need_their_function_codes() {
     let id = id["data"]["entity_id"].as_str().unwrap().to_owned();
     let plain = app.create_user(&admin, "plain@weir.test").await;
     let calls = [
-        ("POST", "/entity".to_owned(), setpoint("mine")),
-        ("PUT", format!("/entity/{id}"), json!({"name": "Mine"})),
+        ("POST", "/entity".to_owned(), Some(setpoint("mine"))),
+        (
+            "PUT",
+            format!("/entity/{id}"),
+            Some(json!({"name": "Mine"})),
+        ),
         (
             "POST",
             "/entity/delete".to_owned(),
-            json!({"entity_ids": [id]}),
+            Some(json!({"entity_ids": [id]})),
         ),
     ];
-    for (method, path, body) in &calls {
-        let (s, answer) = app.call(method, path, None, Some(body.clone())).await;
-        assert_eq!(
-            (s, code(&answer)),
-            (401, "authentication_failed"),
-            "{method} {path}"
-        );
-        let (s, answer) = app
-            .call(method, path, Some(&plain), Some(body.clone()))
-            .await;
-        assert_eq!(
-            (s, code(&answer)),
-            (403, "forbidden_permission"),
-            "{method} {path}"
-        );
-    }
+    assert_guarded(&app, &plain, &calls).await;
     let (s, _) = app
         .call("GET", &format!("/entity/{id}/meta"), Some(&admin), None)
         .await;

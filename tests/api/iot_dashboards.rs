@@ -1,11 +1,8 @@
 //! Dashboards: create, list, update with widgets, delete; who sees which.
 
-use serde_json::{Value, json};
+use crate::support::{assert_guarded, error_code as code, user_with};
+use serde_json::json;
 use weir_test_kit::{Session, TestApp};
-
-fn code(body: &Value) -> &str {
-    body["error_code"].as_str().unwrap_or("")
-}
 
 async fn new_dashboard(app: &TestApp, who: &Session, name: &str) -> String {
     let (s, body) = app
@@ -35,49 +32,13 @@ async fn dashboard_user(
     email: &str,
     grant: Option<&str>,
 ) -> Session {
-    let user = app.create_user(admin, email).await;
-    let (_, role) = app
-        .call(
-            "POST",
-            "/user/roles",
-            Some(admin),
-            Some(json!({"name": email})),
-        )
-        .await;
-    let role = role["data"]["role_id"].as_str().unwrap().to_owned();
-    let mut menus = Vec::new();
-    for code in [
+    let codes = [
         "dashboard.view",
         "dashboard.add",
         "dashboard.edit",
         "dashboard.delete",
-    ] {
-        menus.push(app.menu_id(admin, code).await);
-    }
-    app.call(
-        "POST",
-        &format!("/user/roles/{role}/associate-menu"),
-        Some(admin),
-        Some(json!({"menu_ids": menus})),
-    )
-    .await;
-    if let Some(id) = grant {
-        app.call(
-            "POST",
-            &format!("/user/roles/{role}/associate-resource"),
-            Some(admin),
-            Some(json!({"resources": [{"id": id, "type": "DASHBOARD"}]})),
-        )
-        .await;
-    }
-    app.call(
-        "POST",
-        &format!("/user/roles/{role}/associate-user"),
-        Some(admin),
-        Some(json!({"user_ids": [user.user_id]})),
-    )
-    .await;
-    user
+    ];
+    user_with(app, admin, email, &codes, grant.map(|id| ("DASHBOARD", id))).await
 }
 
 #[tokio::test]
@@ -229,20 +190,7 @@ async fn users_see_their_own_and_granted_dashboards_only() {
         ),
         ("DELETE", format!("/dashboard/{shared}"), None),
     ];
-    for (method, path, body) in &calls {
-        let (s, answer) = app.call(method, path, None, body.clone()).await;
-        assert_eq!(
-            (s, code(&answer)),
-            (401, "authentication_failed"),
-            "{method} {path}"
-        );
-        let (s, answer) = app.call(method, path, Some(&plain), body.clone()).await;
-        assert_eq!(
-            (s, code(&answer)),
-            (403, "forbidden_permission"),
-            "{method} {path}"
-        );
-    }
+    assert_guarded(&app, &plain, &calls).await;
     let granted = dashboard_user(&app, &admin, "granted@weir.test", Some(&shared)).await;
     let ungranted = dashboard_user(&app, &admin, "ungranted@weir.test", None).await;
     assert_eq!(names(&app, &granted).await, vec!["Shared"]);

@@ -7,8 +7,8 @@ use weir_test_kit::{PASSWORD, Session, TestApp};
 
 use crate::iot_smoke::Thermostats;
 use crate::support::{
-    ACME, Answer, UNKNOWN_ID, add_tenant, forbidden, invalid, link, login_in, new_role, not_found,
-    ok, pluck, refused, register_in, role_action, unauthenticated,
+    ACME, Answer, UNKNOWN_ID, add_tenant, forbidden, invalid, login_in, not_found, ok, pluck,
+    refused, register_in, unauthenticated, user_with,
 };
 
 const THERMO: &str = "thermo";
@@ -31,37 +31,6 @@ async fn join_acme(app: &TestApp) -> Session {
     add_tenant(app, ACME).await.expect("add acme");
     ok(&register_in(app, ACME, "boss@acme.test", PASSWORD).await);
     login_in(app, ACME, "boss@acme.test", PASSWORD).await.0
-}
-
-/// A user whose one role grants these function codes and, optionally, one resource
-/// (`(type, id)`).
-async fn user_with(
-    app: &TestApp,
-    admin: &Session,
-    email: &str,
-    codes: &[&str],
-    resource: Option<(&str, &str)>,
-) -> Session {
-    let user = app.create_user(admin, email).await;
-    let role = new_role(app, admin, email).await;
-    let mut menus = Vec::new();
-    for code in codes {
-        menus.push(app.menu_id(admin, code).await);
-    }
-    link(
-        app,
-        admin,
-        &role,
-        "associate-menu",
-        &menus.iter().collect::<Vec<_>>(),
-    )
-    .await;
-    if let Some((kind, id)) = resource {
-        let grant = json!({"resources": [{"id": id, "type": kind}]});
-        ok(&role_action(app, admin, &role, "associate-resource", grant).await);
-    }
-    link(app, admin, &role, "associate-user", &[&user.user_id]).await;
-    user
 }
 
 fn device_body(name: &str, serial: &str) -> Value {

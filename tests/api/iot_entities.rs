@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::support::{assert_guarded, error_code as code, user_with};
 use serde_json::{Map, Value, json};
 use weir_iot::integration::{
     DeviceService, Integration, IntegrationError, IntegrationInfo, NewDevice,
@@ -114,10 +115,6 @@ async fn setup() -> (TestApp, Session, BTreeMap<String, String>) {
     .await
     .unwrap();
     (app, admin, ids)
-}
-
-fn code(body: &Value) -> &str {
-    body["error_code"].as_str().unwrap_or("")
 }
 
 #[tokio::test]
@@ -457,20 +454,7 @@ async fn callers_need_the_function_and_a_grant() {
         ),
     ];
     let plain = app.create_user(&admin, "plain@weir.test").await;
-    for (method, path, body) in &reads {
-        let (s, answer) = app.call(method, path, None, body.clone()).await;
-        assert_eq!(
-            (s, code(&answer)),
-            (401, "authentication_failed"),
-            "{method} {path}"
-        );
-        let (s, answer) = app.call(method, path, Some(&plain), body.clone()).await;
-        assert_eq!(
-            (s, code(&answer)),
-            (403, "forbidden_permission"),
-            "{method} {path}"
-        );
-    }
+    assert_guarded(&app, &plain, &reads).await;
     // With the functions but no grant, the heater does not exist for the user.
     let (_, role) = app
         .call(
@@ -582,29 +566,12 @@ async fn history_exports_as_csv() {
     );
     let (s, body) = app.call("GET", &path, None, None).await;
     assert_eq!((s, code(&body)), (401, "authentication_failed"));
-    let viewer = app.create_user(&admin, "viewer@weir.test").await;
-    let (_, role) = app
-        .call(
-            "POST",
-            "/user/roles",
-            Some(&admin),
-            Some(json!({"name": "view"})),
-        )
-        .await;
-    let role = role["data"]["role_id"].as_str().unwrap().to_owned();
-    let menu = app.menu_id(&admin, "entity_data.view").await;
-    app.call(
-        "POST",
-        &format!("/user/roles/{role}/associate-menu"),
-        Some(&admin),
-        Some(json!({"menu_ids": [menu]})),
-    )
-    .await;
-    app.call(
-        "POST",
-        &format!("/user/roles/{role}/associate-user"),
-        Some(&admin),
-        Some(json!({"user_ids": [viewer.user_id]})),
+    let viewer = user_with(
+        &app,
+        &admin,
+        "viewer@weir.test",
+        &["entity_data.view"],
+        None,
     )
     .await;
     let (s, body) = app.call("GET", &path, Some(&viewer), None).await;

@@ -1,13 +1,10 @@
 //! A role's integrations, devices and dashboards, and those it does not reach yet.
 
+use crate::support::error_code as code;
 use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
 use crate::iot_smoke::Thermostats;
-
-fn code(body: &Value) -> &str {
-    body["error_code"].as_str().unwrap_or("")
-}
 
 async fn id_of(app: &TestApp, admin: &Session, path: &str, body: Value, field: &str) -> String {
     let (s, answer) = app.call("POST", path, Some(admin), Some(body)).await;

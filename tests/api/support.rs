@@ -401,3 +401,62 @@ async fn grant_via_role(
     }
     role_id
 }
+
+/// A user whose one role grants these function codes and, optionally, one resource
+/// (`(type, id)`).
+pub(crate) async fn user_with(
+    app: &TestApp,
+    admin: &Session,
+    email: &str,
+    codes: &[&str],
+    resource: Option<(&str, &str)>,
+) -> Session {
+    let user = app.create_user(admin, email).await;
+    let role = new_role(app, admin, email).await;
+    let mut menus = Vec::new();
+    for code in codes {
+        menus.push(app.menu_id(admin, code).await);
+    }
+    link(
+        app,
+        admin,
+        &role,
+        "associate-menu",
+        &menus.iter().collect::<Vec<_>>(),
+    )
+    .await;
+    if let Some((kind, id)) = resource {
+        let grant = json!({"resources": [{"id": id, "type": kind}]});
+        ok(&role_action(app, admin, &role, "associate-resource", grant).await);
+    }
+    link(app, admin, &role, "associate-user", &[&user.user_id]).await;
+    user
+}
+
+/// The `error_code` of an answer, or "" for a success.
+pub(crate) fn error_code(body: &Value) -> &str {
+    body["error_code"].as_str().unwrap_or("")
+}
+
+/// Each call is refused without a token (401) and for `plain`, a user without the needed
+/// function codes (403).
+pub(crate) async fn assert_guarded(
+    app: &TestApp,
+    plain: &Session,
+    calls: &[(&str, String, Option<Value>)],
+) {
+    for (method, path, body) in calls {
+        let (s, answer) = app.call(method, path, None, body.clone()).await;
+        assert_eq!(
+            (s, error_code(&answer)),
+            (401, "authentication_failed"),
+            "{method} {path}"
+        );
+        let (s, answer) = app.call(method, path, Some(plain), body.clone()).await;
+        assert_eq!(
+            (s, error_code(&answer)),
+            (403, "forbidden_permission"),
+            "{method} {path}"
+        );
+    }
+}

@@ -3,25 +3,13 @@
 use weir_kernel::Id;
 use weir_kernel::store::{read, write};
 
-use super::IotService;
+use super::{IotService, display_name};
 use crate::errors::IotError;
-use crate::model::NAME_MAX;
 use crate::ports::{Dashboard, IotTx, Widget};
 use crate::viewer::Viewer;
 
 /// Most widgets one dashboard holds.
 pub const MAX_WIDGETS: usize = 100;
-
-fn dashboard_name(raw: &str) -> Result<String, IotError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-        return Err(IotError::invalid(
-            "name",
-            format!("must be 1 to {NAME_MAX} characters"),
-        ));
-    }
-    Ok(name.to_owned())
-}
 
 fn check_widgets(widgets: &[Widget]) -> Result<(), IotError> {
     if widgets.len() > MAX_WIDGETS {
@@ -74,7 +62,7 @@ impl IotService {
 
     pub fn create_dashboard(&self, v: &Viewer, name: &str) -> Result<Dashboard, IotError> {
         v.require("dashboard.add")?;
-        let name = dashboard_name(name)?;
+        let name = display_name(name)?;
         let now = self.clock.now_ms();
         let dashboard = Dashboard {
             id: self.ids.next_id(),
@@ -101,7 +89,7 @@ impl IotService {
         widgets: Vec<Widget>,
     ) -> Result<(), IotError> {
         v.require("dashboard.edit")?;
-        let name = dashboard_name(name)?;
+        let name = display_name(name)?;
         check_widgets(&widgets)?;
         let now = self.clock.now_ms();
         write(self.store(), |tx| {

@@ -5,27 +5,15 @@ use serde_json::{Map, Value as Json};
 use weir_kernel::store::{read, write};
 use weir_kernel::{Id, Page, SearchQuery, StoreError};
 
-use super::IotService;
+use super::{IotService, display_name};
 use crate::errors::IotError;
 use crate::integration::Integration;
 use crate::key::{EntityKey, valid_segment};
-use crate::model::NAME_MAX;
 use crate::ports::{Device, DeviceFilter, Entity, IotTx};
 use crate::viewer::Viewer;
 
 /// Most devices one batch delete may name.
 pub const MAX_DEVICE_BATCH: usize = 1000;
-
-fn device_name(raw: &str) -> Result<String, IotError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
-        return Err(IotError::invalid(
-            "name",
-            format!("must be 1 to {NAME_MAX} characters"),
-        ));
-    }
-    Ok(name.to_owned())
-}
 
 impl IotService {
     /// An integration the caller may see.
@@ -53,7 +41,7 @@ impl IotService {
         params: &Map<String, Json>,
     ) -> Result<Device, IotError> {
         v.require("device.add")?;
-        let name = device_name(name)?;
+        let name = display_name(name)?;
         let plugin = self.visible_integration(v, integration)?;
         let service = plugin
             .info()
@@ -137,7 +125,7 @@ impl IotService {
 
     pub fn rename_device(&self, v: &Viewer, id: Id, name: &str) -> Result<(), IotError> {
         v.require("device.edit")?;
-        let name = device_name(name)?;
+        let name = display_name(name)?;
         let now = self.clock.now_ms();
         write(self.store(), |tx| {
             self.visible_device(tx, v, id)?;

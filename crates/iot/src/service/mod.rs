@@ -64,6 +64,22 @@ impl std::fmt::Debug for IotService {
     }
 }
 
+/// A display name (of a device or a dashboard): trimmed, 1 to 64 characters, no control
+/// characters.
+fn display_name(raw: &str) -> Result<String, crate::errors::IotError> {
+    let name = raw.trim();
+    if name.is_empty()
+        || name.chars().count() > crate::model::NAME_MAX
+        || name.chars().any(char::is_control)
+    {
+        return Err(crate::errors::IotError::invalid(
+            "name",
+            format!("must be 1 to {} characters", crate::model::NAME_MAX),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
 impl IotService {
     pub fn new(ports: IotPorts, settings: IotSettings) -> Self {
         Self {
