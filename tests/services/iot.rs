@@ -547,3 +547,107 @@ fn deleting_devices_is_all_or_nothing_and_goes_through_the_integration() {
         "parameter_validation_failed"
     );
 }
+
+#[test]
+fn reports_create_entities_on_first_sight_and_refuse_all_or_nothing() {
+    let w = world();
+    w.iot
+        .create_device(&admin(), "Hall", "thermo", &params(json!({"sn": "SN-R"})))
+        .unwrap();
+    let report = |v: Json, ts: i64| {
+        w.iot
+            .report(&admin(), "thermo", "SN-R", &params(v), Some(ts))
+    };
+    let first = report(
+        json!({"humidity": 40.5, "door": true, "label": "hall", "gps": {"lat": 1.5, "lng": 2}}),
+        1000,
+    )
+    .unwrap();
+    assert_eq!(
+        first.points.len(),
+        5,
+        "object members are written to their children"
+    );
+    let find = |key: &str| {
+        let q = SearchQuery {
+            keyword: Some(key.into()),
+            page_size: Some(100),
+            ..Default::default()
+        };
+        w.iot
+            .search_entities(&admin(), EntityFilter::default(), &q)
+            .unwrap()
+            .content
+            .into_iter()
+            .find(|e| e.key == key)
+    };
+    let types = [
+        ("thermo.device.SN-R.humidity", ValueType::Double),
+        ("thermo.device.SN-R.door", ValueType::Boolean),
+        ("thermo.device.SN-R.label", ValueType::String),
+        ("thermo.device.SN-R.gps", ValueType::Object),
+        ("thermo.device.SN-R.gps.lng", ValueType::Long),
+    ];
+    for (key, want) in types {
+        assert_eq!(
+            find(key)
+                .unwrap_or_else(|| panic!("{key}"))
+                .definition
+                .value_type,
+            want,
+            "{key}"
+        );
+    }
+    // Known entities keep their types; a new member of an object becomes a new child.
+    report(
+        json!({"humidity": 41, "gps": {"lat": 1.6, "alt": 100}}),
+        2000,
+    )
+    .unwrap();
+    assert_eq!(
+        find("thermo.device.SN-R.gps.alt")
+            .unwrap()
+            .parent_key
+            .as_deref(),
+        Some("thermo.device.SN-R.gps")
+    );
+    let humidity = find("thermo.device.SN-R.humidity").unwrap();
+    let latest = w.iot.latest(&admin(), &[humidity.id]).unwrap();
+    assert_eq!(
+        latest[0].1.as_ref().unwrap().value,
+        EntityValue::Double(41.0)
+    );
+
+    // One bad value refuses the report: the new entity in it is not created either.
+    let bad = report(json!({"humidity": "wet", "brand_new": 5}), 3000).unwrap_err();
+    assert_eq!(code(bad), "entity_value_not_match_type");
+    assert!(
+        find("thermo.device.SN-R.brand_new").is_none(),
+        "nothing was created"
+    );
+    for (body, why) in [
+        (json!({"a.b": 1}), "identifier"),
+        (json!({"list": [1, 2]}), "array"),
+        (json!({}), "empty"),
+        (json!({"gps": 5}), "object expected"),
+    ] {
+        assert!(report(body, 4000).is_err(), "{why}");
+    }
+    assert_eq!(
+        code(
+            w.iot
+                .report(&admin(), "thermo", "SN-404", &params(json!({"x": 1})), None)
+                .unwrap_err()
+        ),
+        "data_no_found"
+    );
+    let outsider = limited(ALL, VisibleSet::default());
+    assert_eq!(
+        code(
+            w.iot
+                .report(&outsider, "thermo", "SN-R", &params(json!({"x": 1})), None)
+                .unwrap_err()
+        ),
+        "data_no_found"
+    );
+}

@@ -7,6 +7,7 @@ mod dashboards;
 mod devices;
 mod entities;
 mod integrations;
+mod reports;
 mod values;
 
 use std::sync::Arc;

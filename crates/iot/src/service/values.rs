@@ -48,19 +48,46 @@ impl IotService {
         if kind != WriteKind::Report {
             v.require("entity_data.edit")?;
         }
-        if values.is_empty() || values.len() > self.settings.max_batch {
-            return Err(IotError::invalid(
-                "exchange",
-                format!("must name 1 to {} entity keys", self.settings.max_batch),
-            ));
-        }
-        let ts = timestamp.unwrap_or_else(|| self.clock.now_ms());
+        self.check_exchange_size(values)?;
         let keys: Vec<String> = values.keys().cloned().collect();
         for key in &keys {
             key.parse::<EntityKey>()
                 .map_err(|e| IotError::invalid(format!("exchange.{key}"), e.reason))?;
         }
         let entities = read(self.store(), |tx| tx.entities_by_keys(&v.tenant_id, &keys))?;
+        let ts = timestamp.unwrap_or_else(|| self.clock.now_ms());
+        let points = Self::checked_points(v, &entities, values, kind, ts)?;
+        self.store_points(v, &[], &points)?;
+        let undelivered = if kind == WriteKind::Report {
+            Vec::new()
+        } else {
+            self.deliver(&points)
+        };
+        Ok(WriteOutcome {
+            points: points.into_iter().map(|(_, p)| p).collect(),
+            undelivered,
+        })
+    }
+
+    pub(super) fn check_exchange_size(&self, values: &Map<String, Json>) -> Result<(), IotError> {
+        if values.is_empty() || values.len() > self.settings.max_batch {
+            return Err(IotError::invalid(
+                "exchange",
+                format!("must name 1 to {} entity keys", self.settings.max_batch),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks each value against its entity (among `entities`, those the caller sees) and
+    /// what `kind` may write; nothing is stored here.
+    pub(super) fn checked_points<'e>(
+        v: &Viewer,
+        entities: &'e [Entity],
+        values: &Map<String, Json>,
+        kind: WriteKind,
+        ts: Millis,
+    ) -> Result<Vec<(&'e Entity, ValuePoint)>, IotError> {
         let by_key: BTreeMap<&str, &Entity> = entities
             .iter()
             .filter(|e| v.sees_entity(e))
@@ -104,6 +131,17 @@ impl IotService {
                 },
             ));
         }
+        Ok(points)
+    }
+
+    /// In one transaction: creates `new_entities`, appends the points to the history and
+    /// keeps the latest value of properties.
+    pub(super) fn store_points(
+        &self,
+        v: &Viewer,
+        new_entities: &[Entity],
+        points: &[(&Entity, ValuePoint)],
+    ) -> Result<(), IotError> {
         let latest: Vec<ValuePoint> = points
             .iter()
             .filter(|(e, _)| e.definition.entity_type == EntityType::Property)
@@ -111,18 +149,13 @@ impl IotService {
             .collect();
         let all: Vec<ValuePoint> = points.iter().map(|(_, p)| p.clone()).collect();
         write(self.store(), |tx| {
+            if !new_entities.is_empty() {
+                tx.insert_entities(new_entities)?;
+            }
             tx.append_history(&v.tenant_id, &all)?;
             tx.upsert_latest(&v.tenant_id, &latest)
         })?;
-        let undelivered = if kind == WriteKind::Report {
-            Vec::new()
-        } else {
-            self.deliver(&points)
-        };
-        Ok(WriteOutcome {
-            points: all,
-            undelivered,
-        })
+        Ok(())
     }
 
     /// Hands committed writes to each device's integration.
