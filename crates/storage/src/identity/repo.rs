@@ -18,6 +18,27 @@ use crate::schema::*;
 
 type R<T> = Result<T, StoreError>;
 
+/// The ids of the roles a user holds, as a subquery (a boxed one cannot sit inside these
+/// queries, so a macro keeps it written once).
+macro_rules! roles_of_user {
+    ($t:expr, $user:expr) => {
+        role_users::table
+            .filter(role_users::tenant_id.eq($t.as_str()))
+            .filter(role_users::user_id.eq($user.get()))
+            .select(role_users::role_id)
+    };
+}
+
+/// Grant rows read back as resource references.
+fn resource_refs(rows: Vec<(String, String)>) -> R<Vec<ResourceRef>> {
+    rows.into_iter()
+        .map(|(kind, id)| {
+            ResourceRef::parse("resource_type", "resource_id", &kind, &id)
+                .map_err(|e| StoreError::Internal(e.to_string()))
+        })
+        .collect()
+}
+
 /// Owns its pooled connection for the length of one transaction.
 pub(super) struct IdentityRepo {
     pub conn: Pooled,
@@ -560,14 +581,7 @@ impl IdentityTx for IdentityRepo {
     fn menus_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Menu>> {
         let granted = role_menus::table
             .filter(role_menus::tenant_id.eq(t.as_str()))
-            .filter(
-                role_menus::role_id.eq_any(
-                    role_users::table
-                        .filter(role_users::tenant_id.eq(t.as_str()))
-                        .filter(role_users::user_id.eq(user.get()))
-                        .select(role_users::role_id),
-                ),
-            )
+            .filter(role_menus::role_id.eq_any(roles_of_user!(t, user)))
             .select(role_menus::menu_id);
         load_menus(
             menus::table
@@ -629,12 +643,7 @@ impl IdentityTx for IdentityRepo {
             .select((role_resources::resource_type, role_resources::resource_id))
             .load(self.c())
             .or_store()?;
-        rows.into_iter()
-            .map(|(kind, id)| {
-                ResourceRef::parse("resource_type", "resource_id", &kind, &id)
-                    .map_err(|e| StoreError::Internal(e.to_string()))
-            })
-            .collect()
+        resource_refs(rows)
     }
 
     fn user_has_resource(&mut self, t: &TenantId, user: Id, item: &ResourceRef) -> R<bool> {
@@ -643,14 +652,7 @@ impl IdentityTx for IdentityRepo {
                 .filter(role_resources::tenant_id.eq(t.as_str()))
                 .filter(role_resources::resource_type.eq(item.resource_type.as_str()))
                 .filter(role_resources::resource_id.eq(&item.resource_id))
-                .filter(
-                    role_resources::role_id.eq_any(
-                        role_users::table
-                            .filter(role_users::tenant_id.eq(t.as_str()))
-                            .filter(role_users::user_id.eq(user.get()))
-                            .select(role_users::role_id),
-                    ),
-                ),
+                .filter(role_resources::role_id.eq_any(roles_of_user!(t, user))),
         ))
         .get_result(self.c())
         .or_store()
@@ -659,24 +661,12 @@ impl IdentityTx for IdentityRepo {
     fn resources_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<ResourceRef>> {
         let rows: Vec<(String, String)> = role_resources::table
             .filter(role_resources::tenant_id.eq(t.as_str()))
-            .filter(
-                role_resources::role_id.eq_any(
-                    role_users::table
-                        .filter(role_users::tenant_id.eq(t.as_str()))
-                        .filter(role_users::user_id.eq(user.get()))
-                        .select(role_users::role_id),
-                ),
-            )
+            .filter(role_resources::role_id.eq_any(roles_of_user!(t, user)))
             .select((role_resources::resource_type, role_resources::resource_id))
             .distinct()
             .load(self.c())
             .or_store()?;
-        rows.into_iter()
-            .map(|(kind, id)| {
-                ResourceRef::parse("resource_type", "resource_id", &kind, &id)
-                    .map_err(|e| StoreError::Internal(e.to_string()))
-            })
-            .collect()
+        resource_refs(rows)
     }
 
     fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> R<()> {
