@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde_json::{Map, Value as Json, json};
 use weir_identity::{IdentityTx, Tenant};
 use weir_iot::errors::IotError;
+use weir_iot::events::{EventBus, LocalBus};
 use weir_iot::integration::{
     DeviceService, Integration, IntegrationError, IntegrationInfo, IntegrationRegistry, NewDevice,
 };
@@ -102,6 +103,7 @@ impl Integration for Thermostats {
 
     fn deliver(
         &self,
+        _tenant: &TenantId,
         _device: &str,
         values: &[(EntityKey, EntityValue)],
     ) -> Result<(), IntegrationError> {
@@ -113,6 +115,7 @@ impl Integration for Thermostats {
 struct World {
     iot: IotService,
     thermo: Arc<Thermostats>,
+    bus: Arc<LocalBus>,
     _db: TestDatabase,
 }
 
@@ -135,6 +138,7 @@ fn world() -> World {
         .unwrap();
     }
     let thermo = Arc::new(Thermostats::new());
+    let bus = Arc::new(LocalBus::default());
     let mut registry = IntegrationRegistry::default();
     registry.register(thermo.clone()).unwrap();
     let iot = IotService::new(
@@ -143,6 +147,7 @@ fn world() -> World {
             integrations: Arc::new(registry),
             ids: Arc::new(IdGenerator::new(1, Box::new(SystemClock))),
             clock: Arc::new(SystemClock),
+            events: bus.clone(),
         },
         IotSettings::default(),
     );
@@ -152,6 +157,7 @@ fn world() -> World {
     World {
         iot,
         thermo,
+        bus,
         _db: place,
     }
 }
@@ -650,4 +656,52 @@ fn reports_create_entities_on_first_sight_and_refuse_all_or_nothing() {
         ),
         "data_no_found"
     );
+}
+
+#[test]
+fn committed_values_are_published_and_refused_ones_are_not() {
+    let w = world();
+    let mut sub = w.bus.subscribe();
+    w.iot
+        .create_device(&admin(), "Hall", "thermo", &params(json!({"sn": "SN-E"})))
+        .unwrap();
+    w.iot
+        .report(
+            &admin(),
+            "thermo",
+            "SN-E",
+            &params(json!({"humidity": 40.5})),
+            Some(1000),
+        )
+        .unwrap();
+    let event = sub.try_next().expect("the report was published");
+    assert_eq!(event.tenant_id, tenant("t1"));
+    assert_eq!(event.values.len(), 1);
+    assert_eq!(event.values[0].key, "thermo.device.SN-E.humidity");
+    assert_eq!(event.values[0].timestamp, 1000);
+    assert_eq!(event.values[0].value, EntityValue::Double(40.5));
+    assert!(event.values[0].device_id.is_some());
+
+    let refused = w.iot.report(
+        &admin(),
+        "thermo",
+        "SN-E",
+        &params(json!({"humidity": "wet"})),
+        Some(2000),
+    );
+    assert!(refused.is_err());
+    assert!(sub.try_next().is_none(), "nothing refused is published");
+
+    // Another tenant's viewer is not shown the value; a viewer granted the device is.
+    let value = &event.values[0];
+    assert!(!Viewer::system(tenant("t2")).sees_value(&event.tenant_id, value));
+    let granted = limited(
+        ALL,
+        VisibleSet {
+            devices: vec![value.device_id.unwrap()],
+            ..VisibleSet::default()
+        },
+    );
+    assert!(granted.sees_value(&event.tenant_id, value));
+    assert!(!limited(ALL, VisibleSet::default()).sees_value(&event.tenant_id, value));
 }

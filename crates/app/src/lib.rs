@@ -15,6 +15,7 @@ use weir_identity::crypto::{BcryptHasher, JwtCodec};
 use weir_identity::service::IdentityPorts;
 use weir_identity::throttle::ThrottleLimits;
 use weir_identity::{IdentityService, IdentitySettings};
+use weir_iot::events::LocalBus;
 use weir_iot::integration::{Integration, IntegrationRegistry};
 use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock};
@@ -129,6 +130,7 @@ impl Weir {
                 integrations: Arc::new(registry),
                 ids,
                 clock,
+                events: Arc::new(LocalBus::new(settings.iot.event_queue)),
             },
             IotSettings {
                 max_page_size: settings.paging.max_page_size.max(1),

@@ -14,6 +14,21 @@ pub struct Settings {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub paging: PagingConfig,
+    pub iot: IotConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IotConfig {
+    /// Events each live subscriber (a WebSocket, a flow) may fall behind by before it loses
+    /// the oldest.
+    pub event_queue: usize,
+}
+
+impl Default for IotConfig {
+    fn default() -> Self {
+        Self { event_queue: 1024 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
+use weir_kernel::TenantId;
 
 use crate::key::{EntityKey, valid_segment};
 use crate::model::{DefinitionError, EntityDefinition};
@@ -150,6 +151,7 @@ pub trait Integration: Send + Sync {
     /// checked and committed (an MQTT integration publishes them to the device).
     fn deliver(
         &self,
+        _tenant: &TenantId,
         _device: &str,
         _values: &[(EntityKey, EntityValue)],
     ) -> Result<(), IntegrationError> {

@@ -7,10 +7,12 @@
 //! - [`value`]: checking a written JSON value against its entity, with precise refusals;
 //! - [`integration`]: the plug-in trait and the registry the app fills;
 //! - [`ports`]: what the IoT use-cases need from storage ([`ports::IotTx`]);
+//! - [`events`]: the event bus committed values are published on;
 //! - [`service`]: the use-cases, on behalf of a [`viewer::Viewer`] whose grants limit what
 //!   it sees; refusals are [`errors::IotError`].
 
 pub mod errors;
+pub mod events;
 pub mod integration;
 pub mod key;
 pub mod model;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::IotError;
+use crate::events::CommittedValue;
 use crate::ports::{Dashboard, Device, Entity, VisibleSet};
 
 /// The caller of an IoT use-case. The HTTP adapter builds it from the identity principal;
@@ -98,10 +99,19 @@ impl Viewer {
     }
 
     pub fn sees_entity(&self, e: &Entity) -> bool {
+        self.sees_entity_parts(e.id, e.device_id, &e.integration)
+    }
+
+    /// A committed value, as the event bus carries it: visible when its entity is.
+    pub fn sees_value(&self, t: &TenantId, c: &CommittedValue) -> bool {
+        *t == self.tenant_id && self.sees_entity_parts(c.entity_id, c.device_id, &c.integration)
+    }
+
+    fn sees_entity_parts(&self, id: Id, device: Option<Id>, integration: &str) -> bool {
         self.visible().is_none_or(|v| {
-            v.entities.contains(&e.id)
-                || e.device_id.is_some_and(|d| v.devices.contains(&d))
-                || v.integrations.contains(&e.integration)
+            v.entities.contains(&id)
+                || device.is_some_and(|d| v.devices.contains(&d))
+                || v.integrations.iter().any(|i| i == integration)
         })
     }
 }

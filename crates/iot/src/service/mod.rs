@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use weir_kernel::{Clock, Id, IdGenerator, Millis, TenantId};
 
+use crate::events::EventBus;
 use crate::integration::IntegrationRegistry;
 use crate::key::EntityKey;
 use crate::model::EntityDefinition;
@@ -47,6 +48,8 @@ pub struct IotPorts {
     pub integrations: Arc<IntegrationRegistry>,
     pub ids: Arc<IdGenerator>,
     pub clock: Arc<dyn Clock>,
+    /// Where committed values are published.
+    pub events: Arc<dyn EventBus>,
 }
 
 pub struct IotService {
@@ -54,6 +57,7 @@ pub struct IotService {
     integrations: Arc<IntegrationRegistry>,
     ids: Arc<IdGenerator>,
     clock: Arc<dyn Clock>,
+    events: Arc<dyn EventBus>,
     settings: IotSettings,
 }
 
@@ -88,6 +92,7 @@ impl IotService {
             integrations: ports.integrations,
             ids: ports.ids,
             clock: ports.clock,
+            events: ports.events,
             settings,
         }
     }
@@ -98,6 +103,11 @@ impl IotService {
 
     pub fn registry(&self) -> &IntegrationRegistry {
         &self.integrations
+    }
+
+    /// The bus committed values are published on (the WebSocket and flows subscribe here).
+    pub fn events(&self) -> &Arc<dyn EventBus> {
+        &self.events
     }
 
     /// Rows for a definition and its children, under `key`.

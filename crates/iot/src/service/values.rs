@@ -2,6 +2,7 @@
 //! latest values, history and aggregates.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 use weir_kernel::store::{read, write};
@@ -9,6 +10,7 @@ use weir_kernel::{Id, Millis, Page, SearchQuery};
 
 use super::IotService;
 use crate::errors::IotError;
+use crate::events::{CommittedValue, ValuesCommitted};
 use crate::key::{EntityKey, KeyOwner};
 use crate::model::{EntityType, ValueType};
 use crate::ports::{Aggregate, AggregateResult, Entity, ValuePoint};
@@ -61,7 +63,7 @@ impl IotService {
         let undelivered = if kind == WriteKind::Report {
             Vec::new()
         } else {
-            self.deliver(&points)
+            self.deliver(v, &points)
         };
         Ok(WriteOutcome {
             points: points.into_iter().map(|(_, p)| p).collect(),
@@ -135,7 +137,7 @@ impl IotService {
     }
 
     /// In one transaction: creates `new_entities`, appends the points to the history and
-    /// keeps the latest value of properties.
+    /// keeps the latest value of properties. Once committed, the points are published.
     pub(super) fn store_points(
         &self,
         v: &Viewer,
@@ -155,11 +157,25 @@ impl IotService {
             tx.append_history(&v.tenant_id, &all)?;
             tx.upsert_latest(&v.tenant_id, &latest)
         })?;
+        self.events.publish(Arc::new(ValuesCommitted {
+            tenant_id: v.tenant_id.clone(),
+            values: points
+                .iter()
+                .map(|(e, p)| CommittedValue {
+                    key: e.key.clone(),
+                    entity_id: e.id,
+                    integration: e.integration.clone(),
+                    device_id: e.device_id,
+                    timestamp: p.timestamp,
+                    value: p.value.clone(),
+                })
+                .collect(),
+        }));
         Ok(())
     }
 
     /// Hands committed writes to each device's integration.
-    fn deliver(&self, points: &[(&Entity, ValuePoint)]) -> Vec<String> {
+    fn deliver(&self, v: &Viewer, points: &[(&Entity, ValuePoint)]) -> Vec<String> {
         let mut per_device: BTreeMap<(String, String), Vec<(EntityKey, EntityValue)>> =
             BTreeMap::new();
         for (entity, point) in points {
@@ -178,7 +194,7 @@ impl IotService {
             .filter(|((integration, device), values)| {
                 self.integrations
                     .get(integration)
-                    .is_none_or(|i| i.deliver(device, values).is_err())
+                    .is_none_or(|i| i.deliver(&v.tenant_id, device, values).is_err())
             })
             .map(|((_, device), _)| device)
             .collect()

@@ -1,0 +1,158 @@
+//! The event bus: values are published on it after they are committed, for live views
+//! (the WebSocket) and flows. [`EventBus`] is the port; [`LocalBus`] is the in-process
+//! implementation the server uses.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio::sync::broadcast;
+use weir_kernel::{Id, Millis, TenantId};
+
+use crate::value::EntityValue;
+
+/// Values one write committed, all of one tenant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValuesCommitted {
+    pub tenant_id: TenantId,
+    pub values: Vec<CommittedValue>,
+}
+
+/// One committed value, with what a subscriber needs to decide whether its user may see it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommittedValue {
+    pub key: String,
+    pub entity_id: Id,
+    pub integration: String,
+    pub device_id: Option<Id>,
+    pub timestamp: Millis,
+    pub value: EntityValue,
+}
+
+/// Where committed values go. Publishing never waits for subscribers.
+pub trait EventBus: Send + Sync {
+    fn publish(&self, event: Arc<ValuesCommitted>);
+    fn subscribe(&self) -> Subscription;
+}
+
+/// A subscriber's end of the bus. It holds a bounded queue: a subscriber that falls behind
+/// loses the oldest events, never slows the publisher.
+#[derive(Debug)]
+pub struct Subscription {
+    rx: broadcast::Receiver<Arc<ValuesCommitted>>,
+    dropped: u64,
+    bus_dropped: Arc<AtomicU64>,
+}
+
+impl Subscription {
+    /// The next event; `None` once the bus is gone.
+    pub async fn next(&mut self) -> Option<Arc<ValuesCommitted>> {
+        loop {
+            match self.rx.recv().await {
+                Ok(event) => return Some(event),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    self.dropped += n;
+                    self.bus_dropped.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// The next event if one is waiting, without waiting.
+    pub fn try_next(&mut self) -> Option<Arc<ValuesCommitted>> {
+        loop {
+            match self.rx.try_recv() {
+                Ok(event) => return Some(event),
+                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                    self.dropped += n;
+                    self.bus_dropped.fetch_add(n, Ordering::Relaxed);
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// How many events this subscriber lost by falling behind.
+    pub fn dropped(&self) -> u64 {
+        self.dropped
+    }
+}
+
+/// The in-process bus: a broadcast channel whose queue holds `capacity` events per
+/// subscriber.
+#[derive(Debug)]
+pub struct LocalBus {
+    tx: broadcast::Sender<Arc<ValuesCommitted>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl LocalBus {
+    pub fn new(capacity: usize) -> Self {
+        let (tx, _) = broadcast::channel(capacity.max(1));
+        Self {
+            tx,
+            dropped: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Events lost by slow subscribers so far, all subscribers together.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+impl Default for LocalBus {
+    fn default() -> Self {
+        Self::new(1024)
+    }
+}
+
+impl EventBus for LocalBus {
+    fn publish(&self, event: Arc<ValuesCommitted>) {
+        // An error only means nobody listens.
+        let _ = self.tx.send(event);
+    }
+
+    fn subscribe(&self) -> Subscription {
+        Subscription {
+            rx: self.tx.subscribe(),
+            dropped: 0,
+            bus_dropped: self.dropped.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(n: i64) -> Arc<ValuesCommitted> {
+        Arc::new(ValuesCommitted {
+            tenant_id: TenantId::default_tenant(),
+            values: vec![CommittedValue {
+                key: "i.device.d.t".into(),
+                entity_id: Id(1),
+                integration: "i".into(),
+                device_id: None,
+                timestamp: n,
+                value: EntityValue::Long(n),
+            }],
+        })
+    }
+
+    #[tokio::test]
+    async fn a_slow_subscriber_loses_the_oldest_and_never_blocks_the_publisher() {
+        let bus = LocalBus::new(4);
+        let mut slow = bus.subscribe();
+        for n in 0..10 {
+            bus.publish(event(n));
+        }
+        let first = slow.next().await.unwrap();
+        assert_eq!(first.values[0].timestamp, 6);
+        assert_eq!(slow.dropped(), 6);
+        assert_eq!(bus.dropped(), 6);
+        for n in 7..10 {
+            assert_eq!(slow.next().await.unwrap().values[0].timestamp, n);
+        }
+    }
+}
