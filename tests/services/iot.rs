@@ -14,6 +14,7 @@ use weir_iot::integration::{
 };
 use weir_iot::model::{EntityDefinition, ValueType};
 use weir_iot::ports::{Aggregate, AggregateResult, EntityFilter, VisibleSet};
+use weir_iot::samples::Sample;
 use weir_iot::service::WriteKind;
 use weir_iot::{EntityKey, EntityValue, IotPorts, IotService, IotSettings, Limits, Viewer};
 use weir_kernel::store::write;
@@ -159,6 +160,13 @@ fn world() -> World {
         thermo,
         bus,
         _db: place,
+    }
+}
+
+fn sample(values: Json, ts: Option<i64>) -> Sample {
+    Sample {
+        timestamp: ts,
+        values: params(values),
     }
 }
 
@@ -562,7 +570,7 @@ fn reports_create_entities_on_first_sight_and_refuse_all_or_nothing() {
         .unwrap();
     let report = |v: Json, ts: i64| {
         w.iot
-            .report(&admin(), "thermo", "SN-R", &params(v), Some(ts))
+            .report(&admin(), "thermo", "SN-R", &[sample(v, Some(ts))])
     };
     let first = report(
         json!({"humidity": 40.5, "door": true, "label": "hall", "gps": {"lat": 1.5, "lng": 2}}),
@@ -642,7 +650,12 @@ fn reports_create_entities_on_first_sight_and_refuse_all_or_nothing() {
     assert_eq!(
         code(
             w.iot
-                .report(&admin(), "thermo", "SN-404", &params(json!({"x": 1})), None)
+                .report(
+                    &admin(),
+                    "thermo",
+                    "SN-404",
+                    &[sample(json!({"x": 1}), None)]
+                )
                 .unwrap_err()
         ),
         "data_no_found"
@@ -651,7 +664,12 @@ fn reports_create_entities_on_first_sight_and_refuse_all_or_nothing() {
     assert_eq!(
         code(
             w.iot
-                .report(&outsider, "thermo", "SN-R", &params(json!({"x": 1})), None)
+                .report(
+                    &outsider,
+                    "thermo",
+                    "SN-R",
+                    &[sample(json!({"x": 1}), None)]
+                )
                 .unwrap_err()
         ),
         "data_no_found"
@@ -670,8 +688,7 @@ fn committed_values_are_published_and_refused_ones_are_not() {
             &admin(),
             "thermo",
             "SN-E",
-            &params(json!({"humidity": 40.5})),
-            Some(1000),
+            &[sample(json!({"humidity": 40.5}), Some(1000))],
         )
         .unwrap();
     let event = sub.try_next().expect("the report was published");
@@ -686,8 +703,7 @@ fn committed_values_are_published_and_refused_ones_are_not() {
         &admin(),
         "thermo",
         "SN-E",
-        &params(json!({"humidity": "wet"})),
-        Some(2000),
+        &[sample(json!({"humidity": "wet"}), Some(2000))],
     );
     assert!(refused.is_err());
     assert!(sub.try_next().is_none(), "nothing refused is published");
@@ -704,4 +720,224 @@ fn committed_values_are_published_and_refused_ones_are_not() {
     );
     assert!(granted.sees_value(&event.tenant_id, value));
     assert!(!limited(ALL, VisibleSet::default()).sees_value(&event.tenant_id, value));
+}
+
+#[test]
+fn a_report_of_many_samples_is_stored_at_their_times_in_one_go() {
+    let w = world();
+    w.iot
+        .create_device(&admin(), "Hall", "thermo", &params(json!({"sn": "SN-M"})))
+        .unwrap();
+    let samples: Vec<Sample> = (1..=3)
+        .map(|i| sample(json!({"level": i * 10, "gps": {"lat": i}}), Some(i * 1000)))
+        .collect();
+    let out = w.iot.report(&admin(), "thermo", "SN-M", &samples).unwrap();
+    assert_eq!(out.points.len(), 6);
+    let level = w
+        .iot
+        .search_entities(
+            &admin(),
+            EntityFilter::default(),
+            &SearchQuery {
+                keyword: Some("SN-M.level".into()),
+                ..SearchQuery::default()
+            },
+        )
+        .unwrap()
+        .content
+        .remove(0);
+    let history = w
+        .iot
+        .history(&admin(), level.id, 0, 10_000, &SearchQuery::default())
+        .unwrap();
+    let got: Vec<(i64, EntityValue)> = history
+        .content
+        .into_iter()
+        .map(|p| (p.timestamp, p.value))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (3000, EntityValue::Long(30)),
+            (2000, EntityValue::Long(20)),
+            (1000, EntityValue::Long(10)),
+        ]
+    );
+    let latest = w.iot.latest(&admin(), &[level.id]).unwrap();
+    assert_eq!(latest[0].1.as_ref().unwrap().timestamp, 3000);
+
+    // One bad value in the last sample refuses all three.
+    let mut bad = samples.clone();
+    bad.push(sample(json!({"level": "high"}), Some(4000)));
+    bad[0].timestamp = Some(500);
+    assert_eq!(
+        code(w.iot.report(&admin(), "thermo", "SN-M", &bad).unwrap_err()),
+        "entity_value_not_match_type"
+    );
+    let after = w
+        .iot
+        .history(&admin(), level.id, 0, 10_000, &SearchQuery::default())
+        .unwrap();
+    assert_eq!(after.total, 3, "nothing of the refused report was stored");
+    assert_eq!(
+        code(w.iot.report(&admin(), "thermo", "SN-M", &[]).unwrap_err()),
+        "parameter_validation_failed"
+    );
+}
+
+#[test]
+fn an_integration_ensures_its_own_devices_without_an_add_device_service() {
+    let w = world();
+    let declared = |ids: &[&str]| {
+        NewDevice {
+        identifier: "own-1".into(),
+        entities: ids
+            .iter()
+            .map(|id| {
+                definition(
+                    json!({"identifier": id, "name": id, "type": "PROPERTY", "access_mod": "R", "value_type": "DOUBLE", "value_attribute": {"unit": "°C", "min": 0, "max": 50, "fraction_digits": 1}}),
+                )
+            })
+            .collect(),
+        additional: Map::new(),
+    }
+    };
+    let keys = |id: Id| -> Vec<String> {
+        let (_, entities) = w.iot.device_details(&admin(), id).unwrap();
+        let mut keys: Vec<String> = entities.into_iter().map(|e| e.key).collect();
+        keys.sort();
+        keys
+    };
+
+    // Absent: inserted with its declared entities, units and all.
+    let first = w
+        .iot
+        .ensure_device(&admin(), "thermo", " Own ", &declared(&["temp"]))
+        .unwrap();
+    assert_eq!(
+        (first.name.as_str(), first.identifier.as_str()),
+        ("Own", "own-1")
+    );
+    assert_eq!(keys(first.id), vec!["thermo.device.own-1.temp"]);
+    let (_, entities) = w.iot.device_details(&admin(), first.id).unwrap();
+    assert_eq!(
+        entities[0].definition.value_attribute.unit.as_deref(),
+        Some("°C")
+    );
+
+    // Present: the same device, renamed by a user, keeps its name; a declared entity it
+    // lacks is added, the others are left as they are.
+    w.iot.rename_device(&admin(), first.id, "Mine").unwrap();
+    let again = w
+        .iot
+        .ensure_device(&admin(), "thermo", "Own", &declared(&["temp", "hum"]))
+        .unwrap();
+    assert_eq!((again.id, again.name.as_str()), (first.id, "Mine"));
+    assert_eq!(
+        keys(first.id),
+        vec!["thermo.device.own-1.hum", "thermo.device.own-1.temp"]
+    );
+    let page = w
+        .iot
+        .search_devices(&admin(), &SearchQuery::default())
+        .unwrap();
+    assert_eq!(page.total, 1);
+
+    // Its reports are checked against the declared entities.
+    let refused = w
+        .iot
+        .report(
+            &admin(),
+            "thermo",
+            "own-1",
+            &[sample(json!({"temp": 51.0}), None)],
+        )
+        .unwrap_err();
+    assert_eq!(code(refused), "entity_value_out_of_range");
+    w.iot
+        .report(
+            &admin(),
+            "thermo",
+            "own-1",
+            &[sample(json!({"temp": 21.5}), None)],
+        )
+        .unwrap();
+
+    // Refusals: an unknown integration, a bad identifier or definition, no `device.add`.
+    let unknown = w
+        .iot
+        .ensure_device(&admin(), "nope", "X", &declared(&[]))
+        .unwrap_err();
+    assert_eq!(code(unknown), "data_no_found");
+    let mut bad = declared(&[]);
+    bad.identifier = "a.b".into();
+    let bad = w
+        .iot
+        .ensure_device(&admin(), "thermo", "X", &bad)
+        .unwrap_err();
+    assert_eq!(code(bad), "parameter_validation_failed");
+    let mut bad = declared(&["temp"]);
+    bad.entities[0].value_attribute.min = Some(60.0);
+    let bad = w
+        .iot
+        .ensure_device(&admin(), "thermo", "X", &bad)
+        .unwrap_err();
+    assert_eq!(code(bad), "parameter_validation_failed");
+    let denied = w.iot.ensure_device(
+        &limited(&["device.view"], VisibleSet::default()),
+        "thermo",
+        "X",
+        &declared(&[]),
+    );
+    assert_eq!(code(denied.unwrap_err()), "forbidden_permission");
+}
+
+#[test]
+fn report_shapes_are_checked_whole_and_name_the_field() {
+    let w = world();
+    w.iot
+        .create_device(&admin(), "Hall", "thermo", &params(json!({"sn": "SN-S"})))
+        .unwrap();
+    let report = |v: Json| {
+        w.iot
+            .report(&admin(), "thermo", "SN-S", &[sample(v, Some(1))])
+    };
+    report(json!({"pos": {"lat": 1.5}, "level": 3})).unwrap();
+    let count = || {
+        w.iot
+            .search_entities(
+                &admin(),
+                EntityFilter::default(),
+                &SearchQuery {
+                    keyword: Some("SN-S".into()),
+                    ..SearchQuery::default()
+                },
+            )
+            .unwrap()
+            .total
+    };
+    let before = count();
+    let refusal = |v: Json| {
+        let e = report(v).unwrap_err();
+        (e.problem().code, e.to_string())
+    };
+    let wide: Map<String, Json> = (0..5001).map(|i| (format!("m{i}"), json!(i))).collect();
+    for (body, field) in [
+        (json!({"wide": wide}), "values "),
+        (json!({"pos.lat": 2.0}), "values.pos.lat "),
+        (json!({"pos": {"a.b": 1}}), "values.pos.a.b "),
+        (json!({"pos": {"deep": {"x": 1}}}), "values.pos.deep "),
+        (json!({"obj": {"list": [1]}}), "values.obj.list "),
+        (json!({"empty": {}}), "values.empty "),
+        (json!({"fresh": null}), "values.fresh "),
+    ] {
+        let (code, message) = refusal(body.clone());
+        assert_eq!(code, "parameter_validation_failed", "{body}");
+        assert!(message.starts_with(field), "{body}: {message}");
+    }
+    assert_eq!(
+        code(report(json!({"level": null})).unwrap_err()),
+        "entity_value_required"
+    );
+    assert_eq!(count(), before, "no refused report created an entity");
 }

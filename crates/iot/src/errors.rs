@@ -33,6 +33,8 @@ pub enum IotError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Denied(String),
+    #[error("the device token is missing, unknown or replaced")]
+    BadDeviceToken,
     #[error(transparent)]
     Integration(IntegrationError),
     #[error(transparent)]
@@ -97,6 +99,9 @@ impl AsProblem for IotError {
             }
             Self::Invalid { .. } => Problem::invalid(msg),
             Self::Denied(_) => Problem::forbidden(msg),
+            Self::BadDeviceToken => {
+                Problem::new(ProblemKind::Unauthenticated, "authentication_failed", msg)
+            }
             Self::Integration(IntegrationError::Refused(_)) => {
                 Problem::new(ProblemKind::Invalid, "integration_refused", msg)
             }

@@ -32,6 +32,10 @@ pub struct CommittedValue {
 pub trait EventBus: Send + Sync {
     fn publish(&self, event: Arc<ValuesCommitted>);
     fn subscribe(&self) -> Subscription;
+    /// Whether anyone listens: publishers skip building events nobody would read.
+    fn has_subscribers(&self) -> bool {
+        true
+    }
 }
 
 /// A subscriber's end of the bus. It holds a bounded queue: a subscriber that falls behind
@@ -111,6 +115,10 @@ impl EventBus for LocalBus {
     fn publish(&self, event: Arc<ValuesCommitted>) {
         // An error only means nobody listens.
         let _ = self.tx.send(event);
+    }
+
+    fn has_subscribers(&self) -> bool {
+        self.tx.receiver_count() > 0
     }
 
     fn subscribe(&self) -> Subscription {

@@ -5,18 +5,22 @@
 //! - [`key`]: entity keys (`{integration}.device.{device}.{entity}[.{child}]`);
 //! - [`model`]: entity types, access modes, value types and `value_attribute`;
 //! - [`value`]: checking a written JSON value against its entity, with precise refusals;
+//! - [`samples`]: the report format devices send (MQTT payloads, HTTP ingest bodies);
+//! - [`builtin`]: what the built-in device integrations share, and `http-device`;
 //! - [`integration`]: the plug-in trait and the registry the app fills;
 //! - [`ports`]: what the IoT use-cases need from storage ([`ports::IotTx`]);
 //! - [`events`]: the event bus committed values are published on;
 //! - [`service`]: the use-cases, on behalf of a [`viewer::Viewer`] whose grants limit what
 //!   it sees; refusals are [`errors::IotError`].
 
+pub mod builtin;
 pub mod errors;
 pub mod events;
 pub mod integration;
 pub mod key;
 pub mod model;
 pub mod ports;
+pub mod samples;
 pub mod service;
 pub mod value;
 pub mod viewer;

@@ -148,6 +148,18 @@ pub trait IotTx {
     /// Per integration id: (devices, entities).
     fn counts_by_integration(&mut self, t: &TenantId) -> R<Vec<(String, i64, i64)>>;
 
+    // Device credentials
+    /// Sets the device's token (given as its SHA-256), replacing any earlier one.
+    fn set_device_token(
+        &mut self,
+        t: &TenantId,
+        device: Id,
+        token_hash: &str,
+        now: Millis,
+    ) -> R<()>;
+    /// The device a token belongs to, in whichever tenant.
+    fn device_by_token(&mut self, token_hash: &str) -> R<Option<Device>>;
+
     // Entities
     fn insert_entities(&mut self, entities: &[Entity]) -> R<()>;
     fn update_entity(&mut self, entity: &Entity) -> R<()>;

@@ -192,3 +192,15 @@ diesel::table! {
         updated_at -> BigInt,
     }
 }
+
+diesel::table! {
+    device_tokens (token_hash) {
+        token_hash -> Text,
+        tenant_id -> Text,
+        device_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(device_tokens -> devices (device_id));
+diesel::allow_tables_to_appear_in_same_query!(devices, device_tokens);

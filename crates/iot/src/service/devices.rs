@@ -1,13 +1,16 @@
-//! Devices: added through their integration's add-device service, listed, renamed, read
-//! with their entities, and deleted through the delete-device service.
+//! Devices: added through their integration's add-device service (or ensured by an
+//! integration that creates its own), listed, renamed, read with their entities, and
+//! deleted through the delete-device service.
+
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value as Json};
 use weir_kernel::store::{read, write};
-use weir_kernel::{Id, Page, SearchQuery, StoreError};
+use weir_kernel::{Id, Page, SearchQuery, StoreError, TenantId};
 
 use super::{IotService, display_name};
 use crate::errors::IotError;
-use crate::integration::Integration;
+use crate::integration::{Integration, NewDevice};
 use crate::key::{EntityKey, valid_segment};
 use crate::ports::{Device, DeviceFilter, Entity, IotTx};
 use crate::viewer::Viewer;
@@ -50,35 +53,7 @@ impl IotService {
             .ok_or_else(|| IotError::CannotAddDevices(integration.into()))?;
         let checked = service.check(params)?;
         let new = plugin.add_device(&name, &checked)?;
-        if !valid_segment(&new.identifier) {
-            return Err(IotError::invalid(
-                "identifier",
-                "must be 1 to 64 letters, digits, '_', '-' or ':'",
-            ));
-        }
-        for def in &new.entities {
-            def.check()
-                .map_err(|e| IotError::invalid(format!("entities.{}", e.field), e.message))?;
-        }
-        let now = self.clock.now_ms();
-        let device = Device {
-            id: self.ids.next_id(),
-            tenant_id: v.tenant_id.clone(),
-            integration: integration.into(),
-            identifier: new.identifier.clone(),
-            name,
-            additional: new.additional.clone(),
-            created_at: now,
-            updated_at: now,
-        };
-        let rows: Vec<Entity> = new
-            .entities
-            .iter()
-            .flat_map(|def| {
-                let key = EntityKey::device(integration, &device.identifier, &def.identifier);
-                self.entity_rows(&v.tenant_id, integration, Some(device.id), &key, def, now)
-            })
-            .collect();
+        let (device, rows) = self.device_rows(&v.tenant_id, integration, name, &new)?;
         let exists = || IotError::DeviceExists {
             integration: integration.into(),
             identifier: new.identifier.clone(),
@@ -100,6 +75,99 @@ impl IotService {
             other => other,
         })?;
         Ok(device)
+    }
+
+    /// Makes sure a device an integration creates itself exists (the `demo` integration's
+    /// devices, which users cannot add): when the viewer's tenant has no device
+    /// `new.identifier` of `integration`, it is inserted with `new.entities`; when it has
+    /// one, it is kept as it is (name included) and only the declared entities it lacks are
+    /// added. Returns the device. This bypasses the add-device service, so it is meant for
+    /// integrations acting as [`Viewer::system`]; it still needs `device.add`.
+    pub fn ensure_device(
+        &self,
+        v: &Viewer,
+        integration: &str,
+        name: &str,
+        new: &NewDevice,
+    ) -> Result<Device, IotError> {
+        v.require("device.add")?;
+        let name = display_name(name)?;
+        self.visible_integration(v, integration)?;
+        let (device, rows) = self.device_rows(&v.tenant_id, integration, name, new)?;
+        let attempt = || {
+            write(self.store(), |tx| {
+                let Some(existing) =
+                    tx.device_by_identifier(&v.tenant_id, integration, &device.identifier)?
+                else {
+                    tx.insert_device(&device)?;
+                    tx.insert_entities(&rows)?;
+                    return Ok(device.clone());
+                };
+                let have: BTreeSet<String> = tx
+                    .entities_of_device(&v.tenant_id, existing.id)?
+                    .into_iter()
+                    .map(|e| e.key)
+                    .collect();
+                let missing: Vec<Entity> = rows
+                    .iter()
+                    .filter(|r| !have.contains(&r.key))
+                    .map(|r| Entity {
+                        device_id: Some(existing.id),
+                        ..r.clone()
+                    })
+                    .collect();
+                if !missing.is_empty() {
+                    tx.insert_entities(&missing)?;
+                }
+                Ok(existing)
+            })
+        };
+        match attempt() {
+            // Another process ensured the same device at the same moment: it exists now.
+            Err(IotError::Store(StoreError::Conflict(_))) => attempt(),
+            other => other,
+        }
+    }
+
+    /// The device row and its entity rows for a device an integration described; checks
+    /// the identifier and every entity definition first.
+    fn device_rows(
+        &self,
+        tenant: &TenantId,
+        integration: &str,
+        name: String,
+        new: &NewDevice,
+    ) -> Result<(Device, Vec<Entity>), IotError> {
+        if !valid_segment(&new.identifier) {
+            return Err(IotError::invalid(
+                "identifier",
+                "must be 1 to 64 letters, digits, '_', '-' or ':'",
+            ));
+        }
+        for def in &new.entities {
+            def.check()
+                .map_err(|e| IotError::invalid(format!("entities.{}", e.field), e.message))?;
+        }
+        let now = self.clock.now_ms();
+        let device = Device {
+            id: self.ids.next_id(),
+            tenant_id: tenant.clone(),
+            integration: integration.into(),
+            identifier: new.identifier.clone(),
+            name,
+            additional: new.additional.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        let rows: Vec<Entity> = new
+            .entities
+            .iter()
+            .flat_map(|def| {
+                let key = EntityKey::device(integration, &device.identifier, &def.identifier);
+                self.entity_rows(tenant, integration, Some(device.id), &key, def, now)
+            })
+            .collect();
+        Ok((device, rows))
     }
 
     /// Devices the caller may see, whose name contains the keyword; newest first.

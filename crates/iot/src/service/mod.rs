@@ -2,6 +2,7 @@
 //! Every method is blocking (it waits on the database): async callers run it on a
 //! blocking thread.
 
+mod credentials;
 mod custom;
 mod dashboards;
 mod devices;
@@ -20,6 +21,7 @@ use crate::key::EntityKey;
 use crate::model::EntityDefinition;
 use crate::ports::{Entity, IotStore};
 
+pub use credentials::DEVICE_TOKEN_PREFIX;
 pub use custom::SYSTEM_INTEGRATION;
 pub use entities::EntityView;
 pub use integrations::IntegrationSummary;

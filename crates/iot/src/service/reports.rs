@@ -13,31 +13,72 @@ use super::values::{WriteKind, WriteOutcome};
 use crate::errors::IotError;
 use crate::key::{EntityKey, valid_segment};
 use crate::model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};
+use crate::ports::{Device, Entity};
+use crate::samples::Sample;
 use crate::viewer::Viewer;
 
-/// The definition a first-seen value gets: a read-only PROPERTY of the inferred type; a
-/// JSON object becomes an OBJECT whose scalar members are its children.
-fn inferred(identifier: &str, value: &Json) -> Result<EntityDefinition, IotError> {
-    let field = || format!("values.{identifier}");
-    if !valid_segment(identifier) || identifier.len() > crate::model::IDENTIFIER_MAX {
-        return Err(IotError::invalid(
-            field(),
-            "is not an entity identifier (letters, digits, '_', '-', ':'; at most 50)",
-        ));
+/// Checks what a report can hold before anything is looked up: identifiers that can be
+/// key segments, scalar values, and objects of one or more scalar members. Errors name
+/// the field (`values.gps.lat`).
+fn check_shape(samples: &[Sample]) -> Result<(), IotError> {
+    let identifier = |field: &str, id: &str| {
+        if valid_segment(id) && id.len() <= crate::model::IDENTIFIER_MAX {
+            Ok(())
+        } else {
+            Err(IotError::invalid(
+                field,
+                "is not an entity identifier (letters, digits, '_', '-', ':'; at most 50)",
+            ))
+        }
+    };
+    for (id, value) in samples.iter().flat_map(|s| &s.values) {
+        let field = format!("values.{id}");
+        identifier(&field, id)?;
+        match value {
+            Json::Object(members) if members.is_empty() => {
+                return Err(IotError::invalid(field, "must have at least one member"));
+            }
+            Json::Object(members) => {
+                for (member, v) in members {
+                    let field = format!("{field}.{member}");
+                    identifier(&field, member)?;
+                    // null is checked against the entity later (a required value).
+                    if !v.is_null() && matches!(ValueType::infer(v), Some(ValueType::Object) | None)
+                    {
+                        return Err(IotError::invalid(
+                            field,
+                            "must be a string, number or boolean",
+                        ));
+                    }
+                }
+            }
+            v if !v.is_null() && ValueType::infer(v).is_none() => {
+                return Err(IotError::invalid(
+                    field,
+                    "must be a string, number, boolean or object",
+                ));
+            }
+            _ => {}
+        }
     }
-    let value_type = ValueType::infer(value)
-        .ok_or_else(|| IotError::invalid(field(), "must be a string, number, boolean or object"))?;
+    Ok(())
+}
+
+/// The definition a first-seen value gets (its shape was checked): a read-only PROPERTY
+/// of the inferred type; a JSON object becomes an OBJECT whose members are its children.
+/// A null says nothing of its type, so it cannot introduce an entity.
+fn inferred(field: &str, identifier: &str, value: &Json) -> Result<EntityDefinition, IotError> {
+    let value_type = ValueType::infer(value).ok_or_else(|| {
+        IotError::invalid(
+            field,
+            "must be a string, number, boolean or object to create its entity",
+        )
+    })?;
     let children = match value {
         Json::Object(members) => members
             .iter()
-            .map(|(k, v)| match ValueType::infer(v) {
-                Some(ValueType::Object) | None => Err(IotError::invalid(
-                    format!("{}.{k}", field()),
-                    "must be a string, number or boolean",
-                )),
-                Some(_) => inferred(k, v),
-            })
-            .collect::<Result<Vec<_>, _>>()?,
+            .map(|(k, v)| inferred(&format!("{field}.{k}"), k, v))
+            .collect::<Result<_, _>>()?,
         _ => Vec::new(),
     };
     Ok(EntityDefinition {
@@ -53,73 +94,91 @@ fn inferred(identifier: &str, value: &Json) -> Result<EntityDefinition, IotError
 
 impl IotService {
     /// Stores a report of `device` (of `integration`, in the viewer's tenant): creates the
-    /// entities it has not reported before, then writes every value as a checked,
-    /// all-or-nothing device report. Object values write their members' child entities.
+    /// entities it has not reported before, then writes every value of every sample as a
+    /// checked, all-or-nothing device report in one transaction. Object values write
+    /// their members' child entities.
     pub fn report(
         &self,
         v: &Viewer,
         integration: &str,
         device: &str,
-        values: &Map<String, Json>,
-        timestamp: Option<Millis>,
+        samples: &[Sample],
     ) -> Result<WriteOutcome, IotError> {
-        let owner = read(self.store(), |tx| {
-            tx.device_by_identifier(&v.tenant_id, integration, device)
-        })?
-        .filter(|d| v.sees_device(d))
-        .ok_or_else(|| IotError::not_found("device", device))?;
-        self.check_exchange_size(values)?;
+        let (owner, entities) = read(self.store(), |tx| {
+            let owner = tx
+                .device_by_identifier(&v.tenant_id, integration, device)?
+                .filter(|d| v.sees_device(d))
+                .ok_or_else(|| IotError::not_found("device", device))?;
+            let entities = tx.entities_of_device(&v.tenant_id, owner.id)?;
+            Ok::<_, IotError>((owner, entities))
+        })?;
+        self.report_of(v, &owner, entities, samples)
+    }
+
+    /// [`Self::report`] for a device already looked up (and visible to the viewer), with
+    /// the entities it has.
+    pub(super) fn report_of(
+        &self,
+        v: &Viewer,
+        owner: &Device,
+        mut entities: Vec<Entity>,
+        samples: &[Sample],
+    ) -> Result<WriteOutcome, IotError> {
+        let (integration, device) = (owner.integration.as_str(), owner.identifier.as_str());
+        check_shape(samples)?;
         let key_of = |identifier: &str| EntityKey::device(integration, device, identifier);
-        let ts = timestamp.unwrap_or_else(|| self.clock.now_ms());
         let now = self.clock.now_ms();
-        // Entities it reported before, and rows for those it has not.
-        let keys: Vec<String> = values.keys().map(|k| key_of(k).to_string()).collect();
-        let mut entities = read(self.store(), |tx| tx.entities_by_keys(&v.tenant_id, &keys))?;
-        let known: BTreeSet<String> = entities.iter().map(|e| e.key.clone()).collect();
-        let mut new_rows = Vec::new();
-        for (identifier, value) in values {
-            let key = key_of(identifier);
-            if !known.contains(&key.to_string()) {
-                let def = inferred(identifier, value)?;
-                new_rows.extend(self.entity_rows(
-                    &v.tenant_id,
-                    integration,
-                    Some(owner.id),
-                    &key,
-                    &def,
-                    now,
-                ));
-            }
-        }
-        entities.extend(new_rows.iter().cloned());
         // Object values write their members' child entities.
-        let mut exchange = Map::new();
-        for (identifier, value) in values {
-            let key = key_of(identifier);
-            match value {
-                Json::Object(members) => {
-                    for (child, v) in members {
-                        exchange.insert(key.child(child).to_string(), v.clone());
+        let exchanges: Vec<(Millis, Map<String, Json>)> = samples
+            .iter()
+            .map(|s| {
+                let mut exchange = Map::new();
+                for (identifier, value) in &s.values {
+                    let key = key_of(identifier);
+                    match value {
+                        Json::Object(members) => {
+                            for (child, v) in members {
+                                exchange.insert(key.child(child).to_string(), v.clone());
+                            }
+                        }
+                        other => {
+                            exchange.insert(key.to_string(), other.clone());
+                        }
                     }
                 }
-                other => {
-                    exchange.insert(key.to_string(), other.clone());
-                }
+                (s.timestamp.unwrap_or(now), exchange)
+            })
+            .collect();
+        // Counted as written: each member of an object is a value.
+        let total: usize = exchanges.iter().map(|(_, e)| e.len()).sum();
+        if samples.iter().any(|s| s.values.is_empty())
+            || !(1..=self.settings.max_batch).contains(&total)
+        {
+            return Err(IotError::invalid(
+                "values",
+                format!(
+                    "a report holds 1 to {} values (each member of an object counts), and no \
+                     sample is empty",
+                    self.settings.max_batch
+                ),
+            ));
+        }
+        // The entities it reported before, and rows for those it has not.
+        let mut known: BTreeSet<String> = entities.iter().map(|e| e.key.clone()).collect();
+        let mut new_rows = Vec::new();
+        for (identifier, value) in samples.iter().flat_map(|s| &s.values) {
+            let key = key_of(identifier);
+            if known.insert(key.to_string()) {
+                let def = inferred(&format!("values.{identifier}"), identifier, value)?;
+                let rows =
+                    self.entity_rows(&v.tenant_id, integration, Some(owner.id), &key, &def, now);
+                known.extend(rows.iter().map(|r| r.key.clone()));
+                new_rows.extend(rows);
             }
         }
-        let child_keys: Vec<String> = exchange
-            .keys()
-            .filter(|k| !entities.iter().any(|e| &e.key == *k))
-            .cloned()
-            .collect();
-        if !child_keys.is_empty() {
-            entities.extend(read(self.store(), |tx| {
-                tx.entities_by_keys(&v.tenant_id, &child_keys)
-            })?);
-        }
         // A member an OBJECT did not have before becomes a new child of it.
-        for (key, value) in &exchange {
-            if entities.iter().any(|e| &e.key == key) {
+        for (key, value) in exchanges.iter().flat_map(|(_, e)| e) {
+            if known.contains(key) {
                 continue;
             }
             let Ok(parsed) = key.parse::<EntityKey>() else {
@@ -129,10 +188,11 @@ impl IotService {
                 continue;
             };
             let parent = parent.to_string();
-            if !entities.iter().any(|e| e.key == parent) {
+            if !known.contains(&parent) {
                 continue;
             }
-            let def = inferred(&child, value)?;
+            let field = format!("values.{}.{child}", parsed.entity);
+            let def = inferred(&field, &child, value)?;
             let mut row = self
                 .entity_rows(
                     &v.tenant_id,
@@ -144,16 +204,29 @@ impl IotService {
                 )
                 .remove(0);
             row.parent_key = Some(parent);
-            new_rows.push(row.clone());
-            entities.push(row);
+            known.insert(row.key.clone());
+            new_rows.push(row);
         }
+        entities.extend(new_rows.iter().cloned());
         // Every value is checked before anything is created or stored.
-        let points = Self::checked_points(v, &entities, &exchange, WriteKind::Report, ts)?;
+        let mut points = Vec::with_capacity(total);
+        for (ts, exchange) in &exchanges {
+            points.extend(Self::checked_points(
+                v,
+                &entities,
+                exchange,
+                WriteKind::Report,
+                *ts,
+            )?);
+        }
         match self.store_points(v, &new_rows, &points) {
             // Another report created the same entities at the same moment: store again
-            // against theirs.
+            // against theirs (they exist now, so this happens once).
             Err(IotError::Store(StoreError::Conflict(_))) if !new_rows.is_empty() => {
-                self.write_values(v, &exchange, WriteKind::Report, timestamp)
+                let entities = read(self.store(), |tx| {
+                    tx.entities_of_device(&v.tenant_id, owner.id)
+                })?;
+                self.report_of(v, owner, entities, samples)
             }
             Err(e) => Err(e),
             Ok(()) => Ok(WriteOutcome {

@@ -157,6 +157,9 @@ impl IotService {
             tx.append_history(&v.tenant_id, &all)?;
             tx.upsert_latest(&v.tenant_id, &latest)
         })?;
+        if !self.events.has_subscribers() {
+            return Ok(());
+        }
         self.events.publish(Arc::new(ValuesCommitted {
             tenant_id: v.tenant_id.clone(),
             values: points

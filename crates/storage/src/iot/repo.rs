@@ -1,10 +1,10 @@
 //! [`IotTx`] over one connection inside a transaction. Every query filters by the tenant.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::dsl::{case_when, count_star, sql};
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Nullable};
+use diesel::sql_types::{Array, BigInt, Binary, Bool, Double, Nullable, Text};
 use diesel::upsert::excluded;
 use weir_iot::model::ValueType;
 use weir_iot::ports::{
@@ -184,6 +184,38 @@ impl IotTx for IotRepo {
         devices::table
             .find(id.get())
             .filter(devices::tenant_id.eq(t.as_str()))
+            .select(DeviceRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(DeviceRow::into_device)
+            .transpose()
+    }
+
+    fn set_device_token(&mut self, t: &TenantId, device: Id, hash: &str, now: Millis) -> R<()> {
+        diesel::delete(
+            device_tokens::table
+                .filter(device_tokens::tenant_id.eq(t.as_str()))
+                .filter(device_tokens::device_id.eq(device.get())),
+        )
+        .execute(self.c())
+        .or_store()?;
+        diesel::insert_into(device_tokens::table)
+            .values((
+                device_tokens::token_hash.eq(hash),
+                device_tokens::tenant_id.eq(t.as_str()),
+                device_tokens::device_id.eq(device.get()),
+                device_tokens::created_at.eq(now),
+            ))
+            .execute(self.c())
+            .or_store()?;
+        Ok(())
+    }
+
+    fn device_by_token(&mut self, hash: &str) -> R<Option<Device>> {
+        device_tokens::table
+            .inner_join(devices::table)
+            .filter(device_tokens::token_hash.eq(hash))
             .select(DeviceRow::as_select())
             .first(self.c())
             .optional()
@@ -526,63 +558,102 @@ impl IotTx for IotRepo {
     }
 
     fn append_history(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()> {
-        let rows: Vec<HistoryRow> = points
-            .iter()
-            .map(|p| HistoryRow::new(t.as_str(), p))
-            .collect();
-        for chunk in rows.chunks(CHUNK) {
-            // One multi-row statement per chunk; a point at a time already stored is skipped.
-            match self.c() {
-                DbConn::Pg(c) => diesel::insert_into(entity_history::table)
-                    .values(chunk)
-                    .on_conflict_do_nothing()
-                    .execute(c),
-                DbConn::Sqlite(c) => diesel::insert_or_ignore_into(entity_history::table)
-                    .values(chunk)
-                    .execute(c),
+        // A point at a time already stored is skipped.
+        match self.c() {
+            // One statement whatever the batch size: the columns travel as arrays, so
+            // PostgreSQL parses and plans once (measured in docs/scaling.md).
+            DbConn::Pg(c) => {
+                let columns = HistoryColumns::of(points);
+                diesel::sql_query(
+                    "INSERT INTO entity_history \
+                     (entity_id, ts, tenant_id, long_value, double_value, bool_value, text_value, binary_value) \
+                     SELECT e, ts, $1, l, d, b, x, y \
+                     FROM unnest($2, $3, $4, $5, $6, $7, $8) AS u(e, ts, l, d, b, x, y) \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind::<Text, _>(t.as_str())
+                .bind::<Array<BigInt>, _>(&columns.entity_ids)
+                .bind::<Array<BigInt>, _>(&columns.timestamps)
+                .bind::<Array<Nullable<BigInt>>, _>(&columns.values.long_value)
+                .bind::<Array<Nullable<Double>>, _>(&columns.values.double_value)
+                .bind::<Array<Nullable<Bool>>, _>(&columns.values.bool_value)
+                .bind::<Array<Nullable<Text>>, _>(&columns.values.text_value)
+                .bind::<Array<Nullable<Binary>>, _>(&columns.values.binary_value)
+                .execute(c)
+                .or_store()?;
             }
-            .or_store()?;
+            // SQLite has no arrays; it runs multi-row statements of CHUNK rows.
+            DbConn::Sqlite(c) => {
+                let rows: Vec<HistoryRow> = points
+                    .iter()
+                    .map(|p| HistoryRow::new(t.as_str(), p))
+                    .collect();
+                for chunk in rows.chunks(CHUNK) {
+                    diesel::insert_or_ignore_into(entity_history::table)
+                        .values(chunk)
+                        .execute(c)
+                        .or_store()?;
+                }
+            }
         }
         Ok(())
     }
 
     fn upsert_latest(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()> {
-        // Once per entity per batch: the newest point of each.
-        let mut newest: HashMap<Id, &ValuePoint> = HashMap::new();
+        // Once per entity per batch: the newest point of each, in entity order so that
+        // concurrent batches lock rows in the same order (no deadlock).
+        let mut newest: BTreeMap<Id, &ValuePoint> = BTreeMap::new();
         for p in points {
             let slot = newest.entry(p.entity_id).or_insert(p);
             if p.timestamp > slot.timestamp {
                 *slot = p;
             }
         }
-        for p in newest.values() {
-            let row = LatestRow::new(t.as_str(), p);
-            // Each column keeps its stored value unless the incoming point is newer: a
-            // conditional upsert both backends accept, safe under concurrent writers.
-            macro_rules! newer_or_kept {
-                ($col:expr) => {
-                    $col.eq(case_when(
-                        excluded(entity_latest::ts).gt(entity_latest::ts),
-                        excluded($col),
-                    )
-                    .otherwise($col))
-                };
+        let rows: Vec<LatestRow> = newest
+            .values()
+            .map(|p| LatestRow::new(t.as_str(), p))
+            .collect();
+        // Each column keeps its stored value unless the incoming point is newer: a
+        // conditional upsert both backends accept, safe under concurrent writers.
+        macro_rules! newer_or_kept {
+            ($col:expr) => {
+                $col.eq(case_when(
+                    excluded(entity_latest::ts).gt(entity_latest::ts),
+                    excluded($col),
+                )
+                .otherwise($col))
+            };
+        }
+        macro_rules! upsert {
+            ($values:expr) => {
+                diesel::insert_into(entity_latest::table)
+                    .values($values)
+                    .on_conflict(entity_latest::entity_id)
+                    .do_update()
+                    .set((
+                        newer_or_kept!(entity_latest::long_value),
+                        newer_or_kept!(entity_latest::double_value),
+                        newer_or_kept!(entity_latest::bool_value),
+                        newer_or_kept!(entity_latest::text_value),
+                        newer_or_kept!(entity_latest::binary_value),
+                        // Every right-hand side reads the stored row, so the order is free.
+                        newer_or_kept!(entity_latest::ts),
+                    ))
+            };
+        }
+        match self.c() {
+            DbConn::Pg(c) => {
+                for chunk in rows.chunks(CHUNK) {
+                    upsert!(chunk).execute(c).or_store()?;
+                }
             }
-            on_each_backend!(self.c(), |c| diesel::insert_into(entity_latest::table)
-                .values(&row)
-                .on_conflict(entity_latest::entity_id)
-                .do_update()
-                .set((
-                    newer_or_kept!(entity_latest::long_value),
-                    newer_or_kept!(entity_latest::double_value),
-                    newer_or_kept!(entity_latest::bool_value),
-                    newer_or_kept!(entity_latest::text_value),
-                    newer_or_kept!(entity_latest::binary_value),
-                    // Every right-hand side reads the stored row, so the order is free.
-                    newer_or_kept!(entity_latest::ts),
-                ))
-                .execute(c))
-            .or_store()?;
+            // diesel's SQLite upsert takes one row; in-process with a cached prepared
+            // statement, that is cheap.
+            DbConn::Sqlite(c) => {
+                for row in &rows {
+                    upsert!(row).execute(c).or_store()?;
+                }
+            }
         }
         Ok(())
     }

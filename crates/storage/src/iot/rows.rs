@@ -171,6 +171,41 @@ impl From<&EntityValue> for ValueColumns {
     }
 }
 
+/// A batch of history points as column arrays, the shape PostgreSQL's `unnest` takes.
+pub(super) struct HistoryColumns {
+    pub entity_ids: Vec<i64>,
+    pub timestamps: Vec<i64>,
+    pub values: ValueArrays,
+}
+
+#[derive(Default)]
+pub(super) struct ValueArrays {
+    pub long_value: Vec<Option<i64>>,
+    pub double_value: Vec<Option<f64>>,
+    pub bool_value: Vec<Option<bool>>,
+    pub text_value: Vec<Option<String>>,
+    pub binary_value: Vec<Option<Vec<u8>>>,
+}
+
+impl HistoryColumns {
+    pub fn of(points: &[ValuePoint]) -> Self {
+        let mut values = ValueArrays::default();
+        for p in points {
+            let c = ValueColumns::from(&p.value);
+            values.long_value.push(c.long_value);
+            values.double_value.push(c.double_value);
+            values.bool_value.push(c.bool_value);
+            values.text_value.push(c.text_value);
+            values.binary_value.push(c.binary_value);
+        }
+        Self {
+            entity_ids: points.iter().map(|p| p.entity_id.get()).collect(),
+            timestamps: points.iter().map(|p| p.timestamp).collect(),
+            values,
+        }
+    }
+}
+
 /// A value row as selected: (entity_id, ts, long, double, bool, text, binary).
 pub(super) type ValueTuple = (
     i64,
