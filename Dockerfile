@@ -23,7 +23,7 @@ ENV WEIR_HTTP_ADDR=0.0.0.0:9200 \
     WEIR_DATABASE_URL=/data/weir.db
 VOLUME /data
 WORKDIR /data
-EXPOSE 9200
+EXPOSE 9200 1883
 USER weir
 # Arguments go to weir: `docker run ... weir tenant add acme`.
 ENTRYPOINT ["weir"]

@@ -73,9 +73,16 @@ async fn delete_devices(app: &TestApp, who: Option<&Session>, ids: &[impl AsRef<
         .await
 }
 
+/// The integration search, keeping only the thermostats: Weir's built-in integrations
+/// (`mqtt-device`, `http-device`) are always registered and have suites of their own.
 async fn search_integrations(app: &TestApp, who: Option<&Session>, body: Value) -> Answer {
-    app.call("POST", "/integration/search", who, Some(body))
-        .await
+    let (status, mut body) = app
+        .call("POST", "/integration/search", who, Some(body))
+        .await;
+    if let Some(list) = body.get_mut("data").and_then(Value::as_array_mut) {
+        list.retain(|i| i["id"] == THERMO);
+    }
+    (status, body)
 }
 
 /// The name of a device as `who` reads it.
@@ -237,7 +244,8 @@ async fn iot_integration_search_lists_the_integration_with_its_keys_and_counts()
     let answer = app
         .call("POST", "/integration/search", Some(&admin), None)
         .await;
-    assert_eq!(ok(&answer), &json!([thermo_json(0, 3)]));
+    let listed = ok(&answer).as_array().expect("a list");
+    assert!(listed.contains(&thermo_json(0, 3)), "{listed:?}");
 }
 
 #[tokio::test]

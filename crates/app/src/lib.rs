@@ -3,6 +3,7 @@
 //! [`Weir::assemble`] opens the database and builds the use-cases; [`Weir::serve`] binds
 //! the HTTP server. The binary (`main.rs`) and the test kit both go through these two.
 
+pub mod demo;
 pub mod settings;
 
 use std::net::{SocketAddr, TcpListener};
@@ -10,7 +11,7 @@ use std::sync::Arc;
 
 use actix_web::{HttpServer, web};
 use rand::RngCore;
-use weir_http::{ApiState, HttpSettings};
+use weir_http::{ApiState, HttpSettings, MqttBrokerInfo};
 use weir_identity::crypto::{BcryptHasher, JwtCodec};
 use weir_identity::service::IdentityPorts;
 use weir_identity::throttle::ThrottleLimits;
@@ -18,9 +19,11 @@ use weir_identity::{IdentityService, IdentitySettings};
 use weir_iot::events::LocalBus;
 use weir_iot::integration::{Integration, IntegrationRegistry};
 use weir_iot::{IotPorts, IotService, IotSettings};
-use weir_kernel::{IdGenerator, StoreError, SystemClock};
+use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
+use weir_mqtt::{Mqtt, MqttDevices};
 use weir_storage::{Database, DatabaseOptions};
 
+pub use demo::Demo;
 pub use settings::Settings;
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,8 @@ pub enum StartError {
     Integration(#[from] weir_iot::integration::RegistryError),
     #[error("iot: {0}")]
     Iot(#[from] weir_iot::errors::IotError),
+    #[error("mqtt: {0}")]
+    Mqtt(#[from] weir_mqtt::MqttError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -53,6 +58,8 @@ pub struct Weir {
     pub database: Database,
     pub identity: Arc<IdentityService>,
     pub iot: Arc<IotService>,
+    /// The built-in mqtt-device integration (registered whatever `mqtt.mode` says).
+    pub mqtt_devices: Arc<MqttDevices>,
 }
 
 impl std::fmt::Debug for Weir {
@@ -79,6 +86,14 @@ impl Weir {
     ) -> Result<Self, StartError> {
         if !(weir_identity::crypto::MIN_BCRYPT_COST..=31).contains(&settings.auth.bcrypt_cost) {
             return Err(StartError::WeakBcryptCost);
+        }
+        settings
+            .mqtt
+            .to_mqtt()
+            .check()
+            .map_err(weir_mqtt::MqttError::from)?;
+        if settings.demo.enabled {
+            demo_tenant(&settings)?;
         }
         let mut options = DatabaseOptions::new(settings.database.url.clone());
         options.pool_size = settings.database.pool_size;
@@ -121,6 +136,12 @@ impl Weir {
         ));
         identity.ensure_default_tenant()?;
         let mut registry = IntegrationRegistry::default();
+        let mqtt_devices = Arc::new(MqttDevices::new());
+        registry.register(mqtt_devices.clone())?;
+        registry.register(Arc::new(weir_iot::builtin::HttpDevices::default()))?;
+        if settings.demo.enabled {
+            registry.register(Arc::new(demo::DemoDevices::default()))?;
+        }
         for integration in integrations {
             registry.register(integration)?;
         }
@@ -142,6 +163,7 @@ impl Weir {
             database,
             identity,
             iot,
+            mqtt_devices,
         };
         for tenant in weir.identity.tenants()? {
             weir.iot.ensure_integration_entities(&tenant.id)?;
@@ -164,6 +186,34 @@ impl Weir {
         Ok(tenant)
     }
 
+    /// Starts MQTT as `mqtt.mode` says: the embedded broker and Weir's client on it, or the
+    /// client on an external broker, or nothing. It runs on its own small runtime; stop it
+    /// with [`Mqtt::stop`] after the HTTP server ends. An embedded broker whose address is
+    /// taken logs one warning and leaves the rest of Weir running.
+    pub fn start_mqtt(&self) -> Result<Mqtt, StartError> {
+        Ok(Mqtt::start(
+            &self.settings.mqtt.to_mqtt(),
+            self.iot.clone(),
+            self.mqtt_devices.clone(),
+        )?)
+    }
+
+    /// Starts the demo devices when `demo.enabled` is true (see [`demo`]); otherwise
+    /// returns a handle that runs nothing. They run on the current tokio runtime (call
+    /// this inside it); stop them with [`Demo::stop`] after the HTTP server ends.
+    pub fn start_demo(&self) -> Result<Demo, StartError> {
+        let d = &self.settings.demo;
+        if !d.enabled {
+            return Ok(Demo::off());
+        }
+        Ok(Demo::start(
+            self.iot.clone(),
+            self.identity.clone(),
+            demo_tenant(&self.settings)?,
+            std::time::Duration::from_secs(d.interval_secs.max(1)),
+        ))
+    }
+
     /// Binds the HTTP server on the configured address (port 0 picks a free one) and
     /// returns it with the address it got. Await the server to run it.
     pub fn serve(&self) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
@@ -184,6 +234,14 @@ impl Weir {
                 static_dir: self.settings.http.static_dir.clone(),
                 cors_origins: self.settings.http.cors_origins.clone(),
             },
+            mqtt: {
+                let info = self.settings.mqtt.to_mqtt().broker_info();
+                MqttBrokerInfo {
+                    host: info.host,
+                    mqtt_port: info.mqtt_port,
+                    ..MqttBrokerInfo::default()
+                }
+            },
         });
         let mut server = HttpServer::new(move || weir_http::app(state.clone()));
         if let Some(workers) = self.settings.http.workers {
@@ -192,4 +250,10 @@ impl Weir {
         let server = server.listen(listener).map_err(bind_err)?.run();
         Ok((server, local))
     }
+}
+
+/// The tenant `demo.tenant` names.
+fn demo_tenant(settings: &Settings) -> Result<TenantId, StartError> {
+    TenantId::parse(&settings.demo.tenant)
+        .map_err(|e| StartError::Tenant(format!("demo.tenant `{}`: {e}", settings.demo.tenant)))
 }

@@ -48,7 +48,10 @@ enum TenantAction {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+            // The embedded broker logs every device disconnect as an error; Weir logs what
+            // matters about MQTT itself (RUST_LOG=rumqttd=info shows the broker's own lines).
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,rumqttd=warn,rumqttd::server::broker=off".into()),
         )
         .init();
     let cli = Cli::parse();
@@ -91,7 +94,12 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async move {
         let (server, addr) = weir.serve()?;
         tracing::info!(%addr, backend = ?weir.database.backend(), "weir is listening");
-        server.await?;
+        let mqtt = weir.start_mqtt()?;
+        let demo = weir.start_demo()?;
+        let served = server.await;
+        demo.stop().await;
+        mqtt.stop().await;
+        served?;
         Ok(())
     })
 }

@@ -15,6 +15,114 @@ pub struct Settings {
     pub auth: AuthConfig,
     pub paging: PagingConfig,
     pub iot: IotConfig,
+    pub mqtt: MqttConfig,
+    pub demo: DemoConfig,
+}
+
+/// The `[demo]` section: simulated devices that report values, so a first-time user sees
+/// live data (see `demo.rs`). Off by default.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DemoConfig {
+    /// Registers the `demo` integration and runs its devices.
+    pub enabled: bool,
+    /// Seconds between two reports of each device (at least 1).
+    pub interval_secs: u64,
+    /// The tenant the demo devices live in.
+    pub tenant: String,
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            interval_secs: 5,
+            tenant: "default".into(),
+        }
+    }
+}
+
+/// The `[mqtt]` section: where MQTT devices connect (see docs/mqtt.md).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MqttConfig {
+    /// `embedded` (a broker inside Weir), `external` (a broker at `url`) or `off`.
+    pub mode: weir_mqtt::Mode,
+    /// The external broker, `mqtt://host:port`.
+    pub url: Option<String>,
+    /// Weir's login at the external broker.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Weir's client id; the broker keeps Weir's persistent session under it.
+    pub client_id: String,
+    pub topic_prefix: String,
+    pub embedded: EmbeddedBrokerConfig,
+    /// What `GET /mqtt/broker-info` tells devices; derived from the broker when unset.
+    pub public_host: Option<String>,
+    pub public_port: Option<u16>,
+    /// Reports stored at the same time.
+    pub workers: usize,
+    pub max_payload_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EmbeddedBrokerConfig {
+    /// host:port the embedded broker listens on.
+    pub addr: String,
+}
+
+impl std::fmt::Debug for MqttConfig {
+    // The password stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.to_mqtt().fmt(f)
+    }
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        let d = weir_mqtt::MqttSettings::default();
+        Self {
+            mode: d.mode,
+            url: d.url,
+            username: d.username,
+            password: d.password,
+            client_id: d.client_id,
+            topic_prefix: d.topic_prefix,
+            embedded: EmbeddedBrokerConfig {
+                addr: d.embedded_addr,
+            },
+            public_host: d.public_host,
+            public_port: d.public_port,
+            workers: d.workers,
+            max_payload_bytes: d.max_payload_bytes,
+        }
+    }
+}
+
+impl Default for EmbeddedBrokerConfig {
+    fn default() -> Self {
+        MqttConfig::default().embedded
+    }
+}
+
+impl MqttConfig {
+    /// The adapter's settings.
+    pub fn to_mqtt(&self) -> weir_mqtt::MqttSettings {
+        weir_mqtt::MqttSettings {
+            mode: self.mode,
+            url: self.url.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+            client_id: self.client_id.clone(),
+            topic_prefix: self.topic_prefix.clone(),
+            embedded_addr: self.embedded.addr.clone(),
+            public_host: self.public_host.clone(),
+            public_port: self.public_port,
+            workers: self.workers,
+            max_payload_bytes: self.max_payload_bytes,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

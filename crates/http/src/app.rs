@@ -63,9 +63,11 @@ pub fn app(
     app.wrap(middleware::from_fn(native::bare_paths))
         .wrap(cors(&settings))
         .wrap(middleware::from_fn(request_id::middleware))
-        .wrap(Logger::new(
-            "%a \"%r\" %s %b %Dms request_id=%{x-request-id}o",
-        ))
+        // The path without its query string: the WebSocket takes its token in the query.
+        .wrap(
+            Logger::new("%a \"%{method}xi %U\" %s %b %Dms request_id=%{x-request-id}o")
+                .custom_request_replace("method", |req| req.method().to_string()),
+        )
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, NativeError> {

@@ -13,4 +13,4 @@ mod request_id;
 mod state;
 
 pub use app::app;
-pub use state::{ApiState, HttpSettings, Readiness};
+pub use state::{ApiState, HttpSettings, MqttBrokerInfo, Readiness};

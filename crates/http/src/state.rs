@@ -15,6 +15,19 @@ pub struct ApiState {
     pub iot: Arc<IotService>,
     pub readiness: Readiness,
     pub settings: HttpSettings,
+    /// What `GET /mqtt/broker-info` answers.
+    pub mqtt: MqttBrokerInfo,
+}
+
+/// The broker MQTT devices should use, as the app configured it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MqttBrokerInfo {
+    pub host: String,
+    pub mqtt_port: Option<u16>,
+    pub mqtts_port: Option<u16>,
+    pub ws_port: Option<u16>,
+    pub wss_port: Option<u16>,
+    pub ws_path: Option<String>,
 }
 
 impl std::fmt::Debug for ApiState {

@@ -16,16 +16,22 @@
 //! # }
 //! ```
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{SocketAddr, TcpListener};
+use std::sync::{Arc, Mutex};
+
+use rand::RngCore;
 
 use serde_json::Value;
-use weir::{Settings, Weir};
+use weir::{Demo, Weir};
 use weir_iot::integration::Integration;
+use weir_mqtt::{Mode, Mqtt};
 use weir_storage::testing::TestDatabase;
 
 /// The environment variable naming a PostgreSQL database for tests.
 pub use weir_storage::testing::POSTGRES_URL_VAR;
+
+/// The settings a test may change before its server starts.
+pub use weir::Settings;
 
 /// The password [`TestApp::register_admin`] and [`TestApp::create_user`] give users.
 pub const PASSWORD: &str = "correct-horse-9";
@@ -45,7 +51,48 @@ pub struct TestApp {
     pub weir: Weir,
     client: reqwest::Client,
     handle: actix_web::dev::ServerHandle,
+    mqtt: Mutex<Option<Mqtt>>,
+    demo: Mutex<Option<Demo>>,
     _database: TestDatabase,
+}
+
+/// The environment variable naming the external broker MQTT tests use
+/// (default `mqtt://127.0.0.1:1883`, a local Mosquitto).
+pub const MQTT_URL_VAR: &str = "WEIR_TEST_MQTT_URL";
+
+/// Settings for a server on the external broker (a local Mosquitto, or
+/// `WEIR_TEST_MQTT_URL`), with a client id and a topic prefix of its own, so tests running
+/// side by side on one broker do not see each other's messages:
+/// `TestApp::spawn_with(weir_test_kit::external_mqtt)`.
+pub fn external_mqtt(settings: &mut Settings) {
+    let unique = unique_suffix();
+    settings.mqtt.mode = Mode::External;
+    settings.mqtt.url = Some(
+        std::env::var(MQTT_URL_VAR)
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into()),
+    );
+    settings.mqtt.client_id = format!("weir-test-{unique}");
+    settings.mqtt.topic_prefix = format!("weir-test/{unique}");
+}
+
+/// Settings for a server running the embedded broker on a free port of 127.0.0.1:
+/// `TestApp::spawn_with(weir_test_kit::embedded_mqtt)`.
+pub fn embedded_mqtt(settings: &mut Settings) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    settings.mqtt.mode = Mode::Embedded;
+    settings.mqtt.embedded.addr = format!("127.0.0.1:{port}");
+    settings.mqtt.client_id = format!("weir-test-{}", unique_suffix());
+}
+
+fn unique_suffix() -> String {
+    let mut bytes = [0u8; 6];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 impl std::fmt::Debug for TestApp {
@@ -76,6 +123,8 @@ impl TestApp {
     ) -> Self {
         let mut settings = Settings::default();
         settings.http.addr = "127.0.0.1:0".into();
+        // Tests that want MQTT ask for it (external_mqtt, embedded_mqtt).
+        settings.mqtt.mode = Mode::Off;
         settings.http.workers = Some(1);
         settings.database.pool_size = 4;
         tweak(&mut settings);
@@ -91,8 +140,12 @@ impl TestApp {
         let (server, addr) = weir.serve().expect("bind test server");
         let handle = server.handle();
         tokio::spawn(server);
+        let mqtt = weir.start_mqtt().expect("start MQTT");
+        let demo = weir.start_demo().expect("start the demo devices");
         Self {
             addr,
+            mqtt: Mutex::new(Some(mqtt)),
+            demo: Mutex::new(Some(demo)),
             weir,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -248,9 +301,56 @@ impl TestApp {
         find(&body["data"], code).unwrap_or_else(|| panic!("no menu {code}"))
     }
 
-    /// Stops the server (also done, without waiting, when the TestApp is dropped).
+    /// Stops the server, the demo devices and MQTT (also done, without waiting, when the
+    /// TestApp is dropped).
     pub async fn stop(&self) {
         self.handle.stop(false).await;
+        let demo = self.demo.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(demo) = demo {
+            demo.stop().await;
+        }
+        self.stop_mqtt().await;
+    }
+
+    /// Where the embedded MQTT broker listens, when it runs.
+    pub fn mqtt_broker(&self) -> Option<SocketAddr> {
+        self.mqtt_slot().as_ref().and_then(Mqtt::embedded_broker)
+    }
+
+    /// Whether Weir's MQTT client runs.
+    pub fn mqtt_running(&self) -> bool {
+        self.mqtt_slot().as_ref().is_some_and(Mqtt::is_running)
+    }
+
+    /// Waits (10 s at most) until Weir's MQTT client is connected and subscribed, so a
+    /// test device's messages reach it; panics otherwise.
+    pub async fn wait_mqtt_ready(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !self.mqtt_slot().as_ref().is_some_and(Mqtt::is_ready) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "Weir's MQTT client did not subscribe within 10 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops MQTT cleanly, as at shutdown; the broker keeps Weir's session.
+    pub async fn stop_mqtt(&self) {
+        let mqtt = self.mqtt_slot().take();
+        if let Some(mqtt) = mqtt {
+            mqtt.stop().await;
+        }
+    }
+
+    /// Starts MQTT again (after [`Self::stop_mqtt`]), under the same client id.
+    pub fn start_mqtt(&self) {
+        let mqtt = self.weir.start_mqtt().expect("start MQTT");
+        *self.mqtt_slot() = Some(mqtt);
+    }
+
+    fn mqtt_slot(&self) -> std::sync::MutexGuard<'_, Option<Mqtt>> {
+        self.mqtt.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -259,6 +359,20 @@ impl Drop for TestApp {
         let handle = self.handle.clone();
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             rt.spawn(async move { handle.stop(false).await });
+        }
+        drop(self.mqtt_slot().take());
+        // A test's session at the external broker is not needed again: end it, so the
+        // broker does not keep a subscription per test run.
+        let mqtt = self.weir.settings.mqtt.to_mqtt();
+        if mqtt.mode == Mode::External {
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let _ = runtime.block_on(weir_mqtt::forget_session(&mqtt));
+                Ok::<_, std::io::Error>(())
+            })
+            .join();
         }
     }
 }

@@ -77,6 +77,11 @@ pub async fn read_body(
 /// Parses JSON, naming the offending field on a type error. An empty body reads as `{}`,
 /// since the document marks most bodies optional.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, NativeError> {
+    parse_json_of("request body", bytes)
+}
+
+/// [`parse_json`] of something other than a request body (`what` names it in messages).
+pub fn parse_json_of<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, NativeError> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -90,10 +95,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, NativeError> {
             NativeError::new(
                 StatusCode::BAD_REQUEST,
                 "parameter_syntax_error",
-                format!("request body is not valid JSON: {inner}"),
+                format!("{what} is not valid JSON: {inner}"),
             )
         } else if path == "." {
-            NativeError::invalid(format!("request body: {inner}"))
+            NativeError::invalid(format!("{what}: {inner}"))
         } else {
             NativeError::invalid(format!("{path}: {inner}"))
         }
@@ -129,39 +134,45 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<State>().cloned();
-        let header = req
-            .headers()
-            .get(AUTHORIZATION)
-            .map(|v| v.to_str().map(str::to_owned));
+        let token = header_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(NativeError::internal)?;
-            let token = match header {
-                None => {
-                    return Err(NativeError::unauthenticated(
-                        "missing access token (Authorization: Bearer ...)",
-                    ));
-                }
-                Some(Err(_)) => {
-                    return Err(NativeError::unauthenticated("access token is malformed"));
-                }
-                Some(Ok(v)) => match v.split_once(' ') {
-                    Some((scheme, token))
-                        if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-                    {
-                        token.trim().to_owned()
-                    }
-                    _ => {
-                        return Err(NativeError::unauthenticated(
-                            "access token is malformed (expected `Bearer <token>`)",
-                        ));
-                    }
-                },
-            };
-            blocking(move || state.identity.authenticate(&token))
-                .await
-                .map(Caller)
+            authenticate(&state, token?).await.map(Caller)
         })
     }
+}
+
+/// The token of the `Authorization: Bearer <token>` header.
+pub fn header_token(req: &HttpRequest) -> Result<String, NativeError> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Err(NativeError::unauthenticated(
+            "missing access token (Authorization: Bearer ...)",
+        ));
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| NativeError::unauthenticated("access token is malformed"))?;
+    bearer_token(value)
+}
+
+/// The token of an `Authorization` value, `Bearer <token>` (the scheme in any case).
+pub fn bearer_token(value: &str) -> Result<String, NativeError> {
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(NativeError::unauthenticated(
+            "access token is malformed (expected `Bearer <token>`)",
+        )),
+    }
+}
+
+/// Checks an access token (signature, expiry, revocation) on the blocking pool.
+pub async fn authenticate(state: &State, token: String) -> Result<Principal, NativeError> {
+    let state = state.clone();
+    blocking(move || state.identity.authenticate(&token)).await
 }
 
 /// Parses an id from a path segment.

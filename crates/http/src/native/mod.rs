@@ -32,6 +32,8 @@ const BARE_ROOTS: &[&str] = &[
     "device",
     "entity",
     "dashboard",
+    "websocket",
+    "mqtt",
 ];
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -74,7 +76,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(menus::delete_one)
         .service(iot::integrations::search)
         .service(iot::integrations::details)
+        .service(iot::mqtt::broker_info)
         .service(iot::devices::search)
+        .service(iot::ingest::report)
+        .service(iot::ingest::issue_token)
         .service(iot::devices::create)
         .service(iot::devices::batch_delete)
         .service(iot::devices::rename)
@@ -95,7 +100,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(iot::entities::call_services)
         .service(iot::entities::children)
         .service(iot::entities::meta)
-        .service(iot::entities::status);
+        .service(iot::entities::status)
+        .service(iot::websocket::websocket);
 }
 
 fn is_bare_native(path: &str) -> bool {

@@ -5,8 +5,11 @@ pub mod dashboards;
 pub mod devices;
 pub mod entities;
 pub mod export;
+pub mod ingest;
 pub mod integrations;
+pub mod mqtt;
 pub mod role_resources;
+pub mod websocket;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -21,7 +24,7 @@ use weir_iot::{Limits, Viewer};
 use weir_kernel::Id;
 
 use super::envelope::NativeError;
-use super::extract::{Caller, State, blocking};
+use super::extract::{State, authenticate, blocking, header_token};
 
 /// The caller as the IoT use-cases see them: their tenant, function codes and the
 /// integrations, devices and entities their roles were granted (the super admin: all).
@@ -32,41 +35,44 @@ impl FromRequest for IotViewer {
     type Error = NativeError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<State>().cloned();
-        let caller = Caller::from_request(req, payload);
+        let token = header_token(req);
         Box::pin(async move {
             let state = state.ok_or_else(NativeError::internal)?;
-            let p = caller.await?.0;
-            let identity = state.identity.clone();
-            let principal = p.clone();
-            let Some(grants) = blocking(move || identity.resource_grants(&principal)).await? else {
-                return Ok(Self(Viewer::system(p.tenant_id).as_user(p.user_id)));
-            };
-            let mut visible = VisibleSet::default();
-            for r in grants {
-                match r.resource_type {
-                    ResourceType::Integration => visible.integrations.push(r.resource_id),
-                    ResourceType::Device => {
-                        visible.devices.extend(r.resource_id.parse::<Id>().ok())
-                    }
-                    ResourceType::Entity => {
-                        visible.entities.extend(r.resource_id.parse::<Id>().ok())
-                    }
-                    ResourceType::Dashboard => {
-                        visible.dashboards.extend(r.resource_id.parse::<Id>().ok())
-                    }
-                    ResourceType::Workflow => {}
-                }
-            }
-            let limits = Limits {
-                functions: p.codes,
-                grants: visible,
-            };
-            Ok(Self(
-                Viewer::limited(p.tenant_id, limits).as_user(p.user_id),
-            ))
+            Self::authenticate(&state, token?).await
         })
+    }
+}
+
+impl IotViewer {
+    /// Checks an access token (as [`authenticate`] does) and loads the caller's grants.
+    pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
+        let p = authenticate(state, token).await?;
+        let identity = state.identity.clone();
+        let principal = p.clone();
+        let Some(grants) = blocking(move || identity.resource_grants(&principal)).await? else {
+            return Ok(Self(Viewer::system(p.tenant_id).as_user(p.user_id)));
+        };
+        let mut visible = VisibleSet::default();
+        for r in grants {
+            match r.resource_type {
+                ResourceType::Integration => visible.integrations.push(r.resource_id),
+                ResourceType::Device => visible.devices.extend(r.resource_id.parse::<Id>().ok()),
+                ResourceType::Entity => visible.entities.extend(r.resource_id.parse::<Id>().ok()),
+                ResourceType::Dashboard => {
+                    visible.dashboards.extend(r.resource_id.parse::<Id>().ok())
+                }
+                ResourceType::Workflow => {}
+            }
+        }
+        let limits = Limits {
+            functions: p.codes,
+            grants: visible,
+        };
+        Ok(Self(
+            Viewer::limited(p.tenant_id, limits).as_user(p.user_id),
+        ))
     }
 }
 
