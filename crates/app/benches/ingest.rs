@@ -253,9 +253,16 @@ async fn mqtt_ingest(weir: &Weir, mqtt: &weir_mqtt::Mqtt, url: &str, prefix: &st
         }
     });
     let topic = format!("{prefix}/default/{identifier}/uplink");
+    // Mosquitto drops what it queues for a subscriber beyond max_queued_messages (1000 by
+    // default), so the publisher stays at most 200 messages ahead of what Weir committed.
+    let done = Arc::new(AtomicUsize::new(0));
+    let ahead = done.clone();
     let started = Instant::now();
     let publisher = tokio::spawn(async move {
         for m in 0..messages {
+            while m > ahead.load(Ordering::Relaxed) / (ENTITIES * SAMPLES) + 200 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
             let payload = report(10_000 + (m * SAMPLES) as i64);
             client
                 .publish(topic.as_str(), QoS::AtLeastOnce, false, payload)
@@ -269,6 +276,7 @@ async fn mqtt_ingest(weir: &Weir, mqtt: &weir_mqtt::Mqtt, url: &str, prefix: &st
         match tokio::time::timeout(Duration::from_secs(30), bus.next()).await {
             Ok(Some(event)) if event.values.iter().any(|v| v.key.contains(&identifier)) => {
                 committed += event.values.len();
+                done.store(committed, Ordering::Relaxed);
             }
             Ok(Some(_)) => {}
             _ => break,
