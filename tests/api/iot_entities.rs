@@ -4,68 +4,27 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::support::{assert_guarded, error_code as code, user_with};
-use serde_json::{Map, Value, json};
-use weir_iot::integration::{
-    DeviceService, Integration, IntegrationError, IntegrationInfo, NewDevice,
-};
+use crate::support::{assert_guarded, declared, error_code as code, user_with};
+use serde_json::{Value, json};
+use weir_iot::Viewer;
+use weir_iot::integration::Integration;
 use weir_iot::service::WriteKind;
-use weir_iot::{EntityValue, Viewer};
 use weir_kernel::TenantId;
 use weir_test_kit::{Session, TestApp};
 
 /// Heaters: a read-only temperature, a settable mode, a reboot service and a position.
-struct Heaters(IntegrationInfo);
-
-fn def(v: Value) -> weir_iot::EntityDefinition {
-    serde_json::from_value(v).unwrap()
-}
-
-impl Integration for Heaters {
-    fn info(&self) -> &IntegrationInfo {
-        &self.0
-    }
-
-    fn add_device(
-        &self,
-        name: &str,
-        _: &BTreeMap<String, EntityValue>,
-    ) -> Result<NewDevice, IntegrationError> {
-        Ok(NewDevice {
-            identifier: name.to_lowercase(),
-            entities: vec![
-                def(
-                    json!({"identifier": "temp", "name": "Temperature", "type": "PROPERTY", "access_mod": "R", "value_type": "LONG", "value_attribute": {"min": -40, "max": 125}}),
-                ),
-                def(
-                    json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING", "value_attribute": {"enum": {"eco": "Eco", "comfort": "Comfort"}}}),
-                ),
-                def(
-                    json!({"identifier": "reboot", "name": "Reboot", "type": "SERVICE", "access_mod": "W", "value_type": "BOOLEAN"}),
-                ),
-                def(
-                    json!({"identifier": "pos", "name": "Position", "type": "PROPERTY", "access_mod": "R", "value_type": "OBJECT", "children": [
-                    {"identifier": "lat", "name": "Latitude", "type": "PROPERTY", "access_mod": "R", "value_type": "DOUBLE"}]}),
-                ),
-            ],
-            additional: Map::new(),
-        })
-    }
-}
-
 fn heaters() -> Arc<dyn Integration> {
-    Arc::new(Heaters(IntegrationInfo {
-        id: "heat".into(),
-        name: "Heaters".into(),
-        description: String::new(),
-        icon: None,
-        entities: vec![],
-        add_device: Some(DeviceService {
-            identifier: "add_device".into(),
-            params: vec![],
-        }),
-        delete_device: None,
-    }))
+    declared(
+        "heat",
+        "Heaters",
+        vec![
+            json!({"identifier": "temp", "name": "Temperature", "type": "PROPERTY", "access_mod": "R", "value_type": "LONG", "value_attribute": {"min": -40, "max": 125}}),
+            json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING", "value_attribute": {"enum": {"eco": "Eco", "comfort": "Comfort"}}}),
+            json!({"identifier": "reboot", "name": "Reboot", "type": "SERVICE", "access_mod": "W", "value_type": "BOOLEAN"}),
+            json!({"identifier": "pos", "name": "Position", "type": "PROPERTY", "access_mod": "R", "value_type": "OBJECT", "children": [
+                    {"identifier": "lat", "name": "Latitude", "type": "PROPERTY", "access_mod": "R", "value_type": "DOUBLE"}]}),
+        ],
+    )
 }
 
 /// A server with one heater `h1` whose temperature was reported at t = 1000, 2000, 3000.

@@ -1,7 +1,6 @@
 //! The live-update WebSocket (`/websocket`): the handshake's token and permission,
 //! heartbeats, subscriptions and the values they push, visibility, and bad input.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,15 +11,12 @@ use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, connect_async};
-use weir_iot::EntityValue;
-use weir_iot::integration::{
-    DeviceService, Integration, IntegrationError, IntegrationInfo, NewDevice,
-};
+use weir_iot::integration::Integration;
 use weir_test_kit::{PASSWORD, Session, TestApp};
 
 use crate::support::{
-    ACME, Answer, add_tenant, forbidden, invalid, login_in, ok, register_in, unauthenticated,
-    user_with,
+    ACME, Answer, add_tenant, declared, forbidden, invalid, login_in, ok, register_in,
+    unauthenticated, user_with,
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -31,47 +27,15 @@ const WAIT: Duration = Duration::from_secs(5);
 const QUIET: Duration = Duration::from_millis(300);
 
 /// Lamps: a settable level and mode.
-struct Lamps(IntegrationInfo);
-
-impl Integration for Lamps {
-    fn info(&self) -> &IntegrationInfo {
-        &self.0
-    }
-
-    fn add_device(
-        &self,
-        name: &str,
-        _: &BTreeMap<String, EntityValue>,
-    ) -> Result<NewDevice, IntegrationError> {
-        let def = |v: Value| serde_json::from_value(v).unwrap();
-        Ok(NewDevice {
-            identifier: name.to_lowercase(),
-            entities: vec![
-                def(
-                    json!({"identifier": "level", "name": "Level", "type": "PROPERTY", "access_mod": "RW", "value_type": "LONG", "value_attribute": {"min": 0, "max": 100}}),
-                ),
-                def(
-                    json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING"}),
-                ),
-            ],
-            additional: Map::new(),
-        })
-    }
-}
-
 fn lamps() -> Arc<dyn Integration> {
-    Arc::new(Lamps(IntegrationInfo {
-        id: "lamp".into(),
-        name: "Lamps".into(),
-        description: String::new(),
-        icon: None,
-        entities: vec![],
-        add_device: Some(DeviceService {
-            identifier: "add_device".into(),
-            params: vec![],
-        }),
-        delete_device: None,
-    }))
+    declared(
+        "lamp",
+        "Lamps",
+        vec![
+            json!({"identifier": "level", "name": "Level", "type": "PROPERTY", "access_mod": "RW", "value_type": "LONG", "value_attribute": {"min": 0, "max": 100}}),
+            json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING"}),
+        ],
+    )
 }
 
 /// The key of a lamp's entity.

@@ -941,3 +941,35 @@ fn report_shapes_are_checked_whole_and_name_the_field() {
     );
     assert_eq!(count(), before, "no refused report created an entity");
 }
+
+#[test]
+fn devices_of_an_integration_no_longer_registered_can_be_deleted() {
+    let w = world();
+    let db = Database::open(&DatabaseOptions::new(w._db.url.clone())).unwrap();
+    let store: &dyn Transactions<dyn weir_iot::ports::IotTx> = &db;
+    let orphan = weir_iot::ports::Device {
+        id: Id(77_000_001),
+        tenant_id: tenant("t1"),
+        integration: "gone".into(),
+        identifier: "old-1".into(),
+        name: "Old".into(),
+        additional: Map::new(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    write(store, |tx| tx.insert_device(&orphan)).unwrap();
+    assert_eq!(
+        code(
+            w.iot
+                .delete_devices(&limited(&[], VisibleSet::default()), &[orphan.id])
+                .unwrap_err()
+        ),
+        "forbidden_permission",
+        "the permission check still applies"
+    );
+    w.iot.delete_devices(&admin(), &[orphan.id]).unwrap();
+    assert_eq!(
+        code(w.iot.device_details(&admin(), orphan.id).unwrap_err()),
+        "data_no_found"
+    );
+}
