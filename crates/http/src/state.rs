@@ -19,10 +19,15 @@ pub struct ApiState {
     pub mqtt: MqttBrokerInfo,
 }
 
-/// The broker MQTT devices should use, as the app configured it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The broker MQTT devices should use, as the app configured it; `GET /mqtt/broker-info`
+/// answers it as is, with Beaver IoT's field names. **Decision:** the ports Weir does not
+/// serve (TLS, WebSocket) are sent as `null` rather than left out, as the reference console
+/// reads every key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct MqttBrokerInfo {
+    /// The host devices connect to (`mqtt.public_host`).
     pub host: String,
+    /// The plain MQTT port (`mqtt.public_port`); `null` when MQTT is off.
     pub mqtt_port: Option<u16>,
     pub mqtts_port: Option<u16>,
     pub ws_port: Option<u16>,
