@@ -1,0 +1,115 @@
+//! Why a workflow use-case refuses; each presents itself as a [`Problem`].
+
+use weir_kernel::{AsProblem, Problem, StoreError};
+
+use crate::design::DesignError;
+use crate::validate::DesignRefusal;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkflowError {
+    /// `design_data` is not JSON, or not of a design's shape.
+    #[error(transparent)]
+    Parse(#[from] DesignError),
+    /// `design_data` is a design, but not one Weir can run.
+    #[error("design_data: {0}")]
+    Design(#[from] DesignRefusal),
+    /// Unknown, of another tenant, or outside the caller's grants: all look the same.
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    #[error("{0}")]
+    Denied(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl WorkflowError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &'static str, id: impl ToString) -> Self {
+        Self::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl AsProblem for WorkflowError {
+    fn problem(&self) -> Problem {
+        let msg = self.to_string();
+        match self {
+            // `design_data` is a field of a request whose body was valid JSON: whatever is
+            // wrong inside it is a field that failed validation, as the error policy says.
+            Self::Parse(_) | Self::Design(_) | Self::Invalid { .. } => Problem::invalid(msg),
+            Self::NotFound { .. } => Problem::not_found(msg),
+            Self::Denied(_) => Problem::forbidden(msg),
+            Self::Store(e) => e.problem(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::design::Design;
+    use crate::validate::{Limits, parse_and_validate};
+    use weir_kernel::ProblemKind;
+
+    #[test]
+    fn a_refused_design_is_400_parameter_validation_failed_naming_node_and_field() {
+        let json = r#"{"nodes": [
+            {"id": "n1", "componentName": "eventListener", "data": {"nodeName": "Listen",
+             "parameters": {"entities": ["demo.device.d1.t"]}}},
+            {"id": "w1", "componentName": "webhook", "data": {"nodeName": "Notify",
+             "parameters": {}}}],
+          "edges": [{"id": "e1", "source": "n1", "target": "w1"}]}"#;
+        let e = parse_and_validate(json, &Limits::default()).unwrap_err();
+        let p = e.problem();
+        assert_eq!(p.kind, ProblemKind::Invalid);
+        assert_eq!(p.code, "parameter_validation_failed");
+        assert_eq!(
+            p.message,
+            "design_data: node \"w1\" (Notify): parameters.webhookUrl: is required"
+        );
+    }
+
+    #[test]
+    fn a_design_data_that_is_not_a_design_is_400_too() {
+        let e = WorkflowError::from(Design::parse(r#"{"nodes" []}"#).unwrap_err());
+        let p = e.problem();
+        assert_eq!(p.code, "parameter_validation_failed");
+        assert!(
+            p.message.starts_with("design_data is not valid JSON"),
+            "{}",
+            p.message
+        );
+        let e = WorkflowError::from(Design::parse(r#"{"nodes": [], "edges": {}}"#).unwrap_err());
+        let p = e.problem();
+        assert_eq!(p.kind, ProblemKind::Invalid);
+        assert!(
+            p.message.starts_with("design_data.edges: invalid type"),
+            "{}",
+            p.message
+        );
+    }
+
+    #[test]
+    fn the_other_refusals_map_like_the_other_domains() {
+        let p = WorkflowError::not_found("flow", 42).problem();
+        assert_eq!((p.kind, p.code), (ProblemKind::NotFound, "data_no_found"));
+        assert_eq!(p.message, "flow 42 not found");
+        let p = WorkflowError::invalid("name", "is required").problem();
+        assert_eq!(p.code, "parameter_validation_failed");
+        assert_eq!(p.message, "name: is required");
+        let p = WorkflowError::Denied("no".into()).problem();
+        assert_eq!(p.code, "forbidden_permission");
+        let p = WorkflowError::Store(StoreError::Unavailable("down".into())).problem();
+        assert_eq!(p.kind, ProblemKind::Unavailable);
+    }
+}
