@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Map, Value as Json, json};
-use weir_identity::{IdentityTx, Tenant};
 use weir_iot::errors::IotError;
 use weir_iot::events::{EventBus, LocalBus};
 use weir_iot::integration::{
@@ -20,6 +19,8 @@ use weir_iot::{EntityKey, EntityValue, IotPorts, IotService, IotSettings, Limits
 use weir_kernel::store::write;
 use weir_kernel::{AsProblem, Id, IdGenerator, SearchQuery, SystemClock, TenantId, Transactions};
 use weir_storage::testing::TestDatabase;
+
+use crate::tenant;
 use weir_storage::{Database, DatabaseOptions};
 
 /// A thermostat integration: devices need a serial number of at least 4 characters.
@@ -120,24 +121,8 @@ struct World {
     _db: TestDatabase,
 }
 
-fn tenant(id: &str) -> TenantId {
-    TenantId::parse(id).unwrap()
-}
-
 fn world() -> World {
-    let place = TestDatabase::new().unwrap();
-    let db = Database::open(&DatabaseOptions::new(place.url.clone())).unwrap();
-    let identity: &dyn Transactions<dyn IdentityTx> = &db;
-    for t in ["t1", "t2"] {
-        write(identity, |tx| {
-            tx.insert_tenant(&Tenant {
-                id: tenant(t),
-                name: t.into(),
-                created_at: 0,
-            })
-        })
-        .unwrap();
-    }
+    let (place, db) = crate::database_with_tenants();
     let thermo = Arc::new(Thermostats::new());
     let bus = Arc::new(LocalBus::default());
     let mut registry = IntegrationRegistry::default();

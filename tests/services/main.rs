@@ -2,3 +2,34 @@
 //! `WEIR_TEST_DATABASE_URL` is set. For domain rules whose HTTP routes come later.
 
 mod iot;
+mod workflow;
+
+use weir_identity::{IdentityTx, Tenant};
+use weir_kernel::store::write;
+use weir_kernel::{TenantId, Transactions};
+use weir_storage::testing::TestDatabase;
+use weir_storage::{Database, DatabaseOptions};
+
+/// A tenant id of the tests.
+fn tenant(id: &str) -> TenantId {
+    TenantId::parse(id).unwrap()
+}
+
+/// A fresh database holding the tenants `t1` and `t2`; keep the `TestDatabase` alive as
+/// long as the `Database` is used.
+fn database_with_tenants() -> (TestDatabase, Database) {
+    let place = TestDatabase::new().unwrap();
+    let db = Database::open(&DatabaseOptions::new(place.url.clone())).unwrap();
+    let identity: &dyn Transactions<dyn IdentityTx> = &db;
+    for t in ["t1", "t2"] {
+        write(identity, |tx| {
+            tx.insert_tenant(&Tenant {
+                id: tenant(t),
+                name: t.into(),
+                created_at: 0,
+            })
+        })
+        .unwrap();
+    }
+    (place, db)
+}

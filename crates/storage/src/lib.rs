@@ -4,7 +4,7 @@
 //!   hands out pooled connections; every unit of work runs in one transaction, on the
 //!   caller's (blocking) thread.
 //! - [`schema`] is the one schema, in types both backends share.
-//! - Each domain's repository lives in a module named after it ([`identity`], [`iot`]).
+//! - Each domain's repository lives in a module named after it ([`identity`], [`iot`], [`workflow`]).
 
 mod backend;
 mod database;
@@ -14,6 +14,7 @@ pub mod identity;
 pub mod iot;
 pub mod schema;
 pub mod testing;
+pub mod workflow;
 
 pub use backend::{Backend, DbConn};
 pub use database::{Database, DatabaseOptions};

@@ -204,3 +204,30 @@ diesel::table! {
 
 diesel::joinable!(device_tokens -> devices (device_id));
 diesel::allow_tables_to_appear_in_same_query!(devices, device_tokens);
+
+diesel::table! {
+    flows (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        name -> Text,
+        name_folded -> Text,
+        remark -> Text,
+        enabled -> Bool,
+        version -> BigInt,
+        user_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    flow_versions (flow_id, version) {
+        flow_id -> BigInt,
+        version -> BigInt,
+        design_data -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(flow_versions -> flows (flow_id));
+diesel::allow_tables_to_appear_in_same_query!(flows, flow_versions);

@@ -1,6 +1,6 @@
 //! Why a workflow use-case refuses; each presents itself as a [`Problem`].
 
-use weir_kernel::{AsProblem, Problem, StoreError};
+use weir_kernel::{AsProblem, PageRequestError, Problem, ProblemKind, StoreError};
 
 use crate::design::DesignError;
 use crate::validate::DesignRefusal;
@@ -16,6 +16,16 @@ pub enum WorkflowError {
     /// Unknown, of another tenant, or outside the caller's grants: all look the same.
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
+    /// The design was saved from an older version than the stored one: someone else saved
+    /// in between.
+    #[error(
+        "flow {id} is at version {current}, not {given}: reload it and apply your changes again"
+    )]
+    VersionConflict {
+        id: String,
+        given: i64,
+        current: i64,
+    },
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
     #[error("{0}")]
@@ -40,6 +50,12 @@ impl WorkflowError {
     }
 }
 
+impl From<PageRequestError> for WorkflowError {
+    fn from(e: PageRequestError) -> Self {
+        Self::invalid("page", e.to_string())
+    }
+}
+
 impl AsProblem for WorkflowError {
     fn problem(&self) -> Problem {
         let msg = self.to_string();
@@ -48,6 +64,9 @@ impl AsProblem for WorkflowError {
             // wrong inside it is a field that failed validation, as the error policy says.
             Self::Parse(_) | Self::Design(_) | Self::Invalid { .. } => Problem::invalid(msg),
             Self::NotFound { .. } => Problem::not_found(msg),
+            Self::VersionConflict { .. } => {
+                Problem::new(ProblemKind::Conflict, "workflow_version_conflict", msg)
+            }
             Self::Denied(_) => Problem::forbidden(msg),
             Self::Store(e) => e.problem(),
         }
@@ -107,6 +126,16 @@ mod tests {
         let p = WorkflowError::invalid("name", "is required").problem();
         assert_eq!(p.code, "parameter_validation_failed");
         assert_eq!(p.message, "name: is required");
+        let p = WorkflowError::VersionConflict {
+            id: "7".into(),
+            given: 1,
+            current: 2,
+        }
+        .problem();
+        assert_eq!(
+            (p.kind, p.code),
+            (ProblemKind::Conflict, "workflow_version_conflict")
+        );
         let p = WorkflowError::Denied("no".into()).problem();
         assert_eq!(p.code, "forbidden_permission");
         let p = WorkflowError::Store(StoreError::Unavailable("down".into())).problem();

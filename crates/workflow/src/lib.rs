@@ -9,14 +9,24 @@
 //! topological order and each node's links ([`ValidatedFlow`]). Refusals are
 //! [`errors::WorkflowError`]s that name the node and the field.
 //!
+//! Flows are stored through the [`ports::WorkflowTx`] port, each saved design as a new
+//! numbered [`ports::FlowVersion`]; [`WorkflowService`] holds the use-cases, on behalf of a
+//! [`Caller`] whose `workflow.*` function codes decide what it may do.
+//!
 //! Like the other domain crates, this one has no web framework, no database and no SQL in it.
-//! What is here so far is the design model and its validation; the ports, the use-cases,
-//! storage and routes come next.
+//! The routes and the engine come next.
 
+pub mod caller;
 pub mod components;
 pub mod design;
 pub mod errors;
+pub mod ports;
+pub mod service;
 pub mod validate;
+
+pub use caller::Caller;
+pub use ports::{Flow, FlowVersion, WorkflowStore, WorkflowTx};
+pub use service::{SaveDesign, WorkflowPorts, WorkflowService, WorkflowSettings};
 
 pub use components::{Catalogue, Component, Group, catalogue};
 pub use design::{Design, DesignError, Edge, Node, NodeData};

@@ -1,0 +1,87 @@
+//! Who is asking, and which workflow functions they hold.
+
+use std::collections::BTreeSet;
+
+use weir_kernel::{Id, TenantId};
+
+use crate::errors::WorkflowError;
+
+/// The function codes of the workflow menu (as `weir_identity::seed` declares them).
+pub mod functions {
+    pub const VIEW: &str = "workflow.view";
+    pub const ADD: &str = "workflow.add";
+    pub const EDIT: &str = "workflow.edit";
+    pub const DELETE: &str = "workflow.delete";
+    pub const IMPORT: &str = "workflow.import";
+    pub const EXPORT: &str = "workflow.export";
+}
+
+/// The caller of a workflow use-case. The HTTP adapter builds it from the identity
+/// principal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Caller {
+    pub tenant_id: TenantId,
+    /// The user behind the call, when there is one.
+    pub user_id: Option<Id>,
+    /// The caller's function codes; `None` for the super admin (and the system), who may
+    /// do everything in the tenant.
+    pub functions: Option<BTreeSet<String>>,
+}
+
+impl Caller {
+    /// Everything in the tenant.
+    pub fn system(tenant_id: TenantId) -> Self {
+        Self {
+            tenant_id,
+            user_id: None,
+            functions: None,
+        }
+    }
+
+    /// A caller holding only these function codes.
+    pub fn limited<S: Into<String>>(
+        tenant_id: TenantId,
+        functions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        Self {
+            tenant_id,
+            user_id: None,
+            functions: Some(functions.into_iter().map(Into::into).collect()),
+        }
+    }
+
+    /// The same caller, acting as this user.
+    pub fn as_user(self, user_id: Id) -> Self {
+        Self {
+            user_id: Some(user_id),
+            ..self
+        }
+    }
+
+    pub fn require(&self, code: &str) -> Result<(), WorkflowError> {
+        match &self.functions {
+            Some(f) if !f.contains(code) => Err(WorkflowError::Denied(format!(
+                "this needs the `{code}` permission, which none of your roles grants"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_super_admin_may_do_everything_and_a_limited_caller_what_it_holds() {
+        let t = TenantId::parse("t1").unwrap();
+        assert!(Caller::system(t.clone()).require(functions::DELETE).is_ok());
+        let c = Caller::limited(t, [functions::VIEW]);
+        assert!(c.require(functions::VIEW).is_ok());
+        let e = c.require(functions::EDIT).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "this needs the `workflow.edit` permission, which none of your roles grants"
+        );
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE flow_versions;
+DROP TABLE flows;
