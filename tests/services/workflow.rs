@@ -81,6 +81,15 @@ fn code(e: WorkflowError) -> &'static str {
     e.problem().code
 }
 
+/// A save of flow `id` from its version `version`.
+fn next_version(id: Id, version: i64, name: &str, design: &str) -> SaveDesign {
+    SaveDesign {
+        id: Some(id),
+        version: Some(version),
+        ..new_flow(name, design)
+    }
+}
+
 fn new_flow(name: &str, design: &str) -> SaveDesign {
     SaveDesign {
         name: name.into(),
@@ -120,14 +129,7 @@ fn designs_are_saved_as_versions_and_old_ones_stay_readable() {
 
     let saved = w
         .flows
-        .save_design(
-            &admin(),
-            SaveDesign {
-                id: Some(id),
-                version: Some(1),
-                ..new_flow("Cooling v2", LISTENER_ONLY)
-            },
-        )
+        .save_design(&admin(), next_version(id, 1, "Cooling v2", LISTENER_ONLY))
         .unwrap();
     assert_eq!(saved, (id, 2));
     let (flow, latest) = w.flows.design(&admin(), id, None).unwrap();
@@ -144,14 +146,7 @@ fn designs_are_saved_as_versions_and_old_ones_stay_readable() {
     // Saved from version 1 again: someone (this caller) saved version 2 in between.
     let e = w
         .flows
-        .save_design(
-            &admin(),
-            SaveDesign {
-                id: Some(id),
-                version: Some(1),
-                ..new_flow("Stale", DESIGN)
-            },
-        )
+        .save_design(&admin(), next_version(id, 1, "Stale", DESIGN))
         .unwrap_err();
     let p = e.problem();
     assert_eq!(
@@ -180,14 +175,7 @@ fn designs_are_saved_as_versions_and_old_ones_stay_readable() {
     // A flow that does not exist.
     let e = w
         .flows
-        .save_design(
-            &admin(),
-            SaveDesign {
-                id: Some(Id(42)),
-                version: Some(1),
-                ..new_flow("Ghost", DESIGN)
-            },
-        )
+        .save_design(&admin(), next_version(Id(42), 1, "Ghost", DESIGN))
         .unwrap_err();
     assert_eq!(code(e), "data_no_found");
 }
@@ -317,14 +305,7 @@ fn deleting_flows_is_all_or_nothing_and_takes_their_versions() {
         .save_design(&admin(), new_flow("A", DESIGN))
         .unwrap();
     w.flows
-        .save_design(
-            &admin(),
-            SaveDesign {
-                id: Some(a),
-                version: Some(1),
-                ..new_flow("A", LISTENER_ONLY)
-            },
-        )
+        .save_design(&admin(), next_version(a, 1, "A", LISTENER_ONLY))
         .unwrap();
     let (b, _) = w
         .flows
@@ -355,14 +336,7 @@ fn deleting_flows_is_all_or_nothing_and_takes_their_versions() {
     // Recreating nothing: a's versions are gone with it.
     let e = w
         .flows
-        .save_design(
-            &admin(),
-            SaveDesign {
-                id: Some(a),
-                version: Some(2),
-                ..new_flow("A", DESIGN)
-            },
-        )
+        .save_design(&admin(), next_version(a, 2, "A", DESIGN))
         .unwrap_err();
     assert_eq!(code(e), "data_no_found");
     assert!(w.flows.design(&admin(), b, None).is_ok());
@@ -403,14 +377,7 @@ fn another_tenants_flow_answers_not_found() {
     );
     let e = w
         .flows
-        .save_design(
-            &them,
-            SaveDesign {
-                id: Some(id),
-                version: Some(1),
-                ..new_flow("Mine", DESIGN)
-            },
-        )
+        .save_design(&them, next_version(id, 1, "Mine", DESIGN))
         .unwrap_err();
     assert_eq!(code(e), "data_no_found");
     assert_eq!(w.flows.search(&them, &query(None, 1, 10)).unwrap().total, 0);
@@ -456,28 +423,14 @@ fn a_caller_without_the_function_codes_is_refused() {
     );
     let msg = forbidden(
         w.flows
-            .save_design(
-                &viewer,
-                SaveDesign {
-                    id: Some(id),
-                    version: Some(1),
-                    ..new_flow("Cooling", DESIGN)
-                },
-            )
+            .save_design(&viewer, next_version(id, 1, "Cooling", DESIGN))
             .unwrap_err(),
     );
     assert!(msg.contains("`workflow.edit`"), "{msg}");
     let editor = Caller::limited(tenant("t1"), ["workflow.edit"]);
     assert_eq!(
         w.flows
-            .save_design(
-                &editor,
-                SaveDesign {
-                    id: Some(id),
-                    version: Some(1),
-                    ..new_flow("Cooling", DESIGN)
-                },
-            )
+            .save_design(&editor, next_version(id, 1, "Cooling", DESIGN),)
             .unwrap(),
         (id, 2)
     );
