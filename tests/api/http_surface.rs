@@ -225,6 +225,25 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("get", "/entity/{entity_id}/status"),
     ("get", "/websocket"),
     ("get", "/mqtt/broker-info"),
+    ("post", "/workflow/flows/search"),
+    ("put", "/workflow/flows/{flow_id}"),
+    ("post", "/workflow/flows/batch-delete"),
+    ("get", "/workflow/flows/{flow_id}/enable"),
+    ("get", "/workflow/flows/{flow_id}/disable"),
+    ("post", "/workflow/flows/design"),
+    ("get", "/workflow/flows/{flow_id}/design"),
+    ("post", "/workflow/flows/design/validate"),
+    ("get", "/workflow/components"),
+    ("get", "/workflow/components/languages"),
+    ("get", "/workflow/components/{component_id}"),
+    ("get", "/workflow/flows/{flow_id}/export"),
+    ("post", "/workflow/flows/import"),
+    ("post", "/workflow/flows/design/test"),
+    ("post", "/workflow/flows/node/test"),
+    ("post", "/workflow/flows/{flow_id}/trigger"),
+    ("post", "/workflow/flows/{flow_id}/http-credential"),
+    ("post", "/workflow/flows/{flow_id}/logs/search"),
+    ("get", "/workflow/flows/logs/{log_id}"),
 ];
 
 #[tokio::test]
@@ -258,13 +277,14 @@ async fn openapi_lists_every_native_route_under_api_v1() {
     for path in ["/healthz", "/readyz"] {
         assert!(paths[path]["get"].is_object(), "missing {path}");
     }
+    assert!(paths["/workflow-http-in/{path}"]["post"].is_object());
     // Only the prefixed form is listed.
     assert!(paths.get("/user").is_none());
     let listed = paths.as_object().expect("paths").len();
     let distinct: std::collections::HashSet<&str> = NATIVE_ROUTES.iter().map(|(_, p)| *p).collect();
     assert_eq!(
         listed,
-        distinct.len() + 2,
+        distinct.len() + 3,
         "{:?}",
         paths.as_object().map(|p| p.keys().collect::<Vec<_>>())
     );

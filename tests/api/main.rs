@@ -20,3 +20,6 @@ mod roles;
 mod smoke;
 mod support;
 mod tenants;
+mod workflow_designs;
+mod workflow_flows;
+mod workflow_runs;

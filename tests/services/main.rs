@@ -3,6 +3,7 @@
 
 mod iot;
 mod workflow;
+mod workflow_logs;
 
 use weir_identity::{IdentityTx, Tenant};
 use weir_kernel::store::write;

@@ -5,9 +5,10 @@
 
 pub mod demo;
 pub mod settings;
+pub mod workflows;
 
 use std::net::{SocketAddr, TcpListener};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use actix_web::{HttpServer, web};
 use rand::RngCore;
@@ -21,7 +22,12 @@ use weir_iot::integration::{Integration, IntegrationRegistry};
 use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
 use weir_mqtt::{Mqtt, MqttDevices};
+use weir_outbound::{HttpWebhooks, SmtpMailer, SmtpSettings, WebhookSettings};
+use weir_scripting::{RhaiScripts, ScriptLimits};
 use weir_storage::{Database, DatabaseOptions};
+use weir_workflow::engine::{Encryption, Engine, EnginePorts, EngineSettings};
+use weir_workflow::runtime::{Runtime, RuntimePorts, RuntimeSettings};
+use weir_workflow::{WorkflowPorts, WorkflowService, WorkflowSettings};
 
 pub use demo::Demo;
 pub use settings::Settings;
@@ -44,6 +50,8 @@ pub enum StartError {
     Iot(#[from] weir_iot::errors::IotError),
     #[error("mqtt: {0}")]
     Mqtt(#[from] weir_mqtt::MqttError),
+    #[error("workflow: {0}")]
+    Workflow(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -58,8 +66,12 @@ pub struct Weir {
     pub database: Database,
     pub identity: Arc<IdentityService>,
     pub iot: Arc<IotService>,
+    pub workflow: Arc<WorkflowService>,
     /// The built-in mqtt-device integration (registered whatever `mqtt.mode` says).
     pub mqtt_devices: Arc<MqttDevices>,
+    /// What runs the enabled flows, once [`Weir::start_workflows`] started it.
+    workflow_runtime: Arc<OnceLock<Runtime>>,
+    ids: Arc<IdGenerator>,
 }
 
 impl std::fmt::Debug for Weir {
@@ -149,8 +161,8 @@ impl Weir {
             IotPorts {
                 store: Arc::new(database.clone()),
                 integrations: Arc::new(registry),
-                ids,
-                clock,
+                ids: ids.clone(),
+                clock: clock.clone(),
                 events: Arc::new(LocalBus::new(settings.iot.event_queue)),
             },
             IotSettings {
@@ -158,12 +170,26 @@ impl Weir {
                 ..IotSettings::default()
             },
         ));
+        let workflow = Arc::new(WorkflowService::new(
+            WorkflowPorts {
+                store: Arc::new(database.clone()),
+                ids: ids.clone(),
+                clock,
+            },
+            WorkflowSettings {
+                max_page_size: settings.paging.max_page_size.max(1),
+                ..WorkflowSettings::default()
+            },
+        ));
         let weir = Self {
             settings,
             database,
             identity,
             iot,
+            workflow,
             mqtt_devices,
+            workflow_runtime: Arc::new(OnceLock::new()),
+            ids,
         };
         for tenant in weir.identity.tenants()? {
             weir.iot.ensure_integration_entities(&tenant.id)?;
@@ -214,6 +240,57 @@ impl Weir {
         ))
     }
 
+    /// Starts the workflow runtime on the current tokio runtime: loads the enabled flows,
+    /// starts their timers and hands them the IoT events. Call it once, before
+    /// [`Weir::serve`]; without it the flows do not run and the engine's endpoints answer
+    /// 503.
+    pub async fn start_workflows(&self) -> Result<Runtime, StartError> {
+        if let Some(runtime) = self.workflow_runtime.get() {
+            return Ok(runtime.clone());
+        }
+        let w = &self.settings.workflow;
+        let limits = ScriptLimits {
+            max_operations: w.script_max_operations,
+            ..ScriptLimits::default()
+        };
+        let webhooks = HttpWebhooks::new(WebhookSettings {
+            allow_private: w.webhook.allow_private,
+        })
+        .map_err(|e| StartError::Workflow(e.to_string()))?;
+        let smtp = w.smtp.as_ref().map(smtp_settings).transpose()?;
+        let engine = Engine::new(
+            EnginePorts {
+                entities: Arc::new(workflows::IotEntities(self.iot.clone())),
+                scripts: Arc::new(RhaiScripts::new(limits)),
+                webhooks: Arc::new(webhooks),
+                mailer: Arc::new(SmtpMailer::new(smtp)),
+                clock: Arc::new(SystemClock),
+            },
+            EngineSettings {
+                run_timeout: std::time::Duration::from_secs(w.run_timeout_secs.max(1)),
+                max_trace_bytes: w.max_trace_bytes.max(64),
+            },
+        );
+        let runtime = Runtime::start(
+            RuntimePorts {
+                engine: Arc::new(engine),
+                service: self.workflow.clone(),
+                ids: self.ids.clone(),
+                clock: Arc::new(SystemClock),
+            },
+            RuntimeSettings {
+                max_runs_per_tenant: w.max_runs_per_tenant.max(1),
+                log_retention_days: w.log_retention_days.max(1),
+                ..RuntimeSettings::default()
+            },
+        )
+        .await
+        .map_err(|e| StartError::Workflow(e.to_string()))?;
+        tokio::spawn(workflows::listen(self.iot.clone(), runtime.clone()));
+        let runtime = self.workflow_runtime.get_or_init(|| runtime).clone();
+        Ok(runtime)
+    }
+
     /// Binds the HTTP server on the configured address (port 0 picks a free one) and
     /// returns it with the address it got. Await the server to run it.
     pub fn serve(&self) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
@@ -228,6 +305,8 @@ impl Weir {
         let state = web::Data::new(ApiState {
             identity: self.identity.clone(),
             iot: self.iot.clone(),
+            workflow: self.workflow.clone(),
+            workflow_runtime: self.workflow_runtime.get().cloned(),
             readiness: Arc::new(move || db.ping()),
             settings: HttpSettings {
                 max_body_bytes: self.settings.http.max_body_bytes,
@@ -253,6 +332,24 @@ impl Weir {
 }
 
 /// The tenant `demo.tenant` names.
+fn smtp_settings(c: &settings::SmtpConfig) -> Result<SmtpSettings, StartError> {
+    let encryption = match c.encryption.to_ascii_uppercase().as_str() {
+        "TLS" => Encryption::Tls,
+        "STARTTLS" => Encryption::StartTls,
+        "NONE" => Encryption::None,
+        other => {
+            return Err(StartError::Workflow(format!(
+                "workflow.smtp.encryption must be TLS, STARTTLS or NONE, not `{other}`"
+            )));
+        }
+    };
+    let mut smtp = SmtpSettings::new(c.host.clone(), c.port, encryption);
+    smtp.username = c.username.clone();
+    smtp.password = c.password.clone();
+    smtp.from = c.from.clone();
+    Ok(smtp)
+}
+
 fn demo_tenant(settings: &Settings) -> Result<TenantId, StartError> {
     TenantId::parse(&settings.demo.tenant)
         .map_err(|e| StartError::Tenant(format!("demo.tenant `{}`: {e}", settings.demo.tenant)))

@@ -92,6 +92,7 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        weir.start_workflows().await?;
         let (server, addr) = weir.serve()?;
         tracing::info!(%addr, backend = ?weir.database.backend(), "weir is listening");
         let mqtt = weir.start_mqtt()?;

@@ -17,6 +17,81 @@ pub struct Settings {
     pub iot: IotConfig,
     pub mqtt: MqttConfig,
     pub demo: DemoConfig,
+    pub workflow: WorkflowConfig,
+}
+
+/// The `[workflow]` section: how flows run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WorkflowConfig {
+    /// Seconds one run may take, all its nodes together.
+    pub run_timeout_secs: u64,
+    /// Runs of one tenant that may go on at once; more wait for a slot.
+    pub max_runs_per_tenant: usize,
+    /// The longest node input or output a trace keeps, in bytes.
+    pub max_trace_bytes: usize,
+    /// Days run logs are kept.
+    pub log_retention_days: u32,
+    /// Operations one script run may perform.
+    pub script_max_operations: u64,
+    pub webhook: WebhookConfig,
+    /// The system SMTP server, for email nodes with `useSystemSettings`.
+    pub smtp: Option<SmtpConfig>,
+}
+
+impl Default for WorkflowConfig {
+    fn default() -> Self {
+        Self {
+            run_timeout_secs: 30,
+            max_runs_per_tenant: 32,
+            max_trace_bytes: 4096,
+            log_retention_days: 30,
+            script_max_operations: 1_000_000,
+            webhook: WebhookConfig::default(),
+            smtp: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfig {
+    /// Lets webhooks reach loopback, private and link-local addresses. Off: a flow's
+    /// author must not reach the server's own network through it.
+    pub allow_private: bool,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    /// `TLS`, `STARTTLS` or `NONE`.
+    #[serde(default = "starttls")]
+    pub encryption: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The sender address; default `weir@<host>`.
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+fn starttls() -> String {
+    "STARTTLS".into()
+}
+
+impl std::fmt::Debug for SmtpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpConfig")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("encryption", &self.encryption)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "********"))
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 /// The `[demo]` section: simulated devices that report values, so a first-time user sees

@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::native::envelope::NativeError;
 use crate::state::{ApiState, HttpSettings};
-use crate::{health, native, openapi, request_id};
+use crate::{health, http_in, native, openapi, request_id};
 
 /// The whole HTTP surface of Weir over the given use-cases.
 pub fn app(
@@ -41,6 +41,7 @@ pub fn app(
                 )
         })
         .service(scope(native::PREFIX).configure(native::configure))
+        .service(http_in::run)
         .service(health::healthz)
         .service(health::readyz)
         .split_for_parts();

@@ -7,6 +7,7 @@
 
 mod app;
 mod health;
+mod http_in;
 pub mod native;
 mod openapi;
 mod request_id;

@@ -23,6 +23,8 @@ use utoipa::{Modify, OpenApi};
         (name = "devices", description = "Devices, added through their integration"),
         (name = "entities", description = "Entities and their values"),
         (name = "dashboards", description = "Dashboards and their widgets"),
+        (name = "workflows", description = "Workflows: flows, their designs, export and import"),
+        (name = "workflow components", description = "The node kinds a workflow is built from"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -41,6 +43,11 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // An httpIn flow's credential (`{flow id}.{secret}`), not a user's token.
+        components.add_security_scheme(
+            "flow_credential",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
 }

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use weir_identity::IdentityService;
 use weir_iot::IotService;
 use weir_kernel::StoreError;
+use weir_workflow::WorkflowService;
+use weir_workflow::runtime::Runtime;
 
 /// Answers whether the server's dependencies (the database) are reachable. Blocking.
 pub type Readiness = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
@@ -13,6 +15,9 @@ pub type Readiness = Arc<dyn Fn() -> Result<(), StoreError> + Send + Sync>;
 pub struct ApiState {
     pub identity: Arc<IdentityService>,
     pub iot: Arc<IotService>,
+    pub workflow: Arc<WorkflowService>,
+    /// Runs flows; `None` when the app did not start it (the engine's endpoints answer 503).
+    pub workflow_runtime: Option<Runtime>,
     pub readiness: Readiness,
     pub settings: HttpSettings,
     /// What `GET /mqtt/broker-info` answers.

@@ -217,6 +217,7 @@ diesel::table! {
         user_id -> Nullable<BigInt>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        http_secret -> Nullable<Text>,
     }
 }
 
@@ -231,3 +232,20 @@ diesel::table! {
 
 diesel::joinable!(flow_versions -> flows (flow_id));
 diesel::allow_tables_to_appear_in_same_query!(flows, flow_versions);
+
+diesel::table! {
+    flow_logs (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        flow_id -> BigInt,
+        version -> BigInt,
+        status -> Text,
+        start_time -> BigInt,
+        time_cost -> BigInt,
+        message -> Text,
+        trace_info -> Text,
+    }
+}
+
+diesel::joinable!(flow_logs -> flows (flow_id));
+diesel::allow_tables_to_appear_in_same_query!(flows, flow_logs);

@@ -137,6 +137,9 @@ impl TestApp {
             .await
             .expect("assemble task")
             .expect("assemble Weir");
+        weir.start_workflows()
+            .await
+            .expect("start the workflow runtime");
         let (server, addr) = weir.serve().expect("bind test server");
         let handle = server.handle();
         tokio::spawn(server);

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::WorkflowError;
+use crate::ports::{Flow, Visible};
 
 /// The function codes of the workflow menu (as `weir_identity::seed` declares them).
 pub mod functions {
@@ -26,6 +27,9 @@ pub struct Caller {
     /// The caller's function codes; `None` for the super admin (and the system), who may
     /// do everything in the tenant.
     pub functions: Option<BTreeSet<String>>,
+    /// The flows the caller's roles were granted (WORKFLOW resources); `None` for all the
+    /// tenant's flows. A caller also sees the flows they created.
+    pub flows: Option<BTreeSet<Id>>,
 }
 
 impl Caller {
@@ -35,6 +39,7 @@ impl Caller {
             tenant_id,
             user_id: None,
             functions: None,
+            flows: None,
         }
     }
 
@@ -47,7 +52,36 @@ impl Caller {
             tenant_id,
             user_id: None,
             functions: Some(functions.into_iter().map(Into::into).collect()),
+            flows: None,
         }
+    }
+
+    /// The same caller, seeing only these flows (and the ones they created).
+    pub fn with_flows(self, flows: impl IntoIterator<Item = Id>) -> Self {
+        Self {
+            flows: Some(flows.into_iter().collect()),
+            ..self
+        }
+    }
+
+    /// Whether the caller may see this flow of their tenant.
+    pub fn sees(&self, flow: &Flow) -> bool {
+        flow.tenant_id == self.tenant_id
+            && match &self.flows {
+                None => true,
+                Some(granted) => {
+                    granted.contains(&flow.id)
+                        || (flow.user_id.is_some() && flow.user_id == self.user_id)
+                }
+            }
+    }
+
+    /// The filter a search applies for this caller; `None` when they see every flow.
+    pub fn visible(&self) -> Option<Visible> {
+        self.flows.as_ref().map(|granted| Visible {
+            ids: granted.iter().copied().collect(),
+            creator: self.user_id,
+        })
     }
 
     /// The same caller, acting as this user.

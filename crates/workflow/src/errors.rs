@@ -30,6 +30,15 @@ pub enum WorkflowError {
     Invalid { field: String, message: String },
     #[error("{0}")]
     Denied(String),
+    /// A request to `/workflow-http-in/` without a credential that opens the flow.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A request to an `httpIn` path with another method than the node's.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// The tenant already has as many runs going as it may.
+    #[error("{0}")]
+    Busy(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -68,6 +77,12 @@ impl AsProblem for WorkflowError {
                 Problem::new(ProblemKind::Conflict, "workflow_version_conflict", msg)
             }
             Self::Denied(_) => Problem::forbidden(msg),
+            Self::Unauthenticated(_) => {
+                Problem::new(ProblemKind::Unauthenticated, "authentication_failed", msg)
+            }
+            // The native envelope has no 405; a wrong method is a bad request there.
+            Self::MethodNotAllowed(_) => Problem::invalid(msg),
+            Self::Busy(_) => Problem::new(ProblemKind::TooManyRequests, "workflow_busy", msg),
             Self::Store(e) => e.problem(),
         }
     }

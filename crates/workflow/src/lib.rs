@@ -18,19 +18,25 @@
 
 pub mod caller;
 pub mod components;
+mod credential;
 pub mod design;
+pub mod engine;
 pub mod errors;
 pub mod ports;
+pub mod run_log;
+mod run_logs;
+pub mod runtime;
 pub mod service;
 pub mod validate;
 
 pub use caller::Caller;
-pub use ports::{Flow, FlowVersion, WorkflowStore, WorkflowTx};
+pub use ports::{Flow, FlowVersion, Visible, WorkflowStore, WorkflowTx};
 pub use service::{SaveDesign, WorkflowPorts, WorkflowService, WorkflowSettings};
 
 pub use components::{Catalogue, Component, Group, catalogue};
 pub use design::{Design, DesignError, Edge, Node, NodeData};
 pub use errors::WorkflowError;
+pub use run_log::{NodeTrace, RunLog, RunStatus};
 pub use validate::{
     DesignProblem, DesignRefusal, Limits, Link, Rule, ValidatedFlow, parse_and_validate, validate,
 };

@@ -3,6 +3,8 @@
 
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
 
+use crate::run_log::{RunLog, RunStatus};
+
 type R<T> = Result<T, StoreError>;
 
 /// A flow of one tenant: its name and state, and the number of its newest design.
@@ -17,6 +19,8 @@ pub struct Flow {
     pub version: i64,
     /// Who created it, when a user did.
     pub user_id: Option<Id>,
+    /// The SHA-256 (hex) of the secret of its `httpIn` credential, once one was issued.
+    pub http_secret: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -29,6 +33,13 @@ pub struct FlowVersion {
     /// The console's design, as it sent it (see [`crate::design`]).
     pub design_data: String,
     pub created_at: Millis,
+}
+
+/// The flows a limited caller sees: those granted to their roles, and those they created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Visible {
+    pub ids: Vec<Id>,
+    pub creator: Option<Id>,
 }
 
 /// The workflow repository inside one transaction. Every method filters by the tenant.
@@ -44,15 +55,37 @@ pub trait WorkflowTx {
     fn version(&mut self, t: &TenantId, flow_id: Id, version: i64) -> R<Option<FlowVersion>>;
     /// The flow's newest version.
     fn latest_version(&mut self, t: &TenantId, flow_id: Id) -> R<Option<FlowVersion>>;
-    /// Flows whose name contains `keyword` (case-insensitive), newest first, with the total.
+    /// Flows whose name contains `keyword` (case-insensitive), newest first, with the total;
+    /// only the `visible` ones when it is given.
     fn search_flows(
         &mut self,
         t: &TenantId,
         keyword: Option<&str>,
+        visible: Option<&Visible>,
         page: &PageRequest,
     ) -> R<(Vec<Flow>, i64)>;
-    /// Deletes flows with all their versions.
+    /// Every enabled flow of every tenant, with its newest version: what the engine runs.
+    fn enabled_flows(&mut self) -> R<Vec<(Flow, FlowVersion)>>;
+    /// Deletes flows with all their versions and run logs.
     fn delete_flows(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+
+    /// Stores run logs, each with its traces, as a few multi-row statements. Every log's
+    /// flow must exist.
+    fn insert_logs(&mut self, logs: &[RunLog]) -> R<()>;
+    /// The runs of a flow, with `status` when it is given, newest first (start time, then
+    /// id), with the total; without their traces.
+    fn search_logs(
+        &mut self,
+        t: &TenantId,
+        flow_id: Id,
+        status: Option<RunStatus>,
+        page: &PageRequest,
+    ) -> R<(Vec<RunLog>, i64)>;
+    /// One run log with its traces.
+    fn log(&mut self, t: &TenantId, id: Id) -> R<Option<RunLog>>;
+    /// Deletes at most `limit` run logs of any tenant that started before `before`,
+    /// oldest first; answers how many.
+    fn delete_logs_before(&mut self, before: Millis, limit: i64) -> R<usize>;
 }
 
 /// Where flows live.

@@ -3,10 +3,10 @@
 //! database): async callers run it on a blocking thread.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use weir_kernel::store::{read, write};
-use weir_kernel::{Clock, Id, IdGenerator, Page, SearchQuery, StoreError};
+use weir_kernel::{Clock, Id, IdGenerator, Page, SearchQuery, StoreError, TenantId};
 
 use crate::caller::{Caller, functions};
 use crate::errors::WorkflowError;
@@ -61,7 +61,17 @@ pub struct WorkflowService {
     store: Arc<WorkflowStore>,
     ids: Arc<IdGenerator>,
     clock: Arc<dyn Clock>,
-    settings: WorkflowSettings,
+    pub(crate) settings: WorkflowSettings,
+    /// Told about every flow a use-case changed, once the change is committed.
+    observers: RwLock<Vec<Arc<dyn FlowChanges>>>,
+}
+
+/// Hears which flows changed (saved, renamed, enabled, disabled, deleted), so that what
+/// runs them (the [`crate::runtime::Runtime`]) can reload them. Called on the thread of the
+/// use-case, after its transaction committed: when the use-case returns, the observer has
+/// caught up.
+pub trait FlowChanges: Send + Sync {
+    fn changed(&self, tenant: &TenantId, ids: &[Id]);
 }
 
 impl std::fmt::Debug for WorkflowService {
@@ -103,16 +113,65 @@ impl WorkflowService {
             ids: ports.ids,
             clock: ports.clock,
             settings,
+            observers: RwLock::new(Vec::new()),
         }
     }
 
-    fn store(&self) -> &WorkflowStore {
+    /// Registers an observer of flow changes.
+    pub fn observe(&self, observer: Arc<dyn FlowChanges>) {
+        self.observers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(observer);
+    }
+
+    fn changed(&self, tenant: &TenantId, ids: &[Id]) {
+        let observers = self.observers.read().unwrap_or_else(|e| e.into_inner());
+        for o in observers.iter() {
+            o.changed(tenant, ids);
+        }
+    }
+
+    /// How large a design may be.
+    pub fn limits(&self) -> Limits {
+        self.settings.limits
+    }
+
+    /// Every enabled flow of every tenant with its newest version, for the runtime.
+    pub fn enabled_flows(&self) -> Result<Vec<(Flow, FlowVersion)>, WorkflowError> {
+        Ok(read(self.store(), |tx| tx.enabled_flows())?)
+    }
+
+    /// Makes a new credential for the flow's `httpIn` entry, replacing the old one, and
+    /// answers it: `{flow id}.{secret}`. Only a hash of the secret is kept, so this is the
+    /// one time it can be read.
+    pub fn issue_http_credential(&self, c: &Caller, id: Id) -> Result<String, WorkflowError> {
+        c.require(functions::EDIT)?;
+        let secret = crate::credential::new_secret();
+        let hash = crate::credential::hash(&secret);
+        let now = self.clock.now_ms();
+        write(self.store(), |tx| {
+            let mut flow = Self::own_flow(tx, c, id)?;
+            flow.http_secret = Some(hash.clone());
+            flow.updated_at = now;
+            Ok::<_, WorkflowError>(tx.update_flow(&flow)?)
+        })?;
+        self.changed(&c.tenant_id, &[id]);
+        Ok(format!("{id}.{secret}"))
+    }
+
+    pub(crate) fn store(&self) -> &WorkflowStore {
         &*self.store
     }
 
     /// A flow of the caller's tenant.
-    fn own_flow(tx: &mut dyn WorkflowTx, c: &Caller, id: Id) -> Result<Flow, WorkflowError> {
+    pub(crate) fn own_flow(
+        tx: &mut dyn WorkflowTx,
+        c: &Caller,
+        id: Id,
+    ) -> Result<Flow, WorkflowError> {
         tx.flow(&c.tenant_id, id)?
+            .filter(|f| c.sees(f))
             .ok_or_else(|| WorkflowError::not_found("flow", id))
     }
 
@@ -139,6 +198,7 @@ impl WorkflowService {
                 user_id: c.user_id,
                 created_at: now,
                 updated_at: now,
+                http_secret: None,
             };
             let version = FlowVersion {
                 flow_id: flow.id,
@@ -150,6 +210,7 @@ impl WorkflowService {
                 tx.insert_flow(&flow)?;
                 Ok(tx.insert_version(&version)?)
             })?;
+            self.changed(&c.tenant_id, &[flow.id]);
             return Ok((flow.id, 1));
         };
         let given = req
@@ -189,6 +250,7 @@ impl WorkflowService {
             },
             other => other,
         })
+        .inspect(|_| self.changed(&c.tenant_id, &[id]))
     }
 
     /// A flow with one of its designs: `version`, or the newest.
@@ -218,7 +280,7 @@ impl WorkflowService {
         c.require(functions::VIEW)?;
         let page = q.page(self.settings.max_page_size, &[])?;
         let (flows, total) = read(self.store(), |tx| {
-            tx.search_flows(&c.tenant_id, q.keyword(), &page)
+            tx.search_flows(&c.tenant_id, q.keyword(), c.visible().as_ref(), &page)
         })?;
         Ok(Page::new(&page, total, flows))
     }
@@ -247,7 +309,7 @@ impl WorkflowService {
     pub fn set_enabled(&self, c: &Caller, id: Id, enabled: bool) -> Result<(), WorkflowError> {
         c.require(functions::EDIT)?;
         let now = self.clock.now_ms();
-        write(self.store(), |tx| {
+        write(self.store(), |tx| -> Result<(), WorkflowError> {
             let mut flow = Self::own_flow(tx, c, id)?;
             if flow.enabled == enabled {
                 return Ok(());
@@ -255,7 +317,9 @@ impl WorkflowService {
             flow.enabled = enabled;
             flow.updated_at = now;
             Ok(tx.update_flow(&flow)?)
-        })
+        })?;
+        self.changed(&c.tenant_id, &[id]);
+        Ok(())
     }
 
     /// Deletes flows with all their versions: every one of `ids`, or none when one is not
@@ -265,15 +329,16 @@ impl WorkflowService {
         let wanted: BTreeSet<Id> = ids.iter().copied().collect();
         if wanted.is_empty() || wanted.len() > MAX_DELETE_BATCH {
             return Err(WorkflowError::invalid(
-                "flow_id_list",
+                "workflow_id_list",
                 format!("must name 1 to {MAX_DELETE_BATCH} flows"),
             ));
         }
         let wanted: Vec<Id> = wanted.into_iter().collect();
-        write(self.store(), |tx| {
+        write(self.store(), |tx| -> Result<(), WorkflowError> {
             let found: BTreeSet<Id> = tx
                 .flows(&c.tenant_id, &wanted)?
                 .into_iter()
+                .filter(|f| c.sees(f))
                 .map(|f| f.id)
                 .collect();
             if let Some(missing) = wanted.iter().find(|id| !found.contains(id)) {
@@ -281,6 +346,8 @@ impl WorkflowService {
             }
             tx.delete_flows(&c.tenant_id, &wanted)?;
             Ok(())
-        })
+        })?;
+        self.changed(&c.tenant_id, &wanted);
+        Ok(())
     }
 }

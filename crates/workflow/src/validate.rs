@@ -267,6 +267,20 @@ impl ValidatedFlow {
         &self.incoming[index]
     }
 
+    /// A flow of the design's first node alone, to run that node on its own (node tests).
+    /// The caller has checked the node's parameters against its component.
+    pub(crate) fn single(design: Design) -> Self {
+        let index = HashMap::from([(design.nodes[0].id.clone(), 0)]);
+        Self {
+            design,
+            entry: 0,
+            order: vec![0],
+            outgoing: vec![Vec::new()],
+            incoming: vec![Vec::new()],
+            index,
+        }
+    }
+
     /// The nodes a run goes to after node `index`: for a `choice` node, those on the
     /// branch `branch`; for other nodes every successor (`branch` is ignored).
     pub fn next<'a>(
@@ -1276,7 +1290,7 @@ mod tests {
                 "code",
                 "code",
                 "Compute",
-                json!({"expression": {"language": "js", "expression": "return {avg: a}"},
+                json!({"expression": {"language": "rhai", "expression": "return {avg: a}"},
                        "inputArguments": {"a": "{{sel.demo.device.d1.temperature}}"},
                        "payload": [{"name": "avg", "type": "DOUBLE"}]}),
             ),

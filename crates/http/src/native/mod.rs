@@ -13,6 +13,7 @@ pub mod members;
 pub mod menus;
 pub mod oauth;
 pub mod roles;
+pub mod workflow;
 
 use actix_web::Error;
 use actix_web::body::MessageBody;
@@ -34,6 +35,7 @@ const BARE_ROOTS: &[&str] = &[
     "dashboard",
     "websocket",
     "mqtt",
+    "workflow",
 ];
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -101,7 +103,26 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(iot::entities::children)
         .service(iot::entities::meta)
         .service(iot::entities::status)
-        .service(iot::websocket::websocket);
+        .service(iot::websocket::websocket)
+        .service(workflow::flows::search)
+        .service(workflow::flows::batch_delete)
+        .service(workflow::designs::save)
+        .service(workflow::designs::validate)
+        .service(workflow::transfer::import)
+        .service(workflow::flows::rename)
+        .service(workflow::flows::enable)
+        .service(workflow::flows::disable)
+        .service(workflow::designs::design)
+        .service(workflow::transfer::export)
+        .service(workflow::components::list)
+        .service(workflow::components::languages)
+        .service(workflow::components::one)
+        .service(workflow::runs::test_design)
+        .service(workflow::runs::test_node)
+        .service(workflow::runs::trigger)
+        .service(workflow::runs::http_credential)
+        .service(workflow::logs::search)
+        .service(workflow::logs::detail);
 }
 
 fn is_bare_native(path: &str) -> bool {

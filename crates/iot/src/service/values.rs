@@ -239,6 +239,44 @@ impl IotService {
         })
     }
 
+    /// The latest values of entities named by key (the workflow's entity selector), in the
+    /// order of `keys`: each key with its value, `None` when it has none yet. A key the caller
+    /// does not see, or that names no entity, is refused by name.
+    pub fn latest_by_keys(
+        &self,
+        v: &Viewer,
+        keys: &[String],
+    ) -> Result<Vec<(String, Option<EntityValue>)>, IotError> {
+        v.require("entity_data.view")?;
+        if keys.len() > self.settings.max_batch {
+            return Err(IotError::invalid(
+                "entities",
+                format!("must name at most {} entities", self.settings.max_batch),
+            ));
+        }
+        read(self.store(), |tx| {
+            let entities: BTreeMap<String, Id> = tx
+                .entities_by_keys(&v.tenant_id, keys)?
+                .into_iter()
+                .filter(|e| v.sees_entity(e))
+                .map(|e| (e.key, e.id))
+                .collect();
+            if let Some(missing) = keys.iter().find(|k| !entities.contains_key(*k)) {
+                return Err(IotError::not_found("entity", missing));
+            }
+            let ids: Vec<Id> = entities.values().copied().collect();
+            let mut latest: BTreeMap<Id, EntityValue> = tx
+                .latest(&v.tenant_id, &ids)?
+                .into_iter()
+                .map(|p| (p.entity_id, p.value))
+                .collect();
+            Ok(keys
+                .iter()
+                .map(|k| (k.clone(), latest.remove(&entities[k])))
+                .collect())
+        })
+    }
+
     /// The history of several entities in [from, to] for an export, oldest first per
     /// entity. Needs `entity_data.export`; entities the caller may not see are left out. A
     /// range holding more than `limit` values in all is refused rather than cut short.

@@ -2,9 +2,10 @@
 //! tenant; versions, which have no tenant column, through their flow.
 
 use diesel::prelude::*;
-use weir_kernel::{Id, PageRequest, StoreError, TenantId};
-use weir_workflow::{Flow, FlowVersion, WorkflowTx};
+use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId};
+use weir_workflow::{Flow, FlowVersion, RunLog, RunStatus, Visible, WorkflowTx};
 
+use super::logs;
 use super::rows::*;
 use crate::backend::{DbConn, MultiBackend};
 use crate::database::Pooled;
@@ -28,12 +29,18 @@ impl WorkflowRepo {
 fn flows_matching<'a>(
     t: &'a TenantId,
     keyword: Option<&str>,
+    visible: Option<&Visible>,
 ) -> flows::BoxedQuery<'a, MultiBackend> {
     let mut q = flows::table
         .filter(flows::tenant_id.eq(t.as_str()))
         .into_boxed();
     if let Some(k) = keyword.map(str::trim).filter(|k| !k.is_empty()) {
         q = q.filter(flows::name_folded.like(contains_pattern(k)).escape('\\'));
+    }
+    if let Some(v) = visible {
+        // -1 is no user id: a caller without one created nothing.
+        let creator = v.creator.map_or(-1, |id| id.get());
+        q = q.filter(flows::id.eq_any(ids(&v.ids)).or(flows::user_id.eq(creator)));
     }
     q
 }
@@ -86,6 +93,7 @@ impl WorkflowTx for WorkflowRepo {
             flows::enabled.eq(flow.enabled),
             flows::version.eq(flow.version),
             flows::updated_at.eq(flow.updated_at),
+            flows::http_secret.eq(&flow.http_secret),
         ))
         .execute(self.c())
         .or_store()
@@ -130,13 +138,14 @@ impl WorkflowTx for WorkflowRepo {
         &mut self,
         t: &TenantId,
         keyword: Option<&str>,
+        visible: Option<&Visible>,
         page: &PageRequest,
     ) -> R<(Vec<Flow>, i64)> {
-        let total: i64 = flows_matching(t, keyword)
+        let total: i64 = flows_matching(t, keyword, visible)
             .count()
             .get_result(self.c())
             .or_store()?;
-        let rows = flows_matching(t, keyword)
+        let rows = flows_matching(t, keyword, visible)
             .order((flows::created_at.desc(), flows::id.desc()))
             .offset(page.offset())
             .limit(page.limit())
@@ -146,8 +155,25 @@ impl WorkflowTx for WorkflowRepo {
         Ok((load_flows(rows)?, total))
     }
 
+    fn enabled_flows(&mut self) -> R<Vec<(Flow, FlowVersion)>> {
+        let rows: Vec<(FlowRow, FlowVersionRow)> = flows::table
+            .inner_join(
+                flow_versions::table.on(flow_versions::flow_id
+                    .eq(flows::id)
+                    .and(flow_versions::version.eq(flows::version))),
+            )
+            .filter(flows::enabled.eq(true))
+            .order(flows::id.asc())
+            .select((FlowRow::as_select(), FlowVersionRow::as_select()))
+            .load(self.c())
+            .or_store()?;
+        rows.into_iter()
+            .map(|(f, v)| Ok((f.into_flow()?, FlowVersion::from(v))))
+            .collect()
+    }
+
     fn delete_flows(&mut self, t: &TenantId, wanted: &[Id]) -> R<usize> {
-        // Versions go with their flow (ON DELETE CASCADE).
+        // Versions and run logs go with their flow (ON DELETE CASCADE).
         diesel::delete(
             flows::table
                 .filter(flows::tenant_id.eq(t.as_str()))
@@ -155,5 +181,27 @@ impl WorkflowTx for WorkflowRepo {
         )
         .execute(self.c())
         .or_store()
+    }
+
+    fn insert_logs(&mut self, list: &[RunLog]) -> R<()> {
+        logs::insert(self.c(), list)
+    }
+
+    fn search_logs(
+        &mut self,
+        t: &TenantId,
+        flow_id: Id,
+        status: Option<RunStatus>,
+        page: &PageRequest,
+    ) -> R<(Vec<RunLog>, i64)> {
+        logs::search(self.c(), t, flow_id, status, page)
+    }
+
+    fn log(&mut self, t: &TenantId, id: Id) -> R<Option<RunLog>> {
+        logs::find(self.c(), t, id)
+    }
+
+    fn delete_logs_before(&mut self, before: Millis, limit: i64) -> R<usize> {
+        logs::delete_before(self.c(), before, limit)
     }
 }

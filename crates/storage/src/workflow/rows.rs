@@ -20,6 +20,7 @@ pub(super) struct FlowRow {
     pub user_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub http_secret: Option<String>,
 }
 
 impl From<&Flow> for FlowRow {
@@ -35,6 +36,7 @@ impl From<&Flow> for FlowRow {
             user_id: f.user_id.map(Id::get),
             created_at: f.created_at,
             updated_at: f.updated_at,
+            http_secret: f.http_secret.clone(),
         }
     }
 }
@@ -51,6 +53,7 @@ impl FlowRow {
             user_id: self.user_id.map(Id),
             created_at: self.created_at,
             updated_at: self.updated_at,
+            http_secret: self.http_secret,
         })
     }
 }

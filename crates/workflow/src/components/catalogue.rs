@@ -8,13 +8,17 @@ use super::*;
 // ---------------------------------------------------------------------------------------
 // The catalogue itself.
 
-/// The script languages of `code` nodes and of `choice` expressions. The product's names
-/// (its code node evaluates `js` through Camel; `mvel` appears in its console's types). The
-/// engine step may narrow this to what Weir's sandbox runs.
-pub const SCRIPT_LANGUAGES: &[&str] = &["js", "python", "groovy", "mvel"];
+/// The script languages of `code` nodes and of `choice` expressions.
+///
+/// **Decision:** the reference product evaluates `js`, `python`, `groovy` and `mvel`
+/// through its JVM; Weir embeds one sandboxed engine, [Rhai](https://rhai.rs), whose syntax
+/// is close to JavaScript's and which bounds operations, memory and time without a
+/// process of its own. A design naming another language is refused when it is saved,
+/// rather than accepted and failing on every run (see `docs/workflow.md`).
+pub const SCRIPT_LANGUAGES: &[&str] = &["rhai"];
 
 /// A `choice` branch's `expressionType`: structured conditions, or scripts.
-pub(super) const EXPRESSION_TYPES: &[&str] = &["condition", "js", "python", "groovy", "mvel"];
+pub(super) const EXPRESSION_TYPES: &[&str] = &["condition", "rhai"];
 
 /// The comparison operators of a `choice` condition (the product's `ExpressionOperator`).
 pub const OPERATORS: &[&str] = &[

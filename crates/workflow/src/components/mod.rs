@@ -317,5 +317,6 @@ mod rules;
 mod tests;
 
 use catalogue::*;
+pub use catalogue::{OPERATORS, SCRIPT_LANGUAGES};
 use check::*;
 use rules::*;

@@ -95,7 +95,7 @@ fn required_parameters_must_be_present_not_null_and_not_blank() {
     let p = catalogue().get("httpIn").unwrap().check(None);
     assert_eq!(fields(&p), ["parameters.method", "parameters.url"]);
     // Nested required members name their full path.
-    let p = check("code", json!({"expression": {"language": "js"}}));
+    let p = check("code", json!({"expression": {"language": "rhai"}}));
     assert_eq!(fields(&p), ["parameters.expression.expression"]);
 }
 
@@ -165,7 +165,7 @@ fn map_keys_and_values_are_checked_with_their_path() {
     .is_empty());
     let p = check(
         "code",
-        json!({"expression": {"language": "js", "expression": "return {}"},
+        json!({"expression": {"language": "rhai", "expression": "return {}"},
                "inputArguments": {"has space": 1}}),
     );
     assert!(p[0].message.contains("is not an identifier"), "{p:?}");
@@ -291,7 +291,7 @@ fn choice_conditions_are_comparisons_or_scripts() {
             {"id": "c1", "expressionValue": {"key": "{{n1.temperature}}", "operator": "GT", "value": 30}},
             {"id": "c2", "expressionValue": {"key": "{{n1.mode}}", "operator": "IS_NOT_EMPTY"}}
         ]},
-        {"id": "script", "logicOperator": "OR", "expressionType": "mvel",
+        {"id": "script", "logicOperator": "OR", "expressionType": "rhai",
          "conditions": [{"id": "c3", "expressionValue": "temperature > 10"}]}
     ]));
     assert_eq!(check("choice", good), []);
@@ -316,10 +316,10 @@ fn choice_conditions_are_comparisons_or_scripts() {
 
     let p = check(
         "choice",
-        choice(json!([{"id": "b", "expressionType": "js",
+        choice(json!([{"id": "b", "expressionType": "rhai",
                        "conditions": [{"expressionValue": {"key": "k"}}]}])),
     );
-    assert_eq!(p[0].message, "must be a js script returning a boolean");
+    assert_eq!(p[0].message, "must be a rhai script returning a boolean");
 
     let p = check("choice", choice(json!([])));
     assert_eq!(fields(&p), ["parameters.choice.when"]);
@@ -398,7 +398,7 @@ fn unknown_parameters_are_tolerated() {
 fn declared_outputs_have_unique_names() {
     let p = check(
         "code",
-        json!({"expression": {"language": "js", "expression": "return {a: 1}"},
+        json!({"expression": {"language": "rhai", "expression": "return {a: 1}"},
                "payload": [{"name": "a", "type": "LONG"}, {"name": "a", "type": "STRING"}]}),
     );
     assert_eq!(fields(&p), ["parameters.payload[1].name"]);

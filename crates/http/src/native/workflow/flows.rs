@@ -1,0 +1,209 @@
+//! Flows: `POST /workflow/flows/search`, `PUT /workflow/flows/{flow_id}`,
+//! `POST /workflow/flows/batch-delete`, `GET /workflow/flows/{flow_id}/enable` and
+//! `GET /workflow/flows/{flow_id}/disable`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use actix_web::{get, post, put, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use weir_kernel::{Id, SearchQuery};
+use weir_workflow::Flow;
+
+use super::WorkflowCaller;
+use crate::native::dto::{PageDto, Time};
+use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
+use crate::native::extract::{Body, State, blocking, path_id};
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct FlowSearch {
+    /// Matched, case-insensitively, as a substring of the name.
+    pub name: Option<String>,
+    /// From 1; default 1.
+    pub page_number: Option<i64>,
+    /// Default 10; capped at the configured maximum.
+    pub page_size: Option<i64>,
+}
+
+/// A flow as the list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlowDto {
+    #[schema(value_type = String)]
+    pub id: Id,
+    pub name: String,
+    pub remark: String,
+    pub enabled: bool,
+    /// The number of the newest saved design.
+    pub version: i64,
+    /// Who created it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<Id>,
+    /// The creator's nickname; empty when it is not known to the caller (see
+    /// docs/native-api.md).
+    pub user_nickname: String,
+    pub created_at: Time,
+    pub updated_at: Time,
+}
+
+fn flow_dto(f: Flow, nicknames: &BTreeMap<Id, String>) -> FlowDto {
+    FlowDto {
+        user_nickname: f
+            .user_id
+            .and_then(|u| nicknames.get(&u).cloned())
+            .unwrap_or_default(),
+        id: f.id,
+        name: f.name,
+        remark: f.remark,
+        enabled: f.enabled,
+        version: f.version,
+        user_id: f.user_id,
+        created_at: f.created_at,
+        updated_at: f.updated_at,
+    }
+}
+
+/// The flows the caller may see (granted to their roles, or created by them), newest
+/// first. Needs `workflow.view`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<PageDto<FlowDto>>), Refusals)
+)]
+#[post("/workflow/flows/search")]
+pub async fn search(
+    state: State,
+    who: WorkflowCaller,
+    body: Body<FlowSearch>,
+) -> Result<Success<PageDto<FlowDto>>, NativeError> {
+    let b = body.0;
+    let query = SearchQuery {
+        keyword: b.name,
+        page_number: b.page_number,
+        page_size: b.page_size,
+        sorts: Vec::new(),
+    };
+    let (page, nicknames) = blocking(move || -> Result<_, NativeError> {
+        let page = state.workflow.search(&who.caller, &query)?;
+        let p = &who.principal;
+        // The caller knows their own nickname; the super admin may read every member's,
+        // in one query for the whole page. Other users are not allowed to list members,
+        // so the creators they did not create stay nameless.
+        let mut nicknames = BTreeMap::from([(p.user_id, p.user.nickname.clone())]);
+        let others: BTreeSet<Id> = page
+            .content
+            .iter()
+            .filter_map(|f| f.user_id)
+            .filter(|u| *u != p.user_id)
+            .collect();
+        if p.super_admin && !others.is_empty() {
+            let others: Vec<Id> = others.into_iter().collect();
+            for u in state.identity.members_by_ids(p, &others)? {
+                nicknames.insert(u.id, u.nickname);
+            }
+        }
+        Ok((page, nicknames))
+    })
+    .await?;
+    Ok(Success(PageDto::from_page(page, |f| {
+        flow_dto(f, &nicknames)
+    })))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RenameFlow {
+    /// 1 to 64 characters.
+    pub name: String,
+    /// At most 512 characters; may be empty.
+    pub remark: String,
+}
+
+/// Renames a flow and replaces its remark; its design, version and state stay. Needs
+/// `workflow.edit`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Empty>), Refusals)
+)]
+#[put("/workflow/flows/{flow_id}")]
+pub async fn rename(
+    state: State,
+    who: WorkflowCaller,
+    path: web::Path<String>,
+    body: Body<RenameFlow>,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("flow_id", &path)?;
+    let b = body.0;
+    blocking(move || {
+        state
+            .workflow
+            .rename(&who.caller, id, &b.name, Some(&b.remark))
+    })
+    .await?;
+    Ok(Success(Empty {}))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeleteFlows {
+    /// 1 to 1000 flow ids; all of them are deleted, or none.
+    #[schema(value_type = Vec<String>)]
+    pub workflow_id_list: Vec<Id>,
+}
+
+/// Deletes flows with every saved version, all or nothing. Needs `workflow.delete`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Empty>), Refusals)
+)]
+#[post("/workflow/flows/batch-delete")]
+pub async fn batch_delete(
+    state: State,
+    who: WorkflowCaller,
+    body: Body<DeleteFlows>,
+) -> Result<Success<Empty>, NativeError> {
+    let ids = body.0.workflow_id_list;
+    blocking(move || state.workflow.delete(&who.caller, &ids)).await?;
+    Ok(Success(Empty {}))
+}
+
+async fn set_enabled(
+    state: State,
+    who: WorkflowCaller,
+    path: &str,
+    enabled: bool,
+) -> Result<Success<Empty>, NativeError> {
+    let id = path_id("flow_id", path)?;
+    blocking(move || state.workflow.set_enabled(&who.caller, id, enabled)).await?;
+    Ok(Success(Empty {}))
+}
+
+/// Enables a flow (enabling an enabled flow changes nothing). Needs `workflow.edit`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Empty>), Refusals)
+)]
+#[get("/workflow/flows/{flow_id}/enable")]
+pub async fn enable(
+    state: State,
+    who: WorkflowCaller,
+    path: web::Path<String>,
+) -> Result<Success<Empty>, NativeError> {
+    set_enabled(state, who, &path, true).await
+}
+
+/// Disables a flow (disabling a disabled flow changes nothing). Needs `workflow.edit`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<Empty>), Refusals)
+)]
+#[get("/workflow/flows/{flow_id}/disable")]
+pub async fn disable(
+    state: State,
+    who: WorkflowCaller,
+    path: web::Path<String>,
+) -> Result<Success<Empty>, NativeError> {
+    set_enabled(state, who, &path, false).await
+}

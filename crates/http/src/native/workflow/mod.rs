@@ -1,0 +1,121 @@
+//! The workflow half of the native API: flows (search, rename, enable, delete), their
+//! designs (save, read, validate), the component catalogue, and export and import.
+//!
+//! Every route acts for a [`WorkflowCaller`]: the signed-in user with their `workflow.*`
+//! function codes and the flows their roles were granted (WORKFLOW resources). The
+//! use-cases ([`weir_workflow::WorkflowService`]) check the codes and the grants; the few
+//! checks made here are said where they are made.
+
+pub mod components;
+pub mod designs;
+pub mod flows;
+pub mod logs;
+pub mod runs;
+pub mod transfer;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
+use weir_identity::{Principal, ResourceType};
+use weir_kernel::{AsProblem, Id, ProblemKind};
+use weir_workflow::{Caller, WorkflowError};
+
+use super::envelope::NativeError;
+use super::extract::{State, authenticate, blocking, header_token};
+use crate::request_id;
+
+/// The caller as the workflow use-cases see them (`caller`): their tenant, user, function
+/// codes (`None` for the super admin) and granted flows (`None` for the super admin: all
+/// of the tenant's); and the identity principal it was built from.
+#[derive(Debug)]
+pub struct WorkflowCaller {
+    pub caller: Caller,
+    pub principal: Principal,
+}
+
+impl FromRequest for WorkflowCaller {
+    type Error = NativeError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<State>().cloned();
+        let token = header_token(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(NativeError::internal)?;
+            Self::authenticate(&state, token?).await
+        })
+    }
+}
+
+impl WorkflowCaller {
+    /// Checks an access token (as [`authenticate`] does) and loads the caller's WORKFLOW
+    /// grants. The super admin (whose grants the identity service answers `None`) holds
+    /// every function code and sees every flow of the tenant.
+    pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
+        let p = authenticate(state, token).await?;
+        let identity = state.identity.clone();
+        let principal = p.clone();
+        let grants = blocking(move || identity.resource_grants(&principal)).await?;
+        let caller = match grants {
+            None => Caller::system(p.tenant_id.clone()).as_user(p.user_id),
+            Some(grants) => Caller {
+                tenant_id: p.tenant_id.clone(),
+                user_id: Some(p.user_id),
+                functions: Some(p.codes.clone()),
+                flows: Some(
+                    grants
+                        .into_iter()
+                        .filter(|r| r.resource_type == ResourceType::Workflow)
+                        .filter_map(|r| r.resource_id.parse::<Id>().ok())
+                        .collect(),
+                ),
+            },
+        };
+        Ok(Self {
+            caller,
+            principal: p,
+        })
+    }
+
+    /// Refuses (403) unless the caller holds at least one of `codes`.
+    pub fn require_any(&self, codes: &[&str]) -> Result<(), NativeError> {
+        match &self.caller.functions {
+            Some(held) if !codes.iter().any(|c| held.contains(*c)) => {
+                let codes: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+                Err(WorkflowError::Denied(format!(
+                    "this needs one of the {} permissions, which none of your roles grants",
+                    codes.join(", ")
+                ))
+                .into())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The same caller, also holding `code`: for a use-case whose own check asks for a
+    /// code other than the one this route is gated by (an export reads the flow, which
+    /// the use-case gates by `workflow.view`). Only call it after checking the route's
+    /// own code; the caller's tenant and flow grants stay as they are.
+    pub fn granted(&self, code: &str) -> Caller {
+        let mut c = self.caller.clone();
+        if let Some(held) = c.functions.as_mut() {
+            held.insert(code.to_owned());
+        }
+        c
+    }
+}
+
+impl From<WorkflowError> for NativeError {
+    fn from(e: WorkflowError) -> Self {
+        let problem = e.problem();
+        if matches!(
+            problem.kind,
+            ProblemKind::Internal | ProblemKind::Unavailable
+        ) {
+            tracing::error!(request_id = %request_id::current(), error = %e, "request failed");
+        }
+        NativeError::from(problem)
+    }
+}

@@ -1,0 +1,149 @@
+//! Moving flows between servers: `GET /workflow/flows/{flow_id}/export` (a JSON file) and
+//! `POST /workflow/flows/import` (that file's object as the body).
+
+use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use weir_workflow::SaveDesign;
+use weir_workflow::caller::functions;
+
+use super::WorkflowCaller;
+use super::designs::SavedDesign;
+use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
+use crate::native::extract::{Body, State, blocking, path_id};
+
+/// A flow as a file: what an export writes and an import reads.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FlowFile {
+    /// 1 to 64 characters.
+    pub name: String,
+    /// At most 512 characters.
+    #[serde(default)]
+    pub remark: Option<String>,
+    /// The design (a JSON string of nodes and edges), as it was saved.
+    pub design_data: String,
+}
+
+/// The flow's newest design as a JSON file download (`{name, remark, design_data}`), named
+/// after the flow. Needs `workflow.export`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, content_type = "application/json", body = FlowFile), Refusals)
+)]
+#[get("/workflow/flows/{flow_id}/export")]
+pub async fn export(
+    state: State,
+    who: WorkflowCaller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, NativeError> {
+    let id = path_id("flow_id", &path)?;
+    who.caller.require(functions::EXPORT)?;
+    // The read is the use-case's, gated by `workflow.view`: exporting implies reading.
+    let reader = who.granted(functions::VIEW);
+    let (flow, design) = blocking(move || state.workflow.design(&reader, id, None)).await?;
+    let disposition = attachment(&flow.name);
+    let file = FlowFile {
+        name: flow.name,
+        remark: Some(flow.remark),
+        design_data: design.design_data,
+    };
+    let body = serde_json::to_vec_pretty(&file).map_err(|_| NativeError::internal())?;
+    Ok(HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "application/json"))
+        .insert_header((CONTENT_DISPOSITION, disposition))
+        .body(body))
+}
+
+/// Creates a new, disabled flow from an exported file (as the JSON body), its design
+/// validated as a save validates it. Needs `workflow.import`.
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<SavedDesign>), Refusals)
+)]
+#[post("/workflow/flows/import")]
+pub async fn import(
+    state: State,
+    who: WorkflowCaller,
+    body: Body<FlowFile>,
+) -> Result<Success<SavedDesign>, NativeError> {
+    who.caller.require(functions::IMPORT)?;
+    // The use-case gates creating a flow by `workflow.add`; an import is such a create.
+    let creator = who.granted(functions::ADD);
+    let f = body.0;
+    let req = SaveDesign {
+        id: None,
+        version: None,
+        name: f.name,
+        remark: f.remark,
+        enabled: false,
+        design_data: f.design_data,
+    };
+    let (id, version) = blocking(move || state.workflow.save_design(&creator, req)).await?;
+    Ok(Success(SavedDesign { id, version }))
+}
+
+/// `attachment; filename="..."; filename*=UTF-8''...` for a flow name: letters, digits,
+/// `-`, `_` and `.` are kept, anything else becomes `_`; the plain `filename` is the ASCII
+/// part, for clients that do not read `filename*`.
+pub fn attachment(flow_name: &str) -> String {
+    let keep = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | '.');
+    let tidy = |s: String| -> String {
+        let s = s.trim_matches(|c| c == '_' || c == '.').to_owned();
+        if s.is_empty() {
+            "workflow".to_owned()
+        } else {
+            s
+        }
+    };
+    let unicode = tidy(
+        flow_name
+            .chars()
+            .map(|c| if keep(c) { c } else { '_' })
+            .collect(),
+    );
+    let ascii = tidy(
+        unicode
+            .chars()
+            .map(|c| if c.is_ascii() { c } else { '_' })
+            .collect(),
+    );
+    let mut encoded = String::new();
+    for b in unicode.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.') {
+            encoded.push(char::from(b));
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("attachment; filename=\"{ascii}.json\"; filename*=UTF-8''{encoded}.json")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::attachment;
+
+    #[test]
+    fn file_names_keep_letters_digits_dashes_and_dots_only() {
+        assert_eq!(
+            attachment("Fan on/off: \"hall\""),
+            "attachment; filename=\"Fan_on_off___hall.json\"; \
+             filename*=UTF-8''Fan_on_off___hall.json"
+        );
+        assert_eq!(
+            attachment("Température"),
+            "attachment; filename=\"Temp_rature.json\"; \
+             filename*=UTF-8''Temp%C3%A9rature.json"
+        );
+        assert_eq!(
+            attachment("../"),
+            "attachment; filename=\"workflow.json\"; filename*=UTF-8''workflow.json"
+        );
+        assert_eq!(
+            attachment("温度"),
+            "attachment; filename=\"workflow.json\"; filename*=UTF-8''%E6%B8%A9%E5%BA%A6.json"
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! What the engine needs from outside the workflow domain: Weir's own entities (the IoT
+//! domain), a script sandbox, outgoing HTTP and email. The app wires adapters to them; the
+//! engine only sees these traits. Every method is blocking: runs execute on blocking threads.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value as Json};
+use weir_kernel::TenantId;
+
+/// Why a port could not do what a node asked; the message ends the run as its error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NodeError(pub String);
+
+impl NodeError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// Weir's entities, reached on behalf of a flow's tenant (with every right in the tenant,
+/// as the flow's owner configured it).
+pub trait Entities: Send + Sync {
+    /// The latest values of `keys`: key to value, `null` for an entity without one. An
+    /// unknown key is an error naming it.
+    fn latest(&self, tenant: &TenantId, keys: &[String]) -> Result<Map<String, Json>, NodeError>;
+    /// Writes property values through the same validated path as the API
+    /// (`POST /entity/property/update`).
+    fn assign(&self, tenant: &TenantId, values: &Map<String, Json>) -> Result<(), NodeError>;
+    /// Calls a device service with its parameters (`POST /entity/service/call`); answers
+    /// what the call produced.
+    fn invoke(
+        &self,
+        tenant: &TenantId,
+        service: &str,
+        params: &Map<String, Json>,
+    ) -> Result<Json, NodeError>;
+}
+
+/// Runs scripts in a sandbox: no files, no network, bounded time, operations and memory.
+pub trait ScriptEngine: Send + Sync {
+    /// The `language` names it runs (`GET /workflow/components/languages`).
+    fn languages(&self) -> Vec<&'static str>;
+    /// Runs `script` with `variables` bound (name to JSON value), until `deadline` at the
+    /// latest, and answers the value the script evaluates to, as JSON. An unknown language,
+    /// a syntax error, a runtime error and a broken limit are errors saying which.
+    fn run(
+        &self,
+        language: &str,
+        script: &str,
+        variables: &Map<String, Json>,
+        deadline: Instant,
+    ) -> Result<Json, NodeError>;
+}
+
+/// An HTTP POST a `webhook` node sends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookRequest {
+    pub url: String,
+    /// The JSON body.
+    pub body: Json,
+    /// With a key, the request carries `TIMESTAMP`, `NONCE` and `SIGNATURE` = hex
+    /// HMAC-SHA256(key, timestamp + nonce + body) headers.
+    pub secret_key: Option<String>,
+    pub timeout: Duration,
+}
+
+/// What the receiver answered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookResponse {
+    pub status: u16,
+    /// The response body, cut to a bounded size.
+    pub body: String,
+}
+
+/// Sends webhooks. Loopback, private and link-local addresses are refused unless the
+/// adapter's configuration allows them; a non-2xx answer is an error.
+pub trait Webhooks: Send + Sync {
+    fn post(&self, request: &WebhookRequest) -> Result<WebhookResponse, NodeError>;
+}
+
+/// How to reach an SMTP server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+    pub encryption: Encryption,
+    pub username: Option<String>,
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// Plain, upgraded with STARTTLS (usually 587).
+    StartTls,
+    /// Plain text; for local relays and tests.
+    None,
+}
+
+/// An email an `email` node sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Email {
+    pub recipients: Vec<String>,
+    pub subject: String,
+    /// Plain text.
+    pub content: String,
+}
+
+/// Sends email.
+pub trait Mailer: Send + Sync {
+    /// Sends through `server`, or through the system's configured server when `None`
+    /// (`useSystemSettings`); an error when there is none.
+    fn send(
+        &self,
+        server: Option<&SmtpServer>,
+        email: &Email,
+        timeout: Duration,
+    ) -> Result<(), NodeError>;
+}

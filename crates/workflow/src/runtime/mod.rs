@@ -1,0 +1,518 @@
+//! The runtime: keeps every enabled flow ready, starts runs when their entry node says
+//! (an event, a timer, an HTTP request, an API call), bounds how many run at once per
+//! tenant, and writes their logs.
+//!
+//! - **Enabling and disabling.** [`WorkflowService`] tells the runtime about every flow it
+//!   saves, enables, disables or deletes ([`crate::service::FlowChanges`]), inside the same
+//!   call: when the request that disabled a flow answers, no new run of it starts. Runs
+//!   already going finish.
+//! - **Concurrency.** At most `max_runs_per_tenant` runs of one tenant at once; a run that
+//!   cannot start within the run time limit is refused as busy. Events wait for a slot
+//!   before the next event is read, so a flood slows the listener rather than piling up
+//!   tasks (the event bus then drops what the listener cannot keep up with, and counts it).
+//! - **Logs.** Every run but a design test leaves a [`RunLog`]; they are written in batches
+//!   by one task, and kept `log_retention_days`.
+
+pub mod active;
+pub mod http_path;
+pub mod timer;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use serde_json::{Map, Value as Json};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+use weir_kernel::{Clock, Id, IdGenerator, TenantId};
+
+use crate::caller::Caller;
+use crate::engine::{Engine, RunOutcome, RunRequest};
+use crate::errors::WorkflowError;
+use crate::run_log::RunLog;
+use crate::service::{FlowChanges, WorkflowService};
+use crate::validate::{ValidatedFlow, parse_and_validate};
+use active::{Active, ActiveFlow, Start};
+
+#[derive(Debug, Clone)]
+pub struct RuntimeSettings {
+    /// Runs of one tenant that may go on at once.
+    pub max_runs_per_tenant: usize,
+    /// Days a run log is kept.
+    pub log_retention_days: u32,
+    /// Logs waiting to be written before runs wait for the writer.
+    pub log_queue: usize,
+}
+
+impl Default for RuntimeSettings {
+    fn default() -> Self {
+        Self {
+            max_runs_per_tenant: 32,
+            log_retention_days: 30,
+            log_queue: 10_000,
+        }
+    }
+}
+
+/// The ports the runtime needs besides the engine.
+pub struct RuntimePorts {
+    pub engine: Arc<Engine>,
+    pub service: Arc<WorkflowService>,
+    pub ids: Arc<IdGenerator>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Cheap to clone: every clone is the same runtime.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    engine: Arc<Engine>,
+    service: Arc<WorkflowService>,
+    ids: Arc<IdGenerator>,
+    clock: Arc<dyn Clock>,
+    settings: RuntimeSettings,
+    active: RwLock<Active>,
+    timers: Mutex<HashMap<Id, JoinHandle<()>>>,
+    slots: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
+    logs: mpsc::Sender<RunLog>,
+    tokio: tokio::runtime::Handle,
+}
+
+/// What starts a run, for its log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logged {
+    Yes,
+    /// Design tests: nothing is kept but the trace they answer.
+    No,
+}
+
+impl Runtime {
+    /// Starts the runtime on the current tokio runtime: loads every enabled flow, starts
+    /// their timers, the log writer and the retention job, and registers itself with the
+    /// service so that changes to flows reach it.
+    pub async fn start(
+        ports: RuntimePorts,
+        settings: RuntimeSettings,
+    ) -> Result<Self, WorkflowError> {
+        let (logs, queue) = mpsc::channel(settings.log_queue.max(1));
+        let inner = Arc::new(Inner {
+            engine: ports.engine,
+            service: ports.service.clone(),
+            ids: ports.ids,
+            clock: ports.clock,
+            settings,
+            active: RwLock::new(Active::default()),
+            timers: Mutex::new(HashMap::new()),
+            slots: Mutex::new(HashMap::new()),
+            logs,
+            tokio: tokio::runtime::Handle::current(),
+        });
+        tokio::spawn(write_logs(inner.service.clone(), queue));
+        tokio::spawn(purge_logs(Arc::downgrade(&inner)));
+        let runtime = Self { inner };
+        let service = ports.service.clone();
+        let enabled = tokio::task::spawn_blocking(move || service.enabled_flows())
+            .await
+            .map_err(|_| WorkflowError::invalid("runtime", "could not load the enabled flows"))??;
+        for (flow, version) in enabled {
+            runtime.inner.activate(flow, &version.design_data);
+        }
+        ports
+            .service
+            .observe(Arc::new(Observer(Arc::downgrade(&runtime.inner))));
+        Ok(runtime)
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.inner.engine
+    }
+
+    /// How many flows are active (enabled and loaded).
+    pub fn active_flows(&self) -> usize {
+        read(&self.inner.active).flows.len()
+    }
+
+    /// New values of a tenant's entities (key to value): runs every enabled flow that
+    /// listens to one of the keys, with the values it listens to. Returns once every run
+    /// has a slot; the runs go on in the background.
+    pub async fn on_values(&self, tenant: &TenantId, values: &[(String, Json)]) {
+        let runs: BTreeMap<Id, (Arc<ActiveFlow>, Map<String, Json>)> = {
+            let active = read(&self.inner.active);
+            if !active.has_listeners() {
+                return;
+            }
+            let mut runs = BTreeMap::new();
+            for (key, value) in values {
+                for id in active.listening(tenant, key) {
+                    if let Some(flow) = active.flows.get(id) {
+                        runs.entry(*id)
+                            .or_insert_with(|| (flow.clone(), Map::new()))
+                            .1
+                            .insert(key.clone(), value.clone());
+                    }
+                }
+            }
+            runs
+        };
+        for (_, (flow, input)) in runs {
+            let Ok(permit) = self.inner.slot(&flow.flow.tenant_id).await else {
+                continue;
+            };
+            let inner = self.inner.clone();
+            tokio::spawn(async move {
+                inner.execute(permit, flow, input, Logged::Yes).await;
+            });
+        }
+    }
+
+    /// Runs an enabled flow of the caller's tenant that starts with a `trigger`, with
+    /// `input` as the trigger's values, and answers how it went.
+    pub async fn trigger(
+        &self,
+        c: &Caller,
+        flow_id: Id,
+        input: Map<String, Json>,
+    ) -> Result<RunOutcome, WorkflowError> {
+        c.require(crate::caller::functions::EDIT)?;
+        let flow = read(&self.inner.active)
+            .flows
+            .get(&flow_id)
+            .filter(|f| c.sees(&f.flow))
+            .cloned()
+            .ok_or_else(|| WorkflowError::not_found("enabled flow", flow_id))?;
+        if !matches!(flow.start, Start::Trigger) {
+            return Err(WorkflowError::invalid(
+                "flow_id",
+                format!("flow {flow_id} does not start with a trigger node"),
+            ));
+        }
+        let permit = self.inner.slot(&flow.flow.tenant_id).await?;
+        Ok(self.inner.execute(permit, flow, input, Logged::Yes).await)
+    }
+
+    /// Runs the enabled `httpIn` flow that `credential` opens, when `method` and `path`
+    /// (below `/workflow-http-in/`) are its own. `message` is what the request carried; the
+    /// path variables are added under `pathVariables`.
+    pub async fn http_in(
+        &self,
+        credential: &str,
+        method: &str,
+        path: &str,
+        mut message: Map<String, Json>,
+    ) -> Result<RunOutcome, WorkflowError> {
+        let refused = || {
+            WorkflowError::Unauthenticated(
+                "the credential does not open an enabled HTTP-in flow".into(),
+            )
+        };
+        let (flow_id, secret) = credential.split_once('.').ok_or_else(refused)?;
+        let flow_id: Id = flow_id.parse().map_err(|_| refused())?;
+        let flow = read(&self.inner.active)
+            .flows
+            .get(&flow_id)
+            .cloned()
+            .ok_or_else(refused)?;
+        if !flow.opens_with(secret) {
+            return Err(refused());
+        }
+        let Start::HttpIn {
+            method: wanted,
+            path: pattern,
+        } = &flow.start
+        else {
+            return Err(refused());
+        };
+        let variables = pattern.matches(path).ok_or_else(|| {
+            WorkflowError::not_found("HTTP-in path", format!("/workflow-http-in/{path}"))
+        })?;
+        if !wanted.eq_ignore_ascii_case(method) {
+            return Err(WorkflowError::MethodNotAllowed(format!(
+                "this flow accepts {wanted} requests only"
+            )));
+        }
+        if !variables.is_empty() {
+            message.insert("pathVariables".into(), Json::Object(variables));
+        }
+        let permit = self.inner.slot(&flow.flow.tenant_id).await?;
+        Ok(self.inner.execute(permit, flow, message, Logged::Yes).await)
+    }
+
+    /// Runs a design once without keeping anything: `POST /workflow/flows/design/test`.
+    pub async fn test_design(
+        &self,
+        c: &Caller,
+        design_data: &str,
+        input: Map<String, Json>,
+    ) -> Result<RunOutcome, WorkflowError> {
+        c.require(crate::caller::functions::EDIT)?;
+        let validated = parse_and_validate(design_data, &self.inner.service.limits())?;
+        let flow = Arc::new(ActiveFlow::testing(c.tenant_id.clone(), validated));
+        let permit = self.inner.slot(&c.tenant_id).await?;
+        Ok(self.inner.execute(permit, flow, input, Logged::No).await)
+    }
+
+    /// Runs one node on its own: `POST /workflow/flows/node/test`.
+    pub async fn test_node(
+        &self,
+        c: &Caller,
+        node: crate::design::Node,
+        input: Map<String, Json>,
+    ) -> Result<RunOutcome, WorkflowError> {
+        c.require(crate::caller::functions::EDIT)?;
+        let permit = self.inner.slot(&c.tenant_id).await?;
+        let engine = self.inner.engine.clone();
+        let tenant = c.tenant_id.clone();
+        let message_id = self.inner.ids.next_id().to_string();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            engine.test_node(&tenant, &node, input, message_id)
+        })
+        .await
+        .map_err(|_| WorkflowError::invalid("node", "the node test could not run"))?
+    }
+}
+
+impl Inner {
+    /// A run slot of the tenant, waiting at most the run time limit for one.
+    async fn slot(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, WorkflowError> {
+        let semaphore = lock(&self.slots)
+            .entry(tenant.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.max_runs_per_tenant.max(1))))
+            .clone();
+        let wait = self.engine.settings().run_timeout;
+        match tokio::time::timeout(wait, semaphore.acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(WorkflowError::Busy(format!(
+                "{} runs of this tenant are already going on; try again later",
+                self.settings.max_runs_per_tenant
+            ))),
+        }
+    }
+
+    async fn execute(
+        &self,
+        permit: tokio::sync::OwnedSemaphorePermit,
+        flow: Arc<ActiveFlow>,
+        input: Map<String, Json>,
+        logged: Logged,
+    ) -> RunOutcome {
+        let id = self.ids.next_id();
+        let engine = self.engine.clone();
+        let running = flow.clone();
+        let outcome = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            engine.run(RunRequest {
+                tenant: &running.flow.tenant_id,
+                flow: &running.validated,
+                input,
+                message_id: id.to_string(),
+            })
+        })
+        .await;
+        let outcome = outcome.unwrap_or_else(|_| RunOutcome {
+            status: crate::RunStatus::Error,
+            message: "the run stopped unexpectedly".into(),
+            output: None,
+            start_time: self.clock.now_ms(),
+            time_cost: 0,
+            traces: Vec::new(),
+        });
+        if logged == Logged::Yes {
+            let log = RunLog {
+                id,
+                tenant_id: flow.flow.tenant_id.clone(),
+                flow_id: flow.flow.id,
+                version: flow.flow.version,
+                status: outcome.status,
+                start_time: outcome.start_time,
+                time_cost: outcome.time_cost,
+                message: outcome.message.clone(),
+                traces: outcome.traces.clone(),
+            };
+            if self.logs.send(log).await.is_err() {
+                tracing::warn!(flow_id = %flow.flow.id, "run log dropped: the log writer stopped");
+            }
+        }
+        outcome
+    }
+
+    /// Loads a flow's design and makes it active, replacing its previous version.
+    fn activate(self: &Arc<Self>, flow: crate::Flow, design_data: &str) {
+        let id = flow.id;
+        let validated = match parse_and_validate(design_data, &self.service.limits()) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::warn!(flow_id = %id, error = %e, "enabled flow not loaded: its design no longer validates");
+                self.deactivate(id);
+                return;
+            }
+        };
+        let Some(active) = ActiveFlow::new(flow, validated) else {
+            tracing::warn!(flow_id = %id, "enabled flow not loaded: its entry node cannot start it");
+            self.deactivate(id);
+            return;
+        };
+        let active = Arc::new(active);
+        write(&self.active).insert(active.clone());
+        let timer = match &active.start {
+            Start::Timer(plan) => Some(self.tokio.spawn(run_timer(
+                Arc::downgrade(self),
+                active.clone(),
+                plan.clone(),
+            ))),
+            _ => None,
+        };
+        let old = match timer {
+            Some(t) => lock(&self.timers).insert(id, t),
+            None => lock(&self.timers).remove(&id),
+        };
+        if let Some(old) = old {
+            old.abort();
+        }
+    }
+
+    fn deactivate(&self, id: Id) {
+        write(&self.active).remove(id);
+        if let Some(timer) = lock(&self.timers).remove(&id) {
+            timer.abort();
+        }
+    }
+
+    /// Brings the runtime up to date with the stored state of these flows.
+    fn reload(self: &Arc<Self>, tenant: &TenantId, ids: &[Id]) {
+        for &id in ids {
+            match self
+                .service
+                .design(&Caller::system(tenant.clone()), id, None)
+            {
+                Ok((flow, version)) if flow.enabled => self.activate(flow, &version.design_data),
+                Ok(_) | Err(WorkflowError::NotFound { .. }) => self.deactivate(id),
+                Err(e) => {
+                    // Stop it rather than run a version we could not read.
+                    tracing::warn!(flow_id = %id, error = %e, "flow stopped: could not reload it");
+                    self.deactivate(id);
+                }
+            }
+        }
+    }
+}
+
+/// Hears the service's changes; weak, so that a dropped runtime lets go of the service.
+struct Observer(std::sync::Weak<Inner>);
+
+impl FlowChanges for Observer {
+    fn changed(&self, tenant: &TenantId, ids: &[Id]) {
+        if let Some(inner) = self.0.upgrade() {
+            inner.reload(tenant, ids);
+        }
+    }
+}
+
+async fn run_timer(inner: std::sync::Weak<Inner>, flow: Arc<ActiveFlow>, plan: timer::TimerPlan) {
+    let Some(clock) = inner.upgrade().map(|i| i.clock.clone()) else {
+        return;
+    };
+    let enabled_at = clock.now_ms();
+    let mut after = enabled_at;
+    while let Some(next) = plan.next_after(after, enabled_at) {
+        let wait = u64::try_from(next - clock.now_ms()).unwrap_or(0);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        after = next;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let mut input = Map::new();
+        input.insert("timestamp".into(), Json::from(next));
+        if let Ok(permit) = inner.slot(&flow.flow.tenant_id).await {
+            let runner = inner.clone();
+            let flow = flow.clone();
+            tokio::spawn(async move {
+                runner.execute(permit, flow, input, Logged::Yes).await;
+            });
+        }
+    }
+}
+
+/// Writes logs in batches, as they come.
+async fn write_logs(service: Arc<WorkflowService>, mut queue: mpsc::Receiver<RunLog>) {
+    const BATCH: usize = 500;
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        let logs = std::mem::take(&mut batch);
+        let service = service.clone();
+        let written = tokio::task::spawn_blocking(move || service.record_logs(&logs)).await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::error!(error = %e, "run logs could not be written"),
+            Err(_) => tracing::error!("run log writer failed"),
+        }
+    }
+}
+
+/// Deletes logs past their retention, hourly.
+async fn purge_logs(inner: std::sync::Weak<Inner>) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let days = i64::from(inner.settings.log_retention_days);
+        let before = inner.clock.now_ms() - days * 86_400_000;
+        let service = inner.service.clone();
+        drop(inner);
+        match tokio::task::spawn_blocking(move || service.purge_logs(before)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(deleted = n, "old run logs deleted"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "old run logs could not be deleted"),
+            _ => {}
+        }
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl ActiveFlow {
+    /// A flow that exists only for a design test.
+    fn testing(tenant: TenantId, validated: ValidatedFlow) -> Self {
+        Self {
+            flow: crate::Flow {
+                id: Id(0),
+                tenant_id: tenant,
+                name: String::new(),
+                remark: String::new(),
+                enabled: false,
+                version: 0,
+                user_id: None,
+                created_at: 0,
+                updated_at: 0,
+                http_secret: None,
+            },
+            validated,
+            start: Start::Trigger,
+        }
+    }
+}

@@ -1,0 +1,868 @@
+//! Flows that run: an event listener changing another entity, a design test through every
+//! node kind, HTTP-in flows, triggers, timers, node tests, run logs with their traces, and
+//! what disabling does — over HTTP, against real adapters (Rhai, a local HTTP receiver and
+//! SMTP sink).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use weir_iot::integration::Integration;
+use weir_outbound::testing::{HttpReceiver, SmtpSink};
+use weir_test_kit::{PASSWORD, Session, TestApp};
+
+use crate::support::{
+    ACME, add_tenant, declared, forbidden, invalid, login_in, not_found, ok, refused, register_in,
+    user_with,
+};
+
+/// Lamps: a settable level and mode.
+fn lamps() -> Arc<dyn Integration> {
+    declared(
+        "lamp",
+        "Lamps",
+        vec![
+            json!({"identifier": "level", "name": "Level", "type": "PROPERTY", "access_mod": "RW", "value_type": "LONG", "value_attribute": {"min": 0, "max": 100}}),
+            json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING"}),
+        ],
+    )
+}
+
+/// A server with lamps `l1` and `l2`, webhooks allowed to reach this machine, and the
+/// system SMTP server `smtp` when given.
+async fn setup_with(smtp: Option<&SmtpSink>) -> (TestApp, Session) {
+    let smtp = smtp.map(|s| s.addr());
+    let app = TestApp::spawn_with_integrations(
+        move |s| {
+            s.workflow.webhook.allow_private = true;
+            s.workflow.smtp = smtp.map(|a| weir::settings::SmtpConfig {
+                host: a.ip().to_string(),
+                port: a.port(),
+                encryption: "NONE".into(),
+                username: None,
+                password: None,
+                from: Some("flows@weir.test".into()),
+            });
+        },
+        vec![lamps()],
+    )
+    .await;
+    let admin = app.register_admin().await;
+    for name in ["L1", "L2"] {
+        let body = json!({"name": name, "integration": "lamp"});
+        ok(&app.call("POST", "/device", Some(&admin), Some(body)).await);
+    }
+    (app, admin)
+}
+
+async fn setup() -> (TestApp, Session) {
+    setup_with(None).await
+}
+
+fn node(id: &str, component: &str, parameters: Value) -> Value {
+    json!({"id": id, "componentName": component,
+           "data": {"nodeName": id.to_uppercase(), "parameters": parameters}})
+}
+
+fn edge(id: &str, source: &str, target: &str, handle: Option<&str>) -> Value {
+    json!({"id": id, "source": source, "target": target, "sourceHandle": handle})
+}
+
+fn design(nodes: Vec<Value>, edges: Vec<Value>) -> String {
+    json!({"nodes": nodes, "edges": edges}).to_string()
+}
+
+/// A chain of nodes, each edge from one to the next.
+fn chain(nodes: Vec<Value>) -> String {
+    let edges = nodes
+        .windows(2)
+        .enumerate()
+        .map(|(i, w)| {
+            edge(
+                &format!("e{i}"),
+                w[0]["id"].as_str().unwrap(),
+                w[1]["id"].as_str().unwrap(),
+                None,
+            )
+        })
+        .collect();
+    design(nodes, edges)
+}
+
+/// eventListener → choice → code → entityAssigner → output: when l1's level goes above 50,
+/// l2's mode becomes "max" (above 80) or "high".
+fn listener_design() -> String {
+    design(
+        vec![
+            node(
+                "listen",
+                "eventListener",
+                json!({"entities": ["lamp.device.l1.level"]}),
+            ),
+            node(
+                "check",
+                "choice",
+                json!({"choice": {
+                "when": [{"id": "hot", "logicOperator": "AND", "expressionType": "condition",
+                          "conditions": [{"id": "c1", "expressionValue": {
+                              "key": "{{listen.lamp.device.l1.level}}", "operator": "GT", "value": 50}}]}],
+                "otherwise": {"id": "cold"}}}),
+            ),
+            node(
+                "pick",
+                "code",
+                json!({"expression": {"language": "rhai",
+                       "expression": "#{mode: if level > 80 { \"max\" } else { \"high\" }}"},
+                       "inputArguments": {"level": "{{listen.lamp.device.l1.level}}"}}),
+            ),
+            node(
+                "set",
+                "entityAssigner",
+                json!({"exchangePayload": {"lamp.device.l2.mode": "{{pick.mode}}"}}),
+            ),
+            node(
+                "out",
+                "output",
+                json!({"outputVariables": {"mode": "{{pick.mode}}"}}),
+            ),
+        ],
+        vec![
+            edge("e1", "listen", "check", None),
+            edge("e2", "check", "pick", Some("hot")),
+            edge("e3", "pick", "set", None),
+            edge("e4", "set", "out", None),
+        ],
+    )
+}
+
+async fn save(app: &TestApp, who: &Session, design_data: &str, enabled: bool) -> String {
+    let body = json!({"name": "Flow", "enabled": enabled, "design_data": design_data});
+    let answer = app
+        .call("POST", "/workflow/flows/design", Some(who), Some(body))
+        .await;
+    ok(&answer)["id"].as_str().unwrap().to_owned()
+}
+
+async fn set_level(app: &TestApp, who: &Session, lamp: &str, level: i64) {
+    let body = json!({"exchange": {format!("lamp.device.{lamp}.level"): level}});
+    let answer = app
+        .call("POST", "/entity/property/update", Some(who), Some(body))
+        .await;
+    ok(&answer);
+}
+
+/// The latest value of an entity, by key.
+async fn latest(app: &TestApp, who: &Session, key: &str) -> Value {
+    let body = json!({"keyword": key, "page_size": 100});
+    let answer = app
+        .call("POST", "/entity/search", Some(who), Some(body))
+        .await;
+    let rows = ok(&answer)["content"].as_array().unwrap().clone();
+    let row = rows.iter().find(|r| r["entity_key"] == key).unwrap();
+    let id = row["entity_id"].as_str().unwrap();
+    let answer = app
+        .call("GET", &format!("/entity/{id}/status"), Some(who), None)
+        .await;
+    ok(&answer)["value"].clone()
+}
+
+async fn logs(app: &TestApp, who: &Session, flow: &str, body: Value) -> Value {
+    let path = format!("/workflow/flows/{flow}/logs/search");
+    ok(&app.call("POST", &path, Some(who), Some(body)).await).clone()
+}
+
+/// Waits until the flow has `n` logs, and answers them.
+async fn wait_for_logs(app: &TestApp, who: &Session, flow: &str, n: usize) -> Vec<Value> {
+    for _ in 0..100 {
+        let page = logs(app, who, flow, json!({})).await;
+        let content = page["content"].as_array().unwrap().clone();
+        if content.len() >= n {
+            return content;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("flow {flow} did not log {n} runs");
+}
+
+#[tokio::test]
+async fn a_new_value_runs_the_enabled_flow_which_sets_another_entity_until_disabled() {
+    let (app, admin) = setup().await;
+    let flow = save(&app, &admin, &listener_design(), true).await;
+
+    set_level(&app, &admin, "l1", 90).await;
+    let runs = wait_for_logs(&app, &admin, &flow, 1).await;
+    assert_eq!(
+        latest(&app, &admin, "lamp.device.l2.mode").await,
+        json!("max")
+    );
+    let run = &runs[0];
+    assert_eq!(run["status"], "SUCCESS");
+    assert_eq!(run["version"], 1);
+    assert_eq!(run["flow_id"], flow.as_str());
+    assert!(run["time_cost"].as_i64().unwrap() >= 0);
+
+    // The log's trace: one entry per node, in the order they ran.
+    let path = format!("/workflow/flows/logs/{}", run["id"].as_str().unwrap());
+    let answer = app.call("GET", &path, Some(&admin), None).await;
+    let detail = ok(&answer);
+    let trace = detail["trace_info"].as_array().unwrap();
+    let ids: Vec<&str> = trace
+        .iter()
+        .map(|t| t["node_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["listen", "check", "pick", "set", "out"]);
+    assert_eq!(trace[0]["node_label"], "LISTEN");
+    assert_eq!(trace[0]["status"], "SUCCESS");
+    assert_eq!(trace[0]["error_message"], "");
+    assert_eq!(
+        serde_json::from_str::<Value>(trace[0]["output"].as_str().unwrap()).unwrap(),
+        json!({"lamp.device.l1.level": 90})
+    );
+    assert_eq!(trace[1]["output"], r#"{"branch":"hot"}"#);
+    assert_eq!(trace[2]["output"], r#"{"mode":"max"}"#);
+    let message_id = trace[0]["message_id"].as_str().unwrap();
+    assert!(trace.iter().all(|t| t["message_id"] == message_id));
+
+    // Below 50 the otherwise branch has no edge: the run ends after the choice.
+    set_level(&app, &admin, "l1", 10).await;
+    let runs = wait_for_logs(&app, &admin, &flow, 2).await;
+    let path = format!("/workflow/flows/logs/{}", runs[0]["id"].as_str().unwrap());
+    let answer = app.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(ok(&answer)["trace_info"].as_array().unwrap().len(), 2);
+
+    // Disabled, the flow stops at once: a new value changes nothing.
+    let answer = app
+        .call(
+            "GET",
+            &format!("/workflow/flows/{flow}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    ok(&answer);
+    set_level(&app, &admin, "l1", 60).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(
+        latest(&app, &admin, "lamp.device.l2.mode").await,
+        json!("max")
+    );
+    let page = logs(&app, &admin, &flow, json!({})).await;
+    assert_eq!(page["total"], 2);
+
+    // Status filter.
+    let page = logs(&app, &admin, &flow, json!({"status": "ERROR"})).await;
+    assert_eq!(page["total"], 0);
+    let path = format!("/workflow/flows/{flow}/logs/search");
+    let answer = app
+        .call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"status": "MAYBE"})),
+        )
+        .await;
+    invalid(&answer, "status");
+}
+
+#[tokio::test]
+async fn a_design_test_runs_every_action_and_external_node_and_keeps_nothing() {
+    let sink = SmtpSink::start();
+    let receiver = HttpReceiver::answering(200, r#"{"ok": true}"#);
+    let (app, admin) = setup_with(Some(&sink)).await;
+    set_level(&app, &admin, "l1", 42).await;
+    let data = chain(vec![
+        node(
+            "start",
+            "trigger",
+            json!({"entityConfigs": [{"identify": "room", "name": "Room", "type": "STRING", "required": true}]}),
+        ),
+        node(
+            "read",
+            "entitySelector",
+            json!({"entities": ["lamp.device.l1.level", "lamp.device.l2.mode"]}),
+        ),
+        node(
+            "calc",
+            "code",
+            json!({"expression": {"language": "rhai",
+                "expression": "let l = msg[\"lamp.device.l1.level\"]; #{double: l * 2, room: room}"},
+                "inputArguments": {"room": "{{start.room}}"}}),
+        ),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {"lamp.device.l2.level": "{{calc.double}}"}}),
+        ),
+        node(
+            "hook",
+            "webhook",
+            json!({"webhookUrl": receiver.url("/hook"), "secretKey": "s3cret",
+                   "inputArguments": {"room": "{{calc.room}}", "double": "{{calc.double}}"}}),
+        ),
+        node(
+            "mail",
+            "email",
+            json!({"emailConfig": {"useSystemSettings": true}, "recipients": ["ops@weir.test"],
+                   "subject": "Room {{calc.room}}", "content": "Level doubled: {{calc.double}}"}),
+        ),
+        node(
+            "out",
+            "output",
+            json!({"outputVariables": {"double": "{{calc.double}}", "hook": "{{hook.statusCode}}"}}),
+        ),
+    ]);
+    let body = json!({"design_data": data, "input": {"room": "kitchen"}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(run["message"], "");
+    assert_eq!(run["output"], json!({"double": 84, "hook": 200}));
+    let trace = run["trace_info"].as_array().unwrap();
+    assert_eq!(trace.len(), 7);
+    assert_eq!(
+        serde_json::from_str::<Value>(trace[1]["output"].as_str().unwrap()).unwrap(),
+        json!({"lamp.device.l1.level": 42, "lamp.device.l2.mode": null})
+    );
+
+    // The assigner wrote through the API's path; the webhook and the email went out.
+    assert_eq!(
+        latest(&app, &admin, "lamp.device.l2.level").await,
+        json!(84)
+    );
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1);
+    let r = &requests[0];
+    assert_eq!(r.method, "POST");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&r.body).unwrap(),
+        json!({"room": "kitchen", "double": 84})
+    );
+    assert_eq!(r.header("signature").unwrap().len(), 64);
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].recipients, ["ops@weir.test"]);
+    assert_eq!(mails[0].from, "flows@weir.test");
+    assert!(
+        mails[0].data.contains("Subject: Room kitchen"),
+        "{}",
+        mails[0].data
+    );
+    assert!(
+        mails[0].data.contains("Level doubled: 84"),
+        "{}",
+        mails[0].data
+    );
+
+    // Nothing was saved: no flow exists.
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/search",
+            Some(&admin),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(ok(&answer)["total"], 0);
+
+    // A missing required trigger input fails the run at its first node.
+    let body = json!({"design_data": data, "input": {}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "ERROR");
+    assert_eq!(run["message"], "START: input `room` is required");
+}
+
+#[tokio::test]
+async fn a_failing_node_ends_its_run_as_error_with_its_message_and_later_nodes_do_not_run() {
+    let (app, admin) = setup().await;
+    let receiver = HttpReceiver::answering(500, "boom");
+    for (bad, message) in [
+        (
+            node(
+                "bad",
+                "code",
+                json!({"expression": {"language": "rhai", "expression": "throw \"no luck\""}}),
+            ),
+            "BAD: ",
+        ),
+        (
+            node(
+                "bad",
+                "code",
+                json!({"expression": {"language": "rhai", "expression": "loop { }"}}),
+            ),
+            "BAD: ",
+        ),
+        (
+            node("bad", "webhook", json!({"webhookUrl": receiver.url("/x")})),
+            "BAD: webhook: POST ",
+        ),
+        (
+            node(
+                "bad",
+                "entityAssigner",
+                json!({"exchangePayload": {"lamp.device.l1.level": 1000}}),
+            ),
+            "BAD: ",
+        ),
+        (
+            node(
+                "bad",
+                "entitySelector",
+                json!({"entities": ["lamp.device.nope.level"]}),
+            ),
+            "BAD: entity lamp.device.nope.level not found",
+        ),
+    ] {
+        let data = chain(vec![
+            node("start", "trigger", json!({})),
+            bad,
+            node("out", "output", json!({})),
+        ]);
+        let body = json!({"design_data": data});
+        let answer = app
+            .call(
+                "POST",
+                "/workflow/flows/design/test",
+                Some(&admin),
+                Some(body),
+            )
+            .await;
+        let run = ok(&answer);
+        assert_eq!(run["status"], "ERROR", "{run}");
+        assert!(
+            run["message"].as_str().unwrap().starts_with(message),
+            "{run}"
+        );
+        let trace = run["trace_info"].as_array().unwrap();
+        assert_eq!(trace.len(), 2, "{run}");
+        assert_eq!(trace[1]["status"], "ERROR");
+        assert!(!trace[1]["error_message"].as_str().unwrap().is_empty());
+        assert_eq!(run["output"], Value::Null);
+    }
+    // The engine is still there.
+    let data = chain(vec![
+        node("start", "trigger", json!({})),
+        node("out", "output", json!({"outputVariables": {"ok": true}})),
+    ]);
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(json!({"design_data": data})),
+        )
+        .await;
+    assert_eq!(ok(&answer)["output"], json!({"ok": true}));
+}
+
+fn http_design() -> String {
+    design(
+        vec![
+            node(
+                "in",
+                "httpIn",
+                json!({"method": "POST", "url": "/sensors/{sensor}"}),
+            ),
+            node(
+                "stamp",
+                "code",
+                json!({"expression": {"language": "rhai",
+                "expression": "let m = msg; m.stamp = timestamp_ms(); m.kind = m[\"type\"]; m"}}),
+            ),
+            node(
+                "kind",
+                "choice",
+                json!({"choice": {"when": [{"id": "temp", "conditions": [
+                {"expressionValue": {"key": "{{stamp.kind}}", "operator": "EQ", "value": "temp"}}]}],
+                "otherwise": {"id": "other"}}}),
+            ),
+            node(
+                "alarm",
+                "code",
+                json!({"expression": {"language": "rhai",
+                "expression": "#{alarm: value > 30, sensor: pathVariables.sensor}"}}),
+            ),
+            node("out", "output", json!({})),
+        ],
+        vec![
+            edge("e1", "in", "stamp", None),
+            edge("e2", "stamp", "kind", None),
+            edge("e3", "kind", "alarm", Some("temp")),
+            edge("e4", "alarm", "out", None),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn an_http_in_flow_answers_its_output_to_requests_carrying_its_credential() {
+    let (app, admin) = setup().await;
+    let flow = save(&app, &admin, &http_design(), true).await;
+    let path = format!("/workflow/flows/{flow}/http-credential");
+    let answer = app.call("POST", &path, Some(&admin), None).await;
+    let credential = ok(&answer)["credential"].as_str().unwrap().to_owned();
+    assert!(credential.starts_with(&format!("{flow}.")));
+
+    let post = |credential: String, path: &'static str, body: Value| {
+        app.client()
+            .post(app.url(path))
+            .bearer_auth(credential)
+            .json(&body)
+            .send()
+    };
+    let res = post(
+        credential.clone(),
+        "/workflow-http-in/sensors/s7",
+        json!({"type": "temp", "value": 31.5}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, json!({"alarm": true, "sensor": "s7"}));
+
+    // Another kind takes the otherwise branch, which has no output: `{}`.
+    let res = post(
+        credential.clone(),
+        "/workflow-http-in/sensors/s7",
+        json!({"type": "hum", "value": 99}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({}));
+    let runs = wait_for_logs(&app, &admin, &flow, 2).await;
+    assert!(runs.iter().all(|r| r["status"] == "SUCCESS"));
+
+    // A wrong secret, a wrong path, a wrong method.
+    let wrong = format!("{flow}.{}", "0".repeat(64));
+    let res = post(wrong, "/workflow-http-in/sensors/s7", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "authentication_failed");
+    let res = post(credential.clone(), "/workflow-http-in/elsewhere", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+    let res = app
+        .client()
+        .get(app.url("/workflow-http-in/sensors/s7"))
+        .bearer_auth(&credential)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let res = app
+        .client()
+        .post(app.url("/workflow-http-in/sensors/s7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+
+    // A failing run (no `value` for the script) answers 422 with the node's message.
+    let res = post(
+        credential.clone(),
+        "/workflow-http-in/sensors/s7",
+        json!({"type": "temp"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 422);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "workflow_run_failed");
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .starts_with("ALARM: ")
+    );
+
+    // Disabled, the credential opens nothing.
+    let answer = app
+        .call(
+            "GET",
+            &format!("/workflow/flows/{flow}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    ok(&answer);
+    let res = post(
+        credential,
+        "/workflow-http-in/sensors/s7",
+        json!({"type": "temp"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn a_trigger_flow_runs_through_the_api_and_a_timer_flow_on_its_interval() {
+    let (app, admin) = setup().await;
+    let data = chain(vec![
+        node(
+            "start",
+            "trigger",
+            json!({"entityConfigs": [{"identify": "n", "name": "N", "type": "LONG", "required": true}]}),
+        ),
+        node(
+            "out",
+            "output",
+            json!({"outputVariables": {"twice": "{{start.n}}{{start.n}}"}}),
+        ),
+    ]);
+    let flow = save(&app, &admin, &data, true).await;
+    let path = format!("/workflow/flows/{flow}/trigger");
+    let answer = app
+        .call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"input": {"n": 4}})),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "SUCCESS");
+    assert_eq!(run["output"], json!({"twice": "44"}));
+    let answer = app
+        .call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"input": {"n": "four"}})),
+        )
+        .await;
+    assert_eq!(
+        ok(&answer)["message"],
+        "START: input `n` must be a LONG, got \"four\""
+    );
+    let runs = wait_for_logs(&app, &admin, &flow, 2).await;
+    assert_eq!(runs[0]["status"], "ERROR");
+
+    // A disabled trigger flow cannot be started; nor can another tenant's id.
+    ok(&app
+        .call(
+            "GET",
+            &format!("/workflow/flows/{flow}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await);
+    let answer = app
+        .call(
+            "POST",
+            &path,
+            Some(&admin),
+            Some(json!({"input": {"n": 4}})),
+        )
+        .await;
+    not_found(&answer, &flow);
+
+    let timer = chain(vec![
+        node(
+            "tick",
+            "simpleTimer",
+            json!({"timerSettings": {"type": "INTERVAL", "intervalTime": 1, "intervalTimeUnit": "SECONDS"}}),
+        ),
+        node(
+            "out",
+            "output",
+            json!({"outputVariables": {"at": "{{tick.timestamp}}"}}),
+        ),
+    ]);
+    let flow = save(&app, &admin, &timer, true).await;
+    let runs = wait_for_logs(&app, &admin, &flow, 2).await;
+    assert!(runs.iter().all(|r| r["status"] == "SUCCESS"));
+    ok(&app
+        .call(
+            "GET",
+            &format!("/workflow/flows/{flow}/disable"),
+            Some(&admin),
+            None,
+        )
+        .await);
+    let stopped = logs(&app, &admin, &flow, json!({})).await["total"].clone();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(logs(&app, &admin, &flow, json!({})).await["total"], stopped);
+}
+
+#[tokio::test]
+async fn a_node_test_runs_one_node_with_its_input() {
+    let (app, admin) = setup().await;
+    let body = json!({
+        "node": node("calc", "code", json!({"expression": {"language": "rhai", "expression": "#{sum: a + n1.b}"}})),
+        "input": {"a": 2, "n1": {"b": 3}}
+    });
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(run["trace_info"][0]["output"], r#"{"sum":5}"#);
+
+    // Bad input: an unknown component, parameters its schema refuses, not a node at all.
+    let body = json!({"node": node("x", "teleport", json!({}))});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    invalid(&answer, "unknown component `teleport`");
+    let body = json!({"node": node("x", "webhook", json!({}))});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    invalid(&answer, "node.parameters.webhookUrl");
+    let body = json!({"node": {"id": 5}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    invalid(&answer, "node.id");
+    let body = json!({"design_data": "{\"nodes\": [}"});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    invalid(&answer, "design_data is not valid JSON");
+    let body = json!({"design_data": chain(vec![node("only", "output", json!({}))])});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    invalid(&answer, "entry");
+}
+
+#[tokio::test]
+async fn running_and_reading_logs_needs_the_codes_and_stays_in_the_tenant() {
+    let (app, admin) = setup().await;
+    let flow = save(&app, &admin, &listener_design(), true).await;
+    set_level(&app, &admin, "l1", 70).await;
+    let runs = wait_for_logs(&app, &admin, &flow, 1).await;
+    let log = runs[0]["id"].as_str().unwrap().to_owned();
+
+    // A user with workflow.view only: reads logs, cannot run anything.
+    let viewer = user_with(&app, &admin, "viewer@weir.test", &["workflow.view"], None).await;
+    let design = json!({"design_data": listener_design()});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&viewer),
+            Some(design.clone()),
+        )
+        .await;
+    forbidden(&answer);
+    let answer = app
+        .call(
+            "POST",
+            &format!("/workflow/flows/{flow}/http-credential"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    forbidden(&answer);
+    // ...and sees no logs of a flow not granted to them.
+    let answer = app
+        .call(
+            "GET",
+            &format!("/workflow/flows/logs/{log}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    not_found(&answer, &log);
+
+    // Another tenant's admin: the flow and its logs do not exist.
+    add_tenant(&app, ACME).await.unwrap();
+    ok(&register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
+    let (other, _) = login_in(&app, ACME, "boss@acme.test", PASSWORD).await;
+    let answer = app
+        .call(
+            "GET",
+            &format!("/workflow/flows/logs/{log}"),
+            Some(&other),
+            None,
+        )
+        .await;
+    not_found(&answer, &log);
+    let answer = app
+        .call(
+            "POST",
+            &format!("/workflow/flows/{flow}/logs/search"),
+            Some(&other),
+            Some(json!({})),
+        )
+        .await;
+    not_found(&answer, &flow);
+    let answer = app
+        .call(
+            "POST",
+            &format!("/workflow/flows/{flow}/http-credential"),
+            Some(&other),
+            None,
+        )
+        .await;
+    not_found(&answer, &flow);
+    let answer = app
+        .call(
+            "POST",
+            &format!("/workflow/flows/{flow}/trigger"),
+            Some(&other),
+            Some(json!({})),
+        )
+        .await;
+    not_found(&answer, &flow);
+    let answer = app
+        .call(
+            "GET",
+            "/workflow/flows/logs/not-a-number",
+            Some(&admin),
+            None,
+        )
+        .await;
+    refused(&answer, 400, "parameter_validation_failed");
+}
