@@ -461,53 +461,18 @@ pub(crate) async fn assert_guarded(
     }
 }
 
-/// A test integration whose devices are named after their name (lower-cased) and carry
-/// `entities` (entity definitions as the native API writes them); users may add devices
-/// but not delete them.
-pub struct Declared {
-    info: weir_iot::integration::IntegrationInfo,
-    entities: Vec<weir_iot::EntityDefinition>,
-}
-
+/// An integration whose devices all have `entities` (entity definitions as the native API
+/// writes them); users may add devices but not delete them.
 pub fn declared(
     id: &str,
     name: &str,
     entities: Vec<Value>,
 ) -> std::sync::Arc<dyn weir_iot::integration::Integration> {
-    std::sync::Arc::new(Declared {
-        info: weir_iot::integration::IntegrationInfo {
-            id: id.into(),
-            name: name.into(),
-            description: String::new(),
-            icon: None,
-            entities: vec![],
-            add_device: Some(weir_iot::integration::DeviceService {
-                identifier: "add_device".into(),
-                params: vec![],
-            }),
-            delete_device: None,
-        },
-        entities: entities
-            .into_iter()
-            .map(|e| serde_json::from_value(e).expect("an entity definition"))
-            .collect(),
-    })
-}
-
-impl weir_iot::integration::Integration for Declared {
-    fn info(&self) -> &weir_iot::integration::IntegrationInfo {
-        &self.info
-    }
-
-    fn add_device(
-        &self,
-        name: &str,
-        _: &std::collections::BTreeMap<String, weir_iot::EntityValue>,
-    ) -> Result<weir_iot::integration::NewDevice, weir_iot::integration::IntegrationError> {
-        Ok(weir_iot::integration::NewDevice {
-            identifier: name.to_lowercase(),
-            entities: self.entities.clone(),
-            additional: serde_json::Map::new(),
-        })
-    }
+    let entities = entities
+        .into_iter()
+        .map(|e| serde_json::from_value(e).expect("an entity definition"))
+        .collect();
+    std::sync::Arc::new(weir_iot::integration::FixedEntities::new(
+        id, name, entities,
+    ))
 }

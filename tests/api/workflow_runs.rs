@@ -24,6 +24,7 @@ fn lamps() -> Arc<dyn Integration> {
         vec![
             json!({"identifier": "level", "name": "Level", "type": "PROPERTY", "access_mod": "RW", "value_type": "LONG", "value_attribute": {"min": 0, "max": 100}}),
             json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING"}),
+            json!({"identifier": "blink", "name": "Blink", "type": "SERVICE", "access_mod": "W", "value_type": "BOOLEAN"}),
         ],
     )
 }
@@ -820,42 +821,30 @@ async fn running_and_reading_logs_needs_the_codes_and_stays_in_the_tenant() {
     add_tenant(&app, ACME).await.unwrap();
     ok(&register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
     let (other, _) = login_in(&app, ACME, "boss@acme.test", PASSWORD).await;
-    let answer = app
-        .call(
-            "GET",
-            &format!("/workflow/flows/logs/{log}"),
-            Some(&other),
-            None,
-        )
-        .await;
-    not_found(&answer, &log);
-    let answer = app
-        .call(
+    for (method, path, body, id) in [
+        ("GET", format!("/workflow/flows/logs/{log}"), None, &log),
+        (
             "POST",
-            &format!("/workflow/flows/{flow}/logs/search"),
-            Some(&other),
+            format!("/workflow/flows/{flow}/logs/search"),
             Some(json!({})),
-        )
-        .await;
-    not_found(&answer, &flow);
-    let answer = app
-        .call(
+            &flow,
+        ),
+        (
             "POST",
-            &format!("/workflow/flows/{flow}/http-credential"),
-            Some(&other),
+            format!("/workflow/flows/{flow}/http-credential"),
             None,
-        )
-        .await;
-    not_found(&answer, &flow);
-    let answer = app
-        .call(
+            &flow,
+        ),
+        (
             "POST",
-            &format!("/workflow/flows/{flow}/trigger"),
-            Some(&other),
+            format!("/workflow/flows/{flow}/trigger"),
             Some(json!({})),
-        )
-        .await;
-    not_found(&answer, &flow);
+            &flow,
+        ),
+    ] {
+        let answer = app.call(method, &path, Some(&other), body).await;
+        not_found(&answer, id);
+    }
     let answer = app
         .call(
             "GET",
@@ -865,4 +854,148 @@ async fn running_and_reading_logs_needs_the_codes_and_stays_in_the_tenant() {
         )
         .await;
     refused(&answer, 400, "parameter_validation_failed");
+}
+
+/// Runs one node through `POST /workflow/flows/node/test` and answers the run.
+async fn test_node(app: &TestApp, who: &Session, node: Value) -> Value {
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(who),
+            Some(json!({ "node": node })),
+        )
+        .await;
+    ok(&answer).clone()
+}
+
+#[tokio::test]
+async fn a_service_invocation_calls_the_service_through_the_checked_path() {
+    let (app, admin) = setup().await;
+    let call = |value: Value| {
+        node(
+            "call",
+            "serviceInvocation",
+            json!({"serviceInvocationSetting": {"serviceEntity": "lamp.device.l1.blink",
+                "serviceParams": {"lamp.device.l1.blink": value}}}),
+        )
+    };
+    let run = test_node(&app, &admin, call(json!(true))).await;
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(
+        serde_json::from_str::<Value>(run["trace_info"][0]["output"].as_str().unwrap()).unwrap(),
+        json!({"service": "lamp.device.l1.blink", "params": {"lamp.device.l1.blink": true}})
+    );
+    // A value of the wrong type, or a property instead of a service, fails the node with
+    // the API's reason.
+    let run = test_node(&app, &admin, call(json!("soon"))).await;
+    assert_eq!(run["status"], "ERROR");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("lamp.device.l1.blink"),
+        "{run}"
+    );
+    let wrong = node(
+        "call",
+        "serviceInvocation",
+        json!({"serviceInvocationSetting": {"serviceEntity": "lamp.device.l1.mode",
+            "serviceParams": {"lamp.device.l1.mode": "x"}}}),
+    );
+    let run = test_node(&app, &admin, wrong).await;
+    assert_eq!(run["status"], "ERROR");
+    assert!(
+        run["message"].as_str().unwrap().contains("not a SERVICE"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn an_email_node_sends_through_its_own_smtp_server() {
+    let sink = SmtpSink::start();
+    let (app, admin) = setup().await;
+    let mail = node(
+        "mail",
+        "email",
+        json!({"emailConfig": {"provider": "SMTP", "smtpConfig": {
+                "host": sink.addr().ip().to_string(), "port": sink.addr().port(), "encryption": "NONE"}},
+               "recipients": ["a@weir.test", "b@weir.test"], "subject": "Hello {{name}}",
+               "content": "Line one"}),
+    );
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(json!({"node": mail, "input": {"name": "Ada"}})),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    let mails = sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].recipients, ["a@weir.test", "b@weir.test"]);
+    assert!(
+        mails[0].data.contains("Subject: Hello Ada"),
+        "{}",
+        mails[0].data
+    );
+
+    // useSystemSettings without a system server fails the node, saying so.
+    let mail = node(
+        "mail",
+        "email",
+        json!({"emailConfig": {"useSystemSettings": true}, "recipients": ["a@weir.test"],
+               "subject": "x"}),
+    );
+    let run = test_node(&app, &admin, mail).await;
+    assert_eq!(run["status"], "ERROR");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("no system SMTP server is configured"),
+        "{run}"
+    );
+}
+
+#[tokio::test]
+async fn by_default_a_webhook_cannot_reach_this_machine_and_a_run_stops_at_its_time_limit() {
+    let receiver = HttpReceiver::answering(200, "{}");
+    let app = TestApp::spawn_with(|s| {
+        s.workflow.run_timeout_secs = 1;
+        s.workflow.script_max_operations = 0;
+    })
+    .await;
+    let admin = app.register_admin().await;
+    let hook = node(
+        "hook",
+        "webhook",
+        json!({"webhookUrl": receiver.url("/in")}),
+    );
+    let run = test_node(&app, &admin, hook).await;
+    assert_eq!(run["status"], "ERROR");
+    assert!(
+        run["message"]
+            .as_str()
+            .unwrap()
+            .contains("loopback, private and link-local addresses are not allowed"),
+        "{run}"
+    );
+    assert!(receiver.requests().is_empty());
+
+    let spin = node(
+        "spin",
+        "code",
+        json!({"expression": {"language": "rhai", "expression": "loop { }"}}),
+    );
+    let started = std::time::Instant::now();
+    let run = test_node(&app, &admin, spin).await;
+    assert_eq!(run["status"], "ERROR");
+    assert!(
+        run["message"].as_str().unwrap().contains("time limit"),
+        "{run}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
 }

@@ -12,15 +12,14 @@
 //!     cargo bench -p weir --bench workflow                             (PostgreSQL)
 //! WEIR_BENCH_SECS=20 WEIR_BENCH_CONNECTIONS=10 WEIR_BENCH_PAIRS=4 ...   (the defaults: 10, 10, 4)
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json, json};
 use weir::{Settings, Weir};
-use weir_iot::integration::{Integration, IntegrationError, IntegrationInfo, NewDevice};
+use weir_iot::Viewer;
+use weir_iot::integration::{FixedEntities, Integration};
 use weir_iot::service::WriteKind;
-use weir_iot::{EntityDefinition, EntityValue, Viewer};
 use weir_kernel::TenantId;
 use weir_workflow::{Caller, SaveDesign};
 
@@ -32,54 +31,15 @@ fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 
 /// Lamps with a level and a mode, both settable.
-struct Lamps {
-    info: IntegrationInfo,
-    entities: Vec<EntityDefinition>,
-}
-
-impl Lamps {
-    fn new() -> Self {
-        let entities = [
-            json!({"identifier": "level", "name": "Level", "type": "PROPERTY", "access_mod": "RW", "value_type": "LONG"}),
-            json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING"}),
-        ]
-        .into_iter()
-        .map(|e| serde_json::from_value(e).unwrap())
-        .collect();
-        Self {
-            info: IntegrationInfo {
-                id: "lamp".into(),
-                name: "Lamps".into(),
-                description: String::new(),
-                icon: None,
-                entities: vec![],
-                add_device: Some(weir_iot::integration::DeviceService {
-                    identifier: "add_device".into(),
-                    params: vec![],
-                }),
-                delete_device: None,
-            },
-            entities,
-        }
-    }
-}
-
-impl Integration for Lamps {
-    fn info(&self) -> &IntegrationInfo {
-        &self.info
-    }
-
-    fn add_device(
-        &self,
-        name: &str,
-        _: &BTreeMap<String, EntityValue>,
-    ) -> Result<NewDevice, IntegrationError> {
-        Ok(NewDevice {
-            identifier: name.to_lowercase(),
-            entities: self.entities.clone(),
-            additional: Map::new(),
-        })
-    }
+fn lamps() -> Arc<dyn Integration> {
+    let entities = [
+        json!({"identifier": "level", "name": "Level", "type": "PROPERTY", "access_mod": "RW", "value_type": "LONG"}),
+        json!({"identifier": "mode", "name": "Mode", "type": "PROPERTY", "access_mod": "RW", "value_type": "STRING"}),
+    ]
+    .into_iter()
+    .map(|e| serde_json::from_value(e).unwrap())
+    .collect();
+    Arc::new(FixedEntities::new("lamp", "Lamps", entities))
 }
 
 fn node(id: &str, component: &str, parameters: Json) -> Json {
@@ -150,15 +110,10 @@ async fn main() {
     settings.http.addr = "127.0.0.1:0".into();
     settings.mqtt.mode = weir_mqtt::Mode::Off;
     settings.workflow.max_runs_per_tenant = 64;
-    let weir = tokio::task::spawn_blocking(move || {
-        Weir::assemble_with(
-            settings,
-            vec![Arc::new(Lamps::new()) as Arc<dyn Integration>],
-        )
-    })
-    .await
-    .unwrap()
-    .expect("assemble Weir");
+    let weir = tokio::task::spawn_blocking(move || Weir::assemble_with(settings, vec![lamps()]))
+        .await
+        .unwrap()
+        .expect("assemble Weir");
     weir.start_workflows().await.expect("start the workflows");
     let (server, addr) = weir.serve().expect("bind");
     tokio::spawn(server);

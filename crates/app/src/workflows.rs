@@ -43,9 +43,10 @@ impl Entities for IotEntities {
             .map_err(node_error)
     }
 
-    /// The call's exchange: each parameter under the service's key (`reboot.delay` for a
-    /// parameter `delay` of service `reboot`; a parameter already named by its full key is
-    /// kept), or the service key with `{}` when there are none.
+    /// The call's exchange: each parameter named by its full key is kept (the service's own
+    /// key, for a service that takes one value: `{"...reboot": true}`), any other goes under
+    /// the service's key (`reboot.delay` for a parameter `delay` of service `reboot`); no
+    /// parameters call an OBJECT service with `{}`.
     fn invoke(
         &self,
         tenant: &TenantId,
@@ -54,7 +55,7 @@ impl Entities for IotEntities {
     ) -> Result<Json, NodeError> {
         let mut exchange = Map::new();
         for (name, value) in params {
-            let key = if name.starts_with(&format!("{service}.")) {
+            let key = if name == service || name.starts_with(&format!("{service}.")) {
                 name.clone()
             } else {
                 format!("{service}.{name}")

@@ -212,6 +212,54 @@ impl IntegrationRegistry {
     }
 }
 
+/// An integration whose devices all have the same entities, declared up front: the
+/// simplest plug-in a program embedding Weir can register (and what tests and benchmarks
+/// use). Users may add its devices (`POST /device`, no parameters; the identifier is the
+/// name in lower case) but not delete them.
+#[derive(Debug)]
+pub struct FixedEntities {
+    info: IntegrationInfo,
+    entities: Vec<EntityDefinition>,
+}
+
+impl FixedEntities {
+    pub fn new(id: &str, name: &str, entities: Vec<EntityDefinition>) -> Self {
+        Self {
+            info: IntegrationInfo {
+                id: id.into(),
+                name: name.into(),
+                description: String::new(),
+                icon: None,
+                entities: vec![],
+                add_device: Some(DeviceService {
+                    identifier: "add_device".into(),
+                    params: vec![],
+                }),
+                delete_device: None,
+            },
+            entities,
+        }
+    }
+}
+
+impl Integration for FixedEntities {
+    fn info(&self) -> &IntegrationInfo {
+        &self.info
+    }
+
+    fn add_device(
+        &self,
+        name: &str,
+        _: &BTreeMap<String, EntityValue>,
+    ) -> Result<NewDevice, IntegrationError> {
+        Ok(NewDevice {
+            identifier: name.to_lowercase(),
+            entities: self.entities.clone(),
+            additional: Map::new(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

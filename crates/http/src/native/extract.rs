@@ -128,19 +128,39 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 #[derive(Debug)]
 pub struct Caller(pub Principal);
 
-impl FromRequest for Caller {
-    type Error = NativeError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<State>().cloned();
-        let token = header_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(NativeError::internal)?;
-            authenticate(&state, token?).await.map(Caller)
-        })
+impl Caller {
+    pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
+        authenticate(state, token).await.map(Caller)
     }
 }
+
+/// Implements `FromRequest` for an extractor of the caller behind the bearer token: a type
+/// with `async fn authenticate(state: &State, token: String) -> Result<Self, NativeError>`.
+macro_rules! from_bearer_token {
+    ($extractor:ty) => {
+        impl actix_web::FromRequest for $extractor {
+            type Error = $crate::native::envelope::NativeError;
+            type Future =
+                std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+            fn from_request(
+                req: &actix_web::HttpRequest,
+                _: &mut actix_web::dev::Payload,
+            ) -> Self::Future {
+                let state = req.app_data::<$crate::native::extract::State>().cloned();
+                let token = $crate::native::extract::header_token(req);
+                Box::pin(async move {
+                    let state =
+                        state.ok_or_else($crate::native::envelope::NativeError::internal)?;
+                    Self::authenticate(&state, token?).await
+                })
+            }
+        }
+    };
+}
+pub(crate) use from_bearer_token;
+
+from_bearer_token!(Caller);
 
 /// The token of the `Authorization: Bearer <token>` header.
 pub fn header_token(req: &HttpRequest) -> Result<String, NativeError> {

@@ -11,11 +11,6 @@ pub mod mqtt;
 pub mod role_resources;
 pub mod websocket;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_identity::ResourceType;
@@ -24,26 +19,14 @@ use weir_iot::{Limits, Viewer};
 use weir_kernel::Id;
 
 use super::envelope::NativeError;
-use super::extract::{State, authenticate, blocking, header_token};
+use super::extract::{State, authenticate, blocking, from_bearer_token};
 
 /// The caller as the IoT use-cases see them: their tenant, function codes and the
 /// integrations, devices and entities their roles were granted (the super admin: all).
 #[derive(Debug)]
 pub struct IotViewer(pub Viewer);
 
-impl FromRequest for IotViewer {
-    type Error = NativeError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<State>().cloned();
-        let token = header_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(NativeError::internal)?;
-            Self::authenticate(&state, token?).await
-        })
-    }
-}
+from_bearer_token!(IotViewer);
 
 impl IotViewer {
     /// Checks an access token (as [`authenticate`] does) and loads the caller's grants.

@@ -13,17 +13,12 @@ pub mod logs;
 pub mod runs;
 pub mod transfer;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest};
 use weir_identity::{Principal, ResourceType};
 use weir_kernel::{AsProblem, Id, ProblemKind};
 use weir_workflow::{Caller, WorkflowError};
 
 use super::envelope::NativeError;
-use super::extract::{State, authenticate, blocking, header_token};
+use super::extract::{State, authenticate, blocking, from_bearer_token};
 use crate::request_id;
 
 /// The caller as the workflow use-cases see them (`caller`): their tenant, user, function
@@ -35,19 +30,7 @@ pub struct WorkflowCaller {
     pub principal: Principal,
 }
 
-impl FromRequest for WorkflowCaller {
-    type Error = NativeError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, NativeError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<State>().cloned();
-        let token = header_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(NativeError::internal)?;
-            Self::authenticate(&state, token?).await
-        })
-    }
-}
+from_bearer_token!(WorkflowCaller);
 
 impl WorkflowCaller {
     /// Checks an access token (as [`authenticate`] does) and loads the caller's WORKFLOW
