@@ -338,6 +338,38 @@ async fn a_flow_is_exported_as_a_file_and_imported_as_a_new_disabled_flow() {
         "{answer:?}"
     );
 
+    // The exported file uploaded as a file, as a browser sends it.
+    let upload = |bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("Fan_on_off.json")
+            .mime_str("application/json")
+            .unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("note", "ignored")
+            .part("file", part);
+        app.client()
+            .post(app.url("/api/v1/workflow/flows/import"))
+            .bearer_auth(&admin.access_token)
+            .multipart(form)
+            .send()
+    };
+    let res = upload(serde_json::to_vec(&file).unwrap()).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["data"]["version"], 1, "{body}");
+    let res = upload(b"{not json".to_vec()).await.unwrap();
+    assert_eq!(res.status().as_u16(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error_code"], "parameter_syntax_error", "{body}");
+    assert!(
+        body["error_message"]
+            .as_str()
+            .unwrap()
+            .starts_with("file is not valid JSON"),
+        "{body}"
+    );
+    assert_eq!(search(&app, &admin, json!({})).await["total"], 4);
+
     // Bad files change nothing.
     let message = refused(
         &import(&app, &admin, json!({"name": "X", "design_data": BROKEN})).await,
@@ -364,7 +396,7 @@ async fn a_flow_is_exported_as_a_file_and_imported_as_a_new_disabled_flow() {
         "{\"name\"",
     )
     .await;
-    assert_eq!(search(&app, &admin, json!({})).await["total"], 3);
+    assert_eq!(search(&app, &admin, json!({})).await["total"], 4);
 
     // Unknown flows, and names that make no file name.
     not_found(&export(&app, &admin, UNKNOWN_ID).await.0, UNKNOWN_ID);

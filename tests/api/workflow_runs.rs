@@ -420,14 +420,6 @@ async fn a_failing_node_ends_its_run_as_error_with_its_message_and_later_nodes_d
             ),
             "BAD: ",
         ),
-        (
-            node(
-                "bad",
-                "entitySelector",
-                json!({"entities": ["lamp.device.nope.level"]}),
-            ),
-            "BAD: entity lamp.device.nope.level not found",
-        ),
     ] {
         let data = chain(vec![
             node("start", "trigger", json!({})),
@@ -455,6 +447,27 @@ async fn a_failing_node_ends_its_run_as_error_with_its_message_and_later_nodes_d
         assert!(!trace[1]["error_message"].as_str().unwrap().is_empty());
         assert_eq!(run["output"], Value::Null);
     }
+    // An entity that does not exist is refused before the run, naming node and field.
+    let data = chain(vec![
+        node("start", "trigger", json!({})),
+        node(
+            "read",
+            "entitySelector",
+            json!({"entities": ["lamp.device.nope.level"]}),
+        ),
+    ]);
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(json!({"design_data": data})),
+        )
+        .await;
+    invalid(
+        &answer,
+        "node \"read\" (READ): parameters.entities[0]: entity lamp.device.nope.level not found",
+    );
     // The engine is still there.
     let data = chain(vec![
         node("start", "trigger", json!({})),
@@ -886,8 +899,8 @@ async fn a_service_invocation_calls_the_service_through_the_checked_path() {
         serde_json::from_str::<Value>(run["trace_info"][0]["output"].as_str().unwrap()).unwrap(),
         json!({"service": "lamp.device.l1.blink", "params": {"lamp.device.l1.blink": true}})
     );
-    // A value of the wrong type, or a property instead of a service, fails the node with
-    // the API's reason.
+    // A value of the wrong type fails the node with the API's reason; a property named as
+    // the service is refused before anything runs.
     let run = test_node(&app, &admin, call(json!("soon"))).await;
     assert_eq!(run["status"], "ERROR");
     assert!(
@@ -903,12 +916,15 @@ async fn a_service_invocation_calls_the_service_through_the_checked_path() {
         json!({"serviceInvocationSetting": {"serviceEntity": "lamp.device.l1.mode",
             "serviceParams": {"lamp.device.l1.mode": "x"}}}),
     );
-    let run = test_node(&app, &admin, wrong).await;
-    assert_eq!(run["status"], "ERROR");
-    assert!(
-        run["message"].as_str().unwrap().contains("not a SERVICE"),
-        "{run}"
-    );
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(json!({ "node": wrong })),
+        )
+        .await;
+    invalid(&answer, "entity lamp.device.l1.mode: not a SERVICE");
 }
 
 #[tokio::test]
@@ -998,4 +1014,164 @@ async fn by_default_a_webhook_cannot_reach_this_machine_and_a_run_stops_at_its_t
         "{run}"
     );
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_design_may_name_only_entities_its_author_may_use() {
+    let (app, admin) = setup().await;
+    let add = |name: &'static str| {
+        let body = json!({"name": name, "integration": "lamp"});
+        app.call("POST", "/device", Some(&admin), Some(body))
+    };
+    let l3 = ok(&add("L3").await)["device_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Reads l3, writes l4: the author was granted l3 only, and may not edit values.
+    let codes = [
+        "workflow.view",
+        "workflow.add",
+        "workflow.edit",
+        "entity_data.view",
+    ];
+    let author = user_with(
+        &app,
+        &admin,
+        "author@weir.test",
+        &codes,
+        Some(("DEVICE", &l3)),
+    )
+    .await;
+    ok(&add("L4").await);
+    let data = chain(vec![
+        node(
+            "listen",
+            "eventListener",
+            json!({"entities": ["lamp.device.l3.level"]}),
+        ),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {"lamp.device.l4.mode": "on", "lamp.device.l3.blink": true}}),
+        ),
+    ]);
+    let body = json!({"name": "Sneaky", "design_data": data});
+    let answer = app
+        .call("POST", "/workflow/flows/design", Some(&author), Some(body))
+        .await;
+    let message = refused(&answer, 400, "parameter_validation_failed");
+    assert_eq!(
+        message,
+        "design_data: node \"set\" (SET): parameters.exchangePayload[\"lamp.device.l3.blink\"]: \
+         entity lamp.device.l3.blink: not a PROPERTY; node \"set\" (SET): \
+         parameters.exchangePayload[\"lamp.device.l4.mode\"]: entity lamp.device.l4.mode not found"
+    );
+    // The same check guards design tests and node tests: nothing is read or written.
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&author),
+            Some(json!({"design_data": data})),
+        )
+        .await;
+    invalid(&answer, "entity lamp.device.l4.mode not found");
+    let reader = node(
+        "read",
+        "entitySelector",
+        json!({"entities": ["lamp.device.l1.level"]}),
+    );
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&author),
+            Some(json!({"node": reader})),
+        )
+        .await;
+    invalid(&answer, "entity lamp.device.l1.level not found");
+    // Their own device, written without entity_data.edit: refused, saying why.
+    let mine = chain(vec![
+        node("start", "trigger", json!({})),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {"lamp.device.l3.mode": "on"}}),
+        ),
+    ]);
+    let body = json!({"name": "Mine", "design_data": mine});
+    let answer = app
+        .call("POST", "/workflow/flows/design", Some(&author), Some(body))
+        .await;
+    invalid(
+        &answer,
+        "changing it needs the `entity_data.edit` permission",
+    );
+    // Reading their own device is fine; the admin may name any entity.
+    let reads = chain(vec![
+        node(
+            "listen",
+            "eventListener",
+            json!({"entities": ["lamp.device.l3.level"]}),
+        ),
+        node("out", "output", json!({})),
+    ]);
+    let body = json!({"name": "Reads", "design_data": reads});
+    ok(&app
+        .call("POST", "/workflow/flows/design", Some(&author), Some(body))
+        .await);
+    save(
+        &app,
+        &admin,
+        &data.replace("\"lamp.device.l3.blink\":true,", ""),
+        false,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_tenant_runs_at_most_its_bound_at_once_and_a_run_that_waits_too_long_is_refused() {
+    use weir_outbound::testing::Reply;
+    let receiver = HttpReceiver::start(|_| Reply::Hang);
+    let app = TestApp::spawn_with(|s| {
+        s.workflow.max_runs_per_tenant = 1;
+        s.workflow.run_timeout_secs = 2;
+        s.workflow.webhook.allow_private = true;
+    })
+    .await;
+    let admin = app.register_admin().await;
+    // Each run waits on a webhook that never answers, until the run's time limit.
+    let data = chain(vec![
+        node("start", "trigger", json!({})),
+        node(
+            "hook",
+            "webhook",
+            json!({"webhookUrl": receiver.url("/slow")}),
+        ),
+    ]);
+    let flow = save(&app, &admin, &data, true).await;
+    let path = format!("/workflow/flows/{flow}/trigger");
+    let run = |delay: u64| {
+        let (app, admin, path) = (&app, &admin, path.clone());
+        async move {
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            app.call("POST", &path, Some(admin), Some(json!({}))).await
+        }
+    };
+    // The first holds the only slot for 2 s; the second gets it then; the third cannot get
+    // one within its 2 s of waiting.
+    let (first, second, third) = tokio::join!(run(0), run(300), run(600));
+    for answer in [&first, &second] {
+        let run = ok(answer);
+        assert_eq!(run["status"], "ERROR", "{run}");
+        assert!(
+            run["message"].as_str().unwrap().contains("timed out"),
+            "{run}"
+        );
+    }
+    let message = refused(&third, 429, "workflow_busy");
+    assert_eq!(
+        message,
+        "1 runs of this tenant are already going on; try again later"
+    );
 }

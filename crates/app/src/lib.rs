@@ -181,6 +181,7 @@ impl Weir {
                 ..WorkflowSettings::default()
             },
         ));
+        workflow.check_entities_with(Arc::new(workflows::IotEntities(iot.clone())));
         let weir = Self {
             settings,
             database,

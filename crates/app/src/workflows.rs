@@ -5,10 +5,16 @@
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
 use weir_iot::service::WriteKind;
-use weir_iot::{IotService, Viewer};
-use weir_kernel::TenantId;
+
+use weir_iot::errors::IotError;
+use weir_iot::ports::{Entity, VisibleSet};
+use weir_iot::{EntityType, IotService, Limits, Viewer};
+use weir_kernel::{StoreError, TenantId};
+use weir_workflow::Caller;
 use weir_workflow::engine::{Entities, NodeError};
+use weir_workflow::entity_uses::{Access, EntityCatalog, EntityUse};
 use weir_workflow::runtime::Runtime;
 
 /// The workflow's view of the IoT domain: a flow acts with every right in its tenant, as
@@ -81,6 +87,70 @@ impl Entities for IotEntities {
             )));
         }
         Ok(serde_json::json!({"service": service, "params": Json::Object(exchange)}))
+    }
+}
+
+/// The IoT viewer a workflow caller would be on the API: their function codes and
+/// grants, or everything for the super admin.
+fn viewer_of(tenant: &TenantId, c: &Caller) -> Viewer {
+    match (&c.functions, &c.entity_grants) {
+        (None, _) => Viewer::system(tenant.clone()),
+        (Some(functions), grants) => {
+            let grants = grants.clone().unwrap_or_default();
+            Viewer::limited(
+                tenant.clone(),
+                Limits {
+                    functions: functions.clone(),
+                    grants: VisibleSet {
+                        integrations: grants.integrations,
+                        devices: grants.devices,
+                        entities: grants.entities,
+                        dashboards: Vec::new(),
+                    },
+                },
+            )
+        }
+    }
+}
+
+impl EntityCatalog for IotEntities {
+    fn refusals(
+        &self,
+        tenant: &TenantId,
+        caller: &Caller,
+        uses: &[EntityUse],
+    ) -> Result<Vec<(usize, String)>, StoreError> {
+        let viewer = viewer_of(tenant, caller);
+        let keys: Vec<String> = uses.iter().map(|u| u.key.clone()).collect();
+        let found: BTreeMap<String, Entity> = match self.0.entities_named(&viewer, &keys) {
+            Ok(found) => found.into_iter().map(|e| (e.key.clone(), e)).collect(),
+            Err(IotError::Store(e)) => return Err(e),
+            Err(e) => return Err(StoreError::Internal(e.to_string())),
+        };
+        let may = |code: &str| viewer.require(code).is_ok();
+        Ok(uses
+            .iter()
+            .enumerate()
+            .filter_map(|(i, u)| {
+                let Some(e) = found.get(&u.key) else {
+                    return Some((i, format!("entity {} not found", u.key)));
+                };
+                let d = &e.definition;
+                let why = match u.access {
+                    Access::Read if !may("entity_data.view") => {
+                        "reading it needs the `entity_data.view` permission"
+                    }
+                    Access::Write if d.entity_type != EntityType::Property => "not a PROPERTY",
+                    Access::Write if !d.access_mod.writable() => "read-only",
+                    Access::Call if d.entity_type != EntityType::Service => "not a SERVICE",
+                    Access::Write | Access::Call if !may("entity_data.edit") => {
+                        "changing it needs the `entity_data.edit` permission"
+                    }
+                    _ => return None,
+                };
+                Some((i, format!("entity {}: {why}", u.key)))
+            })
+            .collect())
     }
 }
 

@@ -30,6 +30,18 @@ pub struct Caller {
     /// The flows the caller's roles were granted (WORKFLOW resources); `None` for all the
     /// tenant's flows. A caller also sees the flows they created.
     pub flows: Option<BTreeSet<Id>>,
+    /// The integrations, devices and entities the caller's roles were granted; `None` when
+    /// they see every one of the tenant (the super admin). Decides which entities a design
+    /// they save may name.
+    pub entity_grants: Option<EntityGrants>,
+}
+
+/// The IoT resources a caller was granted (as `weir_iot`'s visible set has them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityGrants {
+    pub integrations: Vec<String>,
+    pub devices: Vec<Id>,
+    pub entities: Vec<Id>,
 }
 
 impl Caller {
@@ -40,6 +52,7 @@ impl Caller {
             user_id: None,
             functions: None,
             flows: None,
+            entity_grants: None,
         }
     }
 
@@ -53,6 +66,7 @@ impl Caller {
             user_id: None,
             functions: Some(functions.into_iter().map(Into::into).collect()),
             flows: None,
+            entity_grants: None,
         }
     }
 

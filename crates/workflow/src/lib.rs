@@ -21,6 +21,7 @@ pub mod components;
 mod credential;
 pub mod design;
 pub mod engine;
+pub mod entity_uses;
 pub mod errors;
 pub mod ports;
 pub mod run_log;
@@ -29,7 +30,7 @@ pub mod runtime;
 pub mod service;
 pub mod validate;
 
-pub use caller::Caller;
+pub use caller::{Caller, EntityGrants};
 pub use ports::{Flow, FlowVersion, Visible, WorkflowStore, WorkflowTx};
 pub use service::{SaveDesign, WorkflowPorts, WorkflowService, WorkflowSettings};
 

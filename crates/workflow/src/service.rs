@@ -3,15 +3,17 @@
 //! database): async callers run it on a blocking thread.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 use weir_kernel::store::{read, write};
 use weir_kernel::{Clock, Id, IdGenerator, Page, SearchQuery, StoreError, TenantId};
 
 use crate::caller::{Caller, functions};
+use crate::design::Node;
+use crate::entity_uses::{self, EntityCatalog};
 use crate::errors::WorkflowError;
 use crate::ports::{Flow, FlowVersion, WorkflowStore, WorkflowTx};
-use crate::validate::{Limits, parse_and_validate};
+use crate::validate::{DesignRefusal, Limits, parse_and_validate};
 
 /// Longest flow name, in characters.
 pub const NAME_MAX: usize = 64;
@@ -64,6 +66,8 @@ pub struct WorkflowService {
     pub(crate) settings: WorkflowSettings,
     /// Told about every flow a use-case changed, once the change is committed.
     observers: RwLock<Vec<Arc<dyn FlowChanges>>>,
+    /// Checks the entities a design names against the caller's rights; none: no check.
+    entities: OnceLock<Arc<dyn EntityCatalog>>,
 }
 
 /// Hears which flows changed (saved, renamed, enabled, disabled, deleted), so that what
@@ -114,6 +118,30 @@ impl WorkflowService {
             clock: ports.clock,
             settings,
             observers: RwLock::new(Vec::new()),
+            entities: OnceLock::new(),
+        }
+    }
+
+    /// Sets what checks the entities designs name (the app wires the IoT domain). Without
+    /// it, designs may name any entity: for programs that use flows without IoT.
+    pub fn check_entities_with(&self, catalog: Arc<dyn EntityCatalog>) {
+        let _ = self.entities.set(catalog);
+    }
+
+    /// Refuses nodes that name entities the caller may not use (see [`crate::entity_uses`]).
+    pub fn check_entities<'a>(
+        &self,
+        c: &Caller,
+        nodes: impl IntoIterator<Item = &'a Node>,
+    ) -> Result<(), WorkflowError> {
+        let Some(catalog) = self.entities.get() else {
+            return Ok(());
+        };
+        let problems = entity_uses::check(&**catalog, c, nodes)?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(WorkflowError::Design(DesignRefusal(problems)))
         }
     }
 
@@ -185,7 +213,8 @@ impl WorkflowService {
         })?;
         let name = flow_name(&req.name)?;
         let remark = remark(req.remark.as_deref())?;
-        parse_and_validate(&req.design_data, &self.settings.limits)?;
+        let validated = parse_and_validate(&req.design_data, &self.settings.limits)?;
+        self.check_entities(c, &validated.design().nodes)?;
         let now = self.clock.now_ms();
         let Some(id) = req.id else {
             let flow = Flow {
@@ -306,8 +335,22 @@ impl WorkflowService {
         })
     }
 
+    /// Enables or disables a flow. Who enables a flow vouches for the entities it names:
+    /// they must be theirs to use, as when it was saved.
     pub fn set_enabled(&self, c: &Caller, id: Id, enabled: bool) -> Result<(), WorkflowError> {
         c.require(functions::EDIT)?;
+        if enabled && self.entities.get().is_some() {
+            let (_, version) = self.design(
+                &Caller {
+                    functions: None,
+                    ..c.clone()
+                },
+                id,
+                None,
+            )?;
+            let validated = parse_and_validate(&version.design_data, &self.settings.limits)?;
+            self.check_entities(c, &validated.design().nodes)?;
+        }
         let now = self.clock.now_ms();
         write(self.store(), |tx| -> Result<(), WorkflowError> {
             let mut flow = Self::own_flow(tx, c, id)?;

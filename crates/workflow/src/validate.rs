@@ -102,6 +102,9 @@ pub enum Rule {
     OutputNotSink,
     Cycle,
     Unreachable,
+    /// A node names an entity the caller may not use so: unknown, not theirs to see, not a
+    /// writable property, not a service.
+    EntityNotUsable,
 }
 
 /// A node, as problems name it.
@@ -112,7 +115,7 @@ pub struct NodeRef {
 }
 
 impl NodeRef {
-    fn of(node: &Node) -> Self {
+    pub(crate) fn of(node: &Node) -> Self {
         Self {
             id: node.id.clone(),
             name: node.name().map(str::to_string),

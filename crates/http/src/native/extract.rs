@@ -32,12 +32,11 @@ where
     }
 }
 
-/// Reads the whole body, refusing more than the configured limit with 413.
-pub async fn read_body(
+/// Reads the whole body (or one part of a multipart body), refusing more than the
+/// configured limit with 413.
+pub async fn read_body<E: std::fmt::Display>(
     req: &HttpRequest,
-    payload: &mut (
-             impl futures_util::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin
-         ),
+    payload: &mut (impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin),
 ) -> Result<web::BytesMut, NativeError> {
     let limit = req
         .app_data::<State>()

@@ -18,9 +18,10 @@
 //! passed. Parameters the schema does not name are tolerated and kept, so the console's
 //! helper members (`entityData`, `$...`) survive a save.
 //!
-//! What needs other data is not checked here: that entity keys exist and are readable or
-//! writable, that a service entity is a service, that an `httpIn` path is free. The
-//! use-cases check those with the IoT port when a flow is saved or enabled.
+//! What needs other data is not checked here: that entity keys exist and that the caller
+//! may read, write or call them. [`crate::entity_uses`] checks those when a design is saved,
+//! tested or enabled. An `httpIn` path need not be free: requests find their flow by its
+//! credential.
 
 use std::sync::LazyLock;
 

@@ -257,6 +257,7 @@ impl Runtime {
     ) -> Result<RunOutcome, WorkflowError> {
         c.require(crate::caller::functions::EDIT)?;
         let validated = parse_and_validate(design_data, &self.inner.service.limits())?;
+        let validated = self.checked(c, validated).await?;
         let flow = Arc::new(ActiveFlow::testing(c.tenant_id.clone(), validated));
         let permit = self.inner.slot(&c.tenant_id).await?;
         Ok(self.inner.execute(permit, flow, input, Logged::No).await)
@@ -270,6 +271,11 @@ impl Runtime {
         input: Map<String, Json>,
     ) -> Result<RunOutcome, WorkflowError> {
         c.require(crate::caller::functions::EDIT)?;
+        let service = self.inner.service.clone();
+        let (caller, checked) = (c.clone(), node.clone());
+        tokio::task::spawn_blocking(move || service.check_entities(&caller, [&checked]))
+            .await
+            .map_err(|_| WorkflowError::invalid("node", "the node could not be checked"))??;
         let permit = self.inner.slot(&c.tenant_id).await?;
         let engine = self.inner.engine.clone();
         let tenant = c.tenant_id.clone();
@@ -280,6 +286,25 @@ impl Runtime {
         })
         .await
         .map_err(|_| WorkflowError::invalid("node", "the node test could not run"))?
+    }
+}
+
+impl Runtime {
+    /// The design, once the entities it names passed the caller's rights.
+    async fn checked(
+        &self,
+        c: &Caller,
+        validated: ValidatedFlow,
+    ) -> Result<ValidatedFlow, WorkflowError> {
+        let service = self.inner.service.clone();
+        let caller = c.clone();
+        tokio::task::spawn_blocking(move || {
+            service
+                .check_entities(&caller, &validated.design().nodes)
+                .map(|()| validated)
+        })
+        .await
+        .map_err(|_| WorkflowError::invalid("design_data", "the design could not be checked"))?
     }
 }
 

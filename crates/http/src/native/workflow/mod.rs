@@ -13,9 +13,11 @@ pub mod logs;
 pub mod runs;
 pub mod transfer;
 
+use std::collections::BTreeSet;
+
 use weir_identity::{Principal, ResourceType};
 use weir_kernel::{AsProblem, Id, ProblemKind};
-use weir_workflow::{Caller, WorkflowError};
+use weir_workflow::{Caller, EntityGrants, WorkflowError};
 
 use super::envelope::NativeError;
 use super::extract::{State, authenticate, blocking, from_bearer_token};
@@ -43,18 +45,27 @@ impl WorkflowCaller {
         let grants = blocking(move || identity.resource_grants(&principal)).await?;
         let caller = match grants {
             None => Caller::system(p.tenant_id.clone()).as_user(p.user_id),
-            Some(grants) => Caller {
-                tenant_id: p.tenant_id.clone(),
-                user_id: Some(p.user_id),
-                functions: Some(p.codes.clone()),
-                flows: Some(
-                    grants
-                        .into_iter()
-                        .filter(|r| r.resource_type == ResourceType::Workflow)
-                        .filter_map(|r| r.resource_id.parse::<Id>().ok())
-                        .collect(),
-                ),
-            },
+            Some(grants) => {
+                let mut flows = BTreeSet::new();
+                let mut iot = EntityGrants::default();
+                for r in grants {
+                    let id = r.resource_id.parse::<Id>().ok();
+                    match r.resource_type {
+                        ResourceType::Workflow => flows.extend(id),
+                        ResourceType::Integration => iot.integrations.push(r.resource_id),
+                        ResourceType::Device => iot.devices.extend(id),
+                        ResourceType::Entity => iot.entities.extend(id),
+                        ResourceType::Dashboard => {}
+                    }
+                }
+                Caller {
+                    tenant_id: p.tenant_id.clone(),
+                    user_id: Some(p.user_id),
+                    functions: Some(p.codes.clone()),
+                    flows: Some(flows),
+                    entity_grants: Some(iot),
+                }
+            }
         };
         Ok(Self {
             caller,

@@ -1,8 +1,11 @@
 //! Moving flows between servers: `GET /workflow/flows/{flow_id}/export` (a JSON file) and
 //! `POST /workflow/flows/import` (that file's object as the body).
 
+use actix_multipart::Multipart;
+use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use weir_workflow::SaveDesign;
@@ -11,7 +14,7 @@ use weir_workflow::caller::functions;
 use super::WorkflowCaller;
 use super::designs::SavedDesign;
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
-use crate::native::extract::{Body, State, blocking, path_id};
+use crate::native::extract::{State, blocking, parse_json, parse_json_of, path_id, read_body};
 
 /// A flow as a file: what an export writes and an import reads.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -56,23 +59,30 @@ pub async fn export(
         .body(body))
 }
 
-/// Creates a new, disabled flow from an exported file (as the JSON body), its design
-/// validated as a save validates it. Needs `workflow.import`.
+/// Creates a new, disabled flow from an exported file, its design validated as a save
+/// validates it: the file's object as the JSON body, or the file uploaded as
+/// `multipart/form-data` (its first file part, whatever the part's name). Needs
+/// `workflow.import`.
 #[utoipa::path(
     tag = "workflows",
     security(("bearer" = [])),
+    request_body(
+        content = FlowFile,
+        description = "The exported file's object as JSON, or the file itself as multipart/form-data"
+    ),
     responses((status = 200, body = Envelope<SavedDesign>), Refusals)
 )]
 #[post("/workflow/flows/import")]
 pub async fn import(
     state: State,
     who: WorkflowCaller,
-    body: Body<FlowFile>,
+    req: HttpRequest,
+    payload: web::Payload,
 ) -> Result<Success<SavedDesign>, NativeError> {
     who.caller.require(functions::IMPORT)?;
     // The use-case gates creating a flow by `workflow.add`; an import is such a create.
     let creator = who.granted(functions::ADD);
-    let f = body.0;
+    let f: FlowFile = read_flow_file(&req, payload).await?;
     let req = SaveDesign {
         id: None,
         version: None,
@@ -83,6 +93,47 @@ pub async fn import(
     };
     let (id, version) = blocking(move || state.workflow.save_design(&creator, req)).await?;
     Ok(Success(SavedDesign { id, version }))
+}
+
+/// The flow file of an import: the JSON body, or the first file part of a multipart
+/// upload, each held to the body size limit.
+async fn read_flow_file(req: &HttpRequest, payload: web::Payload) -> Result<FlowFile, NativeError> {
+    let multipart = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("multipart/form-data")
+        });
+    if !multipart {
+        let mut payload = payload.into_inner();
+        let bytes = read_body(req, &mut payload).await?;
+        return parse_json(&bytes);
+    }
+    let syntax = |e: String| {
+        NativeError::new(
+            StatusCode::BAD_REQUEST,
+            "parameter_syntax_error",
+            format!("the upload could not be read: {e}"),
+        )
+    };
+    let mut parts = Multipart::new(req.headers(), payload.into_inner());
+    while let Some(part) = parts.next().await {
+        let mut part = part.map_err(|e| syntax(e.to_string()))?;
+        let is_file = part
+            .content_disposition()
+            .is_some_and(|d| d.get_filename().is_some());
+        if !is_file {
+            continue;
+        }
+        let bytes = read_body(req, &mut part).await?;
+        return parse_json_of("file", &bytes);
+    }
+    Err(NativeError::invalid(
+        "file: is required (a multipart upload with one file part)",
+    ))
 }
 
 /// `attachment; filename="..."; filename*=UTF-8''...` for a flow name: letters, digits,
