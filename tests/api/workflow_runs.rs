@@ -231,6 +231,35 @@ async fn a_new_value_runs_the_enabled_flow_which_sets_another_entity_until_disab
     let answer = app.call("GET", &path, Some(&admin), None).await;
     assert_eq!(ok(&answer)["trace_info"].as_array().unwrap().len(), 2);
 
+    // A value the device itself reports (HTTP ingest) runs the flow the same way.
+    let answer = app
+        .call(
+            "POST",
+            "/device/search",
+            Some(&admin),
+            Some(json!({"name": "L1"})),
+        )
+        .await;
+    let l1 = ok(&answer)["content"][0]["id"].as_str().unwrap().to_owned();
+    let answer = app
+        .call("POST", &format!("/device/{l1}/token"), Some(&admin), None)
+        .await;
+    let token = ok(&answer)["token"].as_str().unwrap().to_owned();
+    let res = app
+        .client()
+        .post(app.url("/device/report"))
+        .header("X-Device-Token", token)
+        .json(&json!({"level": 70}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    wait_for_logs(&app, &admin, &flow, 3).await;
+    assert_eq!(
+        latest(&app, &admin, "lamp.device.l2.mode").await,
+        json!("high")
+    );
+
     // Disabled, the flow stops at once: a new value changes nothing.
     let answer = app
         .call(
@@ -241,14 +270,14 @@ async fn a_new_value_runs_the_enabled_flow_which_sets_another_entity_until_disab
         )
         .await;
     ok(&answer);
-    set_level(&app, &admin, "l1", 60).await;
+    set_level(&app, &admin, "l1", 95).await;
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(
         latest(&app, &admin, "lamp.device.l2.mode").await,
-        json!("max")
+        json!("high")
     );
     let page = logs(&app, &admin, &flow, json!({})).await;
-    assert_eq!(page["total"], 2);
+    assert_eq!(page["total"], 3);
 
     // Status filter.
     let page = logs(&app, &admin, &flow, json!({"status": "ERROR"})).await;
