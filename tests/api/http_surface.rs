@@ -278,13 +278,14 @@ async fn openapi_lists_every_native_route_under_api_v1() {
         assert!(paths[path]["get"].is_object(), "missing {path}");
     }
     assert!(paths["/workflow-http-in/{path}"]["post"].is_object());
+    assert!(paths["/smartbi/vision/api/{module}/{action}"]["post"].is_object());
     // Only the prefixed form is listed.
     assert!(paths.get("/user").is_none());
     let listed = paths.as_object().expect("paths").len();
     let distinct: std::collections::HashSet<&str> = NATIVE_ROUTES.iter().map(|(_, p)| *p).collect();
     assert_eq!(
         listed,
-        distinct.len() + 3,
+        distinct.len() + 4,
         "{:?}",
         paths.as_object().map(|p| p.keys().collect::<Vec<_>>())
     );

@@ -17,6 +17,8 @@ mod iot_websocket;
 mod members;
 mod menus;
 mod roles;
+mod smartbi_catalog;
+mod smartbi_dialect;
 mod smoke;
 mod support;
 mod tenants;

@@ -1,6 +1,7 @@
 //! Use-cases run directly (no HTTP) on real storage: SQLite, or PostgreSQL when
 //! `WEIR_TEST_DATABASE_URL` is set. For domain rules whose HTTP routes come later.
 
+mod bi_catalog;
 mod iot;
 mod workflow;
 mod workflow_logs;

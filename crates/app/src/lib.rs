@@ -31,6 +31,8 @@ use weir_workflow::{WorkflowPorts, WorkflowService, WorkflowSettings};
 
 pub use demo::Demo;
 pub use settings::Settings;
+/// Makes and reads the Smartbi dialect's `smartbiToken` (`weir token`, tests, embedders).
+pub use weir_http::smartbi::token as smartbi_token;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
@@ -52,6 +54,8 @@ pub enum StartError {
     Mqtt(#[from] weir_mqtt::MqttError),
     #[error("workflow: {0}")]
     Workflow(String),
+    #[error("bi: {0}")]
+    Bi(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -67,6 +71,8 @@ pub struct Weir {
     pub identity: Arc<IdentityService>,
     pub iot: Arc<IotService>,
     pub workflow: Arc<WorkflowService>,
+    /// The BI catalog (datasources, schemas, tables, folders).
+    pub catalog: Arc<weir_bi_catalog::CatalogService>,
     /// The built-in mqtt-device integration (registered whatever `mqtt.mode` says).
     pub mqtt_devices: Arc<MqttDevices>,
     /// What runs the enabled flows, once [`Weir::start_workflows`] started it.
@@ -104,6 +110,10 @@ impl Weir {
             .to_mqtt()
             .check()
             .map_err(weir_mqtt::MqttError::from)?;
+        settings
+            .smartbi
+            .to_http()
+            .map_err(config::ConfigError::Message)?;
         if settings.demo.enabled {
             demo_tenant(&settings)?;
         }
@@ -182,12 +192,14 @@ impl Weir {
             },
         ));
         workflow.check_entities_with(Arc::new(workflows::IotEntities(iot.clone())));
+        let catalog = Arc::new(catalog_service(&settings, &database, ids.clone())?);
         let weir = Self {
             settings,
             database,
             identity,
             iot,
             workflow,
+            catalog,
             mqtt_devices,
             workflow_runtime: Arc::new(OnceLock::new()),
             ids,
@@ -307,6 +319,7 @@ impl Weir {
             identity: self.identity.clone(),
             iot: self.iot.clone(),
             workflow: self.workflow.clone(),
+            catalog: self.catalog.clone(),
             workflow_runtime: self.workflow_runtime.get().cloned(),
             readiness: Arc::new(move || db.ping()),
             settings: HttpSettings {
@@ -322,6 +335,8 @@ impl Weir {
                     ..MqttBrokerInfo::default()
                 }
             },
+            // Checked by `assemble_with`.
+            smartbi: self.settings.smartbi.to_http().unwrap_or_default(),
         });
         let mut server = HttpServer::new(move || weir_http::app(state.clone()));
         if let Some(workers) = self.settings.http.workers {
@@ -330,6 +345,35 @@ impl Weir {
         let server = server.listen(listener).map_err(bind_err)?.run();
         Ok((server, local))
     }
+}
+
+/// The BI catalog over the database, the real drivers, and the `[bi] secret_key` (or the
+/// one generated at first start and kept in the database).
+fn catalog_service(
+    settings: &Settings,
+    database: &Database,
+    ids: Arc<IdGenerator>,
+) -> Result<weir_bi_catalog::CatalogService, StartError> {
+    use weir_bi_catalog::catalog::{AesGcmSealer, CatalogPorts, CatalogSettings};
+    let key = match settings.bi.secret_key.as_deref().map(str::trim) {
+        Some(k) if !k.is_empty() => k.to_owned(),
+        _ => database.setting_or_init("bi.secret_key", AesGcmSealer::random_key_hex)?,
+    };
+    let sealer =
+        AesGcmSealer::from_hex(&key).map_err(|e| StartError::Bi(format!("bi.secret_key: {e}")))?;
+    Ok(weir_bi_catalog::CatalogService::new(
+        CatalogPorts {
+            store: Arc::new(database.clone()),
+            drivers: Arc::new(weir_bi_drivers::SqlDrivers::new()),
+            sealer: Arc::new(sealer),
+            ids,
+            clock: Arc::new(SystemClock),
+        },
+        CatalogSettings {
+            driver_timeout: std::time::Duration::from_secs(settings.bi.driver_timeout_secs.max(1)),
+            ..CatalogSettings::default()
+        },
+    ))
 }
 
 /// The tenant `demo.tenant` names.

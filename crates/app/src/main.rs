@@ -29,6 +29,24 @@ enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
+    /// Print a smartbiToken for the Smartbi API (valid for smartbi.token_window_secs).
+    Token(TokenArgs),
+}
+
+#[derive(clap::Args)]
+struct TokenArgs {
+    /// The user's email.
+    #[arg(long)]
+    username: String,
+    /// The user's password, checked by the server when given.
+    #[arg(long, env = "WEIR_TOKEN_PASSWORD")]
+    password: Option<String>,
+    /// The tenant (`extend.tenant`); default `default`.
+    #[arg(long)]
+    tenant: Option<String>,
+    /// The key: 64 hex characters (default: smartbi.token_key of the configuration).
+    #[arg(long, env = "WEIR_TOKEN_KEY")]
+    key: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -66,9 +84,16 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load(cli.config.as_deref())?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Token(args) = &command {
+        // Needs no database.
+        println!("{}", smartbi_token(&settings, args)?);
+        return Ok(());
+    }
     let weir = Weir::assemble(settings)?;
-    match cli.command.unwrap_or(Command::Serve) {
+    match command {
         Command::Serve => serve(weir),
+        Command::Token(_) => Ok(()),
         Command::Tenant {
             action: TenantAction::Add { id, name },
         } => {
@@ -85,6 +110,28 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// `weir token`: a smartbiToken made now (docs/smartbi.md).
+fn smartbi_token(settings: &Settings, args: &TokenArgs) -> Result<String, String> {
+    use weir_http::smartbi::token::{TokenClaims, TokenKey, encrypt};
+    let key = match args.key.as_deref() {
+        Some(raw) => TokenKey::parse(raw).map_err(|e| format!("--key {e}"))?,
+        None => settings.smartbi.to_http()?.token_key.ok_or(
+            "smartbi.token_key is not configured: set it in the configuration or pass --key",
+        )?,
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|e| e.to_string())?;
+    let mut claims = TokenClaims::new(now.as_millis() as i64, args.username.trim());
+    if let Some(password) = &args.password {
+        claims = claims.with_password(password.clone());
+    }
+    if let Some(tenant) = &args.tenant {
+        claims = claims.with_tenant(tenant.clone());
+    }
+    Ok(encrypt(&key, &claims))
 }
 
 fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {

@@ -18,6 +18,89 @@ pub struct Settings {
     pub mqtt: MqttConfig,
     pub demo: DemoConfig,
     pub workflow: WorkflowConfig,
+    pub smartbi: SmartbiConfig,
+    pub bi: BiConfig,
+}
+
+/// The `[bi]` section: the BI catalog (see docs/bi-catalog.md).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BiConfig {
+    /// The AES-256-GCM key datasource passwords are sealed with: 32 bytes as 64 hex
+    /// characters. Unset: one is generated at first start and kept in the database
+    /// (`settings` row `bi.secret_key`). Changing it makes the stored passwords unusable.
+    pub secret_key: Option<String>,
+    /// Seconds to connect to a datasource, and for each of its statements.
+    pub driver_timeout_secs: u64,
+}
+
+impl Default for BiConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            driver_timeout_secs: 15,
+        }
+    }
+}
+
+impl std::fmt::Debug for BiConfig {
+    // The key stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BiConfig")
+            .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
+            .field("driver_timeout_secs", &self.driver_timeout_secs)
+            .finish()
+    }
+}
+
+/// The `[smartbi]` section: the Smartbi dialect's `smartbiToken` (see docs/smartbi.md).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SmartbiConfig {
+    /// The AES-256-GCM key of `smartbiToken`: 32 bytes as 64 hex characters. Unset:
+    /// `smartbiToken` is refused and only bearer tokens work.
+    pub token_key: Option<String>,
+    /// How old a `smartbiToken` may be, in seconds.
+    pub token_window_secs: u64,
+}
+
+impl Default for SmartbiConfig {
+    fn default() -> Self {
+        Self {
+            token_key: None,
+            token_window_secs: 300,
+        }
+    }
+}
+
+impl std::fmt::Debug for SmartbiConfig {
+    // The key stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmartbiConfig")
+            .field("token_key", &self.token_key.as_ref().map(|_| "********"))
+            .field("token_window_secs", &self.token_window_secs)
+            .finish()
+    }
+}
+
+impl SmartbiConfig {
+    /// The HTTP adapter's settings; a malformed key or a zero window is refused.
+    pub fn to_http(&self) -> Result<weir_http::smartbi::SmartbiSettings, String> {
+        let token_key = match self.token_key.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(
+                weir_http::smartbi::token::TokenKey::parse(raw)
+                    .map_err(|e| format!("smartbi.token_key {e}"))?,
+            ),
+        };
+        if self.token_window_secs == 0 {
+            return Err("smartbi.token_window_secs must be at least 1".into());
+        }
+        Ok(weir_http::smartbi::SmartbiSettings {
+            token_key,
+            token_window_secs: self.token_window_secs,
+        })
+    }
 }
 
 /// The `[workflow]` section: how flows run.

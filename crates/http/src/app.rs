@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::native::envelope::NativeError;
 use crate::state::{ApiState, HttpSettings};
-use crate::{health, http_in, native, openapi, request_id};
+use crate::{health, http_in, native, openapi, request_id, smartbi};
 
 /// The whole HTTP surface of Weir over the given use-cases.
 pub fn app(
@@ -42,12 +42,14 @@ pub fn app(
         })
         .service(scope(native::PREFIX).configure(native::configure))
         .service(http_in::run)
+        .service(smartbi::routes::call)
         .service(health::healthz)
         .service(health::readyz)
         .split_for_parts();
     // Whatever no route takes (including unknown paths inside /api/v1) gets the JSON 404.
     let mut app = app
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .configure(smartbi::routes::aliases)
         .default_service(web::to(not_found));
     if let Some(dir) = settings.static_dir.clone() {
         // Only reads go to the console; other methods fall through to the JSON 404.

@@ -11,6 +11,7 @@ mod http_in;
 pub mod native;
 mod openapi;
 mod request_id;
+pub mod smartbi;
 mod state;
 
 pub use app::app;

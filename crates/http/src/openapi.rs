@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         (name = "dashboards", description = "Dashboards and their widgets"),
         (name = "workflows", description = "Workflows: flows, their designs, export and import"),
         (name = "workflow components", description = "The node kinds a workflow is built from"),
+        (name = "smartbi", description = "The Smartbi dialect: /smartbi/vision/api/{module}/{action} (also /vision/api/...)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -16,12 +16,17 @@ pub struct ApiState {
     pub identity: Arc<IdentityService>,
     pub iot: Arc<IotService>,
     pub workflow: Arc<WorkflowService>,
+    /// The BI catalog (Smartbi dialect's datasource, schema, table, folder and resource
+    /// actions).
+    pub catalog: Arc<weir_bi_catalog::CatalogService>,
     /// Runs flows; `None` when the app did not start it (the engine's endpoints answer 503).
     pub workflow_runtime: Option<Runtime>,
     pub readiness: Readiness,
     pub settings: HttpSettings,
     /// What `GET /mqtt/broker-info` answers.
     pub mqtt: MqttBrokerInfo,
+    /// The Smartbi dialect's `smartbiToken` key and window.
+    pub smartbi: crate::smartbi::SmartbiSettings,
 }
 
 /// The broker MQTT devices should use, as the app configured it; `GET /mqtt/broker-info`

@@ -4,9 +4,10 @@
 //!   hands out pooled connections; every unit of work runs in one transaction, on the
 //!   caller's (blocking) thread.
 //! - [`schema`] is the one schema, in types both backends share.
-//! - Each domain's repository lives in a module named after it ([`identity`], [`iot`], [`workflow`]).
+//! - Each domain's repository lives in a module named after it ([`identity`], [`iot`], [`workflow`], [`bi`]).
 
 mod backend;
+pub mod bi;
 mod database;
 mod errors;
 mod filters;

@@ -249,3 +249,63 @@ diesel::table! {
 
 diesel::joinable!(flow_logs -> flows (flow_id));
 diesel::allow_tables_to_appear_in_same_query!(flows, flow_logs);
+
+diesel::table! {
+    bi_resources (id) {
+        id -> BigInt,
+        tenant_id -> Text,
+        parent_id -> Nullable<BigInt>,
+        root_key -> Nullable<Text>,
+        resource_type -> Text,
+        name -> Text,
+        alias -> Text,
+        description -> Text,
+        creator_id -> Nullable<BigInt>,
+        creator_name -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    bi_datasources (resource_id) {
+        resource_id -> BigInt,
+        tenant_id -> Text,
+        driver_type -> Text,
+        driver_class_name -> Text,
+        driver_catalog -> Nullable<Text>,
+        url -> Text,
+        user_name -> Text,
+        password_sealed -> Nullable<Text>,
+        max_connection -> BigInt,
+        transaction_isolation -> BigInt,
+    }
+}
+
+diesel::table! {
+    bi_schemas (resource_id) {
+        resource_id -> BigInt,
+        tenant_id -> Text,
+        datasource_id -> BigInt,
+        schema_name -> Text,
+        catalog -> Nullable<Text>,
+        sync_all -> Bool,
+        synced_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    bi_tables (resource_id) {
+        resource_id -> BigInt,
+        tenant_id -> Text,
+        schema_id -> BigInt,
+        table_kind -> Text,
+        columns_json -> Text,
+        synced_at -> BigInt,
+    }
+}
+
+diesel::joinable!(bi_datasources -> bi_resources (resource_id));
+diesel::joinable!(bi_schemas -> bi_resources (resource_id));
+diesel::joinable!(bi_tables -> bi_resources (resource_id));
+diesel::allow_tables_to_appear_in_same_query!(bi_resources, bi_datasources, bi_schemas, bi_tables);

@@ -219,6 +219,37 @@ impl IdentityService {
         })
     }
 
+    /// Who the user with this email is, for a caller that vouched for them another way (the
+    /// Smartbi dialect's encrypted `smartbiToken`): `None` when the tenant has no such user
+    /// (a username that is not an email names nobody). With `password`, it must be the
+    /// user's password, else `InvalidCredentials`. Not throttled: only holders of the
+    /// vouching key get here.
+    pub fn principal_by_username(
+        &self,
+        tenant: &str,
+        username: &str,
+        password: Option<&str>,
+    ) -> Result<Option<Principal>, AuthError> {
+        let Ok(email) = Email::parse("username", username) else {
+            return Ok(None);
+        };
+        let principal = read(self.store(), |tx| -> Result<_, AuthError> {
+            let t = self
+                .known_tenant(tx, tenant)?
+                .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
+            match tx.user_by_email(&t, &email)? {
+                Some(user) => Ok(Some(self.principal_of(tx, &user)?)),
+                None => Ok(None),
+            }
+        })?;
+        if let (Some(p), Some(password)) = (&principal, password)
+            && !self.hasher.verify(password, &p.user.password_hash)
+        {
+            return Err(AuthError::InvalidCredentials);
+        }
+        Ok(principal)
+    }
+
     pub(crate) fn principal_of(
         &self,
         tx: &mut dyn IdentityTx,

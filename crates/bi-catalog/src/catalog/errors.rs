@@ -1,0 +1,119 @@
+//! Why a catalog use-case refuses; each presents itself as a [`Problem`].
+
+use weir_kernel::{AsProblem, Problem, ProblemKind, StoreError};
+
+use crate::drivers::DriverError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    /// A field is missing, malformed or breaks a rule. `field` is the parameter's name as
+    /// the Smartbi API spells it (`url`, `tableList[2]`, `[1].schemaName`).
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// Unknown, or of another tenant: both look the same.
+    #[error("resource {id} not found")]
+    NotFound { id: String },
+    /// A sibling already has the name.
+    #[error("{field}: {message}")]
+    Duplicate { field: String, message: String },
+    /// The datasource's `driverType` is one Weir stores but cannot reach.
+    #[error("{0}")]
+    DriverNotAvailable(DriverError),
+    /// The datasource was reached (or tried) and failed; the message names it.
+    #[error("datasource {id} ({name}): {error}")]
+    Datasource {
+        id: String,
+        name: String,
+        error: DriverError,
+    },
+    /// A password could not be sealed or opened (a wrong or changed `[bi] secret_key`).
+    /// The cause is for the log only.
+    #[error("stored secret could not be used: {0}")]
+    Secret(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl CatalogError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(id: impl ToString) -> Self {
+        Self::NotFound { id: id.to_string() }
+    }
+
+    /// The field the refusal names, for the refusals that name one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid { field, .. } | Self::Duplicate { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+impl AsProblem for CatalogError {
+    fn problem(&self) -> Problem {
+        let msg = self.to_string();
+        match self {
+            Self::Invalid { .. } | Self::DriverNotAvailable(_) => Problem::invalid(msg),
+            Self::NotFound { .. } => Problem::not_found(msg),
+            Self::Duplicate { .. } => Problem::new(ProblemKind::Conflict, "name_repeated", msg),
+            // The datasource is the client's, not Weir's: what it said is theirs to read,
+            // and Weir itself is fine, so this is no 5xx.
+            Self::Datasource { .. } => {
+                Problem::new(ProblemKind::Invalid, "bi_datasource_failed", msg)
+            }
+            Self::Secret(_) => Problem::new(
+                ProblemKind::Internal,
+                "server_error",
+                "internal server error",
+            ),
+            Self::Store(e) => e.problem(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_map_to_kinds_and_keep_their_messages() {
+        let p = CatalogError::invalid("url", "is required").problem();
+        assert_eq!(
+            (p.kind, p.code, p.message.as_str()),
+            (
+                ProblemKind::Invalid,
+                "parameter_validation_failed",
+                "url: is required"
+            )
+        );
+        let p = CatalogError::not_found(123).problem();
+        assert_eq!(
+            (p.kind, p.message.as_str()),
+            (ProblemKind::NotFound, "resource 123 not found")
+        );
+        let p =
+            CatalogError::DriverNotAvailable(DriverError::NotAvailable("ORACLE".into())).problem();
+        assert!(
+            p.message.starts_with("driver not available:"),
+            "{}",
+            p.message
+        );
+        let p = CatalogError::Secret("tag mismatch".into()).problem();
+        assert_eq!(p.kind, ProblemKind::Internal);
+        assert!(!p.message.contains("tag"));
+        let p = CatalogError::Datasource {
+            id: "7".into(),
+            name: "shop".into(),
+            error: DriverError::Connect("refused".into()),
+        }
+        .problem();
+        assert_eq!(p.message, "datasource 7 (shop): cannot connect: refused");
+        assert_eq!(p.code, "bi_datasource_failed");
+    }
+}

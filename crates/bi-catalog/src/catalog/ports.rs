@@ -1,0 +1,55 @@
+//! What the catalog use-cases need from storage. The storage adapter implements
+//! [`CatalogTx`]; a unit of work runs in one transaction through [`CatalogStore`].
+
+use weir_kernel::{Id, StoreError, TenantId, Transactions};
+
+use super::resources::{Datasource, Resource, Root, Schema, Table};
+
+type R<T> = Result<T, StoreError>;
+
+/// The catalog repository inside one transaction. Every method filters by the tenant.
+pub trait CatalogTx {
+    /// Adds a resource; a sibling of the same name is a [`StoreError::Conflict`].
+    fn insert_resource(&mut self, r: &Resource) -> R<()>;
+    /// Adds a root folder unless the tenant has that root already (a race between two
+    /// first uses stores one).
+    fn insert_root_if_missing(&mut self, r: &Resource) -> R<()>;
+    fn resource(&mut self, t: &TenantId, id: Id) -> R<Option<Resource>>;
+    fn root(&mut self, t: &TenantId, root: Root) -> R<Option<Resource>>;
+    /// The children of all of `parents`, in no particular order.
+    fn children(&mut self, t: &TenantId, parents: &[Id]) -> R<Vec<Resource>>;
+    /// The child of `parent` named exactly `name`.
+    fn child_named(&mut self, t: &TenantId, parent: Id, name: &str) -> R<Option<Resource>>;
+    /// Writes name, alias, desc and updated_at.
+    fn update_resource(&mut self, r: &Resource) -> R<()>;
+    /// Deletes these resources and what they keep beside them (a datasource's settings, a
+    /// schema's, a table's columns). Their descendants must be among `ids`.
+    fn delete_resources(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+
+    fn insert_datasource(&mut self, d: &Datasource) -> R<()>;
+    fn datasource(&mut self, t: &TenantId, id: Id) -> R<Option<Datasource>>;
+    /// Writes the settings and the sealed password.
+    fn update_datasource(&mut self, d: &Datasource) -> R<()>;
+
+    fn insert_schema(&mut self, s: &Schema) -> R<()>;
+    fn schema(&mut self, t: &TenantId, id: Id) -> R<Option<Schema>>;
+    /// The schema of a datasource by its name in the datasource.
+    fn schema_named(
+        &mut self,
+        t: &TenantId,
+        datasource: Id,
+        schema_name: &str,
+    ) -> R<Option<Schema>>;
+    /// Writes catalog, sync_all and synced_at.
+    fn update_schema(&mut self, s: &Schema) -> R<()>;
+
+    fn insert_table(&mut self, table: &Table) -> R<()>;
+    fn table(&mut self, t: &TenantId, id: Id) -> R<Option<Table>>;
+    /// The tables of a schema with their resources (names), in no particular order.
+    fn tables_of(&mut self, t: &TenantId, schema: Id) -> R<Vec<(Resource, Table)>>;
+    /// Writes the kind, the columns and synced_at.
+    fn update_table(&mut self, table: &Table) -> R<()>;
+}
+
+/// Where the catalog lives.
+pub type CatalogStore = dyn Transactions<dyn CatalogTx>;

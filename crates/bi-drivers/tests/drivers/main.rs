@@ -1,0 +1,87 @@
+//! The drivers against the machine's own services: PostgreSQL on 127.0.0.1:5432 (user
+//! `postgres`, trust), MariaDB on 127.0.0.1:3306 (`root`, empty password), and SQLite files
+//! in temporary folders. Each server backend gets a scratch database named after the test
+//! process, dropped at the end (and, should a run die, by a later run).
+
+mod common;
+mod mariadb;
+mod postgres;
+mod queries;
+mod sqlite;
+
+use std::time::Duration;
+
+use weir_bi_catalog::drivers::{DriverError, Drivers};
+use weir_bi_drivers::SqlDrivers;
+
+use common::spec;
+
+#[test]
+fn other_driver_types_are_not_available() {
+    let s = spec(
+        "ORACLE",
+        "jdbc:oracle://127.0.0.1:1521/orcl",
+        "scott",
+        "tiger-pw",
+    );
+    for result in [
+        SqlDrivers::new().test(&s).map(|_| ()),
+        SqlDrivers::new().schemas(&s).map(|_| ()),
+        SqlDrivers::new().tables(&s, "x").map(|_| ()),
+        SqlDrivers::new().columns(&s, "x", "y").map(|_| ()),
+    ] {
+        assert_eq!(result, Err(DriverError::NotAvailable("ORACLE".into())));
+    }
+}
+
+#[test]
+fn a_url_for_another_driver_is_a_bad_url() {
+    let err = SqlDrivers::new()
+        .test(&spec(
+            "POSTGRESQL",
+            "jdbc:mysql://127.0.0.1:3306/x",
+            "root",
+            "pw-secret",
+        ))
+        .unwrap_err();
+    assert_eq!(
+        err,
+        DriverError::BadUrl(
+            "a POSTGRESQL datasource needs a jdbc:postgresql:// URL, not jdbc:mysql:".into()
+        )
+    );
+    let err = SqlDrivers::new()
+        .schemas(&spec(
+            "MARIADB",
+            "jdbc:sqlite:/tmp/x.db",
+            "root",
+            "pw-secret",
+        ))
+        .unwrap_err();
+    assert!(
+        matches!(&err, DriverError::BadUrl(m) if m.contains("jdbc:sqlite:")),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_zero_timeout_does_not_switch_timeouts_off() {
+    // A listener that never answers: the connect succeeds (the kernel's backlog), the
+    // handshake never does.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut s = spec(
+        "MYSQL",
+        &format!("jdbc:mysql://127.0.0.1:{port}/x"),
+        "root",
+        "pw-secret",
+    );
+    s.timeout = Duration::ZERO;
+    let started = std::time::Instant::now();
+    let err = SqlDrivers::new().test(&s).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(err, DriverError::Timeout(_) | DriverError::Connect(_)),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,323 @@
+//! PostgreSQL on 127.0.0.1:5432 (user `postgres`, trust authentication).
+
+use std::time::{Duration, Instant};
+
+use tokio_postgres::NoTls;
+use weir_bi_catalog::drivers::{
+    ColumnInfo, ConnectionSpec, DriverError, Drivers, FieldType, TableInfo,
+};
+use weir_bi_drivers::SqlDrivers;
+
+use crate::common::{
+    closed_port, is_stale, message_without, require_service, scratch_name, shapes, spec,
+};
+
+const START: &str = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
+const PASSWORD: &str = "pg-Secret-9f3k";
+
+const FIXTURE: &str = r#"
+    CREATE SCHEMA shop;
+    CREATE SCHEMA empty_one;
+    CREATE TABLE shop.orders (id int, amount numeric(10,2), placed_at timestamp, note text);
+    CREATE TABLE shop.customers (
+        id bigint PRIMARY KEY,
+        name varchar(80) NOT NULL,
+        vip boolean,
+        born date,
+        wakes time,
+        seen timestamptz,
+        score double precision,
+        small smallint,
+        uid uuid,
+        tags text[],
+        data jsonb
+    );
+    CREATE VIEW shop.big_orders AS SELECT id, amount FROM shop.orders WHERE amount > 100;
+    CREATE TABLE shop."odd ""name""" (x int);
+    CREATE TABLE shop.no_columns ();
+"#;
+
+/// Runs SQL as `postgres` on a database of the local server.
+fn admin(database: &str, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(
+            &format!("host=127.0.0.1 port=5432 user=postgres dbname={database}"),
+            NoTls,
+        )
+        .await?;
+        let connection = tokio::spawn(connection);
+        let rows = client.simple_query(sql).await;
+        drop(client);
+        let _ = connection.await;
+        Ok(rows?
+            .into_iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .collect())
+    })
+}
+
+/// The scratch database, dropped when the test ends, even by a panic.
+struct Scratch {
+    name: String,
+}
+
+impl Scratch {
+    fn create() -> Self {
+        require_service("PostgreSQL", 5432, START);
+        let existing = admin(
+            "postgres",
+            r"SELECT datname FROM pg_database WHERE datname LIKE 'weir\_drivers\_test\_%'",
+        )
+        .unwrap();
+        for stale in existing.iter().filter(|n| is_stale(n)) {
+            let _ = admin(
+                "postgres",
+                &format!("DROP DATABASE IF EXISTS \"{stale}\" WITH (FORCE)"),
+            );
+        }
+        let name = scratch_name();
+        admin(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+        )
+        .unwrap();
+        admin("postgres", &format!("CREATE DATABASE \"{name}\"")).unwrap();
+        let scratch = Self { name };
+        admin(&scratch.name, FIXTURE).unwrap();
+        scratch
+    }
+
+    fn spec(&self) -> ConnectionSpec {
+        spec(
+            "POSTGRESQL",
+            &format!(
+                "jdbc:postgresql://127.0.0.1:5432/{}?sslmode=disable&ApplicationName=x",
+                self.name
+            ),
+            "postgres",
+            PASSWORD,
+        )
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = admin(
+            "postgres",
+            &format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name),
+        );
+    }
+}
+
+fn table(name: &str, kind: &str) -> TableInfo {
+    TableInfo {
+        name: name.into(),
+        kind: kind.into(),
+    }
+}
+
+#[test]
+fn postgresql_catalog() {
+    let scratch = Scratch::create();
+    let d = SqlDrivers::new();
+    let s = scratch.spec();
+
+    d.test(&s).unwrap();
+
+    let schemas = d.schemas(&s).unwrap();
+    for expected in ["empty_one", "public", "shop"] {
+        assert!(schemas.iter().any(|x| x == expected), "{schemas:?}");
+    }
+    for system in ["pg_catalog", "information_schema", "pg_toast"] {
+        assert!(!schemas.iter().any(|x| x == system), "{schemas:?}");
+    }
+    let mut sorted = schemas.clone();
+    sorted.sort();
+    assert_eq!(schemas, sorted);
+
+    assert_eq!(
+        d.tables(&s, "shop").unwrap(),
+        vec![
+            table("big_orders", "VIEW"),
+            table("customers", "TABLE"),
+            table("no_columns", "TABLE"),
+            table("odd \"name\"", "TABLE"),
+            table("orders", "TABLE"),
+        ]
+    );
+    assert_eq!(d.tables(&s, "empty_one").unwrap(), vec![]);
+
+    let orders = d.columns(&s, "shop", "orders").unwrap();
+    assert_eq!(
+        orders,
+        vec![
+            column("id", "integer", FieldType::Integer, true),
+            column("amount", "numeric", FieldType::Double, true),
+            column(
+                "placed_at",
+                "timestamp without time zone",
+                FieldType::Datetime,
+                true
+            ),
+            column("note", "text", FieldType::String, true),
+        ]
+    );
+    let customers = d.columns(&s, "shop", "customers").unwrap();
+    assert_eq!(
+        shapes(&customers),
+        vec![
+            ("id", FieldType::Integer, false),
+            ("name", FieldType::String, false),
+            ("vip", FieldType::Boolean, true),
+            ("born", FieldType::Date, true),
+            ("wakes", FieldType::Time, true),
+            ("seen", FieldType::Datetime, true),
+            ("score", FieldType::Double, true),
+            ("small", FieldType::Integer, true),
+            ("uid", FieldType::String, true),
+            ("tags", FieldType::Other, true),
+            ("data", FieldType::Other, true),
+        ]
+    );
+    assert_eq!(customers[1].native_type, "character varying");
+    assert_eq!(customers[9].native_type, "text[]");
+    assert_eq!(customers[10].native_type, "jsonb");
+
+    let view = d.columns(&s, "shop", "big_orders").unwrap();
+    assert_eq!(
+        view.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["id", "amount"]
+    );
+    // Identifiers are bound, so any name works, and none is SQL.
+    assert_eq!(
+        shapes(&d.columns(&s, "shop", "odd \"name\"").unwrap()),
+        vec![("x", FieldType::Integer, true)]
+    );
+    assert_eq!(d.columns(&s, "shop", "no_columns").unwrap(), vec![]);
+
+    assert_eq!(
+        d.tables(&s, "nope"),
+        Err(DriverError::Missing("schema nope".into()))
+    );
+    assert_eq!(
+        d.tables(&s, "shop' OR '1'='1"),
+        Err(DriverError::Missing("schema shop' OR '1'='1".into()))
+    );
+    assert_eq!(
+        d.columns(&s, "shop", "nope"),
+        Err(DriverError::Missing("table shop.nope".into()))
+    );
+    assert_eq!(
+        d.columns(&s, "nope", "orders"),
+        Err(DriverError::Missing("schema nope".into()))
+    );
+}
+
+fn column(name: &str, native: &str, field_type: FieldType, nullable: bool) -> ColumnInfo {
+    ColumnInfo {
+        name: name.into(),
+        native_type: native.into(),
+        field_type,
+        nullable,
+    }
+}
+
+#[test]
+fn an_unreachable_port_is_a_connect_error_without_the_password() {
+    let port = closed_port();
+    let s = spec(
+        "POSTGRESQL",
+        &format!("jdbc:postgresql://127.0.0.1:{port}/postgres"),
+        "postgres",
+        PASSWORD,
+    );
+    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let message = message_without(&err, PASSWORD);
+    assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
+    assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
+    assert!(message.contains("refused"), "{message}");
+}
+
+#[test]
+fn an_unknown_user_or_database_is_a_connect_error_without_the_password() {
+    require_service("PostgreSQL", 5432, START);
+    // Trust authentication accepts any password, so a refused login is an unknown role.
+    let s = spec(
+        "POSTGRESQL",
+        "jdbc:postgresql://127.0.0.1:5432/postgres",
+        "weir_no_such_role",
+        PASSWORD,
+    );
+    let err = SqlDrivers::new().schemas(&s).unwrap_err();
+    let message = message_without(&err, PASSWORD);
+    assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
+    assert!(message.contains("weir_no_such_role"), "{message}");
+
+    // Even a server that echoes the password (here, as a database name) does not leak it.
+    let s = spec(
+        "POSTGRESQL",
+        &format!("jdbc:postgresql://127.0.0.1:5432/{PASSWORD}"),
+        "postgres",
+        PASSWORD,
+    );
+    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let message = message_without(&err, PASSWORD);
+    assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
+    assert!(message.contains("does not exist"), "{message}");
+}
+
+#[test]
+fn a_silent_server_times_out() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let mut s = spec(
+        "POSTGRESQL",
+        &format!("jdbc:postgresql://127.0.0.1:{port}/postgres"),
+        "postgres",
+        PASSWORD,
+    );
+    s.timeout = Duration::from_millis(700);
+    let started = Instant::now();
+    assert_eq!(SqlDrivers::new().test(&s), Err(DriverError::Timeout(1)));
+    assert!(started.elapsed() < Duration::from_secs(3));
+}
+
+#[test]
+fn tls_only_urls_are_refused() {
+    for url in [
+        "jdbc:postgresql://127.0.0.1:5432/postgres?sslmode=require",
+        "jdbc:postgresql://127.0.0.1:5432/postgres?sslmode=verify-full",
+        "jdbc:postgresql://127.0.0.1:5432/postgres?ssl=true",
+    ] {
+        let err = SqlDrivers::new()
+            .test(&spec("POSTGRESQL", url, "postgres", PASSWORD))
+            .unwrap_err();
+        assert!(
+            matches!(&err, DriverError::BadUrl(m) if m.contains("TLS")),
+            "{url}: {err:?}"
+        );
+    }
+}
+
+#[test]
+fn postgresql_queries_answer_the_expected_rows() {
+    let scratch = Scratch::create();
+    admin(
+        &scratch.name,
+        "CREATE SCHEMA q;
+         CREATE TABLE q.q_customers (id bigint, region text, credit numeric(10,2));
+         CREATE TABLE q.q_orders (id bigint, customer_id bigint, amount numeric(10,2), status varchar(20));",
+    )
+    .unwrap();
+    for s in crate::queries::inserts("q.q_customers", "q.q_orders") {
+        admin(&scratch.name, &s).unwrap();
+    }
+    crate::queries::check_queries(&scratch.spec(), "q");
+}
