@@ -13,5 +13,7 @@ pub mod drivers;
 pub mod jdbc;
 pub mod query;
 pub mod row_perms;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use catalog::{CatalogError, CatalogService};

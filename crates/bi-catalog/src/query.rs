@@ -717,94 +717,11 @@ fn own_conditions(
 #[cfg(test)]
 mod tests {
     use serde_json::json;
-    use weir_kernel::Id;
 
     use super::*;
-    use crate::augmented::{Dimension, Measure, Relation, TableMeta, View, validate};
-    use crate::drivers::{ColumnInfo, FieldType};
 
-    fn col(name: &str, t: FieldType) -> ColumnInfo {
-        ColumnInfo {
-            name: name.into(),
-            native_type: String::new(),
-            field_type: t,
-            nullable: true,
-        }
-    }
-
-    /// customers (c) one-to-many orders (o).
     fn model() -> ValidModel {
-        let tables = |id: Id| {
-            let (table, columns) = if id == Id(1) {
-                (
-                    "customers",
-                    vec![
-                        col("id", FieldType::Integer),
-                        col("region", FieldType::String),
-                        col("credit", FieldType::Double),
-                    ],
-                )
-            } else {
-                (
-                    "orders",
-                    vec![
-                        col("id", FieldType::Integer),
-                        col("customer_id", FieldType::Integer),
-                        col("amount", FieldType::Double),
-                        col("status", FieldType::String),
-                    ],
-                )
-            };
-            Some(TableMeta {
-                table_id: id,
-                datasource_id: Id(9),
-                schema: "shop".into(),
-                table: table.into(),
-                columns,
-            })
-        };
-        let dim = |name: &str, view: &str| Dimension {
-            name: name.into(),
-            alias: None,
-            view: view.into(),
-            value_type: None,
-        };
-        let measure = |name: &str, alias: &str, view: &str, aggregator| Measure {
-            name: name.into(),
-            alias: Some(alias.into()),
-            view: view.into(),
-            aggregator,
-        };
-        validate(
-            ModelDefinition {
-                views: vec![
-                    View {
-                        table_id: Id(1),
-                        name: "c".into(),
-                        alias: None,
-                    },
-                    View {
-                        table_id: Id(2),
-                        name: "o".into(),
-                        alias: None,
-                    },
-                ],
-                dimensions: vec![dim("region", "c"), dim("status", "o")],
-                measures: vec![
-                    measure("credit", "credit", "c", Aggregator::Sum),
-                    measure("amount", "sales", "o", Aggregator::Sum),
-                ],
-                relations: vec![Relation {
-                    src_view: "c".into(),
-                    dest_view: "o".into(),
-                    link: LinkType::LeftJoin,
-                    src_field: "id".into(),
-                    dest_field: "customer_id".into(),
-                }],
-            },
-            tables,
-        )
-        .unwrap()
+        crate::testing::shop_model("shop")
     }
 
     fn request(dims: &[&str], measures: &[&str]) -> QueryRequest {

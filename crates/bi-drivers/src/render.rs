@@ -434,98 +434,13 @@ mod tests {
     use std::collections::BTreeMap;
 
     use serde_json::json;
-    use weir_bi_catalog::augmented::{
-        Dimension, LinkType, Measure, ModelDefinition, Relation, TableMeta, ValidModel, View,
-        validate,
-    };
-    use weir_bi_catalog::drivers::{ColumnInfo, FieldType};
+    use weir_bi_catalog::augmented::ValidModel;
     use weir_bi_catalog::query::{FieldFilter, OrderBy, QueryRequest, plan};
-    use weir_kernel::Id;
 
     use super::*;
 
     fn model() -> ValidModel {
-        let col = |name: &str, t| ColumnInfo {
-            name: name.into(),
-            native_type: String::new(),
-            field_type: t,
-            nullable: true,
-        };
-        let tables = move |id: Id| {
-            let (table, columns) = if id == Id(1) {
-                (
-                    "customers",
-                    vec![
-                        col("id", FieldType::Integer),
-                        col("region", FieldType::String),
-                        col("credit", FieldType::Double),
-                    ],
-                )
-            } else {
-                (
-                    "orders",
-                    vec![
-                        col("id", FieldType::Integer),
-                        col("customer_id", FieldType::Integer),
-                        col("amount", FieldType::Double),
-                        col("status", FieldType::String),
-                    ],
-                )
-            };
-            Some(TableMeta {
-                table_id: id,
-                datasource_id: Id(9),
-                schema: "shop".into(),
-                table: table.into(),
-                columns,
-            })
-        };
-        let dim = |name: &str, view: &str| Dimension {
-            name: name.into(),
-            alias: None,
-            view: view.into(),
-            value_type: None,
-        };
-        validate(
-            ModelDefinition {
-                views: vec![
-                    View {
-                        table_id: Id(1),
-                        name: "c".into(),
-                        alias: None,
-                    },
-                    View {
-                        table_id: Id(2),
-                        name: "o".into(),
-                        alias: None,
-                    },
-                ],
-                dimensions: vec![dim("region", "c"), dim("status", "o")],
-                measures: vec![
-                    Measure {
-                        name: "credit".into(),
-                        alias: None,
-                        view: "c".into(),
-                        aggregator: Aggregator::Sum,
-                    },
-                    Measure {
-                        name: "amount".into(),
-                        alias: Some("sales".into()),
-                        view: "o".into(),
-                        aggregator: Aggregator::Sum,
-                    },
-                ],
-                relations: vec![Relation {
-                    src_view: "c".into(),
-                    dest_view: "o".into(),
-                    link: LinkType::LeftJoin,
-                    src_field: "id".into(),
-                    dest_field: "customer_id".into(),
-                }],
-            },
-            tables,
-        )
-        .unwrap()
+        weir_bi_catalog::testing::shop_model("shop")
     }
 
     fn sql(req: QueryRequest, perms: BTreeMap<String, Condition>, d: Dialect) -> Rendered {
@@ -547,8 +462,8 @@ mod tests {
         assert_eq!(
             r.sql,
             "SELECT \"o__d\".\"o__status\" AS \"status\", SUM(\"c\".\"credit\") AS \"credit\" \
-             FROM \"shop\".\"customers\" \"c\" LEFT JOIN (SELECT DISTINCT \"o\".\"customer_id\" \
-             AS \"o__customer_id\", \"o\".\"status\" AS \"o__status\" FROM \"shop\".\"orders\" \
+             FROM \"shop\".\"q_customers\" \"c\" LEFT JOIN (SELECT DISTINCT \"o\".\"customer_id\" \
+             AS \"o__customer_id\", \"o\".\"status\" AS \"o__status\" FROM \"shop\".\"q_orders\" \
              \"o\") \"o__d\" ON \"c\".\"id\" = \"o__d\".\"o__customer_id\" GROUP BY \
              \"o__d\".\"o__status\" ORDER BY \"credit\" DESC LIMIT 1000"
         );
@@ -576,8 +491,8 @@ mod tests {
         let r = sql(req.clone(), perms.clone(), Dialect::MySql);
         assert_eq!(
             r.sql,
-            "SELECT `c`.`region` AS `region`, SUM(`o`.`amount`) AS `sales` FROM `shop`.`orders` \
-             `o` RIGHT JOIN `shop`.`customers` `c` ON `o`.`customer_id` = `c`.`id` WHERE \
+            "SELECT `c`.`region` AS `region`, SUM(`o`.`amount`) AS `sales` FROM `shop`.`q_orders` \
+             `o` RIGHT JOIN `shop`.`q_customers` `c` ON `o`.`customer_id` = `c`.`id` WHERE \
              `o`.`status` LIKE ? ESCAPE '!' AND `c`.`region` IN (?, ?) GROUP BY `c`.`region` \
              LIMIT 1000"
         );
@@ -603,9 +518,9 @@ mod tests {
             r.sql,
             "SELECT \"region\", MAX(\"credit\") AS \"credit\", MAX(\"sales\") AS \"sales\" FROM \
              (SELECT \"c\".\"region\" AS \"region\", SUM(\"c\".\"credit\") AS \"credit\", NULL \
-             AS \"sales\" FROM \"shop\".\"customers\" \"c\" GROUP BY \"c\".\"region\" UNION ALL \
+             AS \"sales\" FROM \"shop\".\"q_customers\" \"c\" GROUP BY \"c\".\"region\" UNION ALL \
              SELECT \"c\".\"region\" AS \"region\", NULL AS \"credit\", SUM(\"o\".\"amount\") AS \
-             \"sales\" FROM \"shop\".\"orders\" \"o\" RIGHT JOIN \"shop\".\"customers\" \"c\" ON \
+             \"sales\" FROM \"shop\".\"q_orders\" \"o\" RIGHT JOIN \"shop\".\"q_customers\" \"c\" ON \
              \"o\".\"customer_id\" = \"c\".\"id\" GROUP BY \"c\".\"region\") \"q\" GROUP BY \
              \"region\" LIMIT 1000"
         );

@@ -5,16 +5,12 @@
 use std::collections::BTreeMap;
 
 use serde_json::{Value as Json, json};
-use weir_bi_catalog::augmented::{
-    Aggregator, Dimension, LinkType, Measure, ModelDefinition, Relation, TableMeta, ValidModel,
-    View, validate,
-};
-use weir_bi_catalog::drivers::{ColumnInfo, ConnectionSpec, Drivers, FieldType};
+use weir_bi_catalog::augmented::ValidModel;
+use weir_bi_catalog::drivers::{ConnectionSpec, Drivers};
 use weir_bi_catalog::query::{
     Condition, FieldFilter, Operand, Operator, OrderBy, QueryRequest, plan,
 };
 use weir_bi_drivers::SqlDrivers;
-use weir_kernel::Id;
 
 /// The tables every backend's fixture creates, in its own SQL.
 pub const CUSTOMERS: &[(i64, &str, f64)] =
@@ -42,85 +38,7 @@ pub fn inserts(customers: &str, orders: &str) -> Vec<String> {
 }
 
 fn model(schema: &str) -> ValidModel {
-    let col = |name: &str, t| ColumnInfo {
-        name: name.into(),
-        native_type: String::new(),
-        field_type: t,
-        nullable: true,
-    };
-    let schema = schema.to_owned();
-    let tables = move |id: Id| {
-        let (table, columns) = if id == Id(1) {
-            (
-                "q_customers",
-                vec![
-                    col("id", FieldType::Integer),
-                    col("region", FieldType::String),
-                    col("credit", FieldType::Double),
-                ],
-            )
-        } else {
-            (
-                "q_orders",
-                vec![
-                    col("id", FieldType::Integer),
-                    col("customer_id", FieldType::Integer),
-                    col("amount", FieldType::Double),
-                    col("status", FieldType::String),
-                ],
-            )
-        };
-        Some(TableMeta {
-            table_id: id,
-            datasource_id: Id(1),
-            schema: schema.clone(),
-            table: table.into(),
-            columns,
-        })
-    };
-    let dim = |name: &str, view: &str| Dimension {
-        name: name.into(),
-        alias: None,
-        view: view.into(),
-        value_type: None,
-    };
-    let measure = |name: &str, alias: &str, view: &str, aggregator| Measure {
-        name: name.into(),
-        alias: Some(alias.into()),
-        view: view.into(),
-        aggregator,
-    };
-    validate(
-        ModelDefinition {
-            views: vec![
-                View {
-                    table_id: Id(1),
-                    name: "c".into(),
-                    alias: None,
-                },
-                View {
-                    table_id: Id(2),
-                    name: "o".into(),
-                    alias: None,
-                },
-            ],
-            dimensions: vec![dim("region", "c"), dim("status", "o")],
-            measures: vec![
-                measure("credit", "credit", "c", Aggregator::Sum),
-                measure("amount", "sales", "o", Aggregator::Sum),
-                measure("id", "orders", "o", Aggregator::Count),
-            ],
-            relations: vec![Relation {
-                src_view: "c".into(),
-                dest_view: "o".into(),
-                link: LinkType::LeftJoin,
-                src_field: "id".into(),
-                dest_field: "customer_id".into(),
-            }],
-        },
-        tables,
-    )
-    .unwrap()
+    weir_bi_catalog::testing::shop_model(schema)
 }
 
 /// Rows as `[[cells...]]` with numbers as f64, for comparisons across backends (PostgreSQL
