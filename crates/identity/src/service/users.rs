@@ -275,4 +275,17 @@ impl IdentityService {
         p.require_super_admin()?;
         Ok(read(self.store(), |tx| tx.users(&p.tenant_id, ids))?)
     }
+
+    /// The nicknames of users of the caller's tenant among `ids` (others are left out),
+    /// for lists that name who made what. Any signed-in user may read them: within a
+    /// tenant, who created a flow or a dashboard is not a secret; emails and roles stay
+    /// the super admin's to read.
+    pub fn nicknames(
+        &self,
+        p: &Principal,
+        ids: &[Id],
+    ) -> Result<std::collections::BTreeMap<Id, String>, UserError> {
+        let users = read(self.store(), |tx| tx.users(&p.tenant_id, ids))?;
+        Ok(users.into_iter().map(|u| (u.id, u.nickname)).collect())
+    }
 }

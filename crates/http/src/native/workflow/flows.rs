@@ -85,23 +85,14 @@ pub async fn search(
     };
     let (page, nicknames) = blocking(move || -> Result<_, NativeError> {
         let page = state.workflow.search(&who.caller, &query)?;
-        let p = &who.principal;
-        // The caller knows their own nickname; the super admin may read every member's,
-        // in one query for the whole page. Other users are not allowed to list members,
-        // so the creators they did not create stay nameless.
-        let mut nicknames = BTreeMap::from([(p.user_id, p.user.nickname.clone())]);
-        let others: BTreeSet<Id> = page
-            .content
-            .iter()
-            .filter_map(|f| f.user_id)
-            .filter(|u| *u != p.user_id)
-            .collect();
-        if p.super_admin && !others.is_empty() {
-            let others: Vec<Id> = others.into_iter().collect();
-            for u in state.identity.members_by_ids(p, &others)? {
-                nicknames.insert(u.id, u.nickname);
-            }
-        }
+        // One query for the page's creators.
+        let creators: BTreeSet<Id> = page.content.iter().filter_map(|f| f.user_id).collect();
+        let creators: Vec<Id> = creators.into_iter().collect();
+        let nicknames = if creators.is_empty() {
+            BTreeMap::new()
+        } else {
+            state.identity.nicknames(&who.principal, &creators)?
+        };
         Ok((page, nicknames))
     })
     .await?;
