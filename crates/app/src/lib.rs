@@ -371,6 +371,7 @@ fn catalog_service(
         },
         CatalogSettings {
             driver_timeout: std::time::Duration::from_secs(settings.bi.driver_timeout_secs.max(1)),
+            max_rows: settings.bi.max_rows.max(1),
             ..CatalogSettings::default()
         },
     ))

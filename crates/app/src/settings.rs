@@ -32,6 +32,9 @@ pub struct BiConfig {
     pub secret_key: Option<String>,
     /// Seconds to connect to a datasource, and for each of its statements.
     pub driver_timeout_secs: u64,
+    /// Most rows a data model query (`augmented/query`) answers; a query's `limit` is
+    /// capped by it.
+    pub max_rows: u64,
 }
 
 impl Default for BiConfig {
@@ -39,6 +42,7 @@ impl Default for BiConfig {
         Self {
             secret_key: None,
             driver_timeout_secs: 15,
+            max_rows: 10_000,
         }
     }
 }
@@ -49,6 +53,7 @@ impl std::fmt::Debug for BiConfig {
         f.debug_struct("BiConfig")
             .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
             .field("driver_timeout_secs", &self.driver_timeout_secs)
+            .field("max_rows", &self.max_rows)
             .finish()
     }
 }

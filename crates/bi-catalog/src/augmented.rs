@@ -167,6 +167,9 @@ pub fn validate(
         ));
     }
     let mut tables: BTreeMap<String, TableMeta> = BTreeMap::new();
+    // Views whose table was not found (or not usable): already reported, so the fields
+    // naming them are not reported again as naming an unknown view.
+    let mut unresolved: BTreeSet<&str> = BTreeSet::new();
     let mut datasource = None;
     for (i, v) in def.views.iter().enumerate() {
         if v.name.trim().is_empty() {
@@ -185,6 +188,7 @@ pub fn validate(
                 format!("views[{i}].id"),
                 format!("table {} not found", v.table_id),
             ));
+            unresolved.insert(&v.name);
             continue;
         };
         match datasource {
@@ -197,6 +201,7 @@ pub fn validate(
                         v.table_id
                     ),
                 ));
+                unresolved.insert(&v.name);
                 continue;
             }
             Some(_) => {}
@@ -206,6 +211,7 @@ pub fn validate(
     let column_of = |at: String, view: &str, column: &str, out: &mut Vec<ModelProblem>| match tables
         .get(view)
     {
+        None if unresolved.contains(view) => {}
         None => out.push(problem(
             at,
             format!("view {view} is not one of the model's views"),
@@ -449,6 +455,13 @@ mod tests {
                 "relations[0].destFieldName: column cust not found in view o (shop.orders)",
             ]
         );
+    }
+
+    #[test]
+    fn a_view_whose_table_is_missing_is_reported_once() {
+        let mut d = good();
+        d.views[1].table_id = Id(7);
+        assert_eq!(fields(d), ["views[1].id: table 7 not found"]);
     }
 
     #[test]

@@ -375,18 +375,19 @@ pub fn plan(
     let branches = by_view
         .into_iter()
         .map(|(root, ms)| {
-            // The views this branch needs: its dimensions', the filtered ones, the row
-            // permissions' (only of views joined anyway: a permission restricts the rows
-            // of a table the query reads).
+            // The views this branch needs: its dimensions', the filtered ones and those
+            // the caller's row permissions narrow. Filters and permissions narrow every
+            // branch, so their views are joined even when nothing is read from them: a
+            // permission on customers hides the orders of the customers it hides.
             let mut needed: BTreeSet<String> = dims.iter().map(|(_, c)| c.view.clone()).collect();
             needed.insert(root.clone());
-            // Filters narrow every branch: their views are joined.
             needed.extend(
                 conditions
                     .keys()
                     .filter(|v| filters_view(request, def, v))
                     .cloned(),
             );
+            needed.extend(row_filters.keys().cloned());
             let views = tree.connecting(&root, &needed);
             let mut wanted: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
             for (_, c) in &dims {
@@ -668,8 +669,12 @@ impl Tree {
                     },
                 );
             }
+            // A subtree with conditions (filters, row permissions) keeps only the rows of
+            // this side related to rows that pass them: an inner join. Without conditions it
+            // joins as the relation says.
+            let narrowed = sub_views.iter().any(|v| conditions.contains_key(v));
             built.joined.joins.push(Join {
-                kind: s.kind,
+                kind: if narrowed { JoinKind::Inner } else { s.kind },
                 source: Source::Distinct {
                     alias: alias.clone(),
                     inner: Box::new(inner.joined),

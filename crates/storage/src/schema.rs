@@ -305,7 +305,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bi_models (resource_id) {
+        resource_id -> BigInt,
+        tenant_id -> Text,
+        store_type -> Text,
+        extract_type -> Text,
+        definition_json -> Text,
+    }
+}
+
+diesel::table! {
+    bi_row_perms (table_id, item_name) {
+        table_id -> BigInt,
+        item_name -> Text,
+        tenant_id -> Text,
+        position -> BigInt,
+        item_json -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
 diesel::joinable!(bi_datasources -> bi_resources (resource_id));
 diesel::joinable!(bi_schemas -> bi_resources (resource_id));
 diesel::joinable!(bi_tables -> bi_resources (resource_id));
-diesel::allow_tables_to_appear_in_same_query!(bi_resources, bi_datasources, bi_schemas, bi_tables);
+diesel::joinable!(bi_models -> bi_resources (resource_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    bi_resources,
+    bi_datasources,
+    bi_schemas,
+    bi_tables,
+    bi_models,
+    bi_row_perms
+);

@@ -2,6 +2,7 @@
 
 use weir_kernel::{AsProblem, Problem, ProblemKind, StoreError};
 
+use crate::augmented::ModelProblem;
 use crate::drivers::DriverError;
 
 #[derive(Debug, thiserror::Error)]
@@ -10,6 +11,15 @@ pub enum CatalogError {
     /// the Smartbi API spells it (`url`, `tableList[2]`, `[1].schemaName`).
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
+    /// Several fields at fault at once (a data model, a query of one): every one named,
+    /// `measures[1].name: column x not found in view o (shop.orders)`, joined with `; `.
+    #[error("{}", join(.0))]
+    Fields(Vec<ModelProblem>),
+    /// Something stored no longer fits the tables as last synced: a data model naming a
+    /// column that is gone, a row permission on a dropped column. The message names it and
+    /// what is wrong.
+    #[error("{0}")]
+    Outdated(String),
     /// Unknown, or of another tenant: both look the same.
     #[error("resource {id} not found")]
     NotFound { id: String },
@@ -46,6 +56,14 @@ impl CatalogError {
         Self::NotFound { id: id.to_string() }
     }
 
+    /// The problems of a [`CatalogError::Fields`] refusal.
+    pub fn problems(&self) -> Option<&[ModelProblem]> {
+        match self {
+            Self::Fields(p) => Some(p),
+            _ => None,
+        }
+    }
+
     /// The field the refusal names, for the refusals that name one.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -59,7 +77,12 @@ impl AsProblem for CatalogError {
     fn problem(&self) -> Problem {
         let msg = self.to_string();
         match self {
-            Self::Invalid { .. } | Self::DriverNotAvailable(_) => Problem::invalid(msg),
+            Self::Invalid { .. } | Self::Fields(_) | Self::DriverNotAvailable(_) => {
+                Problem::invalid(msg)
+            }
+            // What the client stored earlier no longer fits: theirs to fix (re-create the
+            // model, fix the row permission), not a server failure.
+            Self::Outdated(_) => Problem::new(ProblemKind::Conflict, "bi_model_outdated", msg),
             Self::NotFound { .. } => Problem::not_found(msg),
             Self::Duplicate { .. } => Problem::new(ProblemKind::Conflict, "name_repeated", msg),
             // The datasource is the client's, not Weir's: what it said is theirs to read,
@@ -75,6 +98,14 @@ impl AsProblem for CatalogError {
             Self::Store(e) => e.problem(),
         }
     }
+}
+
+fn join(problems: &[ModelProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 
 use weir_kernel::{Id, StoreError, TenantId, Transactions};
 
+use super::dataperms::RowPerm;
+use super::models::DataModel;
 use super::resources::{Datasource, Resource, Root, Schema, Table};
 
 type R<T> = Result<T, StoreError>;
@@ -23,7 +25,8 @@ pub trait CatalogTx {
     /// Writes name, alias, desc and updated_at.
     fn update_resource(&mut self, r: &Resource) -> R<()>;
     /// Deletes these resources and what they keep beside them (a datasource's settings, a
-    /// schema's, a table's columns). Their descendants must be among `ids`.
+    /// schema's, a table's columns and row permissions, a data model's definition). Their
+    /// descendants must be among `ids`.
     fn delete_resources(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
 
     fn insert_datasource(&mut self, d: &Datasource) -> R<()>;
@@ -49,6 +52,19 @@ pub trait CatalogTx {
     fn tables_of(&mut self, t: &TenantId, schema: Id) -> R<Vec<(Resource, Table)>>;
     /// Writes the kind, the columns and synced_at.
     fn update_table(&mut self, table: &Table) -> R<()>;
+
+    /// Adds a data model's row beside its resource.
+    fn insert_model(&mut self, m: &DataModel) -> R<()>;
+    fn model(&mut self, t: &TenantId, id: Id) -> R<Option<DataModel>>;
+
+    /// Holds other writers that lock the same resource off until this transaction ends
+    /// (on PostgreSQL; SQLite's write transactions already run one at a time), so a
+    /// read-then-write of what hangs on it (row permissions) sees the last one committed.
+    fn lock_resource(&mut self, t: &TenantId, id: Id) -> R<()>;
+    /// A table's row permission items, in their order.
+    fn row_perms(&mut self, t: &TenantId, table: Id) -> R<Vec<RowPerm>>;
+    /// Replaces a table's row permission items with these, in this order.
+    fn replace_row_perms(&mut self, t: &TenantId, table: Id, items: &[RowPerm]) -> R<()>;
 }
 
 /// Where the catalog lives.

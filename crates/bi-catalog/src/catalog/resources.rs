@@ -1,5 +1,6 @@
 //! The catalog's objects: one tree of typed resources per tenant (folders, datasources,
-//! schemas, tables; data models later), and what each kind keeps beside its resource.
+//! schemas, tables, data models), and what each kind keeps beside its resource (data
+//! models and row permissions have their own modules).
 
 use std::fmt;
 use std::str::FromStr;
@@ -21,8 +22,7 @@ pub enum ResourceType {
     Schema,
     /// A table (or view) of a schema: `TABLE`.
     Table,
-    /// A data model (数据模型, issue 5's next slice): `AUGMENTED_DATASET`. No use-case makes
-    /// one yet; the name is reserved so that filters may already ask for it.
+    /// A data model (数据模型, `augmented/create`): `AUGMENTED_DATASET`, under a folder.
     DataModel,
 }
 
@@ -74,7 +74,8 @@ impl fmt::Display for ResourceType {
 pub enum Root {
     /// 数据连接: where datasources go when `parentId` is not given.
     DataSources,
-    /// 公共空间: the public root of folders (and, later, data models).
+    /// 公共空间: the public root of folders and data models (the default `pid` of
+    /// `augmented/create`).
     Public,
 }
 

@@ -34,6 +34,9 @@ pub struct CatalogSettings {
     pub max_sync_tables: usize,
     /// Most ids one `resource/delete` and tables one `table/create` item may name.
     pub max_batch: usize,
+    /// Most rows a data model query answers (`[bi] max_rows`): a query's `limit` is
+    /// capped by it.
+    pub max_rows: u64,
 }
 
 impl Default for CatalogSettings {
@@ -42,6 +45,7 @@ impl Default for CatalogSettings {
             driver_timeout: Duration::from_secs(15),
             max_sync_tables: 2000,
             max_batch: 1000,
+            max_rows: 10_000,
         }
     }
 }

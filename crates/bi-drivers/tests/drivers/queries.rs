@@ -118,6 +118,38 @@ pub fn check_queries(spec: &ConnectionSpec, schema: &str) {
         run(spec, schema, req, BTreeMap::from([("c".to_string(), perm)])),
         [[json!("north"), json!(14.0)]]
     );
+    // A permission narrows every query of the model: orders alone, by status, keep only
+    // the orders of northern customers...
+    let north = Condition::Compare {
+        column: "region".into(),
+        operator: Operator::Eq,
+        operand: Operand::Values(vec![json!("north")]),
+    };
+    assert_eq!(
+        run(
+            spec,
+            schema,
+            ask(&["status"], &["sales"], "status"),
+            BTreeMap::from([("c".to_string(), north)])
+        ),
+        [[json!("open"), json!(1.0)], [json!("paid"), json!(14.0)]]
+    );
+    // ...and a permission on the many side keeps the customers with at least one order
+    // that passes, each counted once.
+    let paid = Condition::Compare {
+        column: "status".into(),
+        operator: Operator::Eq,
+        operand: Operand::Values(vec![json!("paid")]),
+    };
+    assert_eq!(
+        run(
+            spec,
+            schema,
+            ask(&["region"], &["credit"], "region"),
+            BTreeMap::from([("o".to_string(), paid)])
+        ),
+        [[json!("north"), json!(150.0)]]
+    );
     // A value that looks like SQL is only a value; a LIKE wildcard in it matches itself.
     let mut req = ask(&["status"], &["sales"], "status");
     req.filters.push(FieldFilter {

@@ -1,8 +1,11 @@
 //! The catalog actions of the Smartbi dialect (document 2.1–2.3, 2.6, 2.7, 2.10), with
-//! Weir's own `datasource/test`, `schema/sync` and `table/get`. Each action reads its
-//! `paramsInfo` into a typed request (a refusal names the field: `paramsInfo.url: ...`),
-//! runs the use-case of [`weir_bi_catalog::CatalogService`] on the blocking pool and
-//! answers its `result`. See docs/bi-catalog.md.
+//! Weir's own `datasource/test`, `schema/sync` and `table/get`; data models and row
+//! permissions (2.5, 2.8, Weir's `augmented/query`) are in [`models`]. Each action reads
+//! its `paramsInfo` into a typed request (a refusal names the field: `paramsInfo.url:
+//! ...`), runs the use-case of [`weir_bi_catalog::CatalogService`] on the blocking pool and
+//! answers its `result`. See docs/bi-catalog.md and docs/bi-query.md.
+
+mod models;
 
 use std::collections::BTreeSet;
 
@@ -37,18 +40,25 @@ pub async fn dispatch(
             | ("table", "create" | "update" | "get")
             | ("folder", "create" | "update")
             | ("resource", "getChildList" | "get" | "delete")
+            | ("augmented", "create" | "get" | "query")
+            | ("dataperm", "create" | "get")
     );
     if !known {
         return None;
     }
     // Any signed-in user of the tenant may use the whole catalog of the tenant (see
-    // docs/bi-catalog.md: resource permissions come next).
+    // docs/bi-catalog.md: resource permissions come next). Row permissions narrow every
+    // caller's queries by their user id and role ids, the super admin's included.
     let name = if who.user.nickname.trim().is_empty() {
         who.user.email.as_str().to_owned()
     } else {
         who.user.nickname.clone()
     };
-    let caller = Caller::user(who.tenant_id.clone(), who.user_id, name);
+    let caller = Caller::user(who.tenant_id.clone(), who.user_id, name)
+        .with_roles(who.roles.iter().map(|r| r.id));
+    if matches!(module, "augmented" | "dataperm") {
+        return Some(models::run(state.clone(), caller, module, action, params).await);
+    }
     Some(run(state.clone(), caller, module, action, params).await)
 }
 
@@ -282,25 +292,38 @@ async fn blocking<T: Send + 'static>(
 /// A domain refusal as the dialect says it: fields under `paramsInfo` (`[0].` dropped
 /// when the request sent one object rather than an array).
 fn refusal(e: CatalogError, single: bool) -> SmartbiError {
+    if let Some(problems) = e.problems() {
+        return SmartbiError::new(
+            problems
+                .iter()
+                .map(|p| format!("{}: {}", under_params(&p.field, single), p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
     match e.field().map(str::to_owned) {
         Some(field) => {
             let msg = e.to_string();
             let mut rest = msg.strip_prefix(&field).unwrap_or(&msg).to_owned();
-            let mut field = field;
-            if single && let Some(f) = field.strip_prefix("[0].") {
-                field = f.to_owned();
-            }
-            if field != "paramsInfo" {
-                field = if field.starts_with('[') {
-                    format!("paramsInfo{field}")
-                } else {
-                    format!("paramsInfo.{field}")
-                };
-            }
-            rest.insert_str(0, &field);
+            rest.insert_str(0, &under_params(&field, single));
             SmartbiError::new(rest)
         }
         None => SmartbiError::from_domain(e),
+    }
+}
+
+/// A field of the request as the dialect names it: `paramsInfo.url`, `paramsInfo[1].x`.
+fn under_params(field: &str, single: bool) -> String {
+    let field = match field.strip_prefix("[0].") {
+        Some(f) if single => f,
+        _ => field,
+    };
+    if field == "paramsInfo" {
+        field.to_owned()
+    } else if field.starts_with('[') {
+        format!("paramsInfo{field}")
+    } else {
+        format!("paramsInfo.{field}")
     }
 }
 
@@ -624,5 +647,23 @@ mod tests {
         assert_eq!(e.msg, "paramsInfo.schemaName: nope");
         let e = refusal(CatalogError::not_found(5), false);
         assert_eq!(e.msg, "resource 5 not found");
+        let e = refusal(
+            CatalogError::Fields(vec![
+                weir_bi_catalog::augmented::ModelProblem {
+                    field: "measures[1].name".into(),
+                    message: "column x not found in view o (shop.orders)".into(),
+                },
+                weir_bi_catalog::augmented::ModelProblem {
+                    field: "relations".into(),
+                    message: "2 views need 1 relations".into(),
+                },
+            ]),
+            false,
+        );
+        assert_eq!(
+            e.msg,
+            "paramsInfo.measures[1].name: column x not found in view o (shop.orders); \
+             paramsInfo.relations: 2 views need 1 relations"
+        );
     }
 }

@@ -2,7 +2,9 @@
 //! tenant.
 
 use diesel::prelude::*;
-use weir_bi_catalog::catalog::{CatalogTx, Datasource, Resource, Root, Schema, Table};
+use weir_bi_catalog::catalog::{
+    CatalogTx, DataModel, Datasource, Resource, Root, RowPerm, Schema, Table,
+};
 use weir_kernel::{Id, StoreError, TenantId};
 
 use super::rows::*;
@@ -126,6 +128,20 @@ impl CatalogTx for CatalogRepo {
         for chunk in wanted.chunks(CHUNK) {
             let chunk = ids(chunk);
             let c = self.c();
+            diesel::delete(
+                bi_row_perms::table
+                    .filter(bi_row_perms::tenant_id.eq(t.as_str()))
+                    .filter(bi_row_perms::table_id.eq_any(&chunk)),
+            )
+            .execute(c)
+            .or_store()?;
+            diesel::delete(
+                bi_models::table
+                    .filter(bi_models::tenant_id.eq(t.as_str()))
+                    .filter(bi_models::resource_id.eq_any(&chunk)),
+            )
+            .execute(c)
+            .or_store()?;
             diesel::delete(
                 bi_tables::table
                     .filter(bi_tables::tenant_id.eq(t.as_str()))
@@ -291,5 +307,78 @@ impl CatalogTx for CatalogRepo {
         .execute(self.c())
         .or_store()
         .map(drop)
+    }
+
+    fn insert_model(&mut self, m: &DataModel) -> R<()> {
+        diesel::insert_into(bi_models::table)
+            .values(ModelRow::new(m)?)
+            .execute(self.c())
+            .or_store()
+            .map(drop)
+    }
+
+    fn model(&mut self, t: &TenantId, id: Id) -> R<Option<DataModel>> {
+        bi_models::table
+            .find(id.get())
+            .filter(bi_models::tenant_id.eq(t.as_str()))
+            .select(ModelRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(ModelRow::into_model)
+            .transpose()
+    }
+
+    fn lock_resource(&mut self, t: &TenantId, id: Id) -> R<()> {
+        match self.c() {
+            DbConn::Pg(c) => bi_resources::table
+                .find(id.get())
+                .filter(bi_resources::tenant_id.eq(t.as_str()))
+                .select(bi_resources::id)
+                .for_update()
+                .first::<i64>(c)
+                .optional()
+                .or_store()
+                .map(drop),
+            // BEGIN IMMEDIATE: one writer at a time already.
+            DbConn::Sqlite(_) => Ok(()),
+        }
+    }
+
+    fn row_perms(&mut self, t: &TenantId, table: Id) -> R<Vec<RowPerm>> {
+        bi_row_perms::table
+            .filter(bi_row_perms::tenant_id.eq(t.as_str()))
+            .filter(bi_row_perms::table_id.eq(table.get()))
+            .order((bi_row_perms::position.asc(), bi_row_perms::item_name.asc()))
+            .select(RowPermRow::as_select())
+            .load(self.c())
+            .or_store()?
+            .into_iter()
+            .map(RowPermRow::into_row_perm)
+            .collect()
+    }
+
+    fn replace_row_perms(&mut self, t: &TenantId, table: Id, items: &[RowPerm]) -> R<()> {
+        let rows = items
+            .iter()
+            .enumerate()
+            .map(|(i, p)| RowPermRow::new(p, i))
+            .collect::<R<Vec<_>>>()?;
+        let c = self.c();
+        diesel::delete(
+            bi_row_perms::table
+                .filter(bi_row_perms::tenant_id.eq(t.as_str()))
+                .filter(bi_row_perms::table_id.eq(table.get())),
+        )
+        .execute(c)
+        .or_store()?;
+        // One statement per row: SQLite's common backend has no multi-row insert here.
+        for row in &rows {
+            diesel::insert_into(bi_row_perms::table)
+                .values(row)
+                .execute(c)
+                .or_store()?;
+        }
+        Ok(())
     }
 }

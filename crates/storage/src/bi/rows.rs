@@ -2,11 +2,16 @@
 
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use weir_bi_catalog::augmented::{
+    Aggregator, Dimension, LinkType, Measure, ModelDefinition, Relation, View,
+};
 use weir_bi_catalog::catalog::{
-    Datasource, DatasourceSettings, Resource, ResourceType, Root, Schema, Table,
+    DataModel, Datasource, DatasourceSettings, ExtractType, Resource, ResourceType, Root, RowPerm,
+    Schema, StoreType, Table,
 };
 use weir_bi_catalog::drivers::{ColumnInfo, FieldType};
 use weir_bi_catalog::jdbc::DriverType;
+use weir_bi_catalog::row_perms::RowPermItem;
 use weir_kernel::{Id, StoreError};
 
 use crate::errors::tenant_id;
@@ -243,6 +248,222 @@ impl TableRow {
             table_kind: self.table_kind,
             columns: columns(&self.columns_json)?,
             synced_at: self.synced_at,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = bi_models)]
+pub(super) struct ModelRow {
+    pub resource_id: i64,
+    pub tenant_id: String,
+    pub store_type: String,
+    pub extract_type: String,
+    pub definition_json: String,
+}
+
+/// `definition_json`: the definition in the shape `augmented/create` sends it, so that
+/// what is stored reads like the API (and does not follow the domain's field names).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelJson {
+    views: Vec<ViewJson>,
+    dimensions: Vec<DimensionJson>,
+    measures: Vec<MeasureJson>,
+    relations: Vec<RelationJson>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ViewJson {
+    id: Id,
+    name: String,
+    alias: Option<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DimensionJson {
+    name: String,
+    alias: Option<String>,
+    view_name: String,
+    value_type: Option<FieldType>,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MeasureJson {
+    name: String,
+    alias: Option<String>,
+    view_name: String,
+    aggregator: Aggregator,
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RelationJson {
+    src_view_name: String,
+    dest_view_name: String,
+    link_type: LinkType,
+    src_field_name: String,
+    dest_field_name: String,
+}
+
+fn definition_json(d: &ModelDefinition) -> R<String> {
+    let json = ModelJson {
+        views: d
+            .views
+            .iter()
+            .map(|v| ViewJson {
+                id: v.table_id,
+                name: v.name.clone(),
+                alias: v.alias.clone(),
+            })
+            .collect(),
+        dimensions: d
+            .dimensions
+            .iter()
+            .map(|x| DimensionJson {
+                name: x.name.clone(),
+                alias: x.alias.clone(),
+                view_name: x.view.clone(),
+                value_type: x.value_type,
+            })
+            .collect(),
+        measures: d
+            .measures
+            .iter()
+            .map(|m| MeasureJson {
+                name: m.name.clone(),
+                alias: m.alias.clone(),
+                view_name: m.view.clone(),
+                aggregator: m.aggregator,
+            })
+            .collect(),
+        relations: d
+            .relations
+            .iter()
+            .map(|r| RelationJson {
+                src_view_name: r.src_view.clone(),
+                dest_view_name: r.dest_view.clone(),
+                link_type: r.link,
+                src_field_name: r.src_field.clone(),
+                dest_field_name: r.dest_field.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&json).map_err(|e| StoreError::Internal(format!("model: {e}")))
+}
+
+fn definition(raw: &str) -> R<ModelDefinition> {
+    let j: ModelJson = serde_json::from_str(raw)
+        .map_err(|e| StoreError::Internal(format!("stored definition_json is invalid: {e}")))?;
+    Ok(ModelDefinition {
+        views: j
+            .views
+            .into_iter()
+            .map(|v| View {
+                table_id: v.id,
+                name: v.name,
+                alias: v.alias,
+            })
+            .collect(),
+        dimensions: j
+            .dimensions
+            .into_iter()
+            .map(|x| Dimension {
+                name: x.name,
+                alias: x.alias,
+                view: x.view_name,
+                value_type: x.value_type,
+            })
+            .collect(),
+        measures: j
+            .measures
+            .into_iter()
+            .map(|m| Measure {
+                name: m.name,
+                alias: m.alias,
+                view: m.view_name,
+                aggregator: m.aggregator,
+            })
+            .collect(),
+        relations: j
+            .relations
+            .into_iter()
+            .map(|r| Relation {
+                src_view: r.src_view_name,
+                dest_view: r.dest_view_name,
+                link: r.link_type,
+                src_field: r.src_field_name,
+                dest_field: r.dest_field_name,
+            })
+            .collect(),
+    })
+}
+
+impl ModelRow {
+    pub fn new(m: &DataModel) -> R<Self> {
+        Ok(Self {
+            resource_id: m.id.get(),
+            tenant_id: m.tenant_id.to_string(),
+            store_type: m.store_type.as_str().to_owned(),
+            extract_type: m.extract_type.as_str().to_owned(),
+            definition_json: definition_json(&m.definition)?,
+        })
+    }
+
+    pub fn into_model(self) -> R<DataModel> {
+        let bad =
+            |what: &str, v: &str| StoreError::Internal(format!("stored {what} `{v}` is invalid"));
+        Ok(DataModel {
+            id: Id(self.resource_id),
+            tenant_id: tenant_id(self.tenant_id)?,
+            store_type: StoreType::parse(&self.store_type)
+                .ok_or_else(|| bad("store_type", &self.store_type))?,
+            extract_type: ExtractType::parse(&self.extract_type)
+                .ok_or_else(|| bad("extract_type", &self.extract_type))?,
+            definition: definition(&self.definition_json)?,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = bi_row_perms)]
+pub(super) struct RowPermRow {
+    pub table_id: i64,
+    pub item_name: String,
+    pub tenant_id: String,
+    pub position: i64,
+    /// The item in the API's shape (`RowPermItem` is that shape).
+    pub item_json: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl RowPermRow {
+    pub fn new(p: &RowPerm, position: usize) -> R<Self> {
+        Ok(Self {
+            table_id: p.table_id.get(),
+            item_name: p.item.item_name.clone(),
+            tenant_id: p.tenant_id.to_string(),
+            position: i64::try_from(position)
+                .map_err(|_| StoreError::Internal("row permission position".into()))?,
+            item_json: serde_json::to_string(&p.item)
+                .map_err(|e| StoreError::Internal(format!("row permission: {e}")))?,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+        })
+    }
+
+    pub fn into_row_perm(self) -> R<RowPerm> {
+        let item: RowPermItem = serde_json::from_str(&self.item_json)
+            .map_err(|e| StoreError::Internal(format!("stored item_json is invalid: {e}")))?;
+        Ok(RowPerm {
+            tenant_id: tenant_id(self.tenant_id)?,
+            table_id: Id(self.table_id),
+            item,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
         })
     }
 }

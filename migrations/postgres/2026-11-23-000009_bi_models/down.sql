@@ -1,0 +1,2 @@
+DROP TABLE bi_row_perms;
+DROP TABLE bi_models;
