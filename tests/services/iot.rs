@@ -708,6 +708,31 @@ fn committed_values_are_published_and_refused_ones_are_not() {
 }
 
 #[test]
+fn reports_without_a_time_in_the_same_millisecond_all_keep_their_values() {
+    let w = world();
+    w.iot
+        .create_device(&admin(), "Hall", "thermo", &params(json!({"sn": "SN-B"})))
+        .unwrap();
+    // A burst, as a broker delivers the messages a device sent while Weir was away: many
+    // fall in one millisecond, and each gets a time of receipt of its own.
+    let times: Vec<i64> = (0..50)
+        .map(|i| {
+            let out = w
+                .iot
+                .report(
+                    &admin(),
+                    "thermo",
+                    "SN-B",
+                    &[sample(json!({"level": i}), None)],
+                )
+                .unwrap();
+            out.points[0].timestamp
+        })
+        .collect();
+    assert!(times.windows(2).all(|p| p[0] < p[1]), "{times:?}");
+}
+
+#[test]
 fn a_report_of_many_samples_is_stored_at_their_times_in_one_go() {
     let w = world();
     w.iot

@@ -61,6 +61,8 @@ pub struct IotService {
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventBus>,
     settings: IotSettings,
+    /// The last time of receipt given to each device's reports without a timestamp.
+    receipts: std::sync::Mutex<std::collections::HashMap<Id, Millis>>,
 }
 
 impl std::fmt::Debug for IotService {
@@ -96,7 +98,21 @@ impl IotService {
             clock: ports.clock,
             events: ports.events,
             settings,
+            receipts: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// The time of receipt of a device's report without a timestamp: now, or one
+    /// millisecond after the device's previous receipt when that is not earlier. Two
+    /// reports of one device in the same millisecond (a burst a broker delivers at once)
+    /// would otherwise share a timestamp, and the history keeps one value per entity and
+    /// time: the second report's values would be lost.
+    pub(super) fn receipt_time(&self, device: Id) -> Millis {
+        let now = self.clock.now_ms();
+        let mut receipts = self.receipts.lock().unwrap_or_else(|e| e.into_inner());
+        let last = receipts.entry(device).or_insert(now - 1);
+        *last = (*last + 1).max(now);
+        *last
     }
 
     fn store(&self) -> &IotStore {

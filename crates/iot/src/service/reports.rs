@@ -127,7 +127,7 @@ impl IotService {
         let (integration, device) = (owner.integration.as_str(), owner.identifier.as_str());
         check_shape(samples)?;
         let key_of = |identifier: &str| EntityKey::device(integration, device, identifier);
-        let now = self.clock.now_ms();
+        let now = self.receipt_time(owner.id);
         // Object values write their members' child entities.
         let exchanges: Vec<(Millis, Map<String, Json>)> = samples
             .iter()
