@@ -19,6 +19,7 @@ mod menus;
 mod roles;
 mod smartbi_catalog;
 mod smartbi_dialect;
+mod smartbi_grants;
 mod smartbi_models;
 mod smoke;
 mod support;

@@ -12,7 +12,7 @@ type Answer = (u16, Value);
 
 /// Calls `module/action` with `paramsInfo` as the document sends it: a JSON string in a
 /// form body.
-async fn act(app: &TestApp, who: &Session, action: &str, params: Value) -> Answer {
+pub(crate) async fn act(app: &TestApp, who: &Session, action: &str, params: Value) -> Answer {
     let res = app
         .client()
         .post(app.url(&format!("/smartbi/vision/api/{action}")))
@@ -27,7 +27,7 @@ async fn act(app: &TestApp, who: &Session, action: &str, params: Value) -> Answe
 }
 
 /// Asserts `success: true` and returns `result`.
-fn success(answer: &Answer) -> Value {
+pub(crate) fn success(answer: &Answer) -> Value {
     let (status, body) = answer;
     assert_eq!(
         (*status, body["success"].as_bool()),
@@ -38,7 +38,7 @@ fn success(answer: &Answer) -> Value {
 }
 
 /// Asserts `success: false` with a `msg` that starts with `start`; returns it.
-fn failure(answer: &Answer, start: &str) -> String {
+pub(crate) fn failure(answer: &Answer, start: &str) -> String {
     let (status, body) = answer;
     assert_eq!(
         (*status, body["success"].as_bool()),
@@ -51,13 +51,13 @@ fn failure(answer: &Answer, start: &str) -> String {
 }
 
 /// An SQLite database with customers and orders, in a folder that lives as long as it.
-struct Source {
+pub(crate) struct Source {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
 }
 
 impl Source {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("shop.db");
         rusqlite::Connection::open(&path)
@@ -79,12 +79,12 @@ impl Source {
 }
 
 /// The tables of the shop, synced.
-struct Shop {
-    customers: String,
-    orders: String,
+pub(crate) struct Shop {
+    pub(crate) customers: String,
+    pub(crate) orders: String,
 }
 
-async fn shop(app: &TestApp, who: &Session, src: &Source) -> Shop {
+pub(crate) async fn shop(app: &TestApp, who: &Session, src: &Source) -> Shop {
     let ds = success(
         &act(
             app,
@@ -130,7 +130,7 @@ async fn shop(app: &TestApp, who: &Session, src: &Source) -> Shop {
 }
 
 /// `augmented/create`'s paramsInfo as the document writes it.
-fn model(shop: &Shop) -> Value {
+pub(crate) fn model(shop: &Shop) -> Value {
     json!({
         "pid": "PUBLIC",
         "name": "sales",
@@ -149,7 +149,7 @@ fn model(shop: &Shop) -> Value {
 }
 
 /// Numbers as f64, for comparisons (SQLite answers sums of reals).
-fn rows(result: &Value) -> Vec<Vec<Value>> {
+pub(crate) fn rows(result: &Value) -> Vec<Vec<Value>> {
     result["rows"]
         .as_array()
         .unwrap_or_else(|| panic!("no rows: {result}"))
@@ -253,6 +253,22 @@ async fn a_model_is_created_read_queried_and_narrowed_for_a_role_member() {
     )
     .await;
     assert_eq!(filtered, [[json!("north"), json!(14.0)]]);
+
+    // Bob and Carol, plain users, may query the model once granted read on it (resource
+    // permissions).
+    assert_eq!(
+        success(
+            &act(
+                &app,
+                &admin,
+                "perm/assignee/resource",
+                json!({"id": id, "permAuth": [{"user": [bob.user_id, carol.user_id],
+                                               "auth": "read"}]}),
+            )
+            .await
+        ),
+        Value::Null
+    );
 
     // A role of Bob's, and a permission on customers for it (with one bad item, refused
     // alone).

@@ -54,11 +54,11 @@ fn world() -> World {
 }
 
 fn alice() -> Caller {
-    Caller::user(tenant("t1"), Id(7), "Alice")
+    Caller::user(tenant("t1"), Id(7), "Alice").with_super_admin(true)
 }
 
 fn mallory() -> Caller {
-    Caller::user(tenant("t2"), Id(9), "Mallory")
+    Caller::user(tenant("t2"), Id(9), "Mallory").with_super_admin(true)
 }
 
 const DS: ResourceRef = ResourceRef::Root(Root::DataSources);

@@ -13,8 +13,8 @@ use weir_bi_catalog::augmented::{
 };
 use weir_bi_catalog::catalog::{
     AesGcmSealer, Caller, CatalogError, CatalogPorts, CatalogService, CatalogSettings, ChildQuery,
-    ConnectionFields, ExtractType, NewDatasource, NewFolder, NewModel, NewSchema, QueryAnswer,
-    RejectedItem, Resource, ResourceRef, ResourceType, Root, StoreType,
+    ConnectionFields, ExtractType, GrantRule, NewDatasource, NewFolder, NewModel, NewSchema,
+    QueryAnswer, RejectedItem, Resource, ResourceRef, ResourceType, Root, StoreType,
 };
 use weir_bi_catalog::drivers::FieldType;
 use weir_bi_catalog::query::{FieldFilter, Operator, OrderBy, QueryRequest};
@@ -57,7 +57,7 @@ fn world() -> World {
 
 /// The tenant's author of models; in no role.
 fn alice() -> Caller {
-    Caller::user(tenant("t1"), Id(7), "Alice")
+    Caller::user(tenant("t1"), Id(7), "Alice").with_super_admin(true)
 }
 
 /// The role row permissions name in these tests.
@@ -69,7 +69,7 @@ fn bob() -> Caller {
 }
 
 fn mallory() -> Caller {
-    Caller::user(tenant("t2"), Id(9), "Mallory")
+    Caller::user(tenant("t2"), Id(9), "Mallory").with_super_admin(true)
 }
 
 fn count(db: &Database, table: &str) -> i64 {
@@ -369,6 +369,23 @@ fn create(w: &World, shop: &Shop) -> Resource {
     w.catalog
         .create_model(&alice(), new_model("sales", definition(shop)))
         .unwrap()
+}
+
+/// Bob may query the model (resource permissions: a plain user needs `read` on it), through
+/// his other role.
+fn let_bob_read(w: &World, m: &Resource) {
+    w.catalog
+        .set_grants(
+            &alice(),
+            m.id.into(),
+            &[GrantRule {
+                roles: vec!["71".into()],
+                auth: Some("read".into()),
+                ..GrantRule::default()
+            }],
+            false,
+        )
+        .unwrap();
 }
 
 fn ask(dims: &[&str], measures: &[&str]) -> QueryRequest {
@@ -786,6 +803,7 @@ fn row_permissions_are_checked_one_by_one_appended_replaced_and_overridden() {
 /// The same answers from a model on any datasource.
 fn check_queries(w: &World, shop: &Shop, schema: &str) {
     let m = create(w, shop);
+    let_bob_read(w, &m);
     // A one-side measure by a many-side dimension: each customer's credit once per status
     // they have orders in (a plain join would say paid: 250).
     assert_eq!(
@@ -900,6 +918,43 @@ fn check_queries(w: &World, shop: &Shop, schema: &str) {
 }
 
 #[test]
+fn a_model_may_name_only_tables_its_author_may_read() {
+    let w = world();
+    let src = SqliteShop::new();
+    let shop = synced(&w, &alice(), src.datasource(), "main");
+    let grant = |on: ResourceRef, auth: &str| {
+        w.catalog
+            .set_grants(
+                &alice(),
+                on,
+                &[GrantRule {
+                    roles: vec!["71".into()],
+                    auth: Some(auth.into()),
+                    ..GrantRule::default()
+                }],
+                false,
+            )
+            .unwrap();
+    };
+    // Bob may write in PUBLIC, but may not read the tables: his model cannot name them.
+    grant(Root::Public.into(), "edit");
+    let e = w
+        .catalog
+        .create_model(&bob(), new_model("mine", definition(&shop)))
+        .unwrap_err();
+    let problems = problems(e);
+    assert!(
+        problems.contains(&format!("views[0].id: table {} not found", shop.customers)),
+        "{problems:?}"
+    );
+    // With read on the schema (and so on its tables), he may.
+    grant(shop.schema.id.into(), "read");
+    w.catalog
+        .create_model(&bob(), new_model("mine", definition(&shop)))
+        .unwrap();
+}
+
+#[test]
 fn an_sqlite_model_answers_exact_rows_narrowed_by_row_permissions() {
     let w = world();
     let src = SqliteShop::new();
@@ -951,6 +1006,7 @@ fn a_column_dropped_since_is_reported_precisely() {
     let src = SqliteShop::new();
     let shop = synced(&w, &alice(), src.datasource(), "main");
     let m = create(&w, &shop);
+    let_bob_read(&w, &m);
     // A permission on tier (not in the model) for Bob's role.
     let gold = item(json!({"itemName": "gold", "role": [NORTH_ROLE.to_string()],
         "expression": {"type": "FILTER", "fieldId": "tier", "value": "gold"}}));

@@ -2,6 +2,7 @@
 //! `WEIR_TEST_DATABASE_URL` is set. For domain rules whose HTTP routes come later.
 
 mod bi_catalog;
+mod bi_grants;
 mod bi_models;
 mod iot;
 mod workflow;

@@ -327,6 +327,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    bi_grants (resource_id, assignee_kind, assignee_id) {
+        resource_id -> BigInt,
+        assignee_kind -> Text,
+        assignee_id -> Text,
+        tenant_id -> Text,
+        auth -> Text,
+        scope -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(bi_datasources -> bi_resources (resource_id));
 diesel::joinable!(bi_schemas -> bi_resources (resource_id));
 diesel::joinable!(bi_tables -> bi_resources (resource_id));
@@ -337,5 +349,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     bi_schemas,
     bi_tables,
     bi_models,
-    bi_row_perms
+    bi_row_perms,
+    bi_grants
 );

@@ -9,11 +9,11 @@ use crate::row_perms::Subject;
 /// The caller of a catalog use-case: a signed-in user of a tenant. The HTTP adapter
 /// builds it from the identity principal.
 ///
-/// **Permissions (this slice):** every signed-in user of the tenant may read and change
-/// the whole catalog of their tenant, and nothing of another tenant. Resource permissions
-/// (Smartbi 2.9, `perm/assignee/resource`) come next and will narrow this. Row
-/// permissions (2.5) already narrow the rows every caller's queries read, by the user's
-/// id and role ids ([`Caller::subject`]).
+/// **Permissions:** a caller sees and changes only what their level on each resource
+/// allows (resource permissions, Smartbi 2.9: see [`super::grants`]), and nothing of
+/// another tenant. The super admin (and the system) hold everything. Row permissions (2.5)
+/// narrow the rows every caller's queries read, by the user's id and role ids
+/// ([`Caller::subject`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
     pub tenant_id: TenantId,
@@ -23,6 +23,9 @@ pub struct Caller {
     pub user_name: String,
     /// The user's roles, which row permissions may name.
     pub roles: BTreeSet<Id>,
+    /// The tenant's super admin (the identity principal's flag): holds `edit` on every
+    /// resource of the tenant, whatever the grants.
+    pub super_admin: bool,
 }
 
 impl Caller {
@@ -32,7 +35,19 @@ impl Caller {
             user_id: Some(user_id),
             user_name: user_name.into(),
             roles: BTreeSet::new(),
+            super_admin: false,
         }
+    }
+
+    /// The same caller as the tenant's super admin (or not).
+    pub fn with_super_admin(mut self, super_admin: bool) -> Self {
+        self.super_admin = super_admin;
+        self
+    }
+
+    /// Whether grants do not matter: the super admin and the system.
+    pub fn holds_everything(&self) -> bool {
+        self.super_admin || self.user_id.is_none()
     }
 
     /// The same caller holding these roles.
@@ -48,6 +63,7 @@ impl Caller {
             user_id: None,
             user_name: String::new(),
             roles: BTreeSet::new(),
+            super_admin: true,
         }
     }
 

@@ -17,8 +17,9 @@ use weir_kernel::{Id, Millis, TenantId};
 
 use super::caller::Caller;
 use super::errors::CatalogError;
+use super::grants::{Auth, open_as};
 use super::resources::{ResourceRef, ResourceType};
-use super::service::{CatalogService, resolve_as};
+use super::service::CatalogService;
 use crate::row_perms::{RowPermItem, check};
 
 /// Most items a table may have, and a call may send.
@@ -68,7 +69,7 @@ impl CatalogService {
         let t = &c.tenant_id;
         let now = self.now();
         write(self.store(), |tx| {
-            let r = resolve_as(tx, t, table, ResourceType::Table, "id")?;
+            let r = open_as(tx, c, table, ResourceType::Table, "id", Auth::Edit)?;
             // Two calls on one table at once: the second reads what the first stored.
             tx.lock_resource(t, r.id)?;
             let columns = tx
@@ -147,7 +148,7 @@ impl CatalogService {
         table: ResourceRef,
     ) -> Result<Vec<RowPermItem>, CatalogError> {
         read(self.store(), |tx| {
-            let r = resolve_as(tx, &c.tenant_id, table, ResourceType::Table, "id")?;
+            let r = open_as(tx, c, table, ResourceType::Table, "id", Auth::Ref)?;
             Ok(tx
                 .row_perms(&c.tenant_id, r.id)?
                 .into_iter()

@@ -5,6 +5,7 @@ use weir_kernel::{Id, TenantId};
 
 use super::caller::Caller;
 use super::errors::CatalogError;
+use super::grants::{Auth, open_as};
 use super::resources::{
     Datasource, DatasourceSettings, DatasourceView, PASSWORD_MASK, Resource, ResourceRef,
     ResourceType, Root,
@@ -263,6 +264,18 @@ impl CatalogService {
         Ok((r, d))
     }
 
+    /// A datasource's resource and settings, if the caller holds `need` on it.
+    pub(super) fn open_datasource(
+        tx: &mut dyn super::ports::CatalogTx,
+        c: &Caller,
+        id: ResourceRef,
+        field: &str,
+        need: Auth,
+    ) -> Result<(Resource, Datasource), CatalogError> {
+        let r = open_as(tx, c, id, ResourceType::Datasource, field, need)?;
+        Self::load_datasource(tx, &c.tenant_id, r.id.into(), field)
+    }
+
     /// `datasource/create`: answers the new datasource's resource.
     pub fn create_datasource(
         &self,
@@ -277,7 +290,7 @@ impl CatalogService {
         let parent = req.parent.unwrap_or(ResourceRef::Root(Root::DataSources));
         self.roots_for(&c.tenant_id, parent)?;
         write(self.store(), |tx| {
-            let parent = resolve_as(tx, &c.tenant_id, parent, ResourceType::Folder, "parentId")?;
+            let parent = open_as(tx, c, parent, ResourceType::Folder, "parentId", Auth::Edit)?;
             check_free(tx, &parent, &name, "name")?;
             let r = self.new_resource(
                 c,
@@ -320,7 +333,7 @@ impl CatalogService {
         let now = self.now();
         write(self.store(), |tx| {
             let t = &c.tenant_id;
-            let (mut r, mut d) = Self::load_datasource(tx, t, id, "id")?;
+            let (mut r, mut d) = Self::open_datasource(tx, c, id, "id", Auth::Edit)?;
             d.settings = settings(&changes.connection, Some(&d.settings))?;
             if let Some(p) = &password {
                 d.sealed_password = Some(self.seal(t, d.id, p)?);
@@ -358,7 +371,7 @@ impl CatalogService {
     /// password.
     pub fn datasource(&self, c: &Caller, id: ResourceRef) -> Result<DatasourceView, CatalogError> {
         read(self.store(), |tx| {
-            let (resource, d) = Self::load_datasource(tx, &c.tenant_id, id, "id")?;
+            let (resource, d) = Self::open_datasource(tx, c, id, "id", Auth::Ref)?;
             Ok(DatasourceView {
                 resource,
                 has_password: d.sealed_password.is_some(),
@@ -373,7 +386,7 @@ impl CatalogService {
         match target {
             TestTarget::Stored(id) => {
                 let (r, d) = read(self.store(), |tx| {
-                    Self::load_datasource(tx, &c.tenant_id, id, "id")
+                    Self::open_datasource(tx, c, id, "id", Auth::Edit)
                 })?;
                 let spec = self.spec(&d)?;
                 self.drivers

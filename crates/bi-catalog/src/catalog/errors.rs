@@ -2,6 +2,7 @@
 
 use weir_kernel::{AsProblem, Problem, ProblemKind, StoreError};
 
+use super::grants::Auth;
 use crate::augmented::ModelProblem;
 use crate::drivers::DriverError;
 
@@ -23,6 +24,14 @@ pub enum CatalogError {
     /// Unknown, or of another tenant: both look the same.
     #[error("resource {id} not found")]
     NotFound { id: String },
+    /// The caller sees the resource but does not hold the level the use-case needs.
+    #[error("{kind} {id}: this needs the {need} permission on it, you hold {held}")]
+    Denied {
+        id: String,
+        kind: &'static str,
+        need: Auth,
+        held: Auth,
+    },
     /// A sibling already has the name.
     #[error("{field}: {message}")]
     Duplicate { field: String, message: String },
@@ -84,6 +93,7 @@ impl AsProblem for CatalogError {
             // model, fix the row permission), not a server failure.
             Self::Outdated(_) => Problem::new(ProblemKind::Conflict, "bi_model_outdated", msg),
             Self::NotFound { .. } => Problem::not_found(msg),
+            Self::Denied { .. } => Problem::forbidden(msg),
             Self::Duplicate { .. } => Problem::new(ProblemKind::Conflict, "name_repeated", msg),
             // The datasource is the client's, not Weir's: what it said is theirs to read,
             // and Weir itself is fine, so this is no 5xx.

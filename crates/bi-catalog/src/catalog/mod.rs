@@ -11,6 +11,7 @@ pub mod caller;
 pub mod dataperms;
 pub mod datasources;
 pub mod errors;
+pub mod grants;
 pub mod models;
 pub mod ports;
 pub mod resources;
@@ -22,6 +23,7 @@ pub use caller::Caller;
 pub use dataperms::{RejectedItem, RowPerm};
 pub use datasources::{ConnectionFields, DatasourceChanges, NewDatasource, TestTarget};
 pub use errors::CatalogError;
+pub use grants::{Assignee, AssigneeKind, Auth, Grant, GrantRule, GrantSet, Scope};
 pub use models::{DataModel, ExtractType, ModelView, NewModel, QueryAnswer, StoreType};
 pub use ports::{CatalogStore, CatalogTx};
 pub use resources::{

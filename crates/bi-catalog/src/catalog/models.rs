@@ -16,10 +16,11 @@ use weir_kernel::{Id, TenantId};
 
 use super::caller::Caller;
 use super::errors::CatalogError;
+use super::grants::{Access, Auth, open_as};
 use super::ports::CatalogTx;
 use super::resources::{Resource, ResourceRef, ResourceType, Root};
 use super::service::{
-    ALIAS_MAX, CatalogService, DESC_MAX, check_free, optional_text, path_of, resolve_as, user_name,
+    ALIAS_MAX, CatalogService, DESC_MAX, check_free, optional_text, path_of, user_name,
 };
 use crate::augmented::{ModelDefinition, ModelProblem, TableMeta, ValidModel, validate};
 use crate::drivers::{Rows, Statement};
@@ -221,29 +222,45 @@ pub(super) fn table_meta(
     }))
 }
 
-/// Checks a definition against the tables as they are stored now.
+/// Checks a definition against the tables as they are stored now. With `reader`, only the
+/// tables that caller may read count: a model must not open a table its author could not
+/// read (the others are "not found", as everywhere).
 fn check_definition(
     tx: &mut dyn CatalogTx,
     t: &TenantId,
     def: &ModelDefinition,
+    reader: Option<&Access<'_>>,
 ) -> Result<Result<ValidModel, Vec<ModelProblem>>, CatalogError> {
     let mut metas: HashMap<Id, TableMeta> = HashMap::new();
     for v in &def.views {
-        if !metas.contains_key(&v.table_id)
-            && let Some(m) = table_meta(tx, t, v.table_id)?
-        {
+        if metas.contains_key(&v.table_id) {
+            continue;
+        }
+        if let Some(access) = reader {
+            let readable = match tx.resource(t, v.table_id)? {
+                Some(r) => access.level_of(tx, &r)? >= Some(Auth::Read),
+                None => false,
+            };
+            if !readable {
+                continue;
+            }
+        }
+        if let Some(m) = table_meta(tx, t, v.table_id)? {
             metas.insert(v.table_id, m);
         }
     }
     Ok(validate(def.clone(), |id| metas.get(&id).cloned()))
 }
 
+/// A data model, if the caller holds `need` on it.
 fn load_model(
     tx: &mut dyn CatalogTx,
-    t: &TenantId,
+    c: &Caller,
     id: ResourceRef,
+    need: Auth,
 ) -> Result<(Resource, DataModel), CatalogError> {
-    let r = resolve_as(tx, t, id, ResourceType::DataModel, "id")?;
+    let t = &c.tenant_id;
+    let r = open_as(tx, c, id, ResourceType::DataModel, "id", need)?;
     let m = tx.model(t, r.id)?.ok_or_else(|| {
         CatalogError::Store(weir_kernel::StoreError::Internal(format!(
             "data model {} has no row of its own",
@@ -315,9 +332,10 @@ impl CatalogService {
         let parent = req.parent.unwrap_or(ResourceRef::Root(Root::Public));
         self.roots_for(t, parent)?;
         write(self.store(), |tx| {
-            let parent = resolve_as(tx, t, parent, ResourceType::Folder, "pid")?;
+            let parent = open_as(tx, c, parent, ResourceType::Folder, "pid", Auth::Edit)?;
             let mut problems = problems.clone();
-            let checked = check_definition(tx, t, &req.definition)?;
+            let access = Access::load(tx, c)?;
+            let checked = check_definition(tx, t, &req.definition, Some(&access))?;
             if let Err(more) = &checked {
                 problems.extend(more.iter().cloned());
             }
@@ -354,7 +372,7 @@ impl CatalogService {
     /// `augmented/get` (Weir's own): a model as it was made, with its resource and path.
     pub fn model(&self, c: &Caller, id: ResourceRef) -> Result<ModelView, CatalogError> {
         read(self.store(), |tx| {
-            let (resource, model) = load_model(tx, &c.tenant_id, id)?;
+            let (resource, model) = load_model(tx, c, id, Auth::Ref)?;
             let path = path_of(tx, &resource)?;
             Ok(ModelView {
                 resource,
@@ -386,8 +404,8 @@ impl CatalogService {
         let t = &c.tenant_id;
         let subject = c.subject();
         let (model, filters, ds_resource, ds) = read(self.store(), |tx| {
-            let (r, m) = load_model(tx, t, id)?;
-            let model = check_definition(tx, t, &m.definition)?.map_err(|problems| {
+            let (r, m) = load_model(tx, c, id, Auth::Read)?;
+            let model = check_definition(tx, t, &m.definition, None)?.map_err(|problems| {
                 CatalogError::Outdated(format!(
                     "data model {} ({}) no longer fits its tables, re-create it: {}",
                     r.api_id(),

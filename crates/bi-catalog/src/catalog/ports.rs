@@ -4,6 +4,7 @@
 use weir_kernel::{Id, StoreError, TenantId, Transactions};
 
 use super::dataperms::RowPerm;
+use super::grants::{Assignee, Grant};
 use super::models::DataModel;
 use super::resources::{Datasource, Resource, Root, Schema, Table};
 
@@ -25,7 +26,8 @@ pub trait CatalogTx {
     /// Writes name, alias, desc and updated_at.
     fn update_resource(&mut self, r: &Resource) -> R<()>;
     /// Deletes these resources and what they keep beside them (a datasource's settings, a
-    /// schema's, a table's columns and row permissions, a data model's definition). Their
+    /// schema's, a table's columns and row permissions, a data model's definition, the
+    /// grants on them). Their
     /// descendants must be among `ids`.
     fn delete_resources(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
 
@@ -65,6 +67,13 @@ pub trait CatalogTx {
     fn row_perms(&mut self, t: &TenantId, table: Id) -> R<Vec<RowPerm>>;
     /// Replaces a table's row permission items with these, in this order.
     fn replace_row_perms(&mut self, t: &TenantId, table: Id, items: &[RowPerm]) -> R<()>;
+
+    /// A resource's grants, in no particular order.
+    fn grants(&mut self, t: &TenantId, resource: Id) -> R<Vec<Grant>>;
+    /// Every grant of the tenant to any of these assignees, in no particular order.
+    fn grants_to(&mut self, t: &TenantId, assignees: &[Assignee]) -> R<Vec<Grant>>;
+    /// Replaces a resource's grants with these (one per assignee).
+    fn replace_grants(&mut self, t: &TenantId, resource: Id, grants: &[Grant]) -> R<()>;
 }
 
 /// Where the catalog lives.

@@ -12,6 +12,7 @@ use weir_kernel::{Clock, Id, IdGenerator, Millis, TenantId};
 
 use super::caller::Caller;
 use super::errors::CatalogError;
+use super::grants::{Access, Auth, ancestry, check, open, open_as};
 use super::ports::{CatalogStore, CatalogTx};
 use super::resources::{ChildEntry, Resource, ResourceInfo, ResourceRef, ResourceType, Root};
 use super::seal::Sealer;
@@ -181,7 +182,15 @@ pub(super) fn resolve_as(
     kind: ResourceType,
     field: &str,
 ) -> Result<Resource, CatalogError> {
-    let found = resolve(tx, t, r)?;
+    of_kind(resolve(tx, t, r)?, kind, field)
+}
+
+/// Refuses a resource of another type than `kind`, naming `field`.
+pub(super) fn of_kind(
+    found: Resource,
+    kind: ResourceType,
+    field: &str,
+) -> Result<Resource, CatalogError> {
     if found.kind != kind {
         return Err(CatalogError::invalid(
             field,
@@ -376,12 +385,13 @@ impl CatalogService {
         let desc = optional_text("desc", req.desc.as_deref(), DESC_MAX)?;
         self.roots_for(&c.tenant_id, req.parent)?;
         write(self.store(), |tx| {
-            let parent = resolve_as(
+            let parent = open_as(
                 tx,
-                &c.tenant_id,
+                c,
                 req.parent,
                 ResourceType::Folder,
                 "parentId",
+                Auth::Edit,
             )?;
             check_free(tx, &parent, &name, "name")?;
             let folder = self.new_resource(
@@ -428,7 +438,7 @@ impl CatalogService {
         let desc = optional_text("desc", changes.desc.as_deref(), DESC_MAX)?;
         let now = self.now();
         write(self.store(), |tx| {
-            let mut r = resolve_as(tx, &c.tenant_id, id, kind, "id")?;
+            let mut r = open_as(tx, c, id, kind, "id", Auth::Edit)?;
             if r.root.is_some() {
                 return Err(CatalogError::invalid(
                     "id",
@@ -457,7 +467,7 @@ impl CatalogService {
     pub fn resource(&self, c: &Caller, id: ResourceRef) -> Result<ResourceInfo, CatalogError> {
         self.roots_for(&c.tenant_id, id)?;
         read(self.store(), |tx| {
-            let resource = resolve(tx, &c.tenant_id, id)?;
+            let resource = open(tx, c, id, Auth::Ref)?;
             let path = path_of(tx, &resource)?;
             Ok(ResourceInfo { resource, path })
         })
@@ -475,6 +485,13 @@ impl CatalogService {
         read(self.store(), |tx| {
             let t = &c.tenant_id;
             let start = resolve(tx, t, id)?;
+            // What the caller may not see is left out, and not walked into.
+            let access = Access::load(tx, c)?;
+            let mut known: HashMap<Id, Resource> = ancestry(tx, &start)?
+                .into_iter()
+                .map(|r| (r.id, r))
+                .collect();
+            check(&start, access.level(&chain_in(&known, &start)), Auth::Ref)?;
             let start_path = if q.need_path {
                 Some(path_of(tx, &start)?)
             } else {
@@ -492,7 +509,18 @@ impl CatalogService {
                         format!("resource {} is deeper than {MAX_DEPTH} levels", start.id),
                     )));
                 }
-                let kids = tx.children(t, &frontier)?;
+                let kids: Vec<Resource> = tx
+                    .children(t, &frontier)?
+                    .into_iter()
+                    .filter(|k| {
+                        let mut chain = vec![k];
+                        if let Some(p) = k.parent_id.and_then(|p| known.get(&p)) {
+                            chain.extend(chain_in(&known, p));
+                        }
+                        access.level(&chain).is_some()
+                    })
+                    .collect();
+                known.extend(kids.iter().map(|k| (k.id, k.clone())));
                 frontier = if q.include_descendants {
                     kids.iter().map(|r| r.id).collect()
                 } else {
@@ -549,13 +577,17 @@ impl CatalogService {
         }
         write(self.store(), |tx| {
             let t = &c.tenant_id;
+            let access = Access::load(tx, c)?;
             let mut named = Vec::new();
             let mut all = BTreeSet::new();
             for r in ids {
                 let found = resolve(tx, t, *r)?;
+                let held = access.level_of(tx, &found)?;
+                check(&found, held, Auth::Ref)?;
                 if found.root.is_some() {
                     return Err(root_delete(&found.api_id()));
                 }
+                check(&found, held, Auth::Edit)?;
                 if all.contains(&found.id) {
                     // Already under (or equal to) another one named.
                     if !named.iter().any(|n: &Resource| n.id == found.id) {
@@ -571,6 +603,20 @@ impl CatalogService {
             Ok(named)
         })
     }
+}
+
+/// `r` and its ancestors found in `known`, nearest first.
+fn chain_in<'a>(known: &'a HashMap<Id, Resource>, r: &'a Resource) -> Vec<&'a Resource> {
+    let mut chain = vec![r];
+    let mut parent = r.parent_id;
+    while let Some(p) = parent.and_then(|p| known.get(&p)) {
+        if chain.len() > MAX_DEPTH {
+            break;
+        }
+        chain.push(p);
+        parent = p.parent_id;
+    }
+    chain
 }
 
 fn root_delete(key: &str) -> CatalogError {

@@ -11,6 +11,7 @@ use weir_kernel::{Id, TenantId};
 
 use super::caller::Caller;
 use super::errors::CatalogError;
+use super::grants::{Auth, open_as};
 use super::ports::CatalogTx;
 use super::resources::{Resource, ResourceRef, ResourceType, Schema, SyncReport, Table, TableView};
 use super::service::{
@@ -78,6 +79,17 @@ fn load_schema(
         .schema(t, r.id)?
         .ok_or_else(|| missing_row("schema", r.id))?;
     Ok((r, s))
+}
+
+/// [`load_schema`], if the caller holds `need` on it.
+fn open_schema(
+    tx: &mut dyn CatalogTx,
+    c: &Caller,
+    id: ResourceRef,
+    need: Auth,
+) -> Result<(Resource, Schema), CatalogError> {
+    let r = open_as(tx, c, id, ResourceType::Schema, "id", need)?;
+    load_schema(tx, &c.tenant_id, r.id.into())
 }
 
 impl CatalogService {
@@ -201,7 +213,7 @@ impl CatalogService {
             optional_text("catalog", req.catalog.as_deref(), NAME_MAX)?.filter(|c| !c.is_empty());
         let t = &c.tenant_id;
         let (ds, d) = read(self.store(), |tx| {
-            let (ds, d) = Self::load_datasource(tx, t, req.datasource, "dsId")?;
+            let (ds, d) = Self::open_datasource(tx, c, req.datasource, "dsId", Auth::Edit)?;
             check_free(tx, &ds, &name, "name")?;
             Ok::<_, CatalogError>((ds, d))
         })?;
@@ -213,7 +225,7 @@ impl CatalogService {
         };
         let now = self.now();
         write(self.store(), |tx| {
-            let (ds, _) = Self::load_datasource(tx, t, req.datasource, "dsId")?;
+            let (ds, _) = Self::open_datasource(tx, c, req.datasource, "dsId", Auth::Edit)?;
             check_free(tx, &ds, &name, "name")?;
             if let Some(other) = tx.schema_named(t, ds.id, &name)? {
                 return Err(CatalogError::Duplicate {
@@ -262,7 +274,7 @@ impl CatalogService {
         let now = self.now();
         write(self.store(), |tx| {
             let t = &c.tenant_id;
-            let (mut r, _) = load_schema(tx, t, id)?;
+            let (mut r, _) = open_schema(tx, c, id, Auth::Edit)?;
             let Some(name) = name.filter(|n| *n != r.name) else {
                 return Ok(r);
             };
@@ -286,7 +298,7 @@ impl CatalogService {
     pub fn sync_schema(&self, c: &Caller, id: ResourceRef) -> Result<SyncReport, CatalogError> {
         let t = &c.tenant_id;
         let (schema, stored, ds, d) = read(self.store(), |tx| {
-            let (_, schema) = load_schema(tx, t, id)?;
+            let (_, schema) = open_schema(tx, c, id, Auth::Edit)?;
             let stored: BTreeSet<String> = tx
                 .tables_of(t, schema.id)?
                 .into_iter()
@@ -304,7 +316,7 @@ impl CatalogService {
         let f = self.fetch(&src, &schema.schema_name, want, None)?;
         let now = self.now();
         write(self.store(), |tx| {
-            let (r, mut schema) = load_schema(tx, t, id)?;
+            let (r, mut schema) = open_schema(tx, c, id, Auth::Edit)?;
             let mut report = SyncReport::default();
             let mut seen = BTreeSet::new();
             for (res, table) in tx.tables_of(t, schema.id)? {
@@ -373,7 +385,8 @@ impl CatalogService {
                 tables.insert(db_name(&at(&format!("tableList[{j}]")), name)?);
             }
             let (ds, d, stored) = read(self.store(), |tx| {
-                let (ds, d) = Self::load_datasource(tx, t, item.datasource, &at("dsId"))?;
+                let (ds, d) =
+                    Self::open_datasource(tx, c, item.datasource, &at("dsId"), Auth::Edit)?;
                 let stored: BTreeSet<String> = match tx.schema_named(t, ds.id, &schema_name)? {
                     Some(s) => tx
                         .tables_of(t, s.id)?
@@ -429,8 +442,13 @@ impl CatalogService {
         write(self.store(), |tx| {
             let mut reports = Vec::with_capacity(plans.len());
             for (i, (item, plan)) in items.iter().zip(&plans).enumerate() {
-                let (ds, _) =
-                    Self::load_datasource(tx, t, item.datasource, &format!("[{i}].dsId"))?;
+                let (ds, _) = Self::open_datasource(
+                    tx,
+                    c,
+                    item.datasource,
+                    &format!("[{i}].dsId"),
+                    Auth::Edit,
+                )?;
                 let schema_res = match tx.schema_named(t, ds.id, &plan.schema_name)? {
                     Some(s) => resolve_as(tx, t, s.id.into(), ResourceType::Schema, "id")?,
                     None => {
@@ -487,7 +505,7 @@ impl CatalogService {
     /// A table with its columns as last read.
     pub fn table(&self, c: &Caller, id: ResourceRef) -> Result<TableView, CatalogError> {
         read(self.store(), |tx| {
-            let resource = resolve_as(tx, &c.tenant_id, id, ResourceType::Table, "id")?;
+            let resource = open_as(tx, c, id, ResourceType::Table, "id", Auth::Ref)?;
             let table = tx
                 .table(&c.tenant_id, resource.id)?
                 .ok_or_else(|| missing_row("table", resource.id))?;
@@ -497,6 +515,6 @@ impl CatalogService {
 
     /// A schema with its settings.
     pub fn schema(&self, c: &Caller, id: ResourceRef) -> Result<(Resource, Schema), CatalogError> {
-        read(self.store(), |tx| load_schema(tx, &c.tenant_id, id))
+        read(self.store(), |tx| open_schema(tx, c, id, Auth::Ref))
     }
 }

@@ -1,11 +1,13 @@
 //! The catalog actions of the Smartbi dialect (document 2.1–2.3, 2.6, 2.7, 2.10), with
 //! Weir's own `datasource/test`, `schema/sync` and `table/get`; data models and row
-//! permissions (2.5, 2.8, Weir's `augmented/query`) are in [`models`]. Each action reads
+//! permissions (2.5, 2.8, Weir's `augmented/query`) are in [`models`], resource
+//! permissions (2.9, Weir's `perm/get`) in [`perms`]. Each action reads
 //! its `paramsInfo` into a typed request (a refusal names the field: `paramsInfo.url:
 //! ...`), runs the use-case of [`weir_bi_catalog::CatalogService`] on the blocking pool and
 //! answers its `result`. See docs/bi-catalog.md and docs/bi-query.md.
 
 mod models;
+mod perms;
 
 use std::collections::BTreeSet;
 
@@ -42,12 +44,13 @@ pub async fn dispatch(
             | ("resource", "getChildList" | "get" | "delete")
             | ("augmented", "create" | "get" | "query")
             | ("dataperm", "create" | "get")
+            | ("perm", "assignee/resource" | "get")
     );
     if !known {
         return None;
     }
-    // Any signed-in user of the tenant may use the whole catalog of the tenant (see
-    // docs/bi-catalog.md: resource permissions come next). Row permissions narrow every
+    // The use-cases check the caller's level on each resource (resource permissions,
+    // docs/bi-catalog.md): the super admin holds everything. Row permissions narrow every
     // caller's queries by their user id and role ids, the super admin's included.
     let name = if who.user.nickname.trim().is_empty() {
         who.user.email.as_str().to_owned()
@@ -55,7 +58,11 @@ pub async fn dispatch(
         who.user.nickname.clone()
     };
     let caller = Caller::user(who.tenant_id.clone(), who.user_id, name)
-        .with_roles(who.roles.iter().map(|r| r.id));
+        .with_roles(who.roles.iter().map(|r| r.id))
+        .with_super_admin(who.super_admin);
+    if module == "perm" {
+        return Some(perms::run(state.clone(), caller, action, params).await);
+    }
     if matches!(module, "augmented" | "dataperm") {
         return Some(models::run(state.clone(), caller, module, action, params).await);
     }

@@ -62,6 +62,15 @@ pub fn aliases(cfg: &mut web::ServiceConfig) {
             .guard(guard::Post())
             .to(handle),
     )
+    // The one action of three segments (document 2.9): `perm` and `assignee/resource`.
+    .service(
+        web::resource([
+            format!("{PREFIX}/{{module:perm}}/{{action:assignee/resource}}"),
+            format!("{SHORT_PREFIX}/{{module:perm}}/{{action:assignee/resource}}"),
+        ])
+        .guard(guard::Post())
+        .to(handle),
+    )
     .service(
         web::resource([
             PREFIX.to_owned(),

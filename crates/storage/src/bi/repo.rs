@@ -3,7 +3,8 @@
 
 use diesel::prelude::*;
 use weir_bi_catalog::catalog::{
-    CatalogTx, DataModel, Datasource, Resource, Root, RowPerm, Schema, Table,
+    Assignee, AssigneeKind, CatalogTx, DataModel, Datasource, Grant, Resource, Root, RowPerm,
+    Schema, Table,
 };
 use weir_kernel::{Id, StoreError, TenantId};
 
@@ -128,6 +129,13 @@ impl CatalogTx for CatalogRepo {
         for chunk in wanted.chunks(CHUNK) {
             let chunk = ids(chunk);
             let c = self.c();
+            diesel::delete(
+                bi_grants::table
+                    .filter(bi_grants::tenant_id.eq(t.as_str()))
+                    .filter(bi_grants::resource_id.eq_any(&chunk)),
+            )
+            .execute(c)
+            .or_store()?;
             diesel::delete(
                 bi_row_perms::table
                     .filter(bi_row_perms::tenant_id.eq(t.as_str()))
@@ -375,6 +383,62 @@ impl CatalogTx for CatalogRepo {
         // One statement per row: SQLite's common backend has no multi-row insert here.
         for row in &rows {
             diesel::insert_into(bi_row_perms::table)
+                .values(row)
+                .execute(c)
+                .or_store()?;
+        }
+        Ok(())
+    }
+
+    fn grants(&mut self, t: &TenantId, resource: Id) -> R<Vec<Grant>> {
+        bi_grants::table
+            .filter(bi_grants::tenant_id.eq(t.as_str()))
+            .filter(bi_grants::resource_id.eq(resource.get()))
+            .select(GrantRow::as_select())
+            .load(self.c())
+            .or_store()?
+            .into_iter()
+            .map(GrantRow::into_grant)
+            .collect()
+    }
+
+    fn grants_to(&mut self, t: &TenantId, assignees: &[Assignee]) -> R<Vec<Grant>> {
+        let mut out = Vec::new();
+        for kind in [AssigneeKind::User, AssigneeKind::Group, AssigneeKind::Role] {
+            let wanted: Vec<&str> = assignees
+                .iter()
+                .filter(|a| a.kind == kind)
+                .map(|a| a.id.as_str())
+                .collect();
+            for chunk in wanted.chunks(CHUNK) {
+                let rows = bi_grants::table
+                    .filter(bi_grants::tenant_id.eq(t.as_str()))
+                    .filter(bi_grants::assignee_kind.eq(kind.as_str()))
+                    .filter(bi_grants::assignee_id.eq_any(chunk))
+                    .select(GrantRow::as_select())
+                    .load(self.c())
+                    .or_store()?;
+                for row in rows {
+                    out.push(row.into_grant()?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn replace_grants(&mut self, t: &TenantId, resource: Id, grants: &[Grant]) -> R<()> {
+        let rows: Vec<GrantRow> = grants.iter().map(GrantRow::from).collect();
+        let c = self.c();
+        diesel::delete(
+            bi_grants::table
+                .filter(bi_grants::tenant_id.eq(t.as_str()))
+                .filter(bi_grants::resource_id.eq(resource.get())),
+        )
+        .execute(c)
+        .or_store()?;
+        // One statement per row, as for row permissions.
+        for row in &rows {
+            diesel::insert_into(bi_grants::table)
                 .values(row)
                 .execute(c)
                 .or_store()?;

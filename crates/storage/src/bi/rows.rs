@@ -6,8 +6,8 @@ use weir_bi_catalog::augmented::{
     Aggregator, Dimension, LinkType, Measure, ModelDefinition, Relation, View,
 };
 use weir_bi_catalog::catalog::{
-    DataModel, Datasource, DatasourceSettings, ExtractType, Resource, ResourceType, Root, RowPerm,
-    Schema, StoreType, Table,
+    Assignee, AssigneeKind, Auth, DataModel, Datasource, DatasourceSettings, ExtractType, Grant,
+    Resource, ResourceType, Root, RowPerm, Schema, Scope, StoreType, Table,
 };
 use weir_bi_catalog::drivers::{ColumnInfo, FieldType};
 use weir_bi_catalog::jdbc::DriverType;
@@ -464,6 +464,50 @@ impl RowPermRow {
             item,
             created_at: self.created_at,
             updated_at: self.updated_at,
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = bi_grants)]
+pub(super) struct GrantRow {
+    pub resource_id: i64,
+    pub assignee_kind: String,
+    pub assignee_id: String,
+    pub tenant_id: String,
+    pub auth: String,
+    pub scope: String,
+    pub created_at: i64,
+}
+
+impl From<&Grant> for GrantRow {
+    fn from(g: &Grant) -> Self {
+        Self {
+            resource_id: g.resource_id.get(),
+            assignee_kind: g.assignee.kind.as_str().to_owned(),
+            assignee_id: g.assignee.id.clone(),
+            tenant_id: g.tenant_id.to_string(),
+            auth: g.auth.as_str().to_owned(),
+            scope: g.scope.as_str().to_owned(),
+            created_at: g.created_at,
+        }
+    }
+}
+
+impl GrantRow {
+    pub fn into_grant(self) -> R<Grant> {
+        let bad = |what: &str, v: &str| StoreError::Internal(format!("stored grant {what} `{v}`"));
+        Ok(Grant {
+            tenant_id: tenant_id(self.tenant_id)?,
+            resource_id: Id(self.resource_id),
+            assignee: Assignee {
+                kind: AssigneeKind::parse(&self.assignee_kind)
+                    .ok_or_else(|| bad("assignee_kind", &self.assignee_kind))?,
+                id: self.assignee_id,
+            },
+            auth: Auth::parse(&self.auth).ok_or_else(|| bad("auth", &self.auth))?,
+            scope: Scope::parse(&self.scope).ok_or_else(|| bad("scope", &self.scope))?,
+            created_at: self.created_at,
         })
     }
 }
