@@ -245,6 +245,67 @@ impl Drop for PgShop {
     }
 }
 
+/// A scratch database on the local MariaDB (root, no password), dropped at the end.
+struct MariaShop {
+    name: String,
+}
+
+impl MariaShop {
+    fn admin() -> mysql::Conn {
+        let opts = mysql::OptsBuilder::new()
+            .ip_or_hostname(Some("127.0.0.1"))
+            .tcp_port(3306)
+            .user(Some("root"))
+            .prefer_socket(false);
+        mysql::Conn::new(opts).expect("MariaDB on 127.0.0.1:3306 (root, no password)")
+    }
+
+    fn new() -> Self {
+        use mysql::prelude::Queryable;
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let name = format!(
+            "weir_bi_maria_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        let mut c = Self::admin();
+        c.query_drop(format!("CREATE DATABASE `{name}`")).unwrap();
+        c.query_drop(format!("USE `{name}`")).unwrap();
+        c.query_drop(
+            "CREATE TABLE customers (id BIGINT PRIMARY KEY, region VARCHAR(20) NOT NULL,
+                                     credit DECIMAL(10, 2), tier TEXT)",
+        )
+        .unwrap();
+        c.query_drop(
+            "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer_id BIGINT NOT NULL,
+                                  amount DECIMAL(10, 2), status TEXT)",
+        )
+        .unwrap();
+        for statement in fixture("customers", "orders").split(';') {
+            if !statement.trim().is_empty() {
+                c.query_drop(statement).unwrap();
+            }
+        }
+        Self { name }
+    }
+
+    fn datasource(&self) -> NewDatasource {
+        new_datasource(
+            "maria-shop",
+            "MARIADB",
+            &format!("jdbc:mariadb://127.0.0.1:3306/{}", self.name),
+            Some("root"),
+        )
+    }
+}
+
+impl Drop for MariaShop {
+    fn drop(&mut self) {
+        use mysql::prelude::Queryable;
+        let _ = Self::admin().query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
+    }
+}
+
 fn new_datasource(name: &str, driver_type: &str, url: &str, user: Option<&str>) -> NewDatasource {
     NewDatasource {
         parent: None,
@@ -972,6 +1033,16 @@ fn a_postgresql_model_answers_the_same_rows() {
     let customers = w.catalog.table(&alice(), shop.customers.into()).unwrap();
     assert_eq!(customers.table.columns[2].field_type, FieldType::Double);
     check_queries(&w, &shop, "\"shop\".\"customers\"");
+}
+
+#[test]
+fn a_mariadb_model_answers_the_same_rows() {
+    let src = MariaShop::new();
+    let w = world();
+    let shop = synced(&w, &alice(), src.datasource(), &src.name);
+    let customers = w.catalog.table(&alice(), shop.customers.into()).unwrap();
+    assert_eq!(customers.table.columns[2].field_type, FieldType::Double);
+    check_queries(&w, &shop, &format!("`{}`.`customers`", src.name));
 }
 
 #[test]
