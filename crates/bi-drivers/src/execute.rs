@@ -12,13 +12,16 @@ use crate::{Server, SqliteFile};
 /// PostgreSQL: the statement is wrapped so that each row arrives as one `jsonb` object,
 /// which carries every column type (numeric included) as JSON without a decoder per type.
 pub(crate) fn postgres(
+    pool: &crate::pg_pool::PgPool,
     server: &Server,
     r: &Rendered,
     columns: &[String],
 ) -> Result<Rows, DriverError> {
     let sql = format!("SELECT to_jsonb(q) FROM ({}) q", r.sql);
     let params: Vec<PgParam> = r.params.iter().map(PgParam::of).collect();
-    let rows = crate::pg::run_query(server, &sql, &params)?;
+    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        params.iter().map(PgParam::as_sql).collect();
+    let rows = pool.query_json(server, &sql, &refs)?;
     let rows = rows
         .into_iter()
         .map(|object| match object {

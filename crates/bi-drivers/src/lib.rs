@@ -18,9 +18,10 @@
 //! Every other `driverType` answers [`DriverError::NotAvailable`]. A URL whose driver does
 //! not match the type answers [`DriverError::BadUrl`].
 //!
-//! There is no connection pooling yet: every call opens one connection and closes it. The
-//! catalog calls these methods rarely (a connection test, a sync), so a pool would hold idle
-//! connections to other people's databases for little gain.
+//! Connection tests and listings open one connection per call: the catalog calls them
+//! rarely (a test, a sync), and a test must open one. PostgreSQL queries, which users run
+//! often, reuse kept connections (`pg_pool`); MySQL and SQLite queries still open theirs
+//! (SQLite's is a file open; MySQL pooling is future work).
 //!
 //! Every method blocks. Call them from a blocking thread (`web::block`, `spawn_blocking`),
 //! never from inside an async task: the PostgreSQL driver runs a runtime of its own.
@@ -32,6 +33,7 @@
 mod execute;
 mod my;
 mod pg;
+mod pg_pool;
 pub mod render;
 mod sqlite;
 mod types;
@@ -48,16 +50,25 @@ use weir_bi_catalog::jdbc::{DriverType, JdbcUrl};
 
 pub use types::{mysql_field_type, postgres_field_type, sqlite_field_type};
 
-/// The [`Drivers`] port over PostgreSQL, MySQL/MariaDB and SQLite. Holds no state: one
-/// connection per call.
+/// The [`Drivers`] port over PostgreSQL, MySQL/MariaDB and SQLite. One connection per call,
+/// except PostgreSQL queries, which reuse kept connections (see `pg_pool`). Clones share
+/// the pool.
 #[derive(Debug, Clone, Default)]
 pub struct SqlDrivers {
-    _private: (),
+    /// Made at the first PostgreSQL query.
+    pg: std::sync::Arc<std::sync::OnceLock<Result<pg_pool::PgPool, DriverError>>>,
 }
 
 impl SqlDrivers {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn pg_pool(&self) -> Result<&pg_pool::PgPool, DriverError> {
+        self.pg
+            .get_or_init(pg_pool::PgPool::new)
+            .as_ref()
+            .map_err(Clone::clone)
     }
 }
 
@@ -113,7 +124,7 @@ impl Drivers for SqlDrivers {
         let r = render(plan, target.dialect()).map_err(|e| DriverError::Failed(e.0))?;
         let columns = execute::columns(plan);
         match target {
-            Target::Postgres(t) => execute::postgres(&t, &r, &columns),
+            Target::Postgres(t) => execute::postgres(self.pg_pool()?, &t, &r, &columns),
             Target::MySql(t) => execute::mysql(&t, &r, &columns),
             Target::Sqlite(t) => execute::sqlite(&t, &r, &columns),
         }

@@ -120,23 +120,6 @@ pub(crate) fn columns(
     })
 }
 
-/// Runs one statement whose rows have one JSON column, with its parameters.
-pub(crate) fn run_query(
-    server: &Server,
-    sql: &str,
-    params: &[crate::execute::PgParam],
-) -> Result<Vec<serde_json::Value>, DriverError> {
-    run(server, async |client| {
-        let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-            params.iter().map(|p| p.as_sql()).collect();
-        let rows = client.query(sql, &refs).await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.get::<_, serde_json::Value>(0))
-            .collect())
-    })
-}
-
 async fn schema_exists(client: &Client, schema: &str) -> Result<bool, tokio_postgres::Error> {
     Ok(client
         .query_one(
@@ -209,7 +192,7 @@ fn run<T>(
     result.map_err(|e| server.scrub.error(e))
 }
 
-fn config(server: &Server) -> Result<Config, DriverError> {
+pub(crate) fn config(server: &Server) -> Result<Config, DriverError> {
     check_tls(server)?;
     let user = server.user.as_deref().ok_or_else(|| {
         DriverError::Connect(format!(
@@ -264,14 +247,14 @@ fn user_label(server: &Server) -> String {
     }
 }
 
-fn connect_error(server: &Server, e: &tokio_postgres::Error) -> DriverError {
+pub(crate) fn connect_error(server: &Server, e: &tokio_postgres::Error) -> DriverError {
     if timed_out(e) {
         return DriverError::Timeout(whole_seconds(server.timeout));
     }
     DriverError::Connect(format!("{}: {}", user_label(server), describe(e)))
 }
 
-fn query_error(server: &Server, e: &tokio_postgres::Error) -> DriverError {
+pub(crate) fn query_error(server: &Server, e: &tokio_postgres::Error) -> DriverError {
     if e.code() == Some(&SqlState::QUERY_CANCELED) || timed_out(e) {
         return DriverError::Timeout(whole_seconds(server.timeout));
     }
