@@ -9,7 +9,7 @@ use diesel::prelude::*;
 use weir_bi_catalog::catalog::{
     AesGcmSealer, Auth, Caller, CatalogError, CatalogPorts, CatalogService, CatalogSettings,
     ChildQuery, ConnectionFields, Describe, GrantRule, NewDatasource, NewFolder, NewSchema,
-    Resource, ResourceRef, Root,
+    Resource, ResourceRef, Root, TestTarget,
 };
 use weir_bi_drivers::SqlDrivers;
 use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, StoreError, SystemClock, TxMode};
@@ -338,4 +338,36 @@ fn grants_go_with_their_resource_and_stay_in_their_tenant() {
     // A grant in t1 naming a t2 user's id gives that user nothing in t2.
     let theirs = Caller::user(tenant("t2"), Id(2), "Bob in t2").with_roles([ROLE]);
     assert!(names(&w, &theirs, PUBLIC).is_empty());
+}
+
+#[test]
+fn testing_an_unsaved_datasource_needs_the_right_to_register_one() {
+    let w = world();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("probe.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE t (x int)")
+        .unwrap();
+    let unsaved = || {
+        TestTarget::Unsaved(ConnectionFields {
+            driver_type: Some("SQLITE".into()),
+            url: Some(format!("jdbc:sqlite:{}", path.display())),
+            ..ConnectionFields::default()
+        })
+    };
+    // A plain user may not make the server reach a database they name...
+    let e = w.catalog.test_datasource(&bob(), unsaved()).unwrap_err();
+    assert_eq!(e.problem().kind, ProblemKind::Forbidden, "{e}");
+    // ...until they may register datasources.
+    w.catalog
+        .set_grants(
+            &admin(),
+            ResourceRef::Root(Root::DataSources),
+            &[rule(&[], &[ROLE], "edit", "NONE")],
+            false,
+        )
+        .unwrap();
+    w.catalog.test_datasource(&bob(), unsaved()).unwrap();
+    w.catalog.test_datasource(&admin(), unsaved()).unwrap();
 }

@@ -394,6 +394,14 @@ impl CatalogService {
                     .map_err(|e| Self::driver_error(&r, e))
             }
             TestTarget::Unsaved(fields) => {
+                // Reaching a database the caller names is for those who may register one
+                // (edit on the datasources' root): otherwise any user could probe the
+                // server's network through it.
+                let root = ResourceRef::Root(Root::DataSources);
+                self.roots_for(&c.tenant_id, root)?;
+                read(self.store(), |tx| {
+                    open_as(tx, c, root, ResourceType::Folder, "parentId", Auth::Edit)
+                })?;
                 let s = settings(&fields, None)?;
                 let password = sent_password(fields.password.as_deref())?;
                 let spec = self.spec_of(&s, password)?;
