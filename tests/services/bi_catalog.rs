@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use weir_bi_catalog::catalog::{
     AddTables, AesGcmSealer, Caller, CatalogError, CatalogPorts, CatalogService, CatalogSettings,
@@ -18,7 +17,7 @@ use weir_bi_catalog::drivers::FieldType;
 use weir_bi_drivers::SqlDrivers;
 use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, StoreError, SystemClock, TxMode};
 use weir_storage::Database;
-use weir_storage::testing::{POSTGRES_URL_VAR, TestDatabase};
+use weir_storage::testing::TestDatabase;
 
 use crate::tenant;
 
@@ -184,36 +183,14 @@ impl SqliteSource {
 
 /// A scratch database on the local PostgreSQL with a `shop` schema, dropped at the end.
 struct PgSource {
-    admin: String,
-    name: String,
+    db: crate::scratch_pg::ScratchPg,
 }
 
 impl PgSource {
-    /// `None` (the test says so and passes) when no PostgreSQL answers and the suite runs
-    /// on SQLite; with `WEIR_TEST_DATABASE_URL` set, PostgreSQL must be there.
     fn new() -> Option<Self> {
-        let admin = std::env::var("WEIR_TEST_PG_ADMIN_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let mut c = match PgConnection::establish(&admin) {
-            Ok(c) => c,
-            Err(e) if std::env::var(POSTGRES_URL_VAR).is_err() => {
-                eprintln!("skipped: no PostgreSQL at {admin}: {e}");
-                return None;
-            }
-            Err(e) => panic!("PostgreSQL at {admin}: {e}"),
+        let s = Self {
+            db: crate::scratch_pg::ScratchPg::new("weir_bi_src")?,
         };
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "weir_bi_src_{}_{}_{nanos}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        let s = Self { admin, name };
         s.exec(
             "CREATE SCHEMA shop;
              CREATE TABLE shop.customers (id BIGINT PRIMARY KEY, name VARCHAR(80) NOT NULL,
@@ -225,28 +202,11 @@ impl PgSource {
     }
 
     fn url(&self) -> String {
-        format!("jdbc:postgresql://127.0.0.1:5432/{}", self.name)
+        self.db.jdbc_url()
     }
 
     fn exec(&self, sql: &str) {
-        let url = self
-            .admin
-            .rsplit_once('/')
-            .map(|(base, _)| format!("{base}/{}", self.name))
-            .unwrap();
-        let mut c = PgConnection::establish(&url).unwrap();
-        c.batch_execute(sql).unwrap();
-    }
-}
-
-impl Drop for PgSource {
-    fn drop(&mut self) {
-        if let Ok(mut c) = PgConnection::establish(&self.admin) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
+        self.db.exec(sql);
     }
 }
 

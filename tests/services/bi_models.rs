@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::{Value as Json, json};
 use weir_bi_catalog::augmented::{
@@ -22,7 +21,7 @@ use weir_bi_catalog::row_perms::RowPermItem;
 use weir_bi_drivers::SqlDrivers;
 use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, StoreError, SystemClock, TxMode};
 use weir_storage::Database;
-use weir_storage::testing::{POSTGRES_URL_VAR, TestDatabase};
+use weir_storage::testing::TestDatabase;
 
 use crate::tenant;
 
@@ -171,36 +170,14 @@ impl SqliteShop {
 
 /// A scratch database on the local PostgreSQL with a `shop` schema, dropped at the end.
 struct PgShop {
-    admin: String,
-    name: String,
+    db: crate::scratch_pg::ScratchPg,
 }
 
 impl PgShop {
-    /// `None` (the test says so and passes) when no PostgreSQL answers and the suite runs
-    /// on SQLite; with `WEIR_TEST_DATABASE_URL` set, PostgreSQL must be there.
     fn new() -> Option<Self> {
-        let admin = std::env::var("WEIR_TEST_PG_ADMIN_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-        let mut c = match PgConnection::establish(&admin) {
-            Ok(c) => c,
-            Err(e) if std::env::var(POSTGRES_URL_VAR).is_err() => {
-                eprintln!("skipped: no PostgreSQL at {admin}: {e}");
-                return None;
-            }
-            Err(e) => panic!("PostgreSQL at {admin}: {e}"),
+        let s = Self {
+            db: crate::scratch_pg::ScratchPg::new("weir_bi_models")?,
         };
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!(
-            "weir_bi_models_{}_{}_{nanos}",
-            std::process::id(),
-            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-        );
-        c.batch_execute(&format!("CREATE DATABASE {name}")).unwrap();
-        let s = Self { admin, name };
         s.exec(
             "CREATE SCHEMA shop;
              CREATE TABLE shop.customers (id BIGINT PRIMARY KEY, region VARCHAR(20) NOT NULL,
@@ -213,35 +190,16 @@ impl PgShop {
     }
 
     fn exec(&self, sql: &str) {
-        let url = self
-            .admin
-            .rsplit_once('/')
-            .map(|(base, _)| format!("{base}/{}", self.name))
-            .unwrap();
-        PgConnection::establish(&url)
-            .unwrap()
-            .batch_execute(sql)
-            .unwrap();
+        self.db.exec(sql);
     }
 
     fn datasource(&self) -> NewDatasource {
         new_datasource(
             "pg-shop",
             "POSTGRESQL",
-            &format!("jdbc:postgresql://127.0.0.1:5432/{}", self.name),
+            &self.db.jdbc_url(),
             Some("postgres"),
         )
-    }
-}
-
-impl Drop for PgShop {
-    fn drop(&mut self) {
-        if let Ok(mut c) = PgConnection::establish(&self.admin) {
-            let _ = c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ));
-        }
     }
 }
 

@@ -5,6 +5,7 @@ mod bi_catalog;
 mod bi_grants;
 mod bi_models;
 mod iot;
+mod scratch_pg;
 mod workflow;
 mod workflow_logs;
 
