@@ -122,20 +122,7 @@ fn report(added: &[&str], removed: &[&str], changed: &[&str], skipped: &[&str]) 
     }
 }
 
-fn count(db: &Database, table: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    db.transaction(TxMode::Read, |c| {
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<N>(c)
-            .map_err(|e| StoreError::Internal(e.to_string()))
-    })
-    .unwrap()
-    .n
-}
+use crate::count;
 
 fn raw_password(db: &Database, id: Id) -> Option<String> {
     use weir_storage::schema::bi_datasources as d;

@@ -5,14 +5,13 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use weir_bi_catalog::catalog::{
     AesGcmSealer, Auth, Caller, CatalogError, CatalogPorts, CatalogService, CatalogSettings,
     ChildQuery, ConnectionFields, Describe, GrantRule, NewDatasource, NewFolder, NewSchema,
     Resource, ResourceRef, Root, TestTarget,
 };
 use weir_bi_drivers::SqlDrivers;
-use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, StoreError, SystemClock, TxMode};
+use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, SystemClock};
 use weir_storage::Database;
 use weir_storage::testing::TestDatabase;
 
@@ -55,20 +54,7 @@ fn bob() -> Caller {
     Caller::user(tenant("t1"), Id(2), "Bob").with_roles([ROLE])
 }
 
-fn count(db: &Database, table: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    db.transaction(TxMode::Read, |c| {
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<N>(c)
-            .map_err(|e| StoreError::Internal(e.to_string()))
-    })
-    .unwrap()
-    .n
-}
+use crate::count;
 
 fn folder(w: &World, parent: ResourceRef, name: &str) -> Resource {
     w.catalog

@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use serde_json::{Value as Json, json};
 use weir_bi_catalog::augmented::{
     Aggregator, Dimension, LinkType, Measure, ModelDefinition, Relation, View,
@@ -19,7 +18,7 @@ use weir_bi_catalog::drivers::FieldType;
 use weir_bi_catalog::query::{FieldFilter, Operator, OrderBy, QueryRequest};
 use weir_bi_catalog::row_perms::RowPermItem;
 use weir_bi_drivers::SqlDrivers;
-use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, StoreError, SystemClock, TxMode};
+use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, SystemClock};
 use weir_storage::Database;
 use weir_storage::testing::TestDatabase;
 
@@ -71,20 +70,7 @@ fn mallory() -> Caller {
     Caller::user(tenant("t2"), Id(9), "Mallory").with_super_admin(true)
 }
 
-fn count(db: &Database, table: &str) -> i64 {
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    db.transaction(TxMode::Read, |c| {
-        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-            .get_result::<N>(c)
-            .map_err(|e| StoreError::Internal(e.to_string()))
-    })
-    .unwrap()
-    .n
-}
+use crate::count;
 
 fn message(e: &CatalogError) -> String {
     e.problem().message

@@ -15,6 +15,23 @@ use weir_kernel::{TenantId, Transactions};
 use weir_storage::testing::TestDatabase;
 use weir_storage::{Database, DatabaseOptions};
 
+/// The rows of `table`, counted straight in the database (to see what a use-case stored).
+fn count(db: &Database, table: &str) -> i64 {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    db.transaction(weir_kernel::TxMode::Read, |c| {
+        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+            .get_result::<N>(c)
+            .map_err(|e| weir_kernel::StoreError::Internal(e.to_string()))
+    })
+    .unwrap()
+    .n
+}
+
 /// A tenant id of the tests.
 fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).unwrap()

@@ -129,48 +129,24 @@ impl CatalogTx for CatalogRepo {
         for chunk in wanted.chunks(CHUNK) {
             let chunk = ids(chunk);
             let c = self.c();
-            diesel::delete(
-                bi_grants::table
-                    .filter(bi_grants::tenant_id.eq(t.as_str()))
-                    .filter(bi_grants::resource_id.eq_any(&chunk)),
-            )
-            .execute(c)
-            .or_store()?;
-            diesel::delete(
-                bi_row_perms::table
-                    .filter(bi_row_perms::tenant_id.eq(t.as_str()))
-                    .filter(bi_row_perms::table_id.eq_any(&chunk)),
-            )
-            .execute(c)
-            .or_store()?;
-            diesel::delete(
-                bi_models::table
-                    .filter(bi_models::tenant_id.eq(t.as_str()))
-                    .filter(bi_models::resource_id.eq_any(&chunk)),
-            )
-            .execute(c)
-            .or_store()?;
-            diesel::delete(
-                bi_tables::table
-                    .filter(bi_tables::tenant_id.eq(t.as_str()))
-                    .filter(bi_tables::resource_id.eq_any(&chunk)),
-            )
-            .execute(c)
-            .or_store()?;
-            diesel::delete(
-                bi_schemas::table
-                    .filter(bi_schemas::tenant_id.eq(t.as_str()))
-                    .filter(bi_schemas::resource_id.eq_any(&chunk)),
-            )
-            .execute(c)
-            .or_store()?;
-            diesel::delete(
-                bi_datasources::table
-                    .filter(bi_datasources::tenant_id.eq(t.as_str()))
-                    .filter(bi_datasources::resource_id.eq_any(&chunk)),
-            )
-            .execute(c)
-            .or_store()?;
+            // One statement per table beside the resources, each scoped to the tenant.
+            macro_rules! delete_beside {
+                ($table:ident, $key:ident) => {
+                    diesel::delete(
+                        $table::table
+                            .filter($table::tenant_id.eq(t.as_str()))
+                            .filter($table::$key.eq_any(&chunk)),
+                    )
+                    .execute(c)
+                    .or_store()?
+                };
+            }
+            delete_beside!(bi_grants, resource_id);
+            delete_beside!(bi_row_perms, table_id);
+            delete_beside!(bi_models, resource_id);
+            delete_beside!(bi_tables, resource_id);
+            delete_beside!(bi_schemas, resource_id);
+            delete_beside!(bi_datasources, resource_id);
             deleted += diesel::delete(
                 bi_resources::table
                     .filter(bi_resources::tenant_id.eq(t.as_str()))
