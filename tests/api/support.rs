@@ -204,7 +204,7 @@ pub(crate) const ACME: &str = "acme";
 pub(crate) async fn add_tenant(app: &TestApp, id: &str) -> Result<String, String> {
     let weir = app.weir.clone();
     let id = id.to_owned();
-    tokio::task::spawn_blocking(move || weir.add_tenant(&id, None))
+    tokio::task::spawn_blocking(move || weir.add_tenant(&id, None, None))
         .await
         .expect("add_tenant task")
         .map(|t| t.id.to_string())

@@ -45,11 +45,7 @@ fn database_with_tenants() -> (TestDatabase, Database) {
     let identity: &dyn Transactions<dyn IdentityTx> = &db;
     for t in ["t1", "t2"] {
         write(identity, |tx| {
-            tx.insert_tenant(&Tenant {
-                id: tenant(t),
-                name: t.into(),
-                created_at: 0,
-            })
+            tx.insert_tenant(&Tenant::top_level(tenant(t), t.into(), 0))
         })
         .unwrap();
     }

@@ -216,10 +216,11 @@ impl Weir {
         &self,
         id: &str,
         name: Option<&str>,
+        parent: Option<&str>,
     ) -> Result<weir_identity::Tenant, StartError> {
         let tenant = self
             .identity
-            .add_tenant(id, name)
+            .add_tenant(id, name, parent)
             .map_err(|e| StartError::Tenant(e.to_string()))?;
         self.iot.ensure_integration_entities(&tenant.id)?;
         Ok(tenant)

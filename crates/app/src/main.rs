@@ -58,6 +58,10 @@ enum TenantAction {
         /// A display name (default: the id).
         #[arg(long)]
         name: Option<String>,
+        /// The organisation this one sits under (organisations form a tree; each stays
+        /// isolated from the others).
+        #[arg(long)]
+        parent: Option<String>,
     },
     /// List tenants.
     List,
@@ -95,9 +99,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve => serve(weir),
         Command::Token(_) => Ok(()),
         Command::Tenant {
-            action: TenantAction::Add { id, name },
+            action: TenantAction::Add { id, name, parent },
         } => {
-            let tenant = weir.add_tenant(&id, name.as_deref())?;
+            let tenant = weir.add_tenant(&id, name.as_deref(), parent.as_deref())?;
             println!("added tenant {} ({})", tenant.id, tenant.name);
             Ok(())
         }
@@ -105,7 +109,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             action: TenantAction::List,
         } => {
             for t in weir.identity.tenants()? {
-                println!("{}\t{}", t.id, t.name);
+                println!("{}\t{}\t{}", t.id, t.name, t.path);
             }
             Ok(())
         }

@@ -58,6 +58,8 @@ pub enum AuthError {
     UnsupportedGrant(String),
     #[error("email or password is incorrect")]
     InvalidCredentials,
+    #[error("this account is disabled")]
+    Disabled,
     #[error("refresh token is invalid, expired or already used")]
     InvalidRefreshToken,
     #[error("too many failed logins, try again in {retry_after_secs} seconds")]
@@ -80,6 +82,7 @@ impl AsProblem for AuthError {
             Self::InvalidClient | Self::InvalidCredentials | Self::InvalidRefreshToken => {
                 Problem::new(ProblemKind::Unauthenticated, "authentication_failed", msg)
             }
+            Self::Disabled => Problem::new(ProblemKind::Unauthenticated, "user_disabled", msg),
             Self::UnsupportedGrant(_) => Problem::invalid(format!("grant_type: {msg}")),
             Self::TooManyAttempts { .. } => {
                 Problem::new(ProblemKind::TooManyRequests, "request_too_frequently", msg)
@@ -105,6 +108,8 @@ pub enum AuthenticateError {
     Expired,
     #[error("access token has been revoked")]
     Revoked,
+    #[error("this account is disabled")]
+    Disabled,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -127,8 +132,14 @@ impl AsProblem for AuthenticateError {
 pub enum UserError {
     #[error("user {0} not found")]
     NotFound(Id),
+    #[error("user `{0}` not found")]
+    NotFoundNamed(String),
     #[error("email {0} is already used by another user")]
     EmailTaken(String),
+    #[error("username `{0}` is already used by another user")]
+    UsernameTaken(String),
+    #[error("group `{0}` not found")]
+    GroupNotFound(String),
     #[error("old_password is incorrect")]
     WrongPassword,
     #[error("you cannot delete your own account")]
@@ -145,8 +156,13 @@ impl AsProblem for UserError {
     fn problem(&self) -> Problem {
         let msg = self.to_string();
         match self {
-            Self::NotFound(_) => Problem::not_found(msg),
+            Self::NotFound(_) | Self::NotFoundNamed(_) | Self::GroupNotFound(_) => {
+                Problem::not_found(msg)
+            }
             Self::EmailTaken(_) => Problem::new(ProblemKind::Conflict, "user_email_exist", msg),
+            Self::UsernameTaken(_) => {
+                Problem::new(ProblemKind::Conflict, "user_username_exist", msg)
+            }
             Self::WrongPassword => Problem::new(ProblemKind::Invalid, "password_incorrect", msg),
             Self::DeleteSelf => Problem::new(ProblemKind::Invalid, "user_delete_self", msg),
             Self::Denied(_) => Problem::forbidden(msg),
@@ -161,10 +177,18 @@ impl AsProblem for UserError {
 pub enum RoleError {
     #[error("role {0} not found")]
     NotFound(Id),
+    #[error("role `{0}` not found")]
+    NotFoundNamed(String),
     #[error("a role named `{0}` already exists")]
     NameTaken(String),
     #[error("the built-in super admin role cannot be changed or deleted")]
     BuiltIn,
+    #[error("the permissions of role `{0}` are locked and cannot be edited")]
+    PermissionsLocked(String),
+    #[error("`{0}` is not a known permission")]
+    UnknownPermission(String),
+    #[error("group `{0}` not found")]
+    GroupNotFound(String),
     #[error("role still has {0} user(s); disassociate them first")]
     HasUsers(i64),
     #[error("user {0} not found")]
@@ -183,12 +207,61 @@ impl AsProblem for RoleError {
     fn problem(&self) -> Problem {
         let msg = self.to_string();
         match self {
-            Self::NotFound(_) | Self::UserNotFound(_) | Self::MenuNotFound(_) => {
-                Problem::not_found(msg)
-            }
+            Self::NotFound(_)
+            | Self::NotFoundNamed(_)
+            | Self::UserNotFound(_)
+            | Self::MenuNotFound(_)
+            | Self::GroupNotFound(_) => Problem::not_found(msg),
             Self::NameTaken(_) => Problem::new(ProblemKind::Conflict, "name_repeated", msg),
             Self::BuiltIn => Problem::new(ProblemKind::Forbidden, "role_built_in", msg),
+            Self::PermissionsLocked(_) => {
+                Problem::new(ProblemKind::Forbidden, "role_permissions_locked", msg)
+            }
+            Self::UnknownPermission(_) => {
+                Problem::new(ProblemKind::Invalid, "permission_not_found", msg)
+            }
             Self::HasUsers(_) => Problem::new(ProblemKind::Conflict, "role_still_has_user", msg),
+            Self::Denied(_) => Problem::forbidden(msg),
+            Self::Invalid(e) => e.problem(),
+            Self::Store(e) => e.problem(),
+        }
+    }
+}
+
+/// Managing user groups.
+#[derive(Debug, thiserror::Error)]
+pub enum GroupError {
+    #[error("group `{0}` not found")]
+    NotFound(String),
+    #[error("parent group `{0}` not found")]
+    ParentNotFound(String),
+    #[error("a group with id `{0}` already exists")]
+    IdTaken(String),
+    #[error("the root group DEPARTMENT cannot be changed or deleted")]
+    Root,
+    #[error("a group cannot be moved under itself or one of its subgroups")]
+    Cycle,
+    #[error("group has {0} subgroup(s); delete them first")]
+    HasChildren(usize),
+    #[error(transparent)]
+    Denied(#[from] AccessDenied),
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AsProblem for GroupError {
+    fn problem(&self) -> Problem {
+        let msg = self.to_string();
+        match self {
+            Self::NotFound(_) => Problem::not_found(msg),
+            Self::ParentNotFound(_) | Self::Cycle => Problem::invalid(msg),
+            Self::IdTaken(_) => Problem::new(ProblemKind::Conflict, "group_id_exist", msg),
+            Self::Root => Problem::new(ProblemKind::Forbidden, "group_root", msg),
+            Self::HasChildren(_) => {
+                Problem::new(ProblemKind::Conflict, "group_has_children", msg)
+            }
             Self::Denied(_) => Problem::forbidden(msg),
             Self::Invalid(e) => e.problem(),
             Self::Store(e) => e.problem(),

@@ -1,4 +1,5 @@
-//! Weir's identity domain: tenants, users, roles, menus (function codes), resource grants,
+//! Weir's identity domain: tenants (organisations), users, user groups, roles, menus
+//! (function codes), named permissions, resource grants,
 //! login with rotating refresh tokens, and the permission checks every API uses.
 //!
 //! No web framework and no database here: the use-cases in [`service`] are generic over
@@ -8,13 +9,16 @@
 pub mod crypto;
 pub mod errors;
 pub mod models;
+pub mod permissions;
 pub mod ports;
 pub mod principal;
 pub mod seed;
 pub mod service;
 pub mod throttle;
 
-pub use errors::{AuthError, AuthenticateError, FieldError, MenuError, RoleError, UserError};
+pub use errors::{
+    AuthError, AuthenticateError, FieldError, GroupError, MenuError, RoleError, UserError,
+};
 pub use models::*;
 pub use ports::{IdentityStore, IdentityTx, PasswordHasher, TokenCodec};
 pub use principal::Principal;

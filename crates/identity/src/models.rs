@@ -123,19 +123,99 @@ pub fn parse_text(
 pub const NAME_MAX: usize = 64;
 pub const DESCRIPTION_MAX: usize = 255;
 
+/// A tenant, which is also an organisation: tenants form a tree. The tree is for
+/// display and administration; nothing of one tenant is visible from another, parent or
+/// child alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
+    pub parent_id: Option<TenantId>,
+    /// Ids from the root down to this tenant, joined by '/' (`/default/east`).
+    pub path: String,
+    /// Position among its siblings.
+    pub order: i32,
+    /// A disabled tenant's users cannot sign in and their tokens stop working.
+    pub enabled: bool,
     pub created_at: Millis,
+}
+
+impl Tenant {
+    /// An enabled tenant at the top of the tree.
+    pub fn top_level(id: TenantId, name: String, now: Millis) -> Self {
+        Self {
+            path: format!("/{id}"),
+            id,
+            name,
+            parent_id: None,
+            order: 0,
+            enabled: true,
+            created_at: now,
+        }
+    }
+}
+
+/// Whether a user may sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum UserStatus {
+    Normal,
+    /// Cannot sign in; every token of the user stops working.
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Normal => "NORMAL",
+            Self::Disabled => "DISABLED",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "NORMAL" => Some(Self::Normal),
+            "DISABLED" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+
+    pub fn from_enabled(enabled: bool) -> Self {
+        if enabled { Self::Normal } else { Self::Disabled }
+    }
+
+    pub fn is_enabled(self) -> bool {
+        self == Self::Normal
+    }
+}
+
+/// Checks a login name: 1 to 64 characters, no white space or control characters. Unique
+/// per tenant; users created with an email have it as their username.
+pub fn parse_username(field: &'static str, raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    if v.is_empty() || v.chars().count() > 254 {
+        return Err(FieldError::new(field, "must be 1 to 254 characters"));
+    }
+    if v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(FieldError::new(
+            field,
+            "must not contain spaces or control characters",
+        ));
+    }
+    Ok(v.to_owned())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: Id,
     pub tenant_id: TenantId,
-    pub email: Email,
+    /// The login name, unique per tenant (the email for users made with one).
+    pub username: String,
+    /// Unique per tenant when present; users made through the Smartbi API may have none.
+    pub email: Option<Email>,
+    /// The display name (Smartbi's `alias`).
     pub nickname: String,
+    pub description: String,
+    pub status: UserStatus,
     /// bcrypt hash; never leaves the domain through any API.
     pub password_hash: String,
     /// Bumped to revoke every token of the user at once.
@@ -144,16 +224,167 @@ pub struct User {
     pub updated_at: Millis,
 }
 
+impl User {
+    /// A new enabled user with no description.
+    pub fn new(
+        id: Id,
+        tenant_id: TenantId,
+        username: String,
+        email: Option<Email>,
+        nickname: String,
+        password_hash: String,
+        now: Millis,
+    ) -> Self {
+        Self {
+            id,
+            tenant_id,
+            username,
+            email,
+            nickname,
+            description: String::new(),
+            status: UserStatus::Normal,
+            password_hash,
+            session_epoch: 0,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The email if the user has one, else the login name: what lists show as `email`.
+    pub fn email_or_username(&self) -> &str {
+        self.email.as_ref().map_or(&self.username, Email::as_str)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Role {
     pub id: Id,
     pub tenant_id: TenantId,
     pub name: String,
     pub description: String,
+    /// A display name (Smartbi's `alias`); may be empty.
+    pub alias: String,
     /// The built-in super-admin role: all menus, all resources; cannot be changed.
     pub built_in: bool,
+    /// Whether its named permissions and menus may be edited.
+    pub allow_edit_permissions: bool,
+    /// A disabled role grants nothing until enabled again.
+    pub enabled: bool,
+    pub role_type: RoleType,
+    /// The organisation the role belongs to; `None` for a global role. Always the role's
+    /// own tenant when set (organisations never see each other's roles).
+    pub organisation_id: Option<TenantId>,
+    pub creator_id: Option<Id>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+impl Role {
+    /// A new enabled, editable, global CUSTOMER_USER role with no description.
+    pub fn new(id: Id, tenant_id: TenantId, name: String, now: Millis) -> Self {
+        Self {
+            id,
+            tenant_id,
+            name,
+            description: String::new(),
+            alias: String::new(),
+            built_in: false,
+            allow_edit_permissions: true,
+            enabled: true,
+            role_type: RoleType::CustomerUser,
+            organisation_id: None,
+            creator_id: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+/// What kind of account a role is meant for (ThingsKit's `roleType`). Informational:
+/// what a role allows comes from its menus, named permissions and resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RoleType {
+    CustomerUser,
+    PlatformAdmin,
+    SysAdmin,
+    TenantAdmin,
+}
+
+impl RoleType {
+    pub const ALL: [RoleType; 4] = [
+        Self::CustomerUser,
+        Self::PlatformAdmin,
+        Self::SysAdmin,
+        Self::TenantAdmin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CustomerUser => "CUSTOMER_USER",
+            Self::PlatformAdmin => "PLATFORM_ADMIN",
+            Self::SysAdmin => "SYS_ADMIN",
+            Self::TenantAdmin => "TENANT_ADMIN",
+        }
+    }
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str() == raw)
+            .ok_or_else(|| {
+                FieldError::new(
+                    field,
+                    "must be one of CUSTOMER_USER, PLATFORM_ADMIN, SYS_ADMIN, TENANT_ADMIN",
+                )
+            })
+    }
+}
+
+/// The id of the fixed root of every tenant's user-group tree.
+pub const ROOT_GROUP: &str = "DEPARTMENT";
+
+/// A user group: a node of the tenant's group tree under [`ROOT_GROUP`]. Roles granted to
+/// a group apply to its members. Ids are text, because Smartbi clients may choose them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub alias: String,
+    pub description: String,
+    pub code: String,
+    /// `None` only for the root.
+    pub parent_id: Option<String>,
+    /// Ids from the root down to this group, joined by '/' (`/DEPARTMENT/sales`).
+    pub path: String,
+    pub creator_id: Option<Id>,
+    pub created_at: Millis,
+}
+
+/// Checks a group id a client chose: 1 to 64 characters of letters, digits, '-', '_', '.'.
+pub fn parse_group_id(field: &'static str, raw: &str) -> Result<String, FieldError> {
+    let v = raw.trim();
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(FieldError::new(
+            field,
+            "must be 1 to 64 characters of letters, digits, '-', '_' and '.'",
+        ))
+    }
+}
+
+/// A membership of a user or role in a group; one of each user's (or role's) groups is
+/// the default one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupLink {
+    pub group: Group,
+    pub is_default: bool,
 }
 
 /// The name of each tenant's built-in super-admin role.

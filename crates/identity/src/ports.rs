@@ -20,10 +20,11 @@ pub trait IdentityTx {
 
     // Users
     fn insert_user(&mut self, user: &User) -> R<()>;
-    /// Writes email, nickname, password hash, session epoch and updated_at.
+    /// Writes every field but the id, tenant and creation time.
     fn update_user(&mut self, user: &User) -> R<()>;
     fn user(&mut self, t: &TenantId, id: Id) -> R<Option<User>>;
     fn user_by_email(&mut self, t: &TenantId, email: &Email) -> R<Option<User>>;
+    fn user_by_username(&mut self, t: &TenantId, username: &str) -> R<Option<User>>;
     fn users(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<User>>;
     /// Users whose nickname or email contains `keyword` (case-insensitive), newest first
     /// unless the page says otherwise.
@@ -39,9 +40,13 @@ pub trait IdentityTx {
 
     // Roles
     fn insert_role(&mut self, role: &Role) -> R<()>;
+    /// Writes every field but the id, tenant, creator and creation time.
     fn update_role(&mut self, role: &Role) -> R<()>;
     fn role(&mut self, t: &TenantId, id: Id) -> R<Option<Role>>;
     fn role_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Role>>;
+    fn roles_by_ids(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Role>>;
+    /// Every role of the tenant, by name.
+    fn all_roles(&mut self, t: &TenantId) -> R<Vec<Role>>;
     fn delete_role(&mut self, t: &TenantId, id: Id) -> R<()>;
     fn search_roles(
         &mut self,
@@ -49,16 +54,58 @@ pub trait IdentityTx {
         keyword: Option<&str>,
         page: &PageRequest,
     ) -> R<(Vec<RoleSummary>, i64)>;
-    /// Roles of each of the given users, as (user id, role) pairs.
+    /// Roles given directly to each of the given users, as (user id, role) pairs.
     fn roles_of_users(&mut self, t: &TenantId, users: &[Id]) -> R<Vec<(Id, Role)>>;
-    /// Roles of one user: the per-request lookup, kept to a statement the database can
-    /// keep prepared.
+    /// The enabled roles a user holds, directly or through a group: the per-request
+    /// lookup, kept to a statement the database can keep prepared.
     fn roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>>;
+    /// Roles given directly to one user, enabled or not.
+    fn direct_roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>>;
+
+    // Named permissions
+    fn role_permissions(&mut self, t: &TenantId, role: Id) -> R<Vec<String>>;
+    /// Replaces the role's named permissions.
+    fn set_role_permissions(&mut self, t: &TenantId, role: Id, names: &[String]) -> R<()>;
+    /// The named permissions of the given roles (each once).
+    fn permissions_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>>;
+
+    // User groups
+    fn insert_group(&mut self, group: &Group) -> R<()>;
+    /// Writes name, alias, description, code, parent and path.
+    fn update_group(&mut self, group: &Group) -> R<()>;
+    fn group(&mut self, t: &TenantId, id: &str) -> R<Option<Group>>;
+    fn groups_by_ids(&mut self, t: &TenantId, ids: &[String]) -> R<Vec<Group>>;
+    /// Groups whose path starts with `path/` (every descendant).
+    fn groups_under(&mut self, t: &TenantId, path: &str) -> R<Vec<Group>>;
+    /// Deletes groups with their memberships and role grants.
+    fn delete_groups(&mut self, t: &TenantId, ids: &[String]) -> R<()>;
+    fn groups_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<GroupLink>>;
+    fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<GroupLink>>;
+    /// Adds memberships (existing ones stay) and, when `default` is given, makes that
+    /// group the user's only default one.
+    fn add_user_groups(
+        &mut self,
+        t: &TenantId,
+        user: Id,
+        groups: &[String],
+        default: Option<&str>,
+    ) -> R<()>;
+    fn remove_user_groups(&mut self, t: &TenantId, user: Id, groups: &[String]) -> R<()>;
+    fn add_role_groups(
+        &mut self,
+        t: &TenantId,
+        role: Id,
+        groups: &[String],
+        default: Option<&str>,
+    ) -> R<()>;
+    fn remove_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
 
     // Role membership
     fn add_role_users(&mut self, t: &TenantId, role: Id, users: &[Id], now: Millis) -> R<()>;
     fn remove_role_users(&mut self, t: &TenantId, role: Id, users: &[Id]) -> R<()>;
     fn role_members(&mut self, t: &TenantId, role: Id, keyword: Option<&str>) -> R<Vec<User>>;
+    /// Direct members of each of the given roles, as (role id, user id) pairs.
+    fn members_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<(Id, Id)>>;
     fn count_role_users(&mut self, t: &TenantId, role: Id) -> R<i64>;
     /// Users not in the role, matching `keyword`.
     fn users_outside_role(&mut self, t: &TenantId, role: Id, keyword: Option<&str>)
@@ -79,6 +126,8 @@ pub trait IdentityTx {
     fn role_menus(&mut self, t: &TenantId, role: Id) -> R<Vec<Menu>>;
     /// Menus granted to the user through any of their roles (each once).
     fn menus_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Menu>>;
+    /// Replaces the menus a role grants.
+    fn set_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
 
     // Resource grants
     fn add_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;

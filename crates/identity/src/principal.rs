@@ -7,7 +7,8 @@ use weir_kernel::{Id, TenantId};
 use crate::errors::AccessDenied;
 use crate::models::{Role, User};
 
-/// An authenticated caller: their tenant, their roles and the function codes those grant.
+/// An authenticated caller: their tenant, their roles (direct and through their groups,
+/// enabled ones only) and what those grant.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub tenant_id: TenantId,
@@ -15,15 +16,25 @@ pub struct Principal {
     /// The caller's user row as read when the token was checked.
     pub user: User,
     pub roles: Vec<Role>,
+    /// The ids of the groups the caller belongs to.
+    pub groups: BTreeSet<String>,
     pub super_admin: bool,
-    /// Function and menu codes granted through the caller's roles.
+    /// Function and menu codes granted through the caller's roles: their menus and the
+    /// codes their named permissions carry.
     pub codes: BTreeSet<String>,
+    /// Named permissions held through the caller's roles.
+    pub permissions: BTreeSet<String>,
 }
 
 impl Principal {
     /// Whether the caller holds a function code; the super admin holds them all.
     pub fn can(&self, code: &str) -> bool {
         self.super_admin || self.codes.contains(code)
+    }
+
+    /// Whether the caller holds a named permission; the super admin holds them all.
+    pub fn has_permission(&self, name: &str) -> bool {
+        self.super_admin || self.permissions.contains(name)
     }
 
     pub fn require(&self, code: &str) -> Result<(), AccessDenied> {

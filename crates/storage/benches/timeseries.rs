@@ -34,11 +34,7 @@ fn main() {
     let tenant = TenantId::parse("bench").unwrap();
     let identity: &dyn Transactions<dyn IdentityTx> = &db;
     let _ = write(identity, |tx| {
-        tx.insert_tenant(&Tenant {
-            id: tenant.clone(),
-            name: "bench".into(),
-            created_at: 0,
-        })
+        tx.insert_tenant(&Tenant::top_level(tenant.clone(), "bench".into(), 0))
     });
     let iot: &dyn Transactions<dyn IotTx> = &db;
     // Two entity ids the tables have not seen (value tables have no foreign keys).

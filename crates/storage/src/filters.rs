@@ -5,14 +5,18 @@ use weir_kernel::Id;
 /// `%keyword%` for LIKE, case-folded like the stored `*_folded` columns, with LIKE's
 /// wildcards escaped by `\`.
 pub(crate) fn contains_pattern(keyword: &str) -> String {
-    let mut p = String::from("%");
-    for ch in keyword.to_lowercase().chars() {
+    format!("%{}%", escape_like(&keyword.to_lowercase()))
+}
+
+/// `text` with LIKE's wildcards escaped by `\`, matching itself only.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut p = String::with_capacity(text.len());
+    for ch in text.chars() {
         if matches!(ch, '%' | '_' | '\\') {
             p.push('\\');
         }
         p.push(ch);
     }
-    p.push('%');
     p
 }
 

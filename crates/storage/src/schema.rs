@@ -20,6 +20,10 @@ diesel::table! {
         name -> Text,
         initialized -> Bool,
         created_at -> BigInt,
+        parent_id -> Nullable<Text>,
+        path -> Text,
+        sort_order -> BigInt,
+        enabled -> Bool,
     }
 }
 
@@ -27,13 +31,16 @@ diesel::table! {
     users (id) {
         id -> BigInt,
         tenant_id -> Text,
-        email -> Text,
+        username -> Text,
         nickname -> Text,
         nickname_folded -> Text,
         password_hash -> Text,
         session_epoch -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        email -> Nullable<Text>,
+        description -> Text,
+        status -> Text,
     }
 }
 
@@ -47,6 +54,53 @@ diesel::table! {
         built_in -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        alias -> Text,
+        allow_edit_permissions -> Bool,
+        enabled -> Bool,
+        role_type -> Text,
+        organisation_id -> Nullable<Text>,
+        creator_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, name) {
+        role_id -> BigInt,
+        tenant_id -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    user_groups (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        name -> Text,
+        alias -> Text,
+        description -> Text,
+        code -> Text,
+        parent_id -> Nullable<Text>,
+        path -> Text,
+        creator_id -> Nullable<BigInt>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_users (tenant_id, group_id, user_id) {
+        tenant_id -> Text,
+        group_id -> Text,
+        user_id -> BigInt,
+        is_default -> Bool,
+    }
+}
+
+diesel::table! {
+    group_roles (tenant_id, group_id, role_id) {
+        tenant_id -> Text,
+        group_id -> Text,
+        role_id -> BigInt,
+        is_default -> Bool,
     }
 }
 
@@ -104,6 +158,9 @@ diesel::joinable!(role_users -> users (user_id));
 diesel::joinable!(role_menus -> roles (role_id));
 diesel::joinable!(role_menus -> menus (menu_id));
 diesel::joinable!(role_resources -> roles (role_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(group_users -> users (user_id));
+diesel::joinable!(group_roles -> roles (role_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     settings,
@@ -116,6 +173,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_menus,
     role_resources,
     refresh_tokens,
+    role_permissions,
+    user_groups,
+    group_users,
+    group_roles,
 );
 
 diesel::table! {

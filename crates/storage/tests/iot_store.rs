@@ -25,11 +25,7 @@ fn fresh() -> Fresh {
     let identity: &dyn Transactions<dyn IdentityTx> = &db;
     for t in ["t1", "t2"] {
         write(identity, |tx| {
-            tx.insert_tenant(&Tenant {
-                id: TenantId::parse(t).unwrap(),
-                name: t.into(),
-                created_at: 0,
-            })
+            tx.insert_tenant(&Tenant::top_level(TenantId::parse(t).unwrap(), t.into(), 0))
         })
         .unwrap();
     }

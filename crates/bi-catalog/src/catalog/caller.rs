@@ -12,7 +12,7 @@ use crate::row_perms::Subject;
 /// **Permissions:** a caller sees and changes only what their level on each resource
 /// allows (resource permissions, Smartbi 2.9: see [`super::grants`]), and nothing of
 /// another tenant. The super admin (and the system) hold everything. Row permissions (2.5)
-/// narrow the rows every caller's queries read, by the user's id and role ids
+/// narrow the rows every caller's queries read, by the user's id, groups and role ids
 /// ([`Caller::subject`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -21,8 +21,11 @@ pub struct Caller {
     pub user_id: Option<Id>,
     /// The user's name, kept as the creator of what they make.
     pub user_name: String,
-    /// The user's roles, which row permissions may name.
+    /// The user's roles (direct and through groups), which grants and row permissions
+    /// may name.
     pub roles: BTreeSet<Id>,
+    /// The ids of the user's groups, which grants and row permissions may name.
+    pub groups: BTreeSet<String>,
     /// The tenant's super admin (the identity principal's flag): holds `edit` on every
     /// resource of the tenant, whatever the grants.
     pub super_admin: bool,
@@ -35,6 +38,7 @@ impl Caller {
             user_id: Some(user_id),
             user_name: user_name.into(),
             roles: BTreeSet::new(),
+            groups: BTreeSet::new(),
             super_admin: false,
         }
     }
@@ -50,6 +54,12 @@ impl Caller {
         self.super_admin || self.user_id.is_none()
     }
 
+    /// The same caller in these user groups.
+    pub fn with_groups(mut self, groups: impl IntoIterator<Item = String>) -> Self {
+        self.groups = groups.into_iter().collect();
+        self
+    }
+
     /// The same caller holding these roles.
     pub fn with_roles(mut self, roles: impl IntoIterator<Item = Id>) -> Self {
         self.roles = roles.into_iter().collect();
@@ -63,17 +73,17 @@ impl Caller {
             user_id: None,
             user_name: String::new(),
             roles: BTreeSet::new(),
+            groups: BTreeSet::new(),
             super_admin: true,
         }
     }
 
-    /// Who the caller is for row permissions: the user's id and role ids as the strings
-    /// items list them. **Groups are empty** until user groups exist (issue 6), so an item
-    /// naming only groups narrows nobody yet (and one with `applicable: 0` everybody).
+    /// Who the caller is for row permissions: the user's id, group ids and role ids as the
+    /// strings items list them.
     pub fn subject(&self) -> Subject {
         Subject {
             user: self.user_id.map(|id| id.to_string()).unwrap_or_default(),
-            groups: BTreeSet::new(),
+            groups: self.groups.clone(),
             roles: self.roles.iter().map(Id::to_string).collect(),
         }
     }

@@ -185,8 +185,7 @@ pub struct GrantSet {
 }
 
 impl Caller {
-    /// Who grants may name for this caller: their user id and role ids (groups with
-    /// issue 6).
+    /// Who grants may name for this caller: their user id, role ids and group ids.
     pub fn assignees(&self) -> Vec<Assignee> {
         let mut out: Vec<Assignee> = self
             .user_id
@@ -199,6 +198,10 @@ impl Caller {
         out.extend(self.roles.iter().map(|r| Assignee {
             kind: AssigneeKind::Role,
             id: r.to_string(),
+        }));
+        out.extend(self.groups.iter().map(|g| Assignee {
+            kind: AssigneeKind::Group,
+            id: g.clone(),
         }));
         out
     }

@@ -94,7 +94,7 @@ pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, Nativ
         tenant_id: me.user.tenant_id.to_string(),
         user_id: me.user.id,
         nickname: me.user.nickname.clone(),
-        email: me.user.email.as_str().to_owned(),
+        email: me.user.email_or_username().to_owned(),
         created_at: me.user.created_at,
         roles: me.roles.iter().map(RoleRef::from).collect(),
         menus: me.menus.iter().map(MenuDto::from).collect(),

@@ -27,8 +27,8 @@ impl From<Member> for MemberDto {
         Self {
             tenant_id: m.user.tenant_id.to_string(),
             user_id: m.user.id,
+            email: m.user.email_or_username().to_owned(),
             nickname: m.user.nickname,
-            email: m.user.email.as_str().to_owned(),
             created_at: m.user.created_at,
             roles: m.roles.iter().map(RoleRef::from).collect(),
         }

@@ -183,7 +183,7 @@ pub async fn members(
             .into_iter()
             .map(|u| RoleMemberDto {
                 user_id: u.id,
-                user_email: u.email.as_str().to_owned(),
+                user_email: u.email_or_username().to_owned(),
                 user_nickname: u.nickname,
                 role_id: id,
             })
@@ -202,7 +202,7 @@ pub struct UndistributedUserDto {
 impl From<User> for UndistributedUserDto {
     fn from(u: User) -> Self {
         Self {
-            email: u.email.as_str().to_owned(),
+            email: u.email_or_username().to_owned(),
             nickname: u.nickname,
             user_id: u.id,
         }

@@ -51,14 +51,15 @@ pub async fn dispatch(
     }
     // The use-cases check the caller's level on each resource (resource permissions,
     // docs/bi-catalog.md): the super admin holds everything. Row permissions narrow every
-    // caller's queries by their user id and role ids, the super admin's included.
+    // caller's queries by their user id, group ids and role ids, the super admin's included.
     let name = if who.user.nickname.trim().is_empty() {
-        who.user.email.as_str().to_owned()
+        who.user.username.as_str().to_owned()
     } else {
         who.user.nickname.clone()
     };
     let caller = Caller::user(who.tenant_id.clone(), who.user_id, name)
         .with_roles(who.roles.iter().map(|r| r.id))
+        .with_groups(who.groups.iter().cloned())
         .with_super_admin(who.super_admin);
     if module == "perm" {
         return Some(perms::run(state.clone(), caller, action, params).await);

@@ -131,7 +131,7 @@ async fn run(state: &State, req: &HttpRequest, payload: &mut web::Payload) -> Sm
 fn builtin(who: &Principal, module: &str, action: &str) -> Option<SmartbiResult> {
     match (module, action) {
         ("system", "whoami") => Some(Ok(json!({
-            "username": who.user.email.as_str(),
+            "username": who.user.username.as_str(),
             "tenant": who.tenant_id.to_string(),
         }))),
         _ => None,

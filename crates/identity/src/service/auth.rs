@@ -10,6 +10,7 @@ use weir_kernel::{Id, StoreError, TenantId};
 use super::IdentityService;
 use crate::errors::{AuthError, AuthenticateError};
 use crate::models::*;
+use crate::permissions::codes_of;
 use crate::ports::{IdentityTx, TokenDecodeError};
 use crate::principal::Principal;
 
@@ -63,17 +64,17 @@ impl IdentityService {
             if tx.user_by_email(&t, &email)?.is_some() {
                 return Err(AuthError::EmailTaken(email.as_str().into()));
             }
-            let user = User {
-                id: self.ids.next_id(),
-                tenant_id: t.clone(),
-                email: email.clone(),
-                nickname: nickname.clone(),
-                password_hash: hash.clone(),
-                session_epoch: 0,
-                created_at: now,
-                updated_at: now,
-            };
+            let user = User::new(
+                self.ids.next_id(),
+                t.clone(),
+                email.as_str().to_owned(),
+                Some(email.clone()),
+                nickname.clone(),
+                hash.clone(),
+                now,
+            );
             tx.insert_user(&user)?;
+            self.join_root_group(tx, &user)?;
             let admin = tx
                 .role_by_name(&t, SUPER_ADMIN_ROLE)?
                 .ok_or_else(|| StoreError::Internal("tenant has no super admin role".into()))?;
@@ -97,7 +98,33 @@ impl IdentityService {
         }
     }
 
-    /// The `password` grant: `username` is the email.
+    /// The user a login names: by username, else by email.
+    fn user_by_login(
+        &self,
+        tx: &mut dyn IdentityTx,
+        t: &TenantId,
+        login: &str,
+    ) -> Result<Option<User>, StoreError> {
+        if let Some(u) = tx.user_by_username(t, login.trim())? {
+            return Ok(Some(u));
+        }
+        match Email::parse("username", login) {
+            Ok(email) => tx.user_by_email(t, &email),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Refuses a user who may not sign in: disabled, or of a disabled tenant.
+    fn check_enabled(&self, tx: &mut dyn IdentityTx, user: &User) -> Result<(), AuthError> {
+        let tenant_enabled = tx.tenant(&user.tenant_id)?.is_some_and(|t| t.enabled);
+        if user.status.is_enabled() && tenant_enabled {
+            Ok(())
+        } else {
+            Err(AuthError::Disabled)
+        }
+    }
+
+    /// The `password` grant: `username` is the login name or the email.
     pub fn token_by_password(
         &self,
         tenant: &str,
@@ -107,11 +134,11 @@ impl IdentityService {
         address: Option<&str>,
     ) -> Result<TokenPair, AuthError> {
         self.check_client(client)?;
-        let email = Email::parse("username", username)?;
+        let login = parse_username("username", username)?;
         if password.is_empty() {
             return Err(crate::errors::FieldError::new("password", "must not be empty").into());
         }
-        let account = format!("{tenant}/{}", email.as_str());
+        let account = format!("{tenant}/{}", login.to_lowercase());
         self.throttle
             .check(&account, address)
             .map_err(|retry_after_secs| AuthError::TooManyAttempts { retry_after_secs })?;
@@ -119,7 +146,7 @@ impl IdentityService {
             let t = self
                 .known_tenant(tx, tenant)?
                 .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
-            Ok::<_, AuthError>(tx.user_by_email(&t, &email)?)
+            Ok::<_, AuthError>(self.user_by_login(tx, &t, &login)?)
         })?;
         let ok = match &user {
             Some(u) => self.hasher.verify(password, &u.password_hash),
@@ -137,7 +164,10 @@ impl IdentityService {
             return Err(AuthError::InvalidCredentials);
         };
         self.throttle.record_success(&account);
-        write(self.store(), |tx| self.issue_tokens(tx, &user))
+        write(self.store(), |tx| {
+            self.check_enabled(tx, &user)?;
+            self.issue_tokens(tx, &user)
+        })
     }
 
     /// The `refresh_token` grant: the old refresh token is used up, a new pair is issued.
@@ -160,6 +190,7 @@ impl IdentityService {
             let user = tx
                 .user(&record.tenant_id, record.user_id)?
                 .ok_or(AuthError::InvalidRefreshToken)?;
+            self.check_enabled(tx, &user)?;
             self.issue_tokens(tx, &user)
         })
     }
@@ -215,13 +246,17 @@ impl IdentityService {
             if user.session_epoch != claims.sep {
                 return Err(AuthenticateError::Revoked);
             }
+            self.check_enabled(tx, &user).map_err(|e| match e {
+                AuthError::Store(e) => AuthenticateError::Store(e),
+                _ => AuthenticateError::Disabled,
+            })?;
             self.principal_of(tx, &user).map_err(Into::into)
         })
     }
 
-    /// Who the user with this email is, for a caller that vouched for them another way (the
-    /// Smartbi dialect's encrypted `smartbiToken`): `None` when the tenant has no such user
-    /// (a username that is not an email names nobody). With `password`, it must be the
+    /// Who the user with this login name (or email) is, for a caller that vouched for them
+    /// another way (the Smartbi dialect's encrypted `smartbiToken`): `None` when the tenant
+    /// has no such user; `Disabled` for a disabled one. With `password`, it must be the
     /// user's password, else `InvalidCredentials`. Not throttled: only holders of the
     /// vouching key get here.
     pub fn principal_by_username(
@@ -230,15 +265,15 @@ impl IdentityService {
         username: &str,
         password: Option<&str>,
     ) -> Result<Option<Principal>, AuthError> {
-        let Ok(email) = Email::parse("username", username) else {
-            return Ok(None);
-        };
         let principal = read(self.store(), |tx| -> Result<_, AuthError> {
             let t = self
                 .known_tenant(tx, tenant)?
                 .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
-            match tx.user_by_email(&t, &email)? {
-                Some(user) => Ok(Some(self.principal_of(tx, &user)?)),
+            match self.user_by_login(tx, &t, username)? {
+                Some(user) => {
+                    self.check_enabled(tx, &user)?;
+                    Ok(Some(self.principal_of(tx, &user)?))
+                }
                 None => Ok(None),
             }
         })?;
@@ -255,23 +290,37 @@ impl IdentityService {
         tx: &mut dyn IdentityTx,
         user: &User,
     ) -> Result<Principal, StoreError> {
-        let roles = tx.roles_of_user(&user.tenant_id, user.id)?;
+        let t = &user.tenant_id;
+        let roles = tx.roles_of_user(t, user.id)?;
         let super_admin = roles.iter().any(|r| r.built_in);
-        let codes: BTreeSet<String> = if super_admin {
-            BTreeSet::new()
+        let groups = tx
+            .groups_of_user(t, user.id)?
+            .into_iter()
+            .map(|l| l.group.id)
+            .collect();
+        let (codes, permissions) = if super_admin {
+            (BTreeSet::new(), BTreeSet::new())
         } else {
-            tx.menus_of_user(&user.tenant_id, user.id)?
+            let role_ids: Vec<Id> = roles.iter().map(|r| r.id).collect();
+            let permissions: BTreeSet<String> =
+                tx.permissions_of_roles(t, &role_ids)?.into_iter().collect();
+            let mut codes: BTreeSet<String> = tx
+                .menus_of_user(t, user.id)?
                 .into_iter()
                 .map(|m| m.code)
-                .collect()
+                .collect();
+            codes.extend(codes_of(permissions.iter().map(String::as_str)).map(str::to_owned));
+            (codes, permissions)
         };
         Ok(Principal {
-            tenant_id: user.tenant_id.clone(),
+            tenant_id: t.clone(),
             user_id: user.id,
             user: user.clone(),
             roles,
+            groups,
             super_admin,
             codes,
+            permissions,
         })
     }
 

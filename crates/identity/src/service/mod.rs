@@ -2,8 +2,11 @@
 //! by area into the modules below. Every method is blocking (it may hash a password or
 //! wait on the database): async callers run it on a blocking thread.
 
+mod accounts;
 mod auth;
+mod groups;
 mod menus;
+mod role_profiles;
 mod roles;
 mod tenants;
 mod users;
@@ -15,7 +18,10 @@ use weir_kernel::{Clock, IdGenerator};
 use crate::ports::{IdentityStore, PasswordHasher, TokenCodec};
 use crate::throttle::{LoginThrottle, ThrottleLimits};
 
+pub use accounts::{Account, AccountInput, AccountUpdate};
 pub use auth::{ClientCredentials, RegisterInput};
+pub use groups::{GroupInput, GroupUpdate, LinkFailure, LinkMode};
+pub use role_profiles::{RoleChanges, RoleFilter, RoleProfile};
 pub use menus::{MenuInput, MenuNode, MenuUpdate};
 pub use roles::{ROLE_SORTS, RoleInput};
 pub use users::{MEMBER_SORTS, Me, Member, NewMember, UpdateMember};

@@ -18,7 +18,7 @@ pub struct RoleInput {
 /// Properties the role search can sort by.
 pub const ROLE_SORTS: &[&str] = &["created_at", "name"];
 
-fn check_batch<T>(field: &'static str, items: &[T]) -> Result<(), FieldError> {
+pub(crate) fn check_batch<T>(field: &'static str, items: &[T]) -> Result<(), FieldError> {
     if items.is_empty() {
         return Err(FieldError::new(field, "must not be empty"));
     }
@@ -32,7 +32,7 @@ fn check_batch<T>(field: &'static str, items: &[T]) -> Result<(), FieldError> {
 }
 
 impl IdentityService {
-    fn existing_role(
+    pub(crate) fn existing_role(
         &self,
         tx: &mut dyn IdentityTx,
         p: &Principal,
@@ -41,8 +41,25 @@ impl IdentityService {
         tx.role(&p.tenant_id, id)?.ok_or(RoleError::NotFound(id))
     }
 
+    /// The role `key` names: an id, else a name.
+    pub(crate) fn role_by_key(
+        &self,
+        tx: &mut dyn IdentityTx,
+        t: &weir_kernel::TenantId,
+        key: &str,
+    ) -> Result<Role, RoleError> {
+        let key = key.trim();
+        if let Ok(id) = key.parse::<Id>()
+            && let Some(r) = tx.role(t, id)?
+        {
+            return Ok(r);
+        }
+        tx.role_by_name(t, key)?
+            .ok_or_else(|| RoleError::NotFoundNamed(key.into()))
+    }
+
     /// A role whose grants may change: not the built-in one.
-    fn editable_role(
+    pub(crate) fn editable_role(
         &self,
         tx: &mut dyn IdentityTx,
         p: &Principal,
@@ -56,7 +73,7 @@ impl IdentityService {
     }
 
     /// Refuses the batch if any user is unknown in the caller's tenant.
-    fn require_users(
+    pub(crate) fn require_users(
         &self,
         tx: &mut dyn IdentityTx,
         p: &Principal,
@@ -79,13 +96,9 @@ impl IdentityService {
                 return Err(RoleError::NameTaken(name.clone()));
             }
             let role = Role {
-                id: self.ids.next_id(),
-                tenant_id: p.tenant_id.clone(),
-                name: name.clone(),
                 description: description.clone(),
-                built_in: false,
-                created_at: now,
-                updated_at: now,
+                creator_id: Some(p.user_id),
+                ..Role::new(self.ids.next_id(), p.tenant_id.clone(), name.clone(), now)
             };
             tx.insert_role(&role)?;
             Ok(role.id)
@@ -236,7 +249,10 @@ impl IdentityService {
         p.require_super_admin()?;
         check_batch(field, items)?;
         write(self.store(), |tx| {
-            self.editable_role(tx, p, id)?;
+            let role = self.editable_role(tx, p, id)?;
+            if !role.allow_edit_permissions {
+                return Err(RoleError::PermissionsLocked(role.name));
+            }
             change(tx, items)
         })
     }

@@ -7,7 +7,7 @@ use weir_kernel::{StoreError, TenantId};
 
 use super::IdentityService;
 use crate::errors::{FieldError, TenantError};
-use crate::models::{Menu, Role, SUPER_ADMIN_ROLE, Tenant, parse_name};
+use crate::models::{Menu, Role, RoleType, SUPER_ADMIN_ROLE, Tenant, parse_name};
 use crate::ports::IdentityTx;
 use crate::seed::SEED_MENUS;
 
@@ -19,11 +19,7 @@ impl IdentityService {
         write(self.store(), |tx| {
             let id = TenantId::default_tenant();
             if tx.tenant(&id)?.is_none() {
-                tx.insert_tenant(&Tenant {
-                    id,
-                    name: "Default".into(),
-                    created_at: now,
-                })?;
+                tx.insert_tenant(&Tenant::top_level(id, "Default".into(), now))?;
             }
             for tenant in tx.tenants()? {
                 self.seed_tenant(tx, &tenant.id)?;
@@ -32,20 +28,50 @@ impl IdentityService {
         })
     }
 
-    /// `weir tenant add NAME`: a new tenant with its menus and super-admin role.
-    pub fn add_tenant(&self, id: &str, name: Option<&str>) -> Result<Tenant, TenantError> {
+    /// `weir tenant add NAME [--parent P]`: a new tenant (an organisation, under `parent`
+    /// if given) with its menus, super-admin role and root user group.
+    pub fn add_tenant(
+        &self,
+        id: &str,
+        name: Option<&str>,
+        parent: Option<&str>,
+    ) -> Result<Tenant, TenantError> {
         let tenant_id =
             TenantId::parse(id).map_err(|e| FieldError::new("tenant", e.to_string()))?;
         let name = parse_name("name", name.unwrap_or(id), 128)?;
-        let tenant = Tenant {
-            id: tenant_id,
-            name,
-            created_at: self.clock.now_ms(),
-        };
+        let parent_id = parent
+            .map(|p| TenantId::parse(p).map_err(|e| FieldError::new("parent", e.to_string())))
+            .transpose()?;
         write(self.store(), |tx| {
-            if tx.tenant(&tenant.id)?.is_some() {
-                return Err(TenantError::Exists(tenant.id.to_string()));
+            if tx.tenant(&tenant_id)?.is_some() {
+                return Err(TenantError::Exists(tenant_id.to_string()));
             }
+            let (path, order) = match &parent_id {
+                Some(pid) => {
+                    let parent = tx.tenant(pid)?.ok_or_else(|| {
+                        FieldError::new("parent", format!("tenant `{pid}` does not exist"))
+                    })?;
+                    let siblings = tx
+                        .tenants()?
+                        .iter()
+                        .filter(|t| t.parent_id.as_ref() == Some(pid))
+                        .count();
+                    (
+                        format!("{}/{tenant_id}", parent.path),
+                        i32::try_from(siblings).unwrap_or(i32::MAX),
+                    )
+                }
+                None => (format!("/{tenant_id}"), 0),
+            };
+            let tenant = Tenant {
+                id: tenant_id.clone(),
+                name: name.clone(),
+                parent_id: parent_id.clone(),
+                path,
+                order,
+                enabled: true,
+                created_at: self.clock.now_ms(),
+            };
             tx.insert_tenant(&tenant)?;
             self.seed_tenant(tx, &tenant.id)?;
             Ok(tenant.clone())
@@ -82,15 +108,14 @@ impl IdentityService {
         }
         if tx.role_by_name(t, SUPER_ADMIN_ROLE)?.is_none() {
             tx.insert_role(&Role {
-                id: self.ids.next_id(),
-                tenant_id: t.clone(),
-                name: SUPER_ADMIN_ROLE.into(),
                 description: "Built-in: every menu, function and resource".into(),
                 built_in: true,
-                created_at: now,
-                updated_at: now,
+                allow_edit_permissions: false,
+                role_type: RoleType::TenantAdmin,
+                ..Role::new(self.ids.next_id(), t.clone(), SUPER_ADMIN_ROLE.into(), now)
             })?;
         }
+        self.seed_root_group(tx, t)?;
         Ok(())
     }
 

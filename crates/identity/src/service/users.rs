@@ -117,17 +117,20 @@ impl IdentityService {
             if tx.user_by_email(&p.tenant_id, &email)?.is_some() {
                 return Err(UserError::EmailTaken(email.as_str().into()));
             }
-            let user = User {
-                id: self.ids.next_id(),
-                tenant_id: p.tenant_id.clone(),
-                email: email.clone(),
-                nickname: nickname.clone(),
-                password_hash: hash.clone(),
-                session_epoch: 0,
-                created_at: now,
-                updated_at: now,
-            };
+            if tx.user_by_username(&p.tenant_id, email.as_str())?.is_some() {
+                return Err(UserError::UsernameTaken(email.as_str().into()));
+            }
+            let user = User::new(
+                self.ids.next_id(),
+                p.tenant_id.clone(),
+                email.as_str().to_owned(),
+                Some(email.clone()),
+                nickname.clone(),
+                hash.clone(),
+                now,
+            );
             tx.insert_user(&user)?;
+            self.join_root_group(tx, &user)?;
             Ok(user.id)
         })
     }
@@ -147,11 +150,18 @@ impl IdentityService {
             .transpose()?;
         write(self.store(), |tx| {
             let mut user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
-            if let Some(email) = email.filter(|e| *e != user.email) {
+            if let Some(email) = email.filter(|e| Some(e) != user.email.as_ref()) {
                 if tx.user_by_email(&p.tenant_id, &email)?.is_some() {
                     return Err(UserError::EmailTaken(email.as_str().into()));
                 }
-                user.email = email;
+                // A user who signs in with their email keeps doing so.
+                if Some(user.username.as_str()) == user.email.as_ref().map(Email::as_str) {
+                    if tx.user_by_username(&p.tenant_id, email.as_str())?.is_some() {
+                        return Err(UserError::UsernameTaken(email.as_str().into()));
+                    }
+                    user.username = email.as_str().to_owned();
+                }
+                user.email = Some(email);
             }
             user.nickname = nickname.clone();
             user.updated_at = self.clock.now_ms();

@@ -4,8 +4,8 @@
 use diesel::dsl::{count_star, exists, not};
 use diesel::prelude::*;
 use weir_identity::{
-    Email, IdentityTx, Menu, RefreshTokenRecord, ResourceRef, ResourceType, Role, RoleSummary,
-    Tenant, User,
+    Email, Group, GroupLink, IdentityTx, Menu, RefreshTokenRecord, ResourceRef, ResourceType,
+    Role, RoleSummary, Tenant, User,
 };
 use weir_kernel::{Direction, Id, Millis, PageRequest, StoreError, TenantId};
 
@@ -18,14 +18,42 @@ use crate::schema::*;
 
 type R<T> = Result<T, StoreError>;
 
-/// The ids of the roles a user holds, as a subquery (a boxed one cannot sit inside these
-/// queries, so a macro keeps it written once).
+/// Whether `roles::id` is a role the user holds: given directly, or given to one of the
+/// user's groups. (Boxed subqueries cannot sit inside these queries, so macros keep the
+/// rule written once.)
+macro_rules! held_by_user {
+    ($t:expr, $user:expr) => {
+        roles::id
+            .eq_any(
+                role_users::table
+                    .filter(role_users::tenant_id.eq($t.as_str()))
+                    .filter(role_users::user_id.eq($user.get()))
+                    .select(role_users::role_id),
+            )
+            .or(roles::id.eq_any(
+                group_roles::table
+                    .filter(group_roles::tenant_id.eq($t.as_str()))
+                    .filter(
+                        group_roles::group_id.eq_any(
+                            group_users::table
+                                .filter(group_users::tenant_id.eq($t.as_str()))
+                                .filter(group_users::user_id.eq($user.get()))
+                                .select(group_users::group_id),
+                        ),
+                    )
+                    .select(group_roles::role_id),
+            ))
+    };
+}
+
+/// The ids of the enabled roles a user holds, directly or through a group, as a subquery.
 macro_rules! roles_of_user {
     ($t:expr, $user:expr) => {
-        role_users::table
-            .filter(role_users::tenant_id.eq($t.as_str()))
-            .filter(role_users::user_id.eq($user.get()))
-            .select(role_users::role_id)
+        roles::table
+            .filter(roles::tenant_id.eq($t.as_str()))
+            .filter(roles::enabled.eq(true))
+            .filter(held_by_user!($t, $user))
+            .select(roles::id)
     };
 }
 
@@ -57,7 +85,8 @@ fn users_matching<'a>(
             users::nickname_folded
                 .like(pat.clone())
                 .escape('\\')
-                .or(users::email.like(pat).escape('\\')),
+                .or(users::email.like(pat.clone()).escape('\\'))
+                .or(users::username.like(pat).escape('\\')),
         );
     }
     q
@@ -82,6 +111,25 @@ fn load_users(rows: Vec<UserRow>) -> R<Vec<User>> {
 
 fn load_menus(rows: Vec<MenuRow>) -> R<Vec<Menu>> {
     rows.into_iter().map(MenuRow::into_menu).collect()
+}
+
+fn load_roles(rows: Vec<RoleRow>) -> R<Vec<Role>> {
+    rows.into_iter().map(RoleRow::into_role).collect()
+}
+
+fn load_groups(rows: Vec<GroupRow>) -> R<Vec<Group>> {
+    rows.into_iter().map(GroupRow::into_group).collect()
+}
+
+fn group_links(rows: Vec<(GroupRow, bool)>) -> R<Vec<GroupLink>> {
+    rows.into_iter()
+        .map(|(g, is_default)| {
+            Ok(GroupLink {
+                group: g.into_group()?,
+                is_default,
+            })
+        })
+        .collect()
 }
 
 impl IdentityRepo {
@@ -115,12 +163,7 @@ impl IdentityTx for IdentityRepo {
 
     fn insert_tenant(&mut self, tenant: &Tenant) -> R<()> {
         diesel::insert_into(tenants::table)
-            .values(TenantRow {
-                id: tenant.id.to_string(),
-                name: tenant.name.clone(),
-                initialized: false,
-                created_at: tenant.created_at,
-            })
+            .values(TenantRow::new(tenant))
             .execute(self.c())
             .or_store()
             .map(drop)
@@ -174,6 +217,18 @@ impl IdentityTx for IdentityRepo {
         users::table
             .filter(users::tenant_id.eq(t.as_str()))
             .filter(users::email.eq(email.as_str()))
+            .select(UserRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(UserRow::into_user)
+            .transpose()
+    }
+
+    fn user_by_username(&mut self, t: &TenantId, username: &str) -> R<Option<User>> {
+        users::table
+            .filter(users::tenant_id.eq(t.as_str()))
+            .filter(users::username.eq(username))
             .select(UserRow::as_select())
             .first(self.c())
             .optional()
@@ -286,6 +341,29 @@ impl IdentityTx for IdentityRepo {
             .transpose()
     }
 
+    fn roles_by_ids(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Role>> {
+        load_roles(
+            roles::table
+                .filter(roles::tenant_id.eq(t.as_str()))
+                .filter(roles::id.eq_any(ids(wanted)))
+                .order((roles::created_at.asc(), roles::id.asc()))
+                .select(RoleRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
+    fn all_roles(&mut self, t: &TenantId) -> R<Vec<Role>> {
+        load_roles(
+            roles::table
+                .filter(roles::tenant_id.eq(t.as_str()))
+                .order((roles::name.asc(), roles::id.asc()))
+                .select(RoleRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
     fn delete_role(&mut self, t: &TenantId, id: Id) -> R<()> {
         diesel::delete(
             roles::table
@@ -372,16 +450,272 @@ impl IdentityTx for IdentityRepo {
     }
 
     fn roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>> {
-        let rows: Vec<RoleRow> = role_users::table
-            .inner_join(roles::table)
-            .filter(role_users::tenant_id.eq(t.as_str()))
-            .filter(roles::tenant_id.eq(t.as_str()))
-            .filter(role_users::user_id.eq(user.get()))
-            .order((roles::created_at.asc(), roles::id.asc()))
-            .select(RoleRow::as_select())
+        load_roles(
+            roles::table
+                .filter(roles::tenant_id.eq(t.as_str()))
+                .filter(roles::enabled.eq(true))
+                .filter(held_by_user!(t, user))
+                .order((roles::created_at.asc(), roles::id.asc()))
+                .select(RoleRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
+    fn direct_roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>> {
+        Ok(self
+            .roles_of_users(t, &[user])?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+
+    fn role_permissions(&mut self, t: &TenantId, role: Id) -> R<Vec<String>> {
+        role_permissions::table
+            .filter(role_permissions::tenant_id.eq(t.as_str()))
+            .filter(role_permissions::role_id.eq(role.get()))
+            .order(role_permissions::name.asc())
+            .select(role_permissions::name)
+            .load(self.c())
+            .or_store()
+    }
+
+    fn set_role_permissions(&mut self, t: &TenantId, role: Id, names: &[String]) -> R<()> {
+        diesel::delete(
+            role_permissions::table
+                .filter(role_permissions::tenant_id.eq(t.as_str()))
+                .filter(role_permissions::role_id.eq(role.get())),
+        )
+        .execute(self.c())
+        .or_store()?;
+        let rows: Vec<_> = names
+            .iter()
+            .map(|n| {
+                (
+                    role_permissions::role_id.eq(role.get()),
+                    role_permissions::tenant_id.eq(t.as_str()),
+                    role_permissions::name.eq(n.as_str()),
+                )
+            })
+            .collect();
+        insert_ignoring_duplicates!(self.c(), role_permissions::table, &rows).map(drop)
+    }
+
+    fn permissions_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>> {
+        role_permissions::table
+            .filter(role_permissions::tenant_id.eq(t.as_str()))
+            .filter(role_permissions::role_id.eq_any(ids(roles)))
+            .select(role_permissions::name)
+            .distinct()
+            .load(self.c())
+            .or_store()
+    }
+
+    fn insert_group(&mut self, group: &Group) -> R<()> {
+        diesel::insert_into(user_groups::table)
+            .values(GroupRow::from(group))
+            .execute(self.c())
+            .or_store()
+            .map(drop)
+    }
+
+    fn update_group(&mut self, g: &Group) -> R<()> {
+        diesel::update(
+            user_groups::table
+                .filter(user_groups::tenant_id.eq(g.tenant_id.as_str()))
+                .filter(user_groups::id.eq(&g.id)),
+        )
+        .set((
+            user_groups::name.eq(&g.name),
+            user_groups::alias.eq(&g.alias),
+            user_groups::description.eq(&g.description),
+            user_groups::code.eq(&g.code),
+            user_groups::parent_id.eq(&g.parent_id),
+            user_groups::path.eq(&g.path),
+        ))
+        .execute(self.c())
+        .or_store()
+        .map(drop)
+    }
+
+    fn group(&mut self, t: &TenantId, id: &str) -> R<Option<Group>> {
+        user_groups::table
+            .filter(user_groups::tenant_id.eq(t.as_str()))
+            .filter(user_groups::id.eq(id))
+            .select(GroupRow::as_select())
+            .first(self.c())
+            .optional()
+            .or_store()?
+            .map(GroupRow::into_group)
+            .transpose()
+    }
+
+    fn groups_by_ids(&mut self, t: &TenantId, wanted: &[String]) -> R<Vec<Group>> {
+        load_groups(
+            user_groups::table
+                .filter(user_groups::tenant_id.eq(t.as_str()))
+                .filter(user_groups::id.eq_any(wanted))
+                .select(GroupRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
+    fn groups_under(&mut self, t: &TenantId, path: &str) -> R<Vec<Group>> {
+        let pattern = format!("{}/%", crate::filters::escape_like(path));
+        load_groups(
+            user_groups::table
+                .filter(user_groups::tenant_id.eq(t.as_str()))
+                .filter(user_groups::path.like(pattern).escape('\\'))
+                .order(user_groups::path.asc())
+                .select(GroupRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
+    }
+
+    fn delete_groups(&mut self, t: &TenantId, wanted: &[String]) -> R<()> {
+        // Memberships go first: SQLite enforces the composite foreign keys only when asked.
+        diesel::delete(
+            group_users::table
+                .filter(group_users::tenant_id.eq(t.as_str()))
+                .filter(group_users::group_id.eq_any(wanted)),
+        )
+        .execute(self.c())
+        .or_store()?;
+        diesel::delete(
+            group_roles::table
+                .filter(group_roles::tenant_id.eq(t.as_str()))
+                .filter(group_roles::group_id.eq_any(wanted)),
+        )
+        .execute(self.c())
+        .or_store()?;
+        diesel::delete(
+            user_groups::table
+                .filter(user_groups::tenant_id.eq(t.as_str()))
+                .filter(user_groups::id.eq_any(wanted)),
+        )
+        .execute(self.c())
+        .or_store()
+        .map(drop)
+    }
+
+    fn groups_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<GroupLink>> {
+        let rows: Vec<(GroupRow, bool)> = group_users::table
+            .inner_join(
+                user_groups::table.on(user_groups::tenant_id
+                    .eq(group_users::tenant_id)
+                    .and(user_groups::id.eq(group_users::group_id))),
+            )
+            .filter(group_users::tenant_id.eq(t.as_str()))
+            .filter(group_users::user_id.eq(user.get()))
+            .order(user_groups::path.asc())
+            .select((GroupRow::as_select(), group_users::is_default))
             .load(self.c())
             .or_store()?;
-        rows.into_iter().map(RoleRow::into_role).collect()
+        group_links(rows)
+    }
+
+    fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<GroupLink>> {
+        let rows: Vec<(GroupRow, bool)> = group_roles::table
+            .inner_join(
+                user_groups::table.on(user_groups::tenant_id
+                    .eq(group_roles::tenant_id)
+                    .and(user_groups::id.eq(group_roles::group_id))),
+            )
+            .filter(group_roles::tenant_id.eq(t.as_str()))
+            .filter(group_roles::role_id.eq(role.get()))
+            .order(user_groups::path.asc())
+            .select((GroupRow::as_select(), group_roles::is_default))
+            .load(self.c())
+            .or_store()?;
+        group_links(rows)
+    }
+
+    fn add_user_groups(
+        &mut self,
+        t: &TenantId,
+        user: Id,
+        groups: &[String],
+        default: Option<&str>,
+    ) -> R<()> {
+        let rows: Vec<_> = groups
+            .iter()
+            .map(|g| {
+                (
+                    group_users::tenant_id.eq(t.as_str()),
+                    group_users::group_id.eq(g.as_str()),
+                    group_users::user_id.eq(user.get()),
+                    group_users::is_default.eq(false),
+                )
+            })
+            .collect();
+        insert_ignoring_duplicates!(self.c(), group_users::table, &rows)?;
+        if let Some(default) = default {
+            let mine = group_users::table
+                .filter(group_users::tenant_id.eq(t.as_str()))
+                .filter(group_users::user_id.eq(user.get()));
+            diesel::update(mine)
+                .set(group_users::is_default.eq(group_users::group_id.eq(default)))
+                .execute(self.c())
+                .or_store()?;
+        }
+        Ok(())
+    }
+
+    fn remove_user_groups(&mut self, t: &TenantId, user: Id, groups: &[String]) -> R<()> {
+        diesel::delete(
+            group_users::table
+                .filter(group_users::tenant_id.eq(t.as_str()))
+                .filter(group_users::user_id.eq(user.get()))
+                .filter(group_users::group_id.eq_any(groups)),
+        )
+        .execute(self.c())
+        .or_store()
+        .map(drop)
+    }
+
+    fn add_role_groups(
+        &mut self,
+        t: &TenantId,
+        role: Id,
+        groups: &[String],
+        default: Option<&str>,
+    ) -> R<()> {
+        let rows: Vec<_> = groups
+            .iter()
+            .map(|g| {
+                (
+                    group_roles::tenant_id.eq(t.as_str()),
+                    group_roles::group_id.eq(g.as_str()),
+                    group_roles::role_id.eq(role.get()),
+                    group_roles::is_default.eq(false),
+                )
+            })
+            .collect();
+        insert_ignoring_duplicates!(self.c(), group_roles::table, &rows)?;
+        if let Some(default) = default {
+            let mine = group_roles::table
+                .filter(group_roles::tenant_id.eq(t.as_str()))
+                .filter(group_roles::role_id.eq(role.get()));
+            diesel::update(mine)
+                .set(group_roles::is_default.eq(group_roles::group_id.eq(default)))
+                .execute(self.c())
+                .or_store()?;
+        }
+        Ok(())
+    }
+
+    fn remove_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()> {
+        diesel::delete(
+            group_roles::table
+                .filter(group_roles::tenant_id.eq(t.as_str()))
+                .filter(group_roles::role_id.eq(role.get()))
+                .filter(group_roles::group_id.eq_any(groups)),
+        )
+        .execute(self.c())
+        .or_store()
+        .map(drop)
     }
 
     fn add_role_users(&mut self, t: &TenantId, role: Id, wanted: &[Id], now: Millis) -> R<()> {
@@ -422,6 +756,17 @@ impl IdentityTx for IdentityRepo {
                 .load(self.c())
                 .or_store()?,
         )
+    }
+
+    fn members_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<(Id, Id)>> {
+        let rows: Vec<(i64, i64)> = role_users::table
+            .filter(role_users::tenant_id.eq(t.as_str()))
+            .filter(role_users::role_id.eq_any(ids(roles)))
+            .order((role_users::role_id, role_users::created_at, role_users::user_id))
+            .select((role_users::role_id, role_users::user_id))
+            .load(self.c())
+            .or_store()?;
+        Ok(rows.into_iter().map(|(r, u)| (Id(r), Id(u))).collect())
     }
 
     fn count_role_users(&mut self, t: &TenantId, role: Id) -> R<i64> {
@@ -592,6 +937,17 @@ impl IdentityTx for IdentityRepo {
                 .load(self.c())
                 .or_store()?,
         )
+    }
+
+    fn set_role_menus(&mut self, t: &TenantId, role: Id, wanted: &[Id]) -> R<()> {
+        diesel::delete(
+            role_menus::table
+                .filter(role_menus::tenant_id.eq(t.as_str()))
+                .filter(role_menus::role_id.eq(role.get())),
+        )
+        .execute(self.c())
+        .or_store()?;
+        self.add_role_menus(t, role, wanted)
     }
 
     fn add_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()> {

@@ -1,7 +1,9 @@
 //! Table rows and their conversion to and from the identity entities.
 
 use diesel::prelude::*;
-use weir_identity::{Email, Menu, MenuType, RefreshTokenRecord, Role, Tenant, User};
+use weir_identity::{
+    Email, Group, Menu, MenuType, RefreshTokenRecord, Role, RoleType, Tenant, User, UserStatus,
+};
 use weir_kernel::{Id, StoreError};
 
 use crate::errors::tenant_id;
@@ -15,30 +17,54 @@ pub(super) struct TenantRow {
     pub name: String,
     pub initialized: bool,
     pub created_at: i64,
+    pub parent_id: Option<String>,
+    pub path: String,
+    pub sort_order: i64,
+    pub enabled: bool,
 }
 
 impl TenantRow {
+    pub fn new(t: &Tenant) -> Self {
+        Self {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            initialized: false,
+            created_at: t.created_at,
+            parent_id: t.parent_id.as_ref().map(ToString::to_string),
+            path: t.path.clone(),
+            sort_order: t.order.into(),
+            enabled: t.enabled,
+        }
+    }
+
     pub fn into_tenant(self) -> Result<Tenant, StoreError> {
         Ok(Tenant {
             id: tenant_id(self.id)?,
             name: self.name,
+            parent_id: self.parent_id.map(tenant_id).transpose()?,
+            path: self.path,
+            order: i32::try_from(self.sort_order).unwrap_or(i32::MAX),
+            enabled: self.enabled,
             created_at: self.created_at,
         })
     }
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_null = true)]
 pub(super) struct UserRow {
     pub id: i64,
     pub tenant_id: String,
-    pub email: String,
+    pub username: String,
     pub nickname: String,
     pub nickname_folded: String,
     pub password_hash: String,
     pub session_epoch: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    pub email: Option<String>,
+    pub description: String,
+    pub status: String,
 }
 
 impl From<&User> for UserRow {
@@ -46,7 +72,10 @@ impl From<&User> for UserRow {
         Self {
             id: u.id.get(),
             tenant_id: u.tenant_id.to_string(),
-            email: u.email.as_str().to_owned(),
+            username: u.username.clone(),
+            email: u.email.as_ref().map(|e| e.as_str().to_owned()),
+            description: u.description.clone(),
+            status: u.status.as_str().to_owned(),
             nickname: u.nickname.clone(),
             nickname_folded: u.nickname.to_lowercase(),
             password_hash: u.password_hash.clone(),
@@ -62,8 +91,12 @@ impl UserRow {
         Ok(User {
             id: Id(self.id),
             tenant_id: tenant_id(self.tenant_id)?,
-            email: Email::from_trusted(self.email),
+            status: UserStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Internal(format!("bad user status {}", self.status)))?,
+            username: self.username,
+            email: self.email.map(Email::from_trusted),
             nickname: self.nickname,
+            description: self.description,
             password_hash: self.password_hash,
             session_epoch: self.session_epoch,
             created_at: self.created_at,
@@ -73,7 +106,7 @@ impl UserRow {
 }
 
 #[derive(Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = roles)]
+#[diesel(table_name = roles, treat_none_as_null = true)]
 pub(super) struct RoleRow {
     pub id: i64,
     pub tenant_id: String,
@@ -83,6 +116,12 @@ pub(super) struct RoleRow {
     pub built_in: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub alias: String,
+    pub allow_edit_permissions: bool,
+    pub enabled: bool,
+    pub role_type: String,
+    pub organisation_id: Option<String>,
+    pub creator_id: Option<i64>,
 }
 
 impl From<&Role> for RoleRow {
@@ -96,6 +135,12 @@ impl From<&Role> for RoleRow {
             built_in: r.built_in,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            alias: r.alias.clone(),
+            allow_edit_permissions: r.allow_edit_permissions,
+            enabled: r.enabled,
+            role_type: r.role_type.as_str().to_owned(),
+            organisation_id: r.organisation_id.as_ref().map(ToString::to_string),
+            creator_id: r.creator_id.map(Id::get),
         }
     }
 }
@@ -110,6 +155,62 @@ impl RoleRow {
             built_in: self.built_in,
             created_at: self.created_at,
             updated_at: self.updated_at,
+            alias: self.alias,
+            allow_edit_permissions: self.allow_edit_permissions,
+            enabled: self.enabled,
+            role_type: RoleType::parse("role_type", &self.role_type)
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+            organisation_id: self.organisation_id.map(tenant_id).transpose()?,
+            creator_id: self.creator_id.map(Id),
+        })
+    }
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_groups)]
+pub(super) struct GroupRow {
+    pub tenant_id: String,
+    pub id: String,
+    pub name: String,
+    pub alias: String,
+    pub description: String,
+    pub code: String,
+    pub parent_id: Option<String>,
+    pub path: String,
+    pub creator_id: Option<i64>,
+    pub created_at: i64,
+}
+
+impl From<&Group> for GroupRow {
+    fn from(g: &Group) -> Self {
+        Self {
+            tenant_id: g.tenant_id.to_string(),
+            id: g.id.clone(),
+            name: g.name.clone(),
+            alias: g.alias.clone(),
+            description: g.description.clone(),
+            code: g.code.clone(),
+            parent_id: g.parent_id.clone(),
+            path: g.path.clone(),
+            creator_id: g.creator_id.map(Id::get),
+            created_at: g.created_at,
+        }
+    }
+}
+
+impl GroupRow {
+    pub fn into_group(self) -> Result<Group, StoreError> {
+        Ok(Group {
+            tenant_id: tenant_id(self.tenant_id)?,
+            id: self.id,
+            name: self.name,
+            alias: self.alias,
+            description: self.description,
+            code: self.code,
+            parent_id: self.parent_id,
+            path: self.path,
+            creator_id: self.creator_id.map(Id),
+            created_at: self.created_at,
         })
     }
 }

@@ -246,7 +246,7 @@ async fn dashboards(
                 dashboard_name: d.name,
                 created_at: d.created_at,
                 user_id: d.user_id,
-                user_email: user.map(|u| u.email.as_str().to_owned()),
+                user_email: user.map(|u| u.email_or_username().to_owned()),
                 user_nickname: user.map(|u| u.nickname.clone()),
             }
         })

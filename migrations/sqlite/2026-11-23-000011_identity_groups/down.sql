@@ -1,0 +1,20 @@
+DROP TABLE group_roles;
+DROP TABLE group_users;
+DROP TABLE user_groups;
+DROP TABLE role_permissions;
+ALTER TABLE roles DROP COLUMN creator_id;
+ALTER TABLE roles DROP COLUMN organisation_id;
+ALTER TABLE roles DROP COLUMN role_type;
+ALTER TABLE roles DROP COLUMN enabled;
+ALTER TABLE roles DROP COLUMN allow_edit_permissions;
+ALTER TABLE roles DROP COLUMN alias;
+ALTER TABLE users DROP COLUMN status;
+ALTER TABLE users DROP COLUMN description;
+DROP INDEX users_tenant_email_address;
+ALTER TABLE users DROP COLUMN email;
+ALTER TABLE users RENAME COLUMN username TO email;
+
+ALTER TABLE tenants DROP COLUMN enabled;
+ALTER TABLE tenants DROP COLUMN sort_order;
+ALTER TABLE tenants DROP COLUMN path;
+ALTER TABLE tenants DROP COLUMN parent_id;
