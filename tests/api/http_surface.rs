@@ -246,6 +246,31 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("get", "/workflow/flows/logs/{log_id}"),
 ];
 
+/// Every Wyn route, as `configure()` in crates/http/src/wyn/mod.rs registers them.
+const WYN_ROUTES: &[(&str, &str)] = &[
+    ("get", "/api/v2/identity/roles"),
+    ("post", "/api/v2/identity/roles"),
+    ("get", "/api/v2/identity/roles/non-org-roles"),
+    ("get", "/api/v2/identity/roles/me/non-org-roles"),
+    ("post", "/api/v2/identity/roles/import"),
+    ("get", "/api/v2/identity/roles/{id}"),
+    ("delete", "/api/v2/identity/roles/{id}"),
+    ("get", "/api/v2/identity/roles/{id}/users"),
+    ("post", "/api/v2/identity/roles/{id}/users"),
+    ("put", "/api/v2/identity/roles/{id}/users"),
+    ("delete", "/api/v2/identity/roles/{id}/users/{userId}"),
+    ("get", "/api/v2/identity/roles/{id}/permissions"),
+    ("post", "/api/v2/identity/roles/{id}/permissions"),
+];
+
+/// Every ThingsKit route, as `configure()` in crates/http/src/thingskit/mod.rs registers them.
+const THINGSKIT_ROUTES: &[(&str, &str)] = &[
+    ("post", "/api/yt/role/save_with_menu"),
+    ("put", "/api/yt/role/update_status/{roleId}/{status}"),
+    ("delete", "/api/yt/role"),
+    ("get", "/api/yt/role"),
+];
+
 #[tokio::test]
 async fn openapi_lists_every_native_route_under_api_v1() {
     let app = TestApp::spawn().await;
@@ -279,13 +304,22 @@ async fn openapi_lists_every_native_route_under_api_v1() {
     }
     assert!(paths["/workflow-http-in/{path}"]["post"].is_object());
     assert!(paths["/smartbi/vision/api/{module}/{action}"]["post"].is_object());
+    for (method, path) in WYN_ROUTES {
+        assert!(paths[*path][*method].is_object(), "missing {method} {path}");
+    }
+    let wyn: std::collections::HashSet<&str> = WYN_ROUTES.iter().map(|(_, p)| *p).collect();
+    for (method, path) in THINGSKIT_ROUTES {
+        assert!(paths[*path][*method].is_object(), "missing {method} {path}");
+    }
+    let thingskit: std::collections::HashSet<&str> =
+        THINGSKIT_ROUTES.iter().map(|(_, p)| *p).collect();
     // Only the prefixed form is listed.
     assert!(paths.get("/user").is_none());
     let listed = paths.as_object().expect("paths").len();
     let distinct: std::collections::HashSet<&str> = NATIVE_ROUTES.iter().map(|(_, p)| *p).collect();
     assert_eq!(
         listed,
-        distinct.len() + 4,
+        distinct.len() + 4 + wyn.len() + thingskit.len(),
         "{:?}",
         paths.as_object().map(|p| p.keys().collect::<Vec<_>>())
     );

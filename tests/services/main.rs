@@ -4,6 +4,7 @@
 mod bi_catalog;
 mod bi_grants;
 mod bi_models;
+mod identity;
 mod iot;
 mod scratch_pg;
 mod workflow;

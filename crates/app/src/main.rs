@@ -65,6 +65,10 @@ enum TenantAction {
     },
     /// List tenants.
     List,
+    /// Disable a tenant: its users can no longer sign in and their tokens stop working.
+    Disable { id: String },
+    /// Enable a disabled tenant again.
+    Enable { id: String },
 }
 
 fn main() -> ExitCode {
@@ -106,10 +110,25 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
         Command::Tenant {
+            action: TenantAction::Disable { id },
+        } => {
+            let t = weir.identity.set_tenant_enabled(&id, false)?;
+            println!("disabled tenant {}", t.id);
+            Ok(())
+        }
+        Command::Tenant {
+            action: TenantAction::Enable { id },
+        } => {
+            let t = weir.identity.set_tenant_enabled(&id, true)?;
+            println!("enabled tenant {}", t.id);
+            Ok(())
+        }
+        Command::Tenant {
             action: TenantAction::List,
         } => {
             for t in weir.identity.tenants()? {
-                println!("{}\t{}\t{}", t.id, t.name, t.path);
+                let state = if t.enabled { "enabled" } else { "disabled" };
+                println!("{}\t{}\t{}\t{state}", t.id, t.name, t.path);
             }
             Ok(())
         }

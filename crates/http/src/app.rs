@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::native::envelope::NativeError;
 use crate::state::{ApiState, HttpSettings};
-use crate::{health, http_in, native, openapi, request_id, smartbi};
+use crate::{health, http_in, native, openapi, request_id, smartbi, thingskit, wyn};
 
 /// The whole HTTP surface of Weir over the given use-cases.
 pub fn app(
@@ -41,6 +41,16 @@ pub fn app(
                 )
         })
         .service(scope(native::PREFIX).configure(native::configure))
+        .service(
+            scope(wyn::PREFIX)
+                .configure(wyn::configure)
+                .default_service(wyn::default_service()),
+        )
+        .service(
+            scope(thingskit::PREFIX)
+                .configure(thingskit::configure)
+                .default_service(web::to(thingskit::envelope::no_endpoint)),
+        )
         .service(http_in::run)
         .service(smartbi::routes::call)
         .service(health::healthz)
@@ -111,6 +121,7 @@ fn cors(settings: &HttpSettings) -> Cors {
             header::CONTENT_TYPE,
             header::HeaderName::from_static("tenant-id"),
             header::HeaderName::from_static("traceid"),
+            header::HeaderName::from_static("x-authorization"),
         ])
         .supports_credentials()
         .max_age(3600);

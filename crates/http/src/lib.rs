@@ -13,6 +13,9 @@ mod openapi;
 mod request_id;
 pub mod smartbi;
 mod state;
+pub mod thingskit;
+mod times;
+pub mod wyn;
 
 pub use app::app;
 pub use state::{ApiState, HttpSettings, MqttBrokerInfo, Readiness};

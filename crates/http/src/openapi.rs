@@ -26,6 +26,8 @@ use utoipa::{Modify, OpenApi};
         (name = "workflows", description = "Workflows: flows, their designs, export and import"),
         (name = "workflow components", description = "The node kinds a workflow is built from"),
         (name = "smartbi", description = "The Smartbi dialect: /smartbi/vision/api/{module}/{action} (also /vision/api/...)"),
+        (name = "wyn", description = "The Wyn Enterprise dialect: Identity-Role API v2 under /api/v2/identity/roles (super admin)"),
+        (name = "thingskit", description = "The ThingsKit dialect: tenant roles under /api/yt/role (super admin; X-Authorization or Authorization: Bearer)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

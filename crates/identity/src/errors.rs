@@ -191,6 +191,8 @@ pub enum RoleError {
     GroupNotFound(String),
     #[error("role still has {0} user(s); disassociate them first")]
     HasUsers(i64),
+    #[error("role is still granted to {0} user group(s); take it from them first")]
+    HasGroups(usize),
     #[error("user {0} not found")]
     UserNotFound(Id),
     #[error("menu {0} not found")]
@@ -221,6 +223,7 @@ impl AsProblem for RoleError {
                 Problem::new(ProblemKind::Invalid, "permission_not_found", msg)
             }
             Self::HasUsers(_) => Problem::new(ProblemKind::Conflict, "role_still_has_user", msg),
+            Self::HasGroups(_) => Problem::new(ProblemKind::Conflict, "role_still_has_group", msg),
             Self::Denied(_) => Problem::forbidden(msg),
             Self::Invalid(e) => e.problem(),
             Self::Store(e) => e.problem(),
@@ -259,9 +262,7 @@ impl AsProblem for GroupError {
             Self::ParentNotFound(_) | Self::Cycle => Problem::invalid(msg),
             Self::IdTaken(_) => Problem::new(ProblemKind::Conflict, "group_id_exist", msg),
             Self::Root => Problem::new(ProblemKind::Forbidden, "group_root", msg),
-            Self::HasChildren(_) => {
-                Problem::new(ProblemKind::Conflict, "group_has_children", msg)
-            }
+            Self::HasChildren(_) => Problem::new(ProblemKind::Conflict, "group_has_children", msg),
             Self::Denied(_) => Problem::forbidden(msg),
             Self::Invalid(e) => e.problem(),
             Self::Store(e) => e.problem(),

@@ -180,7 +180,11 @@ impl UserStatus {
     }
 
     pub fn from_enabled(enabled: bool) -> Self {
-        if enabled { Self::Normal } else { Self::Disabled }
+        if enabled {
+            Self::Normal
+        } else {
+            Self::Disabled
+        }
     }
 
     pub fn is_enabled(self) -> bool {
@@ -275,6 +279,9 @@ pub struct Role {
     /// own tenant when set (organisations never see each other's roles).
     pub organisation_id: Option<TenantId>,
     pub creator_id: Option<Id>,
+    /// The user group the role belongs to (where directory APIs list it). Belonging is
+    /// not a grant: granting the role to groups is a separate link.
+    pub group_id: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -294,6 +301,7 @@ impl Role {
             role_type: RoleType::CustomerUser,
             organisation_id: None,
             creator_id: None,
+            group_id: None,
             created_at: now,
             updated_at: now,
         }
@@ -366,8 +374,7 @@ pub fn parse_group_id(field: &'static str, raw: &str) -> Result<String, FieldErr
     let v = raw.trim();
     let ok = !v.is_empty()
         && v.len() <= 64
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
     if ok {
         Ok(v.to_owned())

@@ -29,19 +29,134 @@ macro_rules! permission {
 
 /// Every named permission, in display order.
 pub const PERMISSIONS: &[Permission] = &[
-    permission!("view-dashboard", "Dashboard", "view", "Open dashboards and read their widgets", ["dashboard", "dashboard.view"]),
-    permission!("create-dashboard", "Dashboard", "create", "Create, edit and delete dashboards", ["dashboard", "dashboard.view", "dashboard.add", "dashboard.edit", "dashboard.delete"]),
-    permission!("view-report", "BI", "view", "Open BI reports and run the data models they read", []),
-    permission!("create-document", "BI", "create", "Create BI documents: data models, reports and folders", []),
-    permission!("manage-datasource", "BI", "manage", "Register, change and test BI datasources", []),
-    permission!("view-device", "IoT", "view", "List devices and read their entities", ["device", "device.view"]),
-    permission!("manage-device", "IoT", "manage", "Add, edit and delete devices", ["device", "device.view", "device.add", "device.edit", "device.delete"]),
-    permission!("view-entity-data", "IoT", "view", "Read entity values and history", ["entity", "entity_data", "entity_data.view", "entity_custom", "entity_custom.view"]),
-    permission!("manage-entity", "IoT", "manage", "Change entity values, export data, manage custom entities", ["entity", "entity_data", "entity_data.view", "entity_data.edit", "entity_data.export", "entity_custom", "entity_custom.view", "entity_custom.add", "entity_custom.edit", "entity_custom.delete"]),
-    permission!("view-workflow", "Workflow", "view", "List workflows, their designs and run logs", ["workflow", "workflow.view"]),
-    permission!("manage-workflow", "Workflow", "manage", "Create, edit, enable, import and export workflows", ["workflow", "workflow.view", "workflow.add", "workflow.edit", "workflow.delete", "workflow.import", "workflow.export"]),
-    permission!("view-integration", "Integration", "view", "List integrations and their settings", ["integration", "integration.view"]),
-    permission!("manage-integration", "Integration", "manage", "Change integration settings", ["integration", "integration.view", "integration.edit"]),
+    permission!(
+        "view-dashboard",
+        "Dashboard",
+        "view",
+        "Open dashboards and read their widgets",
+        ["dashboard", "dashboard.view"]
+    ),
+    permission!(
+        "create-dashboard",
+        "Dashboard",
+        "create",
+        "Create, edit and delete dashboards",
+        [
+            "dashboard",
+            "dashboard.view",
+            "dashboard.add",
+            "dashboard.edit",
+            "dashboard.delete"
+        ]
+    ),
+    permission!(
+        "view-report",
+        "BI",
+        "view",
+        "Open BI reports and run the data models they read",
+        []
+    ),
+    permission!(
+        "create-document",
+        "BI",
+        "create",
+        "Create BI documents: data models, reports and folders",
+        []
+    ),
+    permission!(
+        "manage-datasource",
+        "BI",
+        "manage",
+        "Register, change and test BI datasources",
+        []
+    ),
+    permission!(
+        "view-device",
+        "IoT",
+        "view",
+        "List devices and read their entities",
+        ["device", "device.view"]
+    ),
+    permission!(
+        "manage-device",
+        "IoT",
+        "manage",
+        "Add, edit and delete devices",
+        [
+            "device",
+            "device.view",
+            "device.add",
+            "device.edit",
+            "device.delete"
+        ]
+    ),
+    permission!(
+        "view-entity-data",
+        "IoT",
+        "view",
+        "Read entity values and history",
+        [
+            "entity",
+            "entity_data",
+            "entity_data.view",
+            "entity_custom",
+            "entity_custom.view"
+        ]
+    ),
+    permission!(
+        "manage-entity",
+        "IoT",
+        "manage",
+        "Change entity values, export data, manage custom entities",
+        [
+            "entity",
+            "entity_data",
+            "entity_data.view",
+            "entity_data.edit",
+            "entity_data.export",
+            "entity_custom",
+            "entity_custom.view",
+            "entity_custom.add",
+            "entity_custom.edit",
+            "entity_custom.delete"
+        ]
+    ),
+    permission!(
+        "view-workflow",
+        "Workflow",
+        "view",
+        "List workflows, their designs and run logs",
+        ["workflow", "workflow.view"]
+    ),
+    permission!(
+        "manage-workflow",
+        "Workflow",
+        "manage",
+        "Create, edit, enable, import and export workflows",
+        [
+            "workflow",
+            "workflow.view",
+            "workflow.add",
+            "workflow.edit",
+            "workflow.delete",
+            "workflow.import",
+            "workflow.export"
+        ]
+    ),
+    permission!(
+        "view-integration",
+        "Integration",
+        "view",
+        "List integrations and their settings",
+        ["integration", "integration.view"]
+    ),
+    permission!(
+        "manage-integration",
+        "Integration",
+        "manage",
+        "Change integration settings",
+        ["integration", "integration.view", "integration.edit"]
+    ),
 ];
 
 /// The named permission called `name`, if the catalogue has it.
@@ -50,7 +165,9 @@ pub fn permission(name: &str) -> Option<&'static Permission> {
 }
 
 /// The native function codes the named permissions grant.
-pub fn codes_of<'a>(names: impl IntoIterator<Item = &'a str>) -> impl Iterator<Item = &'static str> {
+pub fn codes_of<'a>(
+    names: impl IntoIterator<Item = &'a str>,
+) -> impl Iterator<Item = &'static str> {
     names
         .into_iter()
         .filter_map(permission)

@@ -14,6 +14,8 @@ pub trait IdentityTx {
     fn tenant(&mut self, id: &TenantId) -> R<Option<Tenant>>;
     fn tenants(&mut self) -> R<Vec<Tenant>>;
     fn insert_tenant(&mut self, tenant: &Tenant) -> R<()>;
+    /// Writes name, parent, path, order and enabled.
+    fn update_tenant(&mut self, tenant: &Tenant) -> R<()>;
     /// Marks the tenant as having its first user; false if it already had one. Concurrent
     /// callers are serialised by the database, so only one of them gets true.
     fn claim_tenant_initialization(&mut self, id: &TenantId) -> R<bool>;
@@ -77,10 +79,12 @@ pub trait IdentityTx {
     fn groups_by_ids(&mut self, t: &TenantId, ids: &[String]) -> R<Vec<Group>>;
     /// Groups whose path starts with `path/` (every descendant).
     fn groups_under(&mut self, t: &TenantId, path: &str) -> R<Vec<Group>>;
-    /// Deletes groups with their memberships and role grants.
+    /// Deletes groups with their memberships and role grants; roles that belonged to
+    /// them belong to no group.
     fn delete_groups(&mut self, t: &TenantId, ids: &[String]) -> R<()>;
     fn groups_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<GroupLink>>;
-    fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<GroupLink>>;
+    /// The groups the role is granted to.
+    fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<Group>>;
     /// Adds memberships (existing ones stay) and, when `default` is given, makes that
     /// group the user's only default one.
     fn add_user_groups(
@@ -91,13 +95,8 @@ pub trait IdentityTx {
         default: Option<&str>,
     ) -> R<()>;
     fn remove_user_groups(&mut self, t: &TenantId, user: Id, groups: &[String]) -> R<()>;
-    fn add_role_groups(
-        &mut self,
-        t: &TenantId,
-        role: Id,
-        groups: &[String],
-        default: Option<&str>,
-    ) -> R<()>;
+    /// Grants the role to groups (existing grants stay).
+    fn add_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
     fn remove_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
 
     // Role membership

@@ -60,6 +60,7 @@ diesel::table! {
         role_type -> Text,
         organisation_id -> Nullable<Text>,
         creator_id -> Nullable<BigInt>,
+        group_id -> Nullable<Text>,
     }
 }
 
@@ -100,7 +101,6 @@ diesel::table! {
         tenant_id -> Text,
         group_id -> Text,
         role_id -> BigInt,
-        is_default -> Bool,
     }
 }
 

@@ -23,6 +23,9 @@ ALTER TABLE roles ADD COLUMN enabled BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE roles ADD COLUMN role_type TEXT NOT NULL DEFAULT 'CUSTOMER_USER';
 ALTER TABLE roles ADD COLUMN organisation_id TEXT;
 ALTER TABLE roles ADD COLUMN creator_id BIGINT;
+-- The user group the role belongs to (where it is listed); granting it to groups is
+-- group_roles.
+ALTER TABLE roles ADD COLUMN group_id TEXT;
 UPDATE roles SET role_type = 'TENANT_ADMIN', allow_edit_permissions = FALSE WHERE built_in;
 
 CREATE TABLE role_permissions (
@@ -63,7 +66,6 @@ CREATE TABLE group_roles (
     tenant_id TEXT NOT NULL,
     group_id TEXT NOT NULL,
     role_id BIGINT NOT NULL REFERENCES roles (id) ON DELETE CASCADE,
-    is_default BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (tenant_id, group_id, role_id),
     FOREIGN KEY (tenant_id, group_id) REFERENCES user_groups (tenant_id, id) ON DELETE CASCADE
 );

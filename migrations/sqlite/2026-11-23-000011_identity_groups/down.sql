@@ -2,6 +2,7 @@ DROP TABLE group_roles;
 DROP TABLE group_users;
 DROP TABLE user_groups;
 DROP TABLE role_permissions;
+ALTER TABLE roles DROP COLUMN group_id;
 ALTER TABLE roles DROP COLUMN creator_id;
 ALTER TABLE roles DROP COLUMN organisation_id;
 ALTER TABLE roles DROP COLUMN role_type;

@@ -8,8 +8,8 @@
 //! - everything, for the super admin (and the system);
 //! - `edit`, for the creator of the resource or of anything it is under;
 //! - `ref`, on the two root folders, for every user of the tenant;
-//! - each grant concerning the caller (their user id, a role id of theirs; groups with
-//!   issue 6) on the resource itself (any scope), on a non-folder resource it is under (a
+//! - each grant concerning the caller (their user id, a role id or group id of theirs)
+//!   on the resource itself (any scope), on a non-folder resource it is under (a
 //!   datasource's grant reaches its schemas and tables, any scope), or on a folder it is
 //!   under whose scope covers it: `FOLDER_FILE` everything under the folder,
 //!   `FOLDER_ONLY` the folders under it, `FILE_ONLY` the non-folder resources directly in
@@ -384,7 +384,7 @@ fn assignees_of(
                 format!("must be at most {ASSIGNEE_MAX} characters, without control characters"),
             ));
         }
-        // Users and roles are Weir ids; groups come with issue 6 and are kept as sent.
+        // Users and roles are Weir ids; group ids are text a client may choose, kept as sent.
         let id = match kind {
             AssigneeKind::Group => id.to_owned(),
             _ => match id.parse::<i64>() {

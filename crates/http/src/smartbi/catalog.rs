@@ -338,7 +338,7 @@ fn under_params(field: &str, single: bool) -> String {
 // ---- reading paramsInfo ----
 
 /// Reads `paramsInfo` (`null` reads as `{}`), naming the field that failed.
-fn parse<T: DeserializeOwned>(params: Json) -> Result<T, SmartbiError> {
+pub(super) fn parse<T: DeserializeOwned>(params: Json) -> Result<T, SmartbiError> {
     let params = if params.is_null() { json!({}) } else { params };
     serde_path_to_error::deserialize(params).map_err(|e| {
         let path = e.path().to_string();
@@ -353,7 +353,7 @@ fn parse<T: DeserializeOwned>(params: Json) -> Result<T, SmartbiError> {
     })
 }
 
-fn missing(field: &str) -> SmartbiError {
+pub(super) fn missing(field: &str) -> SmartbiError {
     SmartbiError::new(format!("paramsInfo.{field}: is required"))
 }
 
@@ -389,7 +389,7 @@ fn opt_int<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
 }
 
 /// A boolean, also written as `"true"` or `"false"`.
-fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     match Option::<Json>::deserialize(d)? {
         None | Some(Json::Null) => Ok(None),
         Some(Json::Bool(b)) => Ok(Some(b)),
@@ -574,24 +574,7 @@ fn resource_json(r: &Resource, path: &str) -> Json {
 
 /// `yyyy-MM-dd HH:mm:ss` in UTC, as Smartbi writes times.
 fn datetime(ms: Millis) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    crate::times::utc(ms, "%Y-%m-%d %H:%M:%S")
 }
 
 #[cfg(test)]

@@ -6,12 +6,14 @@
 //! - [`catalog`]: the catalog actions; `catalog::dispatch` gets the caller and the parsed
 //!   `paramsInfo` (`null` when it was not sent or blank) and answers `None` for an action
 //!   it does not know;
+//! - [`identity`]: users, user groups, roles and their links (document section 3);
 //! - [`envelope`]: the answer, always HTTP 200.
 //!
 //! See docs/smartbi.md.
 
 pub mod catalog;
 pub mod envelope;
+pub mod identity;
 pub mod params;
 pub mod routes;
 pub mod token;

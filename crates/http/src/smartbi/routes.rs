@@ -11,7 +11,7 @@ use weir_kernel::{Clock, SystemClock};
 
 use super::envelope::{SmartbiEnvelope, SmartbiError, SmartbiResult, respond};
 use super::params::{self, SmartbiRequestBody};
-use super::{catalog, token};
+use super::{catalog, identity, token};
 use crate::native::envelope::NativeError;
 use crate::native::extract::{State, authenticate, header_token, read_body};
 
@@ -115,6 +115,9 @@ async fn run(state: &State, req: &HttpRequest, payload: &mut web::Payload) -> Sm
     let params = params::params_value(request.params_info)?;
     match builtin(&who, &module, &action) {
         Some(answer) => answer,
+        None if identity::handles(&module, &action) => {
+            identity::dispatch(state, &who, &module, &action, params).await
+        }
         None => catalog::dispatch(state, &who, &module, &action, params)
             .await
             .unwrap_or_else(|| {

@@ -131,7 +131,7 @@ impl IdentityService {
             user.description = description.clone();
             user.status = UserStatus::from_enabled(input.enabled.unwrap_or(true));
             tx.insert_user(&user)?;
-            tx.add_user_groups(t, user.id, &[group.id.clone()], Some(&group.id))?;
+            tx.add_user_groups(t, user.id, std::slice::from_ref(&group.id), Some(&group.id))?;
             self.account_of(tx, user)
         })
     }
@@ -171,7 +171,9 @@ impl IdentityService {
             }
             let disabling = upd.enabled == Some(false) && user.status.is_enabled();
             if disabling && user.id == p.user_id {
-                return Err(FieldError::new("enabled", "you cannot disable your own account").into());
+                return Err(
+                    FieldError::new("enabled", "you cannot disable your own account").into(),
+                );
             }
             if let Some(enabled) = upd.enabled {
                 user.status = UserStatus::from_enabled(enabled);
@@ -293,7 +295,12 @@ impl IdentityService {
                     Ok(r) => self.leave_role(tx, t, &r, user.id)?,
                     Err(RoleError::NotFoundNamed(_)) => {}
                     Err(RoleError::Store(e)) => return Err(e.into()),
-                    Err(e) => return Err(UserError::Invalid(FieldError::new("roleList", e.to_string()))),
+                    Err(e) => {
+                        return Err(UserError::Invalid(FieldError::new(
+                            "roleList",
+                            e.to_string(),
+                        )));
+                    }
                 }
             }
             Ok(())

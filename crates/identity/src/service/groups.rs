@@ -222,9 +222,12 @@ impl IdentityService {
             group.alias = alias.clone().unwrap_or(group.alias);
             group.description = description.clone().unwrap_or(group.description);
             group.code = code.clone().unwrap_or(group.code);
-            let new_parent = upd.parent_id.as_deref().map(str::trim).filter(|v| !v.is_empty());
-            if let Some(parent_id) = new_parent.filter(|p| Some(*p) != group.parent_id.as_deref())
-            {
+            let new_parent = upd
+                .parent_id
+                .as_deref()
+                .map(str::trim)
+                .filter(|v| !v.is_empty());
+            if let Some(parent_id) = new_parent.filter(|p| Some(*p) != group.parent_id.as_deref()) {
                 let parent = tx
                     .group(t, parent_id)?
                     .ok_or_else(|| GroupError::ParentNotFound(parent_id.into()))?;
@@ -332,16 +335,25 @@ impl IdentityService {
         })
     }
 
-    /// The groups a role is granted to, the default one marked.
+    /// The groups a role is granted to; the group it belongs to (if granted) is marked
+    /// as the default.
     pub fn role_groups(&self, p: &Principal, role: &str) -> Result<Vec<GroupLink>, RoleError> {
         p.require_super_admin()?;
         read(self.store(), |tx| {
             let r = self.role_by_key(tx, &p.tenant_id, role)?;
-            Ok(tx.groups_of_role(&p.tenant_id, r.id)?)
+            Ok(tx
+                .groups_of_role(&p.tenant_id, r.id)?
+                .into_iter()
+                .map(|g| GroupLink {
+                    is_default: r.group_id.as_deref() == Some(g.id.as_str()),
+                    group: g,
+                })
+                .collect())
         })
     }
 
-    /// Grants a role to groups (their members hold it); as [`Self::add_user_groups`].
+    /// Grants a role to groups: their members hold it. Unknown groups are skipped and
+    /// listed; with `Override` the role leaves every group not named.
     pub fn add_role_groups(
         &self,
         p: &Principal,
@@ -353,18 +365,17 @@ impl IdentityService {
         let t = &p.tenant_id;
         write(self.store(), |tx| {
             let r = self.role_by_key(tx, t, role)?;
-            let (ok, mut failed) = known_groups(tx, t, groups)?;
-            let current = tx.groups_of_role(t, r.id)?;
+            let (ok, failed) = known_groups(tx, t, groups)?;
             if mode == LinkMode::Override {
-                let gone: Vec<String> = current
-                    .iter()
-                    .map(|l| l.group.id.clone())
+                let gone: Vec<String> = tx
+                    .groups_of_role(t, r.id)?
+                    .into_iter()
+                    .map(|g| g.id)
                     .filter(|g| !ok.contains(g))
                     .collect();
                 tx.remove_role_groups(t, r.id, &gone)?;
             }
-            let default = pick_default(None, &ok, &current, mode, &mut failed);
-            tx.add_role_groups(t, r.id, &ok, default.as_deref())?;
+            tx.add_role_groups(t, r.id, &ok)?;
             Ok(failed)
         })
     }
@@ -385,8 +396,9 @@ impl IdentityService {
     }
 }
 
-/// The default group after a membership batch: the one asked for if the owner will be in
-/// it, else (overriding) the first group named, else (appending) unchanged.
+/// A user's default group after a membership batch: the one asked for if the user will be
+/// in it, else (overriding) the first group named, else (appending) unchanged unless the
+/// user had none.
 fn pick_default(
     asked: Option<&str>,
     added: &[String],

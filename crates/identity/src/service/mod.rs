@@ -21,8 +21,8 @@ use crate::throttle::{LoginThrottle, ThrottleLimits};
 pub use accounts::{Account, AccountInput, AccountUpdate};
 pub use auth::{ClientCredentials, RegisterInput};
 pub use groups::{GroupInput, GroupUpdate, LinkFailure, LinkMode};
-pub use role_profiles::{RoleChanges, RoleFilter, RoleProfile};
 pub use menus::{MenuInput, MenuNode, MenuUpdate};
+pub use role_profiles::{RoleChanges, RoleFilter, RoleProfile};
 pub use roles::{ROLE_SORTS, RoleInput};
 pub use users::{MEMBER_SORTS, Me, Member, NewMember, UpdateMember};
 

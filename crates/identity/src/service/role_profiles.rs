@@ -33,7 +33,8 @@ pub struct RoleChanges {
     pub menus: Option<Vec<Id>>,
     /// Replaces its direct members.
     pub members: Option<Vec<Id>>,
-    /// Where the role sits in the group tree (it is granted to that group too).
+    /// The group the role belongs to (the root when creating without one). Belonging is
+    /// not a grant.
     pub group_id: Option<String>,
     pub check_group: bool,
 }
@@ -129,6 +130,12 @@ impl IdentityService {
         if let Some(a) = c.allow_edit_permissions {
             role.allow_edit_permissions = a;
         }
+        if c.group_id.is_some() || creating {
+            let group = self
+                .home_group(tx, t, c.group_id.as_deref(), c.check_group)?
+                .ok_or_else(|| RoleError::GroupNotFound(c.group_id.clone().unwrap_or_default()))?;
+            role.group_id = Some(group.id);
+        }
         role.updated_at = self.clock.now_ms();
         if creating {
             tx.insert_role(role)?;
@@ -147,12 +154,6 @@ impl IdentityService {
         }
         if let Some(members) = &c.members {
             self.replace_members(tx, p, role, members)?;
-        }
-        if c.group_id.is_some() || creating {
-            let group = self
-                .home_group(tx, t, c.group_id.as_deref(), c.check_group)?
-                .ok_or_else(|| RoleError::GroupNotFound(c.group_id.clone().unwrap_or_default()))?;
-            tx.add_role_groups(t, role.id, &[group.id.clone()], Some(&group.id))?;
         }
         Ok(())
     }
@@ -173,8 +174,15 @@ impl IdentityService {
             .into());
         }
         self.require_users(tx, p, members)?;
-        let current: Vec<Id> = tx.role_members(t, role.id, None)?.iter().map(|u| u.id).collect();
-        let gone: Vec<Id> = current.into_iter().filter(|u| !members.contains(u)).collect();
+        let current: Vec<Id> = tx
+            .role_members(t, role.id, None)?
+            .iter()
+            .map(|u| u.id)
+            .collect();
+        let gone: Vec<Id> = current
+            .into_iter()
+            .filter(|u| !members.contains(u))
+            .collect();
         if !gone.is_empty() {
             tx.remove_role_users(t, role.id, &gone)?;
         }
@@ -192,7 +200,11 @@ impl IdentityService {
     }
 
     /// Creates a role from `c` (`name` required) and answers it with its grants.
-    pub fn create_role_with(&self, p: &Principal, c: &RoleChanges) -> Result<RoleProfile, RoleError> {
+    pub fn create_role_with(
+        &self,
+        p: &Principal,
+        c: &RoleChanges,
+    ) -> Result<RoleProfile, RoleError> {
         p.require_super_admin()?;
         let Some(name) = &c.name else {
             return Err(FieldError::new("name", "is required").into());
@@ -201,7 +213,12 @@ impl IdentityService {
         write(self.store(), |tx| {
             let mut role = Role {
                 creator_id: Some(p.user_id),
-                ..Role::new(self.ids.next_id(), p.tenant_id.clone(), String::new(), self.clock.now_ms())
+                ..Role::new(
+                    self.ids.next_id(),
+                    p.tenant_id.clone(),
+                    String::new(),
+                    self.clock.now_ms(),
+                )
             };
             self.apply_changes(tx, p, &mut role, c, true)?;
             self.profile_of(tx, &p.tenant_id, role)
@@ -286,12 +303,20 @@ impl IdentityService {
         let mut out = Vec::with_capacity(roles.len());
         for role in roles {
             let (permissions, menus) = if role.built_in {
-                let all = crate::permissions::PERMISSIONS.iter().map(|p| p.name.to_owned());
-                (all.collect(), tx.menus(t)?.into_iter().map(|m| m.id).collect())
+                let all = crate::permissions::PERMISSIONS
+                    .iter()
+                    .map(|p| p.name.to_owned());
+                (
+                    all.collect(),
+                    tx.menus(t)?.into_iter().map(|m| m.id).collect(),
+                )
             } else {
                 (
                     tx.role_permissions(t, role.id)?,
-                    tx.role_menus(t, role.id)?.into_iter().map(|m| m.id).collect(),
+                    tx.role_menus(t, role.id)?
+                        .into_iter()
+                        .map(|m| m.id)
+                        .collect(),
                 )
             };
             out.push(RoleProfile {
@@ -311,7 +336,10 @@ impl IdentityService {
         filter: &RoleFilter,
     ) -> Result<Vec<RoleProfile>, RoleError> {
         p.require_super_admin()?;
-        let needle = filter.name_contains.as_deref().map(|n| n.trim().to_lowercase());
+        let needle = filter
+            .name_contains
+            .as_deref()
+            .map(|n| n.trim().to_lowercase());
         read(self.store(), |tx| {
             let roles = tx
                 .all_roles(&p.tenant_id)?
@@ -368,7 +396,12 @@ impl IdentityService {
     }
 
     /// Enables or disables a role; a disabled one grants nothing until enabled again.
-    pub fn set_role_enabled(&self, p: &Principal, id: Id, enabled: bool) -> Result<RoleProfile, RoleError> {
+    pub fn set_role_enabled(
+        &self,
+        p: &Principal,
+        id: Id,
+        enabled: bool,
+    ) -> Result<RoleProfile, RoleError> {
         self.change_role(
             p,
             id,
@@ -379,18 +412,14 @@ impl IdentityService {
         )
     }
 
-    /// Deletes roles, all or none: an unknown id, the built-in role or a role that still
-    /// has members refuses the batch.
+    /// Deletes roles, all or none: an unknown id, the built-in role or a role somebody
+    /// still holds (members, groups) refuses the batch.
     pub fn delete_roles(&self, p: &Principal, ids: &[Id]) -> Result<(), RoleError> {
         p.require_super_admin()?;
         check_batch("ids", ids)?;
         write(self.store(), |tx| {
             for id in ids {
-                self.editable_role(tx, p, *id)?;
-                let users = tx.count_role_users(&p.tenant_id, *id)?;
-                if users > 0 {
-                    return Err(RoleError::HasUsers(users));
-                }
+                self.check_deletable(tx, p, *id)?;
             }
             for id in ids {
                 tx.delete_role(&p.tenant_id, *id)?;
@@ -408,7 +437,11 @@ impl IdentityService {
             if !members.iter().any(|u| u.id == user) {
                 return Err(RoleError::UserNotFound(user));
             }
-            let keep: Vec<Id> = members.iter().map(|u| u.id).filter(|u| *u != user).collect();
+            let keep: Vec<Id> = members
+                .iter()
+                .map(|u| u.id)
+                .filter(|u| *u != user)
+                .collect();
             self.replace_members(tx, p, &role, &keep)
         })
     }

@@ -122,18 +122,29 @@ impl IdentityService {
         })
     }
 
-    /// Deletes a role that has no users left.
+    /// Deletes a role that nobody holds any more (see [`Self::delete_roles`]).
     pub fn delete_role(&self, p: &Principal, id: Id) -> Result<(), RoleError> {
-        p.require_super_admin()?;
-        write(self.store(), |tx| {
-            self.editable_role(tx, p, id)?;
-            let users = tx.count_role_users(&p.tenant_id, id)?;
-            if users > 0 {
-                return Err(RoleError::HasUsers(users));
-            }
-            tx.delete_role(&p.tenant_id, id)?;
-            Ok(())
-        })
+        self.delete_roles(p, &[id])
+    }
+
+    /// Refuses to delete the built-in role or one somebody still holds, directly or
+    /// through a group: a delete never silently takes access away from people.
+    pub(crate) fn check_deletable(
+        &self,
+        tx: &mut dyn IdentityTx,
+        p: &Principal,
+        id: Id,
+    ) -> Result<(), RoleError> {
+        self.editable_role(tx, p, id)?;
+        let users = tx.count_role_users(&p.tenant_id, id)?;
+        if users > 0 {
+            return Err(RoleError::HasUsers(users));
+        }
+        let groups = tx.groups_of_role(&p.tenant_id, id)?.len();
+        if groups > 0 {
+            return Err(RoleError::HasGroups(groups));
+        }
+        Ok(())
     }
 
     pub fn search_roles(

@@ -78,6 +78,22 @@ impl IdentityService {
         })
     }
 
+    /// Enables or disables a tenant (`weir tenant disable ID`): a disabled tenant's users
+    /// cannot sign in and their tokens stop working; its organisations below keep their
+    /// own state.
+    pub fn set_tenant_enabled(&self, id: &str, enabled: bool) -> Result<Tenant, TenantError> {
+        let tenant_id =
+            TenantId::parse(id).map_err(|e| FieldError::new("tenant", e.to_string()))?;
+        write(self.store(), |tx| {
+            let mut tenant = tx.tenant(&tenant_id)?.ok_or_else(|| {
+                FieldError::new("tenant", format!("tenant `{id}` does not exist"))
+            })?;
+            tenant.enabled = enabled;
+            tx.update_tenant(&tenant)?;
+            Ok(tenant)
+        })
+    }
+
     pub fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         weir_kernel::store::read(self.store(), |tx| tx.tenants())
     }

@@ -4,8 +4,8 @@
 use diesel::dsl::{count_star, exists, not};
 use diesel::prelude::*;
 use weir_identity::{
-    Email, Group, GroupLink, IdentityTx, Menu, RefreshTokenRecord, ResourceRef, ResourceType,
-    Role, RoleSummary, Tenant, User,
+    Email, Group, GroupLink, IdentityTx, Menu, RefreshTokenRecord, ResourceRef, ResourceType, Role,
+    RoleSummary, Tenant, User,
 };
 use weir_kernel::{Direction, Id, Millis, PageRequest, StoreError, TenantId};
 
@@ -164,6 +164,20 @@ impl IdentityTx for IdentityRepo {
     fn insert_tenant(&mut self, tenant: &Tenant) -> R<()> {
         diesel::insert_into(tenants::table)
             .values(TenantRow::new(tenant))
+            .execute(self.c())
+            .or_store()
+            .map(drop)
+    }
+
+    fn update_tenant(&mut self, t: &Tenant) -> R<()> {
+        diesel::update(tenants::table.find(t.id.as_str()))
+            .set((
+                tenants::name.eq(&t.name),
+                tenants::parent_id.eq(t.parent_id.as_ref().map(|p| p.as_str())),
+                tenants::path.eq(&t.path),
+                tenants::sort_order.eq(i64::from(t.order)),
+                tenants::enabled.eq(t.enabled),
+            ))
             .execute(self.c())
             .or_store()
             .map(drop)
@@ -590,6 +604,14 @@ impl IdentityTx for IdentityRepo {
         )
         .execute(self.c())
         .or_store()?;
+        diesel::update(
+            roles::table
+                .filter(roles::tenant_id.eq(t.as_str()))
+                .filter(roles::group_id.eq_any(wanted)),
+        )
+        .set(roles::group_id.eq(None::<String>))
+        .execute(self.c())
+        .or_store()?;
         diesel::delete(
             user_groups::table
                 .filter(user_groups::tenant_id.eq(t.as_str()))
@@ -616,20 +638,20 @@ impl IdentityTx for IdentityRepo {
         group_links(rows)
     }
 
-    fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<GroupLink>> {
-        let rows: Vec<(GroupRow, bool)> = group_roles::table
-            .inner_join(
-                user_groups::table.on(user_groups::tenant_id
-                    .eq(group_roles::tenant_id)
-                    .and(user_groups::id.eq(group_roles::group_id))),
-            )
+    fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<Group>> {
+        let granted = group_roles::table
             .filter(group_roles::tenant_id.eq(t.as_str()))
             .filter(group_roles::role_id.eq(role.get()))
-            .order(user_groups::path.asc())
-            .select((GroupRow::as_select(), group_roles::is_default))
-            .load(self.c())
-            .or_store()?;
-        group_links(rows)
+            .select(group_roles::group_id);
+        load_groups(
+            user_groups::table
+                .filter(user_groups::tenant_id.eq(t.as_str()))
+                .filter(user_groups::id.eq_any(granted))
+                .order(user_groups::path.asc())
+                .select(GroupRow::as_select())
+                .load(self.c())
+                .or_store()?,
+        )
     }
 
     fn add_user_groups(
@@ -675,13 +697,7 @@ impl IdentityTx for IdentityRepo {
         .map(drop)
     }
 
-    fn add_role_groups(
-        &mut self,
-        t: &TenantId,
-        role: Id,
-        groups: &[String],
-        default: Option<&str>,
-    ) -> R<()> {
+    fn add_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()> {
         let rows: Vec<_> = groups
             .iter()
             .map(|g| {
@@ -689,21 +705,10 @@ impl IdentityTx for IdentityRepo {
                     group_roles::tenant_id.eq(t.as_str()),
                     group_roles::group_id.eq(g.as_str()),
                     group_roles::role_id.eq(role.get()),
-                    group_roles::is_default.eq(false),
                 )
             })
             .collect();
-        insert_ignoring_duplicates!(self.c(), group_roles::table, &rows)?;
-        if let Some(default) = default {
-            let mine = group_roles::table
-                .filter(group_roles::tenant_id.eq(t.as_str()))
-                .filter(group_roles::role_id.eq(role.get()));
-            diesel::update(mine)
-                .set(group_roles::is_default.eq(group_roles::group_id.eq(default)))
-                .execute(self.c())
-                .or_store()?;
-        }
-        Ok(())
+        insert_ignoring_duplicates!(self.c(), group_roles::table, &rows).map(drop)
     }
 
     fn remove_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()> {
@@ -762,7 +767,11 @@ impl IdentityTx for IdentityRepo {
         let rows: Vec<(i64, i64)> = role_users::table
             .filter(role_users::tenant_id.eq(t.as_str()))
             .filter(role_users::role_id.eq_any(ids(roles)))
-            .order((role_users::role_id, role_users::created_at, role_users::user_id))
+            .order((
+                role_users::role_id,
+                role_users::created_at,
+                role_users::user_id,
+            ))
             .select((role_users::role_id, role_users::user_id))
             .load(self.c())
             .or_store()?;

@@ -122,6 +122,7 @@ pub(super) struct RoleRow {
     pub role_type: String,
     pub organisation_id: Option<String>,
     pub creator_id: Option<i64>,
+    pub group_id: Option<String>,
 }
 
 impl From<&Role> for RoleRow {
@@ -141,6 +142,7 @@ impl From<&Role> for RoleRow {
             role_type: r.role_type.as_str().to_owned(),
             organisation_id: r.organisation_id.as_ref().map(ToString::to_string),
             creator_id: r.creator_id.map(Id::get),
+            group_id: r.group_id.clone(),
         }
     }
 }
@@ -162,6 +164,7 @@ impl RoleRow {
                 .map_err(|e| StoreError::Internal(e.to_string()))?,
             organisation_id: self.organisation_id.map(tenant_id).transpose()?,
             creator_id: self.creator_id.map(Id),
+            group_id: self.group_id,
         })
     }
 }

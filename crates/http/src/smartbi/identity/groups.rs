@@ -1,0 +1,91 @@
+//! `group/create`, `group/update`, `group/delete`, `group/get` (document 3.1).
+
+use serde::Deserialize;
+use serde_json::{Value as Json, json};
+use weir_identity::service::{GroupInput, GroupUpdate};
+use weir_identity::{Group, Principal, ROOT_GROUP};
+
+use super::{call, opt_key};
+use crate::native::extract::State;
+use crate::smartbi::catalog::{missing, opt_bool, parse};
+use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
+
+pub(super) async fn run(
+    state: &State,
+    who: &Principal,
+    action: &str,
+    params: Json,
+) -> SmartbiResult {
+    match action {
+        "create" => {
+            let p: GroupParams = parse(params)?;
+            let input = GroupInput {
+                id: p.id,
+                parent_id: p.parent_id,
+                check_parent: p.check_par_exist.unwrap_or(false),
+                name: p.name.ok_or_else(|| missing("name"))?,
+                alias: p.alias,
+                description: p.desc,
+                code: p.code,
+            };
+            let g = call(state, who, move |s, p| s.create_group(p, input)).await?;
+            Ok(json!(g.id))
+        }
+        "update" => {
+            let p: GroupParams = parse(params)?;
+            let id = p.id.ok_or_else(|| missing("id"))?;
+            let upd = GroupUpdate {
+                parent_id: p.parent_id,
+                name: p.name,
+                alias: p.alias,
+                description: p.desc,
+                code: p.code,
+            };
+            let g = call(state, who, move |s, p| s.update_group(p, &id, upd)).await?;
+            Ok(json!(g.id))
+        }
+        "delete" => {
+            let p: GroupParams = parse(params)?;
+            let id = p.id.ok_or_else(|| missing("id"))?;
+            let gone = id.clone();
+            call(state, who, move |s, p| s.delete_group(p, &gone)).await?;
+            Ok(json!(id))
+        }
+        "get" => {
+            let p: GroupParams = parse(params)?;
+            // **Decision:** the document lets the id be empty; no id reads the root.
+            let id = p.id.unwrap_or_else(|| ROOT_GROUP.to_owned());
+            let g = call(state, who, move |s, p| s.group(p, &id)).await?;
+            Ok(group_json(&g))
+        }
+        _ => Err(SmartbiError::new(format!("unknown action group/{action}"))),
+    }
+}
+
+/// What `group/get` answers.
+fn group_json(g: &Group) -> Json {
+    json!({
+        "id": g.id,
+        "name": g.name,
+        "alias": g.alias,
+        "desc": g.description,
+        "code": g.code,
+        "parentId": g.parent_id,
+    })
+}
+
+/// The parameters of every `group/*` action (each reads the ones it needs).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupParams {
+    #[serde(default, deserialize_with = "opt_key")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "opt_key")]
+    parent_id: Option<String>,
+    name: Option<String>,
+    alias: Option<String>,
+    desc: Option<String>,
+    code: Option<String>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    check_par_exist: Option<bool>,
+}
