@@ -120,6 +120,24 @@ pub fn parse_text(
     Ok(v.to_owned())
 }
 
+/// [`parse_name`] of a change that may be absent (`None`: leave the field as it is).
+pub fn parse_changed_name(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    raw.map(|v| parse_name(field, v, max)).transpose()
+}
+
+/// [`parse_text`] of a change that may be absent (`None`: leave the field as it is).
+pub fn parse_changed_text(
+    field: &'static str,
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, FieldError> {
+    raw.map(|v| parse_text(field, Some(v), max)).transpose()
+}
+
 pub const NAME_MAX: usize = 64;
 pub const DESCRIPTION_MAX: usize = 255;
 

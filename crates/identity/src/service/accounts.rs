@@ -143,16 +143,8 @@ impl IdentityService {
         upd: AccountUpdate,
     ) -> Result<Account, UserError> {
         p.require_super_admin()?;
-        let nickname = upd
-            .nickname
-            .as_deref()
-            .map(|n| parse_name("alias", n, NAME_MAX))
-            .transpose()?;
-        let description = upd
-            .description
-            .as_deref()
-            .map(|d| parse_text("desc", Some(d), DESCRIPTION_MAX))
-            .transpose()?;
+        let nickname = parse_changed_name("alias", upd.nickname.as_deref(), NAME_MAX)?;
+        let description = parse_changed_text("desc", upd.description.as_deref(), DESCRIPTION_MAX)?;
         let hash = upd
             .password
             .as_deref()

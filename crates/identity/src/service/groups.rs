@@ -192,26 +192,10 @@ impl IdentityService {
         upd: GroupUpdate,
     ) -> Result<Group, GroupError> {
         p.require_super_admin()?;
-        let name = upd
-            .name
-            .as_deref()
-            .map(|n| parse_name("name", n, GROUP_NAME_MAX))
-            .transpose()?;
-        let alias = upd
-            .alias
-            .as_deref()
-            .map(|a| parse_text("alias", Some(a), GROUP_NAME_MAX))
-            .transpose()?;
-        let description = upd
-            .description
-            .as_deref()
-            .map(|d| parse_text("desc", Some(d), DESCRIPTION_MAX))
-            .transpose()?;
-        let code = upd
-            .code
-            .as_deref()
-            .map(|c| parse_text("code", Some(c), NAME_MAX))
-            .transpose()?;
+        let name = parse_changed_name("name", upd.name.as_deref(), GROUP_NAME_MAX)?;
+        let alias = parse_changed_text("alias", upd.alias.as_deref(), GROUP_NAME_MAX)?;
+        let description = parse_changed_text("desc", upd.description.as_deref(), DESCRIPTION_MAX)?;
+        let code = parse_changed_text("code", upd.code.as_deref(), NAME_MAX)?;
         let t = &p.tenant_id;
         write(self.store(), |tx| {
             let mut group = self.existing_group(tx, t, id)?;

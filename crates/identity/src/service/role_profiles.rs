@@ -211,18 +211,29 @@ impl IdentityService {
         };
         parse_name("name", name, NAME_MAX)?;
         write(self.store(), |tx| {
-            let mut role = Role {
-                creator_id: Some(p.user_id),
-                ..Role::new(
-                    self.ids.next_id(),
-                    p.tenant_id.clone(),
-                    String::new(),
-                    self.clock.now_ms(),
-                )
-            };
-            self.apply_changes(tx, p, &mut role, c, true)?;
+            let role = self.insert_role_with(tx, p, c)?;
             self.profile_of(tx, &p.tenant_id, role)
         })
+    }
+
+    /// A new role made of `c`, created by the caller, inside `tx`.
+    fn insert_role_with(
+        &self,
+        tx: &mut dyn IdentityTx,
+        p: &Principal,
+        c: &RoleChanges,
+    ) -> Result<Role, RoleError> {
+        let mut role = Role {
+            creator_id: Some(p.user_id),
+            ..Role::new(
+                self.ids.next_id(),
+                p.tenant_id.clone(),
+                String::new(),
+                self.clock.now_ms(),
+            )
+        };
+        self.apply_changes(tx, p, &mut role, c, true)?;
+        Ok(role)
     }
 
     /// Changes a role (not the built-in one); grants of a locked role refuse to change.
@@ -260,19 +271,7 @@ impl IdentityService {
                         self.apply_changes(tx, p, &mut role, c, false)?;
                         role
                     }
-                    None => {
-                        let mut role = Role {
-                            creator_id: Some(p.user_id),
-                            ..Role::new(
-                                self.ids.next_id(),
-                                p.tenant_id.clone(),
-                                String::new(),
-                                self.clock.now_ms(),
-                            )
-                        };
-                        self.apply_changes(tx, p, &mut role, c, true)?;
-                        role
-                    }
+                    None => self.insert_role_with(tx, p, c)?,
                 };
                 out.push(self.profile_of(tx, &p.tenant_id, role)?);
             }
