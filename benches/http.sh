@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Requests per second of an authenticated `GET /api/v1/user` against `GET /healthz`, on one
 # release server with a fresh SQLite file (or WEIR_DATABASE_URL), in one run, so the ratio
-# is what to compare across machines. Needs wrk (Debian: apt-get install wrk).
+# is what to compare across machines: as the super admin, and as a plain user who holds
+# three roles (named permissions and menus) only through two user groups, the costliest
+# permission lookup. Needs wrk (Debian: apt-get install wrk).
 #   bash benches/http.sh            # 10 s per endpoint, 2 threads, 32 connections
 #   DURATION=30s CONNECTIONS=64 bash benches/http.sh
 set -euo pipefail
@@ -26,9 +28,28 @@ token=$(curl -fs "$base/api/v1/oauth2/token" -d grant_type=password -d username=
   -d password=bench-password-1 -d client_id=iab -d 'client_secret=milesight*iab' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
 
+auth=(-H "Authorization: Bearer $token")
+json() { curl -fs "${auth[@]}" -H 'content-type: application/json' "$@"; }
+smartbi() { curl -fs "${auth[@]}" "$base/smartbi/vision/api/$1" --data-urlencode "paramsInfo=$2" >/dev/null; }
+json -d '{"email":"plain@weir.test","nickname":"Plain","password":"bench-password-1"}' \
+  "$base/api/v1/user/members" >/dev/null
+for g in east west; do smartbi group/create "{\"id\":\"$g\",\"name\":\"$g\"}"; done
+for r in viewers operators auditors; do
+  json -d "{\"name\":\"$r\",\"permissions\":[\"view-device\",\"view-dashboard\"]}" "$base/api/v2/identity/roles" >/dev/null
+done
+smartbi rolegroup/update '{"rolename":"viewers","groupList":["east"]}'
+smartbi rolegroup/update '{"rolename":"operators","groupList":["east","west"]}'
+smartbi rolegroup/update '{"rolename":"auditors","groupList":["west"]}'
+smartbi usergroup/update '{"userid":"plain@weir.test","groupList":["east","west"]}'
+plain=$(curl -fs "$base/api/v1/oauth2/token" -d grant_type=password -d username=plain@weir.test \
+  -d password=bench-password-1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
+
 rps() { wrk -t2 -c"$CONNECTIONS" -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
 health=$(rps "$base/healthz")
 user=$(rps -H "Authorization: Bearer $token" "$base/api/v1/user")
-echo "GET /healthz        ${health} req/s"
-echo "GET /api/v1/user    ${user} req/s"
-python3 -c "print(f'ratio user/healthz  {float($user)/float($health):.3f}')"
+grouped=$(rps -H "Authorization: Bearer $plain" "$base/api/v1/user")
+echo "GET /healthz                      ${health} req/s"
+echo "GET /api/v1/user (super admin)    ${user} req/s"
+echo "GET /api/v1/user (roles by group) ${grouped} req/s"
+python3 -c "print(f'ratio super admin/healthz     {float($user)/float($health):.3f}')"
+python3 -c "print(f'ratio roles by group/healthz  {float($grouped)/float($health):.3f}')"

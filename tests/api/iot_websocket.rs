@@ -465,3 +465,55 @@ async fn a_client_that_does_not_read_never_holds_up_writes() {
         last = n;
     }
 }
+
+/// Waits for the server to close the socket; the close code.
+async fn closed_by_server(ws: &mut Ws) -> u16 {
+    loop {
+        match timeout(WAIT, ws.next()).await.expect("closed in time") {
+            Some(Ok(Message::Close(Some(frame)))) => return frame.code.into(),
+            Some(Ok(Message::Close(None))) | None => panic!("closed without a code"),
+            Some(Ok(_)) => {}
+            Some(Err(e)) => panic!("unclean close: {e}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_open_socket_closes_once_its_user_is_disabled_or_loses_the_right_to_watch() {
+    let app =
+        TestApp::spawn_with_integrations(|s| s.http.websocket_recheck_secs = 1, vec![lamps()])
+            .await;
+    let admin = app.register_admin().await;
+    let codes = ["entity_data.view"];
+    let leaver = user_with(&app, &admin, "leaver@weir.test", &codes, None).await;
+    let mover = user_with(&app, &admin, "mover@weir.test", &codes, None).await;
+    let (mut admin_ws, mut leaver_ws, mut mover_ws) = (
+        open(&app, &admin).await,
+        open(&app, &leaver).await,
+        open(&app, &mover).await,
+    );
+
+    // Disabled through another API (Smartbi's user/update).
+    let answer = crate::smartbi_models::act(
+        &app,
+        &admin,
+        "user/update",
+        json!({"id": leaver.user_id, "enabled": false}),
+    )
+    .await;
+    crate::smartbi_models::success(&answer);
+    assert_eq!(closed_by_server(&mut leaver_ws).await, 1008);
+
+    // The mover's role loses entity_data.view.
+    let me = ok(&app.call("GET", "/user", Some(&mover), None).await).clone();
+    let role = me["roles"][0]["role_id"].as_str().unwrap().to_owned();
+    let menu = app.menu_id(&admin, "entity_data.view").await;
+    let body = json!({"menu_ids": [menu]});
+    let path = format!("/user/roles/{role}/disassociate-menu");
+    ok(&app.call("POST", &path, Some(&admin), Some(body)).await);
+    assert_eq!(closed_by_server(&mut mover_ws).await, 1008);
+
+    // Others' sockets stay open.
+    send(&mut admin_ws, heartbeat()).await;
+    assert_eq!(recv(&mut admin_ws).await, heartbeat());
+}

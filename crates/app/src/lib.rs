@@ -327,6 +327,9 @@ impl Weir {
                 max_body_bytes: self.settings.http.max_body_bytes,
                 static_dir: self.settings.http.static_dir.clone(),
                 cors_origins: self.settings.http.cors_origins.clone(),
+                websocket_recheck: std::time::Duration::from_secs(
+                    self.settings.http.websocket_recheck_secs.max(1),
+                ),
             },
             mqtt: {
                 let info = self.settings.mqtt.to_mqtt().broker_info();

@@ -313,6 +313,8 @@ pub struct HttpConfig {
     pub cors_origins: Vec<String>,
     /// Worker threads; default: one per core.
     pub workers: Option<usize>,
+    /// Seconds between an open WebSocket's checks of its token and grants.
+    pub websocket_recheck_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -373,6 +375,7 @@ impl Default for HttpConfig {
             static_dir: None,
             cors_origins: Vec::new(),
             workers: None,
+            websocket_recheck_secs: 20,
         }
     }
 }

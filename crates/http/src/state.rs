@@ -61,6 +61,9 @@ pub struct HttpSettings {
     pub static_dir: Option<PathBuf>,
     /// Origins allowed to call the API from a browser (with credentials).
     pub cors_origins: Vec<String>,
+    /// How often an open WebSocket checks its token again: a revoked token, a disabled
+    /// user or tenant closes it, and changed grants take effect.
+    pub websocket_recheck: std::time::Duration,
 }
 
 impl Default for HttpSettings {
@@ -69,6 +72,7 @@ impl Default for HttpSettings {
             max_body_bytes: 1024 * 1024,
             static_dir: None,
             cors_origins: Vec::new(),
+            websocket_recheck: std::time::Duration::from_secs(20),
         }
     }
 }

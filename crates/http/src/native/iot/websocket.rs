@@ -1,7 +1,9 @@
 //! Live updates over a WebSocket (`GET /websocket`), as the Beaver IoT web console uses it.
 //!
 //! The handshake authenticates the access token (the `Authorization` query parameter, or
-//! the header) and needs `entity_data.view`. The client then names the entity keys it
+//! the header) and needs `entity_data.view`; the connection checks the token again every
+//! `websocket_recheck` and closes (1008, policy) when it no longer passes — revoked, user or
+//! tenant disabled, `entity_data.view` taken away — while changed grants take effect. The client then names the entity keys it
 //! watches (`Exchange`); every committed write of a watched key that the caller may see
 //! is pushed as one `Exchange` frame carrying the keys and their values. Each connection is
 //! one local task reading the client's frames and its own bus subscription, whose bounded
@@ -49,10 +51,8 @@ pub async fn websocket(
     req: HttpRequest,
     body: web::Payload,
 ) -> Result<HttpResponse, NativeError> {
-    let viewer = IotViewer::authenticate(&state, request_token(&req)?)
-        .await?
-        .0;
-    viewer.require("entity_data.view")?;
+    let token = request_token(&req)?;
+    let viewer = viewer_of(&state, token.clone()).await?;
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|e| NativeError::invalid(format!("not a WebSocket handshake: {e}")))?;
     // Subscribed before the upgrade answers, so nothing committed after it is missed.
@@ -65,9 +65,18 @@ pub async fn websocket(
     let connection = Connection {
         viewer,
         keys: HashSet::new(),
+        token,
+        state: state.clone(),
     };
     actix_web::rt::spawn(connection.run(session, stream, events));
     Ok(response)
+}
+
+/// Who the token speaks for, if they may watch values.
+async fn viewer_of(state: &State, token: String) -> Result<Viewer, NativeError> {
+    let viewer = IotViewer::authenticate(state, token).await?.0;
+    viewer.require("entity_data.view")?;
+    Ok(viewer)
 }
 
 /// The token of the `Authorization` query parameter, else of the header.
@@ -150,10 +159,12 @@ fn error_frame(e: &NativeError) -> String {
     ServerMessage::new("Error", Some(payload)).to_text()
 }
 
-/// One client: who they are and which keys they watch.
+/// One client: who they are and which keys they watch, and the token to check again.
 struct Connection {
     viewer: Viewer,
     keys: HashSet<String>,
+    token: String,
+    state: State,
 }
 
 impl Connection {
@@ -165,6 +176,9 @@ impl Connection {
     ) {
         let mut ping = interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let every = self.state.settings.websocket_recheck;
+        let mut recheck = interval_at(Instant::now() + every, every);
+        recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heard = Instant::now();
         let close = loop {
             tokio::select! {
@@ -208,6 +222,15 @@ impl Connection {
                 _ = ping.tick() => {
                     if session.ping(b"").await.is_err() {
                         return;
+                    }
+                }
+                _ = recheck.tick() => {
+                    match viewer_of(&self.state, self.token.clone()).await {
+                        Ok(viewer) => self.viewer = viewer,
+                        Err(e) => break Some(CloseReason {
+                            code: CloseCode::Policy,
+                            description: Some(e.message),
+                        }),
                     }
                 }
                 () = sleep_until(heard + IDLE_TIMEOUT) => {
