@@ -35,7 +35,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct TokenArgs {
-    /// The user's email.
+    /// The user's login name (or email).
     #[arg(long)]
     username: String,
     /// The user's password, checked by the server when given.
