@@ -1204,3 +1204,252 @@ async fn a_tenant_runs_at_most_its_bound_at_once_and_a_run_that_waits_too_long_i
         "1 runs of this tenant are already going on; try again later"
     );
 }
+
+// Loops: flows started by each other's writes stop at `workflow.max_chain_depth`.
+
+/// A server with lamps `l1` and `l2`, and `max_chain_depth` when given (else the default).
+async fn setup_chains(max_chain_depth: Option<usize>) -> (TestApp, Session) {
+    let app = TestApp::spawn_with_integrations(
+        move |s| {
+            if let Some(depth) = max_chain_depth {
+                s.workflow.max_chain_depth = depth;
+            }
+        },
+        vec![lamps()],
+    )
+    .await;
+    let admin = app.register_admin().await;
+    for name in ["L1", "L2"] {
+        let body = json!({"name": name, "integration": "lamp"});
+        ok(&app.call("POST", "/device", Some(&admin), Some(body)).await);
+    }
+    (app, admin)
+}
+
+async fn save_named(app: &TestApp, who: &Session, name: &str, design_data: &str) -> String {
+    let body = json!({"name": name, "enabled": true, "design_data": design_data});
+    let answer = app
+        .call("POST", "/workflow/flows/design", Some(who), Some(body))
+        .await;
+    ok(&answer)["id"].as_str().unwrap().to_owned()
+}
+
+/// When `from`'s level changes, sets `to`'s level to it plus one.
+fn increment(from: &str, to: &str) -> String {
+    let listened = format!("lamp.device.{from}.level");
+    chain(vec![
+        node("listen", "eventListener", json!({"entities": [listened]})),
+        node(
+            "inc",
+            "code",
+            json!({"expression": {"language": "rhai", "expression": "#{next: level + 1}"},
+                   "inputArguments": {"level": format!("{{{{listen.{listened}}}}}")}}),
+        ),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {format!("lamp.device.{to}.level"): "{{inc.next}}"}}),
+        ),
+    ])
+}
+
+/// Waits until the flow has logged `n` runs, then a little longer, and answers them all
+/// (newest first), failing if more came.
+async fn settled_logs(app: &TestApp, who: &Session, flow: &str, n: usize) -> Vec<Value> {
+    wait_for_logs(app, who, flow, n).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let page = logs(app, who, flow, json!({"page_size": 100})).await;
+    let runs = page["content"].as_array().unwrap().clone();
+    assert_eq!(runs.len(), n, "{flow}: {runs:#?}");
+    runs
+}
+
+async fn log_detail(app: &TestApp, who: &Session, run: &Value) -> Value {
+    let path = format!("/workflow/flows/logs/{}", run["id"].as_str().unwrap());
+    ok(&app.call("GET", &path, Some(who), None).await).clone()
+}
+
+/// The value of `key` the run started with (or, stopped, would have): its entry node's
+/// input.
+async fn started_with(app: &TestApp, who: &Session, run: &Value, key: &str) -> Value {
+    let detail = log_detail(app, who, run).await;
+    let input = detail["trace_info"][0]["input"].as_str().unwrap();
+    serde_json::from_str::<Value>(input).unwrap()[key].clone()
+}
+
+fn statuses(runs: &[Value]) -> Vec<&str> {
+    runs.iter().map(|r| r["status"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn a_flow_that_assigns_what_it_listens_to_stops_after_max_chain_depth_runs() {
+    let (app, admin) = setup_chains(Some(3)).await;
+    let flow = save_named(&app, &admin, "Count up", &increment("l1", "l1")).await;
+
+    // 10 (the API, depth 0) starts run 1, which writes 11 (depth 1), which starts run 2,
+    // which writes 12, which starts run 3, which writes 13: a 4th run is not started.
+    set_level(&app, &admin, "l1", 10).await;
+    let runs = settled_logs(&app, &admin, &flow, 4).await;
+    assert_eq!(statuses(&runs), ["ERROR", "SUCCESS", "SUCCESS", "SUCCESS"]);
+    let key = "lamp.device.l1.level";
+    let mut started = Vec::new();
+    for run in &runs {
+        started.push(started_with(&app, &admin, run, key).await);
+    }
+    assert_eq!(started, [json!(13), json!(12), json!(11), json!(10)]);
+
+    // The stopped attempt's log says why, and shows what it would have started with.
+    let stopped = &runs[0];
+    let why = "stopped: this run would be the 4th in a chain of flows triggered by each \
+               other's writes (limit 3, workflow.max_chain_depth): \
+               \"Count up\" → \"Count up\" → \"Count up\" → \"Count up\"";
+    assert_eq!(stopped["message"], why);
+    assert_eq!(stopped["time_cost"], 0);
+    let detail = log_detail(&app, &admin, stopped).await;
+    let trace = detail["trace_info"].as_array().unwrap();
+    assert_eq!(trace.len(), 1, "{detail}");
+    assert_eq!(trace[0]["node_id"], "listen");
+    assert_eq!(trace[0]["status"], "ERROR");
+    assert_eq!(trace[0]["error_message"], why);
+    let answer = logs(&app, &admin, &flow, json!({"status": "ERROR"})).await;
+    assert_eq!(answer["total"], 1);
+
+    // A new write from outside starts a chain of its own.
+    set_level(&app, &admin, "l1", 50).await;
+    let runs = settled_logs(&app, &admin, &flow, 8).await;
+    assert_eq!(
+        statuses(&runs[..4]),
+        ["ERROR", "SUCCESS", "SUCCESS", "SUCCESS"]
+    );
+    assert_eq!(started_with(&app, &admin, &runs[0], key).await, json!(53));
+}
+
+#[tokio::test]
+async fn two_flows_that_start_each_other_stop_likewise() {
+    let (app, admin) = setup_chains(Some(3)).await;
+    let ping = save_named(&app, &admin, "Ping", &increment("l1", "l2")).await;
+    let pong = save_named(&app, &admin, "Pong", &increment("l2", "l1")).await;
+
+    // l1 = 10 → Ping (1st) sets l2 = 11 → Pong (2nd) sets l1 = 12 → Ping (3rd) sets
+    // l2 = 13 → Pong would be the 4th.
+    set_level(&app, &admin, "l1", 10).await;
+    let pings = settled_logs(&app, &admin, &ping, 2).await;
+    let pongs = settled_logs(&app, &admin, &pong, 2).await;
+    assert_eq!(statuses(&pings), ["SUCCESS", "SUCCESS"]);
+    assert_eq!(statuses(&pongs), ["ERROR", "SUCCESS"]);
+    assert_eq!(
+        pongs[0]["message"],
+        "stopped: this run would be the 4th in a chain of flows triggered by each other's \
+         writes (limit 3, workflow.max_chain_depth): \"Ping\" → \"Pong\" → \"Ping\" → \"Pong\""
+    );
+    assert_eq!(
+        started_with(&app, &admin, &pongs[0], "lamp.device.l2.level").await,
+        json!(13)
+    );
+    assert_eq!(
+        started_with(&app, &admin, &pings[0], "lamp.device.l1.level").await,
+        json!(12)
+    );
+}
+
+#[tokio::test]
+async fn a_flow_started_from_outside_that_sets_an_entity_nobody_listens_to_runs_once() {
+    // The smallest limit: a value from outside starts runs, a value a run wrote does not.
+    let (app, admin) = setup_chains(Some(1)).await;
+    let mirror = chain(vec![
+        node(
+            "listen",
+            "eventListener",
+            json!({"entities": ["lamp.device.l1.level"]}),
+        ),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {"lamp.device.l2.mode": "seen {{listen.lamp.device.l1.level}}"}}),
+        ),
+    ]);
+    let flow = save_named(&app, &admin, "Mirror", &mirror).await;
+    set_level(&app, &admin, "l1", 10).await;
+    let runs = settled_logs(&app, &admin, &flow, 1).await;
+    assert_eq!(runs[0]["status"], "SUCCESS", "{runs:#?}");
+    assert_eq!(runs[0]["message"], "");
+    assert_eq!(
+        latest(&app, &admin, "lamp.device.l2.mode").await,
+        json!("seen 10")
+    );
+
+    // A flow that listens to what Mirror wrote would be the 2nd of the chain: stopped.
+    let echo = chain(vec![
+        node(
+            "listen",
+            "eventListener",
+            json!({"entities": ["lamp.device.l2.mode"]}),
+        ),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {"lamp.device.l2.level": 1}}),
+        ),
+    ]);
+    let echo = save_named(&app, &admin, "Echo", &echo).await;
+    set_level(&app, &admin, "l1", 20).await;
+    settled_logs(&app, &admin, &flow, 2).await;
+    let echoes = settled_logs(&app, &admin, &echo, 1).await;
+    assert_eq!(
+        echoes[0]["message"],
+        "stopped: this run would be the 2nd in a chain of flows triggered by each other's \
+         writes (limit 1, workflow.max_chain_depth): \"Mirror\" → \"Echo\""
+    );
+    // The same value written from outside starts Echo.
+    let body = json!({"exchange": {"lamp.device.l2.mode": "by hand"}});
+    ok(&app
+        .call("POST", "/entity/property/update", Some(&admin), Some(body))
+        .await);
+    let echoes = settled_logs(&app, &admin, &echo, 2).await;
+    assert_eq!(statuses(&echoes), ["SUCCESS", "ERROR"]);
+
+    // A triggered run is the first of its chain too: what it writes starts no listener.
+    let setter = chain(vec![
+        node("start", "trigger", json!({})),
+        node(
+            "set",
+            "entityAssigner",
+            json!({"exchangePayload": {"lamp.device.l1.level": 30}}),
+        ),
+    ]);
+    let setter = save_named(&app, &admin, "Setter", &setter).await;
+    let path = format!("/workflow/flows/{setter}/trigger");
+    let answer = app
+        .call("POST", &path, Some(&admin), Some(json!({"input": {}})))
+        .await;
+    assert_eq!(ok(&answer)["status"], "SUCCESS");
+    let runs = settled_logs(&app, &admin, &flow, 3).await;
+    assert_eq!(
+        runs[0]["message"],
+        "stopped: this run would be the 2nd in a chain of flows triggered by each other's \
+         writes (limit 1, workflow.max_chain_depth): \"Setter\" → \"Mirror\""
+    );
+}
+
+#[tokio::test]
+async fn by_default_a_chain_stops_after_eight_runs() {
+    let (app, admin) = setup_chains(None).await;
+    let flow = save_named(&app, &admin, "Count up", &increment("l1", "l1")).await;
+    set_level(&app, &admin, "l1", 0).await;
+    let runs = settled_logs(&app, &admin, &flow, 9).await;
+    assert_eq!(statuses(&runs[..1]), ["ERROR"]);
+    assert!(statuses(&runs[1..]).iter().all(|s| *s == "SUCCESS"));
+    let message = runs[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with(
+            "stopped: this run would be the 9th in a chain of flows triggered by each \
+             other's writes (limit 8, workflow.max_chain_depth): \"Count up\" → "
+        ),
+        "{message}"
+    );
+    assert_eq!(message.matches("\"Count up\"").count(), 9, "{message}");
+    assert_eq!(
+        started_with(&app, &admin, &runs[0], "lamp.device.l1.level").await,
+        json!(8)
+    );
+}

@@ -295,6 +295,7 @@ impl Weir {
             RuntimeSettings {
                 max_runs_per_tenant: w.max_runs_per_tenant.max(1),
                 log_retention_days: w.log_retention_days.max(1),
+                max_chain_depth: w.max_chain_depth.max(1),
                 ..RuntimeSettings::default()
             },
         )

@@ -122,6 +122,10 @@ pub struct WorkflowConfig {
     pub log_retention_days: u32,
     /// Operations one script run may perform.
     pub script_max_operations: u64,
+    /// Most runs in a chain of flows started by each other's writes (a flow that assigns
+    /// what it listens to, two flows that ping-pong); the run that would be one more is
+    /// not started, and its log says why. At least 1.
+    pub max_chain_depth: usize,
     pub webhook: WebhookConfig,
     /// The system SMTP server, for email nodes with `useSystemSettings`.
     pub smtp: Option<SmtpConfig>,
@@ -135,6 +139,7 @@ impl Default for WorkflowConfig {
             max_trace_bytes: 4096,
             log_retention_days: 30,
             script_max_operations: 1_000_000,
+            max_chain_depth: 8,
             webhook: WebhookConfig::default(),
             smtp: None,
         }

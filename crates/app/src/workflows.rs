@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use weir_iot::service::WriteKind;
 
 use weir_iot::errors::IotError;
+use weir_iot::events::Cause;
 use weir_iot::ports::{Entity, VisibleSet};
 use weir_iot::{EntityType, IotService, Limits, Viewer};
-use weir_kernel::{StoreError, TenantId};
+use weir_kernel::{Id, StoreError, TenantId};
 use weir_workflow::Caller;
 use weir_workflow::engine::{Entities, NodeError};
 use weir_workflow::entity_uses::{Access, EntityCatalog, EntityUse};
@@ -23,6 +24,13 @@ pub struct IotEntities(pub Arc<IotService>);
 
 fn node_error(e: weir_iot::errors::IotError) -> NodeError {
     NodeError(e.to_string())
+}
+
+/// What a run's writes say caused them: the flows whose runs led to the run, its own last.
+fn cause(chain: &[Id]) -> Cause {
+    Cause {
+        flows: chain.to_vec(),
+    }
 }
 
 impl Entities for IotEntities {
@@ -37,13 +45,19 @@ impl Entities for IotEntities {
             .collect())
     }
 
-    fn assign(&self, tenant: &TenantId, values: &Map<String, Json>) -> Result<(), NodeError> {
+    fn assign(
+        &self,
+        tenant: &TenantId,
+        chain: &[Id],
+        values: &Map<String, Json>,
+    ) -> Result<(), NodeError> {
         self.0
-            .write_values(
+            .write_values_caused(
                 &Viewer::system(tenant.clone()),
                 values,
                 WriteKind::PropertyUpdate,
                 None,
+                &cause(chain),
             )
             .map(drop)
             .map_err(node_error)
@@ -56,6 +70,7 @@ impl Entities for IotEntities {
     fn invoke(
         &self,
         tenant: &TenantId,
+        chain: &[Id],
         service: &str,
         params: &Map<String, Json>,
     ) -> Result<Json, NodeError> {
@@ -73,11 +88,12 @@ impl Entities for IotEntities {
         }
         let outcome = self
             .0
-            .write_values(
+            .write_values_caused(
                 &Viewer::system(tenant.clone()),
                 &exchange,
                 WriteKind::ServiceCall,
                 None,
+                &cause(chain),
             )
             .map_err(node_error)?;
         if !outcome.undelivered.is_empty() {
@@ -154,7 +170,8 @@ impl EntityCatalog for IotEntities {
     }
 }
 
-/// Hands every committed value to the flows listening to it, until the bus closes.
+/// Hands every committed value to the flows listening to it, with the chain of runs that
+/// wrote it (so that flows triggering each other stop), until the bus closes.
 pub async fn listen(iot: Arc<IotService>, runtime: Runtime) {
     let mut events = iot.events().subscribe();
     while let Some(event) = events.next().await {
@@ -163,6 +180,8 @@ pub async fn listen(iot: Arc<IotService>, runtime: Runtime) {
             .iter()
             .map(|v| (v.key.clone(), v.value.to_json()))
             .collect();
-        runtime.on_values(&event.tenant_id, &values).await;
+        runtime
+            .on_values(&event.tenant_id, &values, &event.cause.flows)
+            .await;
     }
 }

@@ -1,6 +1,9 @@
 //! The event bus: values are published on it after they are committed, for live views
 //! (the WebSocket) and flows. [`EventBus`] is the port; [`LocalBus`] is the in-process
 //! implementation the server uses.
+//!
+//! Every event says what caused its write ([`Cause`]): the chain of flow runs that led to
+//! it, so that the workflow runtime can stop flows that trigger each other's runs forever.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +18,30 @@ use crate::value::EntityValue;
 pub struct ValuesCommitted {
     pub tenant_id: TenantId,
     pub values: Vec<CommittedValue>,
+    /// What led to the write.
+    pub cause: Cause,
+}
+
+/// What led to a write, as far as flows go: the flows whose runs led to it, oldest first,
+/// each started by a value the one before wrote; the flow that made the write is last.
+/// Empty (depth 0) for values written by devices, integrations, users and the API. The IoT
+/// domain only carries it; the workflow runtime reads it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cause {
+    pub flows: Vec<Id>,
+}
+
+impl Cause {
+    /// A write made by no flow.
+    pub fn external() -> Self {
+        Self::default()
+    }
+
+    /// How many flow runs led to the write: 0 for a device or API write, 1 for a write made
+    /// by a flow that such a write started, and so on.
+    pub fn depth(&self) -> usize {
+        self.flows.len()
+    }
 }
 
 /// One committed value, with what a subscriber needs to decide whether its user may see it.
@@ -145,6 +172,7 @@ mod tests {
                 timestamp: n,
                 value: EntityValue::Long(n),
             }],
+            cause: Cause::external(),
         })
     }
 

@@ -11,6 +11,7 @@ use weir_kernel::{Millis, StoreError};
 use super::IotService;
 use super::values::{WriteKind, WriteOutcome};
 use crate::errors::IotError;
+use crate::events::Cause;
 use crate::key::{EntityKey, valid_segment};
 use crate::model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};
 use crate::ports::{Device, Entity};
@@ -219,7 +220,7 @@ impl IotService {
                 *ts,
             )?);
         }
-        match self.store_points(v, &new_rows, &points) {
+        match self.store_points(v, &new_rows, &points, &Cause::external()) {
             // Another report created the same entities at the same moment: store again
             // against theirs (they exist now, so this happens once).
             Err(IotError::Store(StoreError::Conflict(_))) if !new_rows.is_empty() => {

@@ -10,7 +10,7 @@ use weir_kernel::{Id, Millis, Page, SearchQuery};
 
 use super::IotService;
 use crate::errors::IotError;
-use crate::events::{CommittedValue, ValuesCommitted};
+use crate::events::{Cause, CommittedValue, ValuesCommitted};
 use crate::key::{EntityKey, KeyOwner};
 use crate::model::{EntityType, ValueType};
 use crate::ports::{Aggregate, AggregateResult, Entity, ValuePoint};
@@ -40,12 +40,26 @@ impl IotService {
     /// Checks every value against its entity, then stores them all in one transaction
     /// (history, and the latest value of properties); nothing is stored if any is refused.
     /// Property updates and service calls are then handed to the devices' integrations.
+    /// The values are published as written by no flow ([`Cause::external`]).
     pub fn write_values(
         &self,
         v: &Viewer,
         values: &Map<String, Json>,
         kind: WriteKind,
         timestamp: Option<Millis>,
+    ) -> Result<WriteOutcome, IotError> {
+        self.write_values_caused(v, values, kind, timestamp, &Cause::external())
+    }
+
+    /// [`Self::write_values`] for a write that flow runs led to (a flow's assignment or
+    /// service call): the values are published with `cause`.
+    pub fn write_values_caused(
+        &self,
+        v: &Viewer,
+        values: &Map<String, Json>,
+        kind: WriteKind,
+        timestamp: Option<Millis>,
+        cause: &Cause,
     ) -> Result<WriteOutcome, IotError> {
         if kind != WriteKind::Report {
             v.require("entity_data.edit")?;
@@ -59,7 +73,7 @@ impl IotService {
         let entities = read(self.store(), |tx| tx.entities_by_keys(&v.tenant_id, &keys))?;
         let ts = timestamp.unwrap_or_else(|| self.clock.now_ms());
         let points = Self::checked_points(v, &entities, values, kind, ts)?;
-        self.store_points(v, &[], &points)?;
+        self.store_points(v, &[], &points, cause)?;
         let undelivered = if kind == WriteKind::Report {
             Vec::new()
         } else {
@@ -137,12 +151,14 @@ impl IotService {
     }
 
     /// In one transaction: creates `new_entities`, appends the points to the history and
-    /// keeps the latest value of properties. Once committed, the points are published.
+    /// keeps the latest value of properties. Once committed, the points are published, with
+    /// what caused them.
     pub(super) fn store_points(
         &self,
         v: &Viewer,
         new_entities: &[Entity],
         points: &[(&Entity, ValuePoint)],
+        cause: &Cause,
     ) -> Result<(), IotError> {
         let latest: Vec<ValuePoint> = points
             .iter()
@@ -173,6 +189,7 @@ impl IotService {
                     value: p.value.clone(),
                 })
                 .collect(),
+            cause: cause.clone(),
         }));
         Ok(())
     }

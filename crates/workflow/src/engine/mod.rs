@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
-use weir_kernel::{Clock, Millis, TenantId};
+use weir_kernel::{Clock, Id, Millis, TenantId};
 
 pub use ports::{
     Email, Encryption, Entities, Mailer, NodeError, ScriptEngine, SmtpServer, WebhookRequest,
@@ -69,6 +69,9 @@ impl Default for EngineSettings {
 pub struct RunRequest<'a> {
     pub tenant: &'a TenantId,
     pub flow: &'a ValidatedFlow,
+    /// The flows whose runs led to this one, oldest first, this run's flow last: what its
+    /// writes say caused them (see [`Entities`]).
+    pub chain: &'a [Id],
     /// The entry node's output: what the run starts with.
     pub input: Map<String, Json>,
     /// Identifies the run in its traces.
@@ -166,6 +169,7 @@ impl Engine {
             } else {
                 NodeRun {
                     tenant: req.tenant,
+                    chain: req.chain,
                     kind: kind_of(node),
                     parameters: parameters(node),
                     scope: Scope {
@@ -230,6 +234,32 @@ impl Engine {
         }
     }
 
+    /// The outcome of a run that is not made: the runtime stopped it before its entry node
+    /// (a chain of flows too long). `ERROR` with `reason`, and one trace, of the entry
+    /// node, that shows the message the run would have started with.
+    pub fn refused(&self, req: RunRequest<'_>, reason: String) -> RunOutcome {
+        let entry = req.flow.node(req.flow.entry_index());
+        let start_time = self.ports.clock.now_ms();
+        RunOutcome {
+            status: RunStatus::Error,
+            output: None,
+            start_time,
+            time_cost: 0,
+            traces: vec![NodeTrace {
+                message_id: req.message_id,
+                node_id: entry.id.clone(),
+                node_label: label_of(entry),
+                status: RunStatus::Error,
+                start_time,
+                time_cost: 0,
+                error_message: Some(reason.clone()),
+                input: self.capped(&Json::Object(req.input)),
+                output: String::new(),
+            }],
+            message: reason,
+        }
+    }
+
     /// Runs one node on its own with `input` as its message, for
     /// `POST /workflow/flows/node/test`. No other node ran, so a reference to one
     /// (`{{n1.x}}`) reads the input (give it `{"n1": {"x": ...}}`). The node's parameters
@@ -262,6 +292,7 @@ impl Engine {
         Ok(self.run(RunRequest {
             tenant,
             flow: &flow,
+            chain: &[],
             input,
             message_id,
         }))

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json, json};
-use weir_kernel::TenantId;
+use weir_kernel::{Id, TenantId};
 
 use super::choice::{pick_branch, short};
 use super::ports::{Email, Encryption, NodeError, SmtpServer, WebhookRequest};
@@ -35,6 +35,8 @@ impl Step {
 /// Everything a node run needs.
 pub(super) struct NodeRun<'a> {
     pub tenant: &'a TenantId,
+    /// The flows whose runs led to this one, this run's flow last (see [`super::Entities`]).
+    pub chain: &'a [Id],
     pub kind: NodeKind,
     pub parameters: &'a Map<String, Json>,
     pub scope: Scope<'a>,
@@ -86,14 +88,19 @@ impl NodeRun<'_> {
                 let values = self
                     .scope
                     .resolve_map(self.param("exchangePayload").as_object());
-                self.ports.entities.assign(self.tenant, &values)?;
+                self.ports
+                    .entities
+                    .assign(self.tenant, self.chain, &values)?;
                 Ok(Step::output(Json::Object(values)))
             }
             names::SERVICE_INVOCATION => {
                 let setting = self.param("serviceInvocationSetting");
                 let service = setting["serviceEntity"].as_str().unwrap_or_default();
                 let params = self.scope.resolve_map(setting["serviceParams"].as_object());
-                let result = self.ports.entities.invoke(self.tenant, service, &params)?;
+                let result =
+                    self.ports
+                        .entities
+                        .invoke(self.tenant, self.chain, service, &params)?;
                 Ok(Step::output(as_object(result)))
             }
             names::CODE => self.code(),

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json};
-use weir_kernel::TenantId;
+use weir_kernel::{Id, TenantId};
 
 /// Why a port could not do what a node asked; the message ends the run as its error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,18 +20,29 @@ impl NodeError {
 
 /// Weir's entities, reached on behalf of a flow's tenant (with every right in the tenant,
 /// as the flow's owner configured it).
+///
+/// Writes say which runs led to them: `chain` holds the flows whose runs led to this one,
+/// oldest first, each started by a value the one before wrote, and this run's flow last
+/// (empty for a design or node test, which writes as its user would). The values the write
+/// commits carry it, so the runs they start are one deeper (see [`crate::runtime`]).
 pub trait Entities: Send + Sync {
     /// The latest values of `keys`: key to value, `null` for an entity without one. An
     /// unknown key is an error naming it.
     fn latest(&self, tenant: &TenantId, keys: &[String]) -> Result<Map<String, Json>, NodeError>;
     /// Writes property values through the same validated path as the API
     /// (`POST /entity/property/update`).
-    fn assign(&self, tenant: &TenantId, values: &Map<String, Json>) -> Result<(), NodeError>;
+    fn assign(
+        &self,
+        tenant: &TenantId,
+        chain: &[Id],
+        values: &Map<String, Json>,
+    ) -> Result<(), NodeError>;
     /// Calls a device service with its parameters (`POST /entity/service/call`); answers
     /// what the call produced.
     fn invoke(
         &self,
         tenant: &TenantId,
+        chain: &[Id],
         service: &str,
         params: &Map<String, Json>,
     ) -> Result<Json, NodeError>;

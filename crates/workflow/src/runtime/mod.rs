@@ -10,10 +10,14 @@
 //!   cannot start within the run time limit is refused as busy. Events wait for a slot
 //!   before the next event is read, so a flood slows the listener rather than piling up
 //!   tasks (the event bus then drops what the listener cannot keep up with, and counts it).
+//! - **Loops.** A value a run writes carries the chain of runs that led to it; an event
+//!   whose chain already holds `max_chain_depth` runs starts none, and the run that would
+//!   have started leaves a log saying why (see [`chain`]).
 //! - **Logs.** Every run but a design test leaves a [`RunLog`]; they are written in batches
 //!   by one task, and kept `log_retention_days`.
 
 pub mod active;
+pub mod chain;
 pub mod http_path;
 pub mod timer;
 
@@ -24,7 +28,7 @@ use std::time::Duration;
 use serde_json::{Map, Value as Json};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinHandle;
-use weir_kernel::{Clock, Id, IdGenerator, TenantId};
+use weir_kernel::{Clock, Id, IdGenerator, Millis, TenantId};
 
 use crate::caller::Caller;
 use crate::engine::{Engine, RunOutcome, RunRequest};
@@ -42,6 +46,9 @@ pub struct RuntimeSettings {
     pub log_retention_days: u32,
     /// Logs waiting to be written before runs wait for the writer.
     pub log_queue: usize,
+    /// Most runs in a chain of flows started by each other's writes (at least 1): a value
+    /// written by the last run of such a chain starts no more.
+    pub max_chain_depth: usize,
 }
 
 impl Default for RuntimeSettings {
@@ -50,6 +57,7 @@ impl Default for RuntimeSettings {
             max_runs_per_tenant: 32,
             log_retention_days: 30,
             log_queue: 10_000,
+            max_chain_depth: 8,
         }
     }
 }
@@ -87,7 +95,12 @@ struct Inner {
     slots: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
     logs: mpsc::Sender<RunLog>,
     tokio: tokio::runtime::Handle,
+    /// When each flow last warned that a run of it was stopped, for one warning a minute.
+    warned: Mutex<HashMap<Id, Millis>>,
 }
+
+/// How often a flow whose runs are stopped says so in the server's log, at most.
+const WARN_EVERY_MS: Millis = 60_000;
 
 /// What starts a run, for its log.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +130,7 @@ impl Runtime {
             slots: Mutex::new(HashMap::new()),
             logs,
             tokio: tokio::runtime::Handle::current(),
+            warned: Mutex::new(HashMap::new()),
         });
         tokio::spawn(write_logs(inner.service.clone(), queue));
         tokio::spawn(purge_logs(Arc::downgrade(&inner)));
@@ -143,10 +157,12 @@ impl Runtime {
         read(&self.inner.active).flows.len()
     }
 
-    /// New values of a tenant's entities (key to value): runs every enabled flow that
-    /// listens to one of the keys, with the values it listens to. Returns once every run
-    /// has a slot; the runs go on in the background.
-    pub async fn on_values(&self, tenant: &TenantId, values: &[(String, Json)]) {
+    /// New values of a tenant's entities (key to value), written by the runs of the flows
+    /// in `cause` (oldest first; empty when no flow wrote them): runs every enabled flow
+    /// that listens to one of the keys, with the values it listens to. When `cause` already
+    /// holds `max_chain_depth` runs, none is started: each flow that would have run logs
+    /// why. Returns once every run has a slot; the runs go on in the background.
+    pub async fn on_values(&self, tenant: &TenantId, values: &[(String, Json)], cause: &[Id]) {
         let runs: BTreeMap<Id, (Arc<ActiveFlow>, Map<String, Json>)> = {
             let active = read(&self.inner.active);
             if !active.has_listeners() {
@@ -166,12 +182,17 @@ impl Runtime {
             runs
         };
         for (_, (flow, input)) in runs {
+            if !chain::may_start(cause.len(), self.inner.max_chain_depth()) {
+                self.inner.stop(&flow, input, cause).await;
+                continue;
+            }
             let Ok(permit) = self.inner.slot(&flow.flow.tenant_id).await else {
                 continue;
             };
             let inner = self.inner.clone();
+            let chain = chain::extended(cause, flow.flow.id);
             tokio::spawn(async move {
-                inner.execute(permit, flow, input, Logged::Yes).await;
+                inner.execute(permit, flow, input, chain, Logged::Yes).await;
             });
         }
     }
@@ -198,7 +219,11 @@ impl Runtime {
             ));
         }
         let permit = self.inner.slot(&flow.flow.tenant_id).await?;
-        Ok(self.inner.execute(permit, flow, input, Logged::Yes).await)
+        let chain = vec![flow.flow.id];
+        Ok(self
+            .inner
+            .execute(permit, flow, input, chain, Logged::Yes)
+            .await)
     }
 
     /// Runs the enabled `httpIn` flow that `credential` opens, when `method` and `path`
@@ -245,7 +270,11 @@ impl Runtime {
             message.insert("pathVariables".into(), Json::Object(variables));
         }
         let permit = self.inner.slot(&flow.flow.tenant_id).await?;
-        Ok(self.inner.execute(permit, flow, message, Logged::Yes).await)
+        let chain = vec![flow.flow.id];
+        Ok(self
+            .inner
+            .execute(permit, flow, message, chain, Logged::Yes)
+            .await)
     }
 
     /// Runs a design once without keeping anything: `POST /workflow/flows/design/test`.
@@ -260,7 +289,11 @@ impl Runtime {
         let validated = self.checked(c, validated).await?;
         let flow = Arc::new(ActiveFlow::testing(c.tenant_id.clone(), validated));
         let permit = self.inner.slot(&c.tenant_id).await?;
-        Ok(self.inner.execute(permit, flow, input, Logged::No).await)
+        // A design test writes as its user would: its writes start a chain of their own.
+        Ok(self
+            .inner
+            .execute(permit, flow, input, Vec::new(), Logged::No)
+            .await)
     }
 
     /// Runs one node on its own: `POST /workflow/flows/node/test`.
@@ -328,11 +361,17 @@ impl Inner {
         }
     }
 
+    fn max_chain_depth(&self) -> usize {
+        self.settings.max_chain_depth.max(1)
+    }
+
+    /// Runs a flow; `chain` is the flows whose runs led to this one, this flow last.
     async fn execute(
         &self,
         permit: tokio::sync::OwnedSemaphorePermit,
         flow: Arc<ActiveFlow>,
         input: Map<String, Json>,
+        chain: Vec<Id>,
         logged: Logged,
     ) -> RunOutcome {
         let id = self.ids.next_id();
@@ -343,6 +382,7 @@ impl Inner {
             engine.run(RunRequest {
                 tenant: &running.flow.tenant_id,
                 flow: &running.validated,
+                chain: &chain,
                 input,
                 message_id: id.to_string(),
             })
@@ -357,22 +397,78 @@ impl Inner {
             traces: Vec::new(),
         });
         if logged == Logged::Yes {
-            let log = RunLog {
-                id,
-                tenant_id: flow.flow.tenant_id.clone(),
-                flow_id: flow.flow.id,
-                version: flow.flow.version,
-                status: outcome.status,
-                start_time: outcome.start_time,
-                time_cost: outcome.time_cost,
-                message: outcome.message.clone(),
-                traces: outcome.traces.clone(),
-            };
-            if self.logs.send(log).await.is_err() {
-                tracing::warn!(flow_id = %flow.flow.id, "run log dropped: the log writer stopped");
-            }
+            self.log(id, &flow, &outcome).await;
         }
         outcome
+    }
+
+    /// Hands a run's log to the writer.
+    async fn log(&self, id: Id, flow: &ActiveFlow, outcome: &RunOutcome) {
+        let log = RunLog {
+            id,
+            tenant_id: flow.flow.tenant_id.clone(),
+            flow_id: flow.flow.id,
+            version: flow.flow.version,
+            status: outcome.status,
+            start_time: outcome.start_time,
+            time_cost: outcome.time_cost,
+            message: outcome.message.clone(),
+            traces: outcome.traces.clone(),
+        };
+        if self.logs.send(log).await.is_err() {
+            tracing::warn!(flow_id = %flow.flow.id, "run log dropped: the log writer stopped");
+        }
+    }
+
+    /// Does not start a run of `flow` that values written by the runs of `cause` would
+    /// have started, because the chain is long enough: logs the run as `ERROR`, saying
+    /// why, and warns in the server's log (once a minute per flow at most).
+    async fn stop(&self, flow: &ActiveFlow, input: Map<String, Json>, cause: &[Id]) {
+        let chain = chain::extended(cause, flow.flow.id);
+        let names: Vec<String> = {
+            let active = read(&self.active);
+            chain
+                .iter()
+                .map(|id| match active.flows.get(id) {
+                    _ if *id == flow.flow.id => flow.flow.name.clone(),
+                    Some(f) => f.flow.name.clone(),
+                    // Disabled or deleted since its run.
+                    None => format!("flow {id}"),
+                })
+                .collect()
+        };
+        let reason = chain::stopped_message(&names, self.max_chain_depth());
+        let id = self.ids.next_id();
+        let outcome = self.engine.refused(
+            RunRequest {
+                tenant: &flow.flow.tenant_id,
+                flow: &flow.validated,
+                chain: &chain,
+                input,
+                message_id: id.to_string(),
+            },
+            reason,
+        );
+        let now = self.clock.now_ms();
+        let due = {
+            let mut warned = lock(&self.warned);
+            let due = warned
+                .get(&flow.flow.id)
+                .is_none_or(|last| now - last >= WARN_EVERY_MS);
+            if due {
+                warned.insert(flow.flow.id, now);
+            }
+            due
+        };
+        if due {
+            tracing::warn!(
+                tenant = %flow.flow.tenant_id,
+                flow_id = %flow.flow.id,
+                "flow run {}",
+                outcome.message
+            );
+        }
+        self.log(id, flow, &outcome).await;
     }
 
     /// Loads a flow's design and makes it active, replacing its previous version.
@@ -412,6 +508,7 @@ impl Inner {
 
     fn deactivate(&self, id: Id) {
         write(&self.active).remove(id);
+        lock(&self.warned).remove(&id);
         if let Some(timer) = lock(&self.timers).remove(&id) {
             timer.abort();
         }
@@ -465,8 +562,11 @@ async fn run_timer(inner: std::sync::Weak<Inner>, flow: Arc<ActiveFlow>, plan: t
         if let Ok(permit) = inner.slot(&flow.flow.tenant_id).await {
             let runner = inner.clone();
             let flow = flow.clone();
+            let chain = vec![flow.flow.id];
             tokio::spawn(async move {
-                runner.execute(permit, flow, input, Logged::Yes).await;
+                runner
+                    .execute(permit, flow, input, chain, Logged::Yes)
+                    .await;
             });
         }
     }
