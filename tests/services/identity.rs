@@ -200,6 +200,17 @@ fn override_replaces_memberships_and_picks_the_first_group_as_default() {
         .unwrap();
     assert_eq!(failed[0].id, "zzz");
     assert_eq!(f.identity.user_groups(&f.admin, "dan").unwrap().len(), 3);
+    // An override naming only unknown groups changes nothing; an empty one clears.
+    let failed = f
+        .identity
+        .add_user_groups(&f.admin, "dan", &["typo".into()], None, LinkMode::Override)
+        .unwrap();
+    assert_eq!(failed[0].id, "typo");
+    assert_eq!(f.identity.user_groups(&f.admin, "dan").unwrap().len(), 3);
+    f.identity
+        .add_user_groups(&f.admin, "dan", &[], None, LinkMode::Override)
+        .unwrap();
+    assert!(f.identity.user_groups(&f.admin, "dan").unwrap().is_empty());
 }
 
 #[test]

@@ -256,7 +256,7 @@ impl IdentityService {
                     }),
                 }
             }
-            if mode == LinkMode::Override {
+            if mode.applied(roles.len(), wanted.len()) == LinkMode::Override {
                 let keep: BTreeSet<Id> = wanted.iter().map(|r| r.id).collect();
                 for r in tx.direct_roles_of_user(t, user.id)? {
                     if !keep.contains(&r.id) {

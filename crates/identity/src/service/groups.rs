@@ -52,6 +52,19 @@ pub enum LinkMode {
     Override,
 }
 
+impl LinkMode {
+    /// What a batch naming `named` items of which `known` exist does: overriding, unless
+    /// it named something and none of it exists — a batch of typos must not wipe
+    /// memberships (an empty list still clears them).
+    pub(crate) fn applied(self, named: usize, known: usize) -> Self {
+        if self == Self::Override && (named == 0 || known > 0) {
+            Self::Override
+        } else {
+            Self::Append
+        }
+    }
+}
+
 const GROUP_NAME_MAX: usize = 128;
 
 fn root_group(t: &TenantId, now: weir_kernel::Millis) -> Group {
@@ -290,6 +303,7 @@ impl IdentityService {
             let u = self.user_by_key(tx, t, user)?;
             let (ok, mut failed) = known_groups(tx, t, groups)?;
             let current = tx.groups_of_user(t, u.id)?;
+            let mode = mode.applied(groups.len(), ok.len());
             if mode == LinkMode::Override {
                 let gone: Vec<String> = current
                     .iter()
@@ -350,7 +364,7 @@ impl IdentityService {
         write(self.store(), |tx| {
             let r = self.role_by_key(tx, t, role)?;
             let (ok, failed) = known_groups(tx, t, groups)?;
-            if mode == LinkMode::Override {
+            if mode.applied(groups.len(), ok.len()) == LinkMode::Override {
                 let gone: Vec<String> = tx
                     .groups_of_role(t, r.id)?
                     .into_iter()
