@@ -29,31 +29,35 @@ fn lamps() -> Arc<dyn Integration> {
     )
 }
 
-/// A server with lamps `l1` and `l2`, webhooks allowed to reach this machine, and the
-/// system SMTP server `smtp` when given.
-async fn setup_with(smtp: Option<&SmtpSink>) -> (TestApp, Session) {
-    let smtp = smtp.map(|s| s.addr());
-    let app = TestApp::spawn_with_integrations(
-        move |s| {
-            s.workflow.webhook.allow_private = true;
-            s.workflow.smtp = smtp.map(|a| weir::settings::SmtpConfig {
-                host: a.ip().to_string(),
-                port: a.port(),
-                encryption: "NONE".into(),
-                username: None,
-                password: None,
-                from: Some("flows@weir.test".into()),
-            });
-        },
-        vec![lamps()],
-    )
-    .await;
+/// A server with lamps `l1` and `l2`, its settings changed by `tweak`.
+async fn setup_tweaked(
+    tweak: impl FnOnce(&mut weir::Settings) + Send + 'static,
+) -> (TestApp, Session) {
+    let app = TestApp::spawn_with_integrations(tweak, vec![lamps()]).await;
     let admin = app.register_admin().await;
     for name in ["L1", "L2"] {
         let body = json!({"name": name, "integration": "lamp"});
         ok(&app.call("POST", "/device", Some(&admin), Some(body)).await);
     }
     (app, admin)
+}
+
+/// A server with lamps `l1` and `l2`, webhooks allowed to reach this machine, and the
+/// system SMTP server `smtp` when given.
+async fn setup_with(smtp: Option<&SmtpSink>) -> (TestApp, Session) {
+    let smtp = smtp.map(|s| s.addr());
+    setup_tweaked(move |s| {
+        s.workflow.webhook.allow_private = true;
+        s.workflow.smtp = smtp.map(|a| weir::settings::SmtpConfig {
+            host: a.ip().to_string(),
+            port: a.port(),
+            encryption: "NONE".into(),
+            username: None,
+            password: None,
+            from: Some("flows@weir.test".into()),
+        });
+    })
+    .await
 }
 
 async fn setup() -> (TestApp, Session) {
@@ -1209,21 +1213,12 @@ async fn a_tenant_runs_at_most_its_bound_at_once_and_a_run_that_waits_too_long_i
 
 /// A server with lamps `l1` and `l2`, and `max_chain_depth` when given (else the default).
 async fn setup_chains(max_chain_depth: Option<usize>) -> (TestApp, Session) {
-    let app = TestApp::spawn_with_integrations(
-        move |s| {
-            if let Some(depth) = max_chain_depth {
-                s.workflow.max_chain_depth = depth;
-            }
-        },
-        vec![lamps()],
-    )
-    .await;
-    let admin = app.register_admin().await;
-    for name in ["L1", "L2"] {
-        let body = json!({"name": name, "integration": "lamp"});
-        ok(&app.call("POST", "/device", Some(&admin), Some(body)).await);
-    }
-    (app, admin)
+    setup_tweaked(move |s| {
+        if let Some(depth) = max_chain_depth {
+            s.workflow.max_chain_depth = depth;
+        }
+    })
+    .await
 }
 
 async fn save_named(app: &TestApp, who: &Session, name: &str, design_data: &str) -> String {
