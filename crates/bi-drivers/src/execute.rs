@@ -71,8 +71,9 @@ impl PgParam {
     }
 }
 
-/// MySQL and MariaDB.
+/// MySQL and MariaDB, on a kept connection (or a new one).
 pub(crate) fn mysql(
+    pool: &crate::my_pool::MyPool,
     server: &Server,
     r: &Rendered,
     columns: &[String],
@@ -92,8 +93,8 @@ pub(crate) fn mysql(
             other => mysql::Value::Bytes(other.to_string().into_bytes()),
         })
         .collect();
-    let sql = r.sql.clone();
-    let rows: Vec<mysql::Row> = crate::my::run_query(server, move |conn| conn.exec(sql, params))?;
+    let rows: Vec<mysql::Row> =
+        pool.run_query(server, |conn| conn.exec(r.sql.as_str(), params.clone()))?;
     let rows = rows
         .into_iter()
         .map(|row| {

@@ -19,9 +19,10 @@
 //! not match the type answers [`DriverError::BadUrl`].
 //!
 //! Connection tests and listings open one connection per call: the catalog calls them
-//! rarely (a test, a sync), and a test must open one. PostgreSQL queries, which users run
-//! often, reuse kept connections (`pg_pool`); MySQL and SQLite queries still open theirs
-//! (SQLite's is a file open; MySQL pooling is future work).
+//! rarely (a test, a sync), and a test must open one. Queries, which users run often, reuse
+//! kept connections on PostgreSQL (`pg_pool`) and MySQL/MariaDB (`my_pool`), per datasource
+//! (host, port, database, user, password and timeout), at most 4 idle for at most a minute
+//! (`kept`). SQLite queries open their file each time (a file open, no session to warm).
 //!
 //! Every method blocks. Call them from a blocking thread (`web::block`, `spawn_blocking`),
 //! never from inside an async task: the PostgreSQL driver runs a runtime of its own.
@@ -31,13 +32,16 @@
 //! drivers' own messages do not carry it, and every message is scrubbed of it all the same.
 
 mod execute;
+mod kept;
 mod my;
+mod my_pool;
 mod pg;
 mod pg_pool;
 pub mod render;
 mod sqlite;
 mod types;
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use weir_bi_catalog::drivers::{
@@ -51,22 +55,41 @@ use weir_bi_catalog::jdbc::{DriverType, JdbcUrl};
 pub use types::{mysql_field_type, postgres_field_type, sqlite_field_type};
 
 /// The [`Drivers`] port over PostgreSQL, MySQL/MariaDB and SQLite. One connection per call,
-/// except PostgreSQL queries, which reuse kept connections (see `pg_pool`). Clones share
-/// the pool.
-#[derive(Debug, Clone, Default)]
+/// except PostgreSQL and MySQL/MariaDB queries, which reuse kept connections (see `kept`).
+/// Clones share the kept connections.
+#[derive(Debug, Clone)]
 pub struct SqlDrivers {
+    max_idle: usize,
     /// Made at the first PostgreSQL query.
-    pg: std::sync::Arc<std::sync::OnceLock<Result<pg_pool::PgPool, DriverError>>>,
+    pg: Arc<OnceLock<Result<pg_pool::PgPool, DriverError>>>,
+    my: Arc<my_pool::MyPool>,
+}
+
+impl Default for SqlDrivers {
+    fn default() -> Self {
+        Self::keeping(kept::MAX_IDLE)
+    }
 }
 
 impl SqlDrivers {
+    /// Queries keep up to 4 idle connections per datasource, for a minute.
     pub fn new() -> Self {
         Self::default()
     }
 
+    /// Queries keep up to `max_idle` idle connections per datasource; 0 opens a connection
+    /// per query, as tests and listings do (the `query` benchmark compares the two).
+    pub fn keeping(max_idle: usize) -> Self {
+        Self {
+            max_idle,
+            pg: Arc::default(),
+            my: Arc::new(my_pool::MyPool::new(max_idle)),
+        }
+    }
+
     fn pg_pool(&self) -> Result<&pg_pool::PgPool, DriverError> {
         self.pg
-            .get_or_init(pg_pool::PgPool::new)
+            .get_or_init(|| pg_pool::PgPool::new(self.max_idle))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -125,7 +148,7 @@ impl Drivers for SqlDrivers {
         let columns = execute::columns(plan);
         match target {
             Target::Postgres(t) => execute::postgres(self.pg_pool()?, &t, &r, &columns),
-            Target::MySql(t) => execute::mysql(&t, &r, &columns),
+            Target::MySql(t) => execute::mysql(&self.my, &t, &r, &columns),
             Target::Sqlite(t) => execute::sqlite(&t, &r, &columns),
         }
     }

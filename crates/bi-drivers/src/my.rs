@@ -3,6 +3,9 @@
 //! The TCP connect, every read and every write are bounded by the spec's timeout, and so is
 //! each statement on the server (`max_statement_time` on MariaDB, `max_execution_time` on
 //! MySQL 5.7.8 and later). Schemas are databases.
+//!
+//! Tests and listings open a session per call (`run`); queries run on kept sessions
+//! (`my_pool`), opened by the same `connect`.
 
 use std::error::Error as _;
 use std::io;
@@ -103,14 +106,6 @@ pub(crate) fn columns(
     })
 }
 
-/// Runs `work` on a bounded session, for a query.
-pub(crate) fn run_query<T>(
-    server: &Server,
-    work: impl FnOnce(&mut Conn) -> Result<T, mysql::Error>,
-) -> Result<T, DriverError> {
-    run(server, |conn| work(conn).map_err(Fail::My))
-}
-
 fn schema_exists(conn: &mut Conn, schema: &str) -> Result<bool, mysql::Error> {
     let found: Option<u64> = conn.exec_first(
         "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = ?",
@@ -137,22 +132,26 @@ impl From<DriverError> for Fail {
     }
 }
 
-/// Connects, bounds the session's statements, runs `work`; the connection closes on drop.
+/// Connects, runs `work`; the connection closes on drop.
 fn run<T>(
     server: &Server,
     work: impl FnOnce(&mut Conn) -> Result<T, Fail>,
 ) -> Result<T, DriverError> {
-    let result = check_tls(server).and_then(|()| {
-        let mut conn = Conn::new(options(server)).map_err(|e| connect_error(server, &e))?;
-        limit_statements(server, &mut conn)
-            .map_err(Fail::My)
-            .and_then(|()| work(&mut conn))
-            .map_err(|fail| match fail {
-                Fail::Driver(e) => e,
-                Fail::My(e) => query_error(server, &e),
-            })
+    let result = connect(server).and_then(|mut conn| {
+        work(&mut conn).map_err(|fail| match fail {
+            Fail::Driver(e) => e,
+            Fail::My(e) => query_error(server, &e),
+        })
     });
     result.map_err(|e| server.scrub.error(e))
+}
+
+/// A new session, its statements bounded (messages not yet scrubbed of the password).
+pub(crate) fn connect(server: &Server) -> Result<Conn, DriverError> {
+    check_tls(server)?;
+    let mut conn = Conn::new(options(server)).map_err(|e| connect_error(server, &e))?;
+    limit_statements(server, &mut conn).map_err(|e| query_error(server, &e))?;
+    Ok(conn)
 }
 
 fn options(server: &Server) -> Opts {
@@ -188,7 +187,7 @@ fn limit_statements(server: &Server, conn: &mut Conn) -> Result<(), mysql::Error
 }
 
 /// TLS is not built in: a URL that requires it is refused rather than quietly downgraded.
-fn check_tls(server: &Server) -> Result<(), DriverError> {
+pub(crate) fn check_tls(server: &Server) -> Result<(), DriverError> {
     let refuse = |asked: String| {
         Err(DriverError::BadUrl(format!(
             "{asked} requires TLS, which Weir's MySQL/MariaDB driver does not support; \
@@ -225,7 +224,7 @@ fn connect_error(server: &Server, e: &mysql::Error) -> DriverError {
     DriverError::Connect(format!("{}: {}", user_label(server), describe(e)))
 }
 
-fn query_error(server: &Server, e: &mysql::Error) -> DriverError {
+pub(crate) fn query_error(server: &Server, e: &mysql::Error) -> DriverError {
     let cancelled =
         matches!(e, mysql::Error::MySqlError(m) if STATEMENT_TIMEOUT_CODES.contains(&m.code));
     if cancelled || timed_out(e) {
@@ -250,7 +249,7 @@ fn describe(e: &mysql::Error) -> String {
 
 /// A socket timeout (`WouldBlock` is how Linux reports an expired read timeout), directly
 /// or under the packet codec, or the driver's own connect timeout.
-fn timed_out(e: &mysql::Error) -> bool {
+pub(crate) fn timed_out(e: &mysql::Error) -> bool {
     let slow = |io: &io::Error| {
         matches!(
             io.kind(),

@@ -1,9 +1,12 @@
 //! MariaDB (the MYSQL driver type) on 127.0.0.1:3306 (`root`, empty password).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use mysql::prelude::Queryable;
 use weir_bi_catalog::drivers::{ConnectionSpec, DriverError, Drivers, FieldType, TableInfo};
+use weir_bi_catalog::query::{QueryRequest, plan};
+use weir_bi_catalog::testing::shop_model;
 use weir_bi_drivers::SqlDrivers;
 
 use crate::common::{
@@ -257,4 +260,228 @@ fn mariadb_queries_answer_the_expected_rows() {
         conn.query_drop(s).unwrap();
     }
     crate::queries::check_queries(&scratch.spec(), &scratch.name);
+}
+
+/// Makes the shop model's `credit` by `region` answer the id of the connection that runs
+/// it: `q_customers` is a view of one row whose `credit` is `CONNECTION_ID()`. So the kept
+/// connections are seen through the query path itself.
+fn connection_view(db: &str) {
+    let mut conn = admin();
+    conn.query_drop(format!(
+        "CREATE VIEW `{db}`.q_customers AS \
+         SELECT 1 AS id, 'here' AS region, CONNECTION_ID() AS credit"
+    ))
+    .unwrap();
+    conn.query_drop(format!(
+        "CREATE TABLE `{db}`.q_orders \
+         (id bigint, customer_id bigint, amount decimal(10,2), status varchar(20))"
+    ))
+    .unwrap();
+}
+
+/// The connection a query ran on (see [`connection_view`]).
+fn connection_id(d: &SqlDrivers, spec: &ConnectionSpec, schema: &str) -> Result<u64, DriverError> {
+    let request = QueryRequest {
+        dimensions: vec!["region".into()],
+        measures: vec!["credit".into()],
+        ..QueryRequest::default()
+    };
+    let plan = plan(&shop_model(schema), &request, &BTreeMap::new(), 10).unwrap();
+    let rows = d.query(spec, &plan)?.rows;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    Ok(rows[0][1].as_f64().expect("a connection id") as u64)
+}
+
+/// Connections to a database, from the server's process list, once it shows `expected`
+/// (a closed connection leaves the list soon after, not at once) or after 5 seconds.
+fn sessions_on(db: &str, expected: u64) -> u64 {
+    let mut conn = admin();
+    let started = Instant::now();
+    loop {
+        let n: u64 = conn
+            .exec_first(
+                "SELECT COUNT(*) FROM information_schema.processlist WHERE db = ?",
+                (db,),
+            )
+            .unwrap()
+            .unwrap();
+        if n == expected || started.elapsed() > Duration::from_secs(5) {
+            return n;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn mariadb_queries_reuse_a_kept_connection() {
+    let scratch = Scratch::create();
+    connection_view(&scratch.name);
+    let s = scratch.spec();
+    let d = SqlDrivers::new();
+
+    let first = connection_id(&d, &s, &scratch.name).unwrap();
+    assert_eq!(connection_id(&d, &s, &scratch.name).unwrap(), first);
+    // A clone shares the kept connections.
+    assert_eq!(connection_id(&d.clone(), &s, &scratch.name).unwrap(), first);
+    assert_eq!(sessions_on(&scratch.name, 1), 1);
+
+    // A statement the server refuses leaves the session usable: it is kept.
+    let missing = plan(
+        &shop_model("weir_no_such_db"),
+        &QueryRequest {
+            dimensions: vec!["region".into()],
+            ..QueryRequest::default()
+        },
+        &BTreeMap::new(),
+        10,
+    )
+    .unwrap();
+    let err = d.query(&s, &missing).unwrap_err();
+    assert!(
+        matches!(&err, DriverError::Failed(m) if m.contains("weir_no_such_db")),
+        "{err:?}"
+    );
+    assert_eq!(connection_id(&d, &s, &scratch.name).unwrap(), first);
+
+    // Connection tests open their own, and close it.
+    d.test(&s).unwrap();
+    assert_eq!(sessions_on(&scratch.name, 1), 1);
+
+    // Without kept connections, each query has its own.
+    let each = SqlDrivers::keeping(0);
+    let one = connection_id(&each, &s, &scratch.name).unwrap();
+    let two = connection_id(&each, &s, &scratch.name).unwrap();
+    assert!(
+        one != two && one != first && two != first,
+        "{one} {two} {first}"
+    );
+    drop(d);
+    assert_eq!(sessions_on(&scratch.name, 0), 0);
+}
+
+/// A user of the scratch database with a password, dropped when the test ends.
+struct ScratchUser {
+    name: String,
+}
+
+impl ScratchUser {
+    fn create(db: &str, password: &str) -> Self {
+        let mut conn = admin();
+        let existing: Vec<String> = conn
+            .query(r"SELECT user FROM mysql.user WHERE user LIKE 'weir\_drivers\_test\_%'")
+            .unwrap();
+        for stale in existing.iter().filter(|n| is_stale(n)) {
+            let _ = conn.query_drop(format!("DROP USER IF EXISTS `{stale}`@'127.0.0.1'"));
+        }
+        let name = scratch_name();
+        // Statements on users take no placeholders; the test's passwords have no quotes.
+        conn.query_drop(format!(
+            "CREATE USER `{name}`@'127.0.0.1' IDENTIFIED BY '{password}'"
+        ))
+        .unwrap();
+        conn.query_drop(format!("GRANT SELECT ON `{db}`.* TO `{name}`@'127.0.0.1'"))
+            .unwrap();
+        Self { name }
+    }
+
+    fn set_password(&self, password: &str) {
+        admin()
+            .query_drop(format!(
+                "ALTER USER `{}`@'127.0.0.1' IDENTIFIED BY '{password}'",
+                self.name
+            ))
+            .unwrap();
+    }
+}
+
+impl Drop for ScratchUser {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = std::panic::catch_unwind(admin) {
+            let _ = conn.query_drop(format!("DROP USER IF EXISTS `{}`@'127.0.0.1'", self.name));
+        }
+    }
+}
+
+#[test]
+fn a_changed_database_or_password_gets_another_connection() {
+    let a = Scratch::create();
+    let b = Scratch::create();
+    connection_view(&a.name);
+    connection_view(&b.name);
+    let d = SqlDrivers::new();
+
+    let on_a = connection_id(&d, &a.spec(), &a.name).unwrap();
+    let on_b = connection_id(&d, &b.spec(), &b.name).unwrap();
+    assert_ne!(on_a, on_b);
+    assert_eq!(connection_id(&d, &a.spec(), &a.name).unwrap(), on_a);
+    assert_eq!(connection_id(&d, &b.spec(), &b.name).unwrap(), on_b);
+
+    let first_password = "pw-One-7xk2";
+    let user = ScratchUser::create(&a.name, first_password);
+    let url = format!("jdbc:mariadb://127.0.0.1:3306/{}", a.name);
+    let as_user = |password: &str| spec("MARIADB", &url, &user.name, password);
+    let first = connection_id(&d, &as_user(first_password), &a.name).unwrap();
+    assert_ne!(first, on_a);
+    assert_eq!(
+        connection_id(&d, &as_user(first_password), &a.name).unwrap(),
+        first
+    );
+    // A wrong password is never answered from a connection kept for the right one.
+    let err = connection_id(&d, &as_user(PASSWORD), &a.name).unwrap_err();
+    let message = message_without(&err, PASSWORD);
+    assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
+    assert!(message.contains("Access denied"), "{message}");
+
+    let second_password = "pw-Two-9mq3";
+    user.set_password(second_password);
+    let second = connection_id(&d, &as_user(second_password), &a.name).unwrap();
+    assert_ne!(second, first);
+    assert_eq!(
+        connection_id(&d, &as_user(second_password), &a.name).unwrap(),
+        second
+    );
+
+    // A changed timeout is another datasource too.
+    let mut slower = a.spec();
+    slower.timeout = Duration::from_secs(6);
+    assert_ne!(connection_id(&d, &slower, &a.name).unwrap(), on_a);
+}
+
+#[test]
+fn a_killed_kept_connection_does_not_fail_the_next_query() {
+    let scratch = Scratch::create();
+    connection_view(&scratch.name);
+    let s = scratch.spec();
+    let d = SqlDrivers::new();
+    let first = connection_id(&d, &s, &scratch.name).unwrap();
+
+    let mut conn = admin();
+    conn.query_drop(format!("KILL {first}")).unwrap();
+    // Wait until the server has closed it, so that the query meets a closed connection.
+    let started = Instant::now();
+    while conn
+        .exec_first::<u64, _, _>(
+            "SELECT id FROM information_schema.processlist WHERE id = ?",
+            (first,),
+        )
+        .unwrap()
+        .is_some()
+    {
+        assert!(started.elapsed() < Duration::from_secs(5), "KILL {first}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let second = connection_id(&d, &s, &scratch.name).unwrap();
+    assert_ne!(second, first);
+    // The fresh connection is kept in its place.
+    assert_eq!(connection_id(&d, &s, &scratch.name).unwrap(), second);
+    assert_eq!(sessions_on(&scratch.name, 1), 1);
+
+    // Killed just before the query, the server maybe not done closing it: the same.
+    conn.query_drop(format!("KILL {second}")).unwrap();
+    let third = connection_id(&d, &s, &scratch.name).unwrap();
+    assert!(
+        third != second && third != first,
+        "{first} {second} {third}"
+    );
 }

@@ -1,11 +1,14 @@
 //! PostgreSQL on 127.0.0.1:5432 (user `postgres`, trust authentication).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::NoTls;
 use weir_bi_catalog::drivers::{
     ColumnInfo, ConnectionSpec, DriverError, Drivers, FieldType, TableInfo,
 };
+use weir_bi_catalog::query::{QueryRequest, plan};
+use weir_bi_catalog::testing::shop_model;
 use weir_bi_drivers::SqlDrivers;
 
 use crate::common::{
@@ -320,4 +323,48 @@ fn postgresql_queries_answer_the_expected_rows() {
         admin(&scratch.name, &s).unwrap();
     }
     crate::queries::check_queries(&scratch.spec(), "q");
+}
+
+/// The connection a query ran on: `q.q_customers` is a view of one row whose `credit` is
+/// `pg_backend_pid()`, read through the shop model's `credit` by `region`.
+fn backend_pid(d: &SqlDrivers, spec: &ConnectionSpec) -> Result<u64, DriverError> {
+    let request = QueryRequest {
+        dimensions: vec!["region".into()],
+        measures: vec!["credit".into()],
+        ..QueryRequest::default()
+    };
+    let plan = plan(&shop_model("q"), &request, &BTreeMap::new(), 10).unwrap();
+    let rows = d.query(spec, &plan)?.rows;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    Ok(rows[0][1].as_f64().expect("a backend pid") as u64)
+}
+
+#[test]
+fn postgresql_queries_reuse_a_kept_connection_and_survive_its_end() {
+    let scratch = Scratch::create();
+    admin(
+        &scratch.name,
+        "CREATE SCHEMA q;
+         CREATE VIEW q.q_customers AS
+             SELECT 1::bigint AS id, 'here'::text AS region, pg_backend_pid() AS credit;
+         CREATE TABLE q.q_orders (id bigint, customer_id bigint, amount numeric(10,2), status text);",
+    )
+    .unwrap();
+    let s = scratch.spec();
+    let d = SqlDrivers::new();
+    let first = backend_pid(&d, &s).unwrap();
+    assert_eq!(backend_pid(&d, &s).unwrap(), first);
+
+    let mut other = s.clone();
+    other.timeout = Duration::from_secs(6);
+    assert_ne!(backend_pid(&d, &other).unwrap(), first);
+
+    admin(
+        "postgres",
+        &format!("SELECT pg_terminate_backend({first})::text"),
+    )
+    .unwrap();
+    let second = backend_pid(&d, &s).unwrap();
+    assert_ne!(second, first);
+    assert_eq!(backend_pid(&d, &s).unwrap(), second);
 }
