@@ -25,6 +25,9 @@ pub trait IdentityTx {
     /// Writes every field but the id, tenant and creation time.
     fn update_user(&mut self, user: &User) -> R<()>;
     fn user(&mut self, t: &TenantId, id: Id) -> R<Option<User>>;
+    /// The user with whether their tenant is enabled, in one statement: the per-request
+    /// token check.
+    fn user_and_tenant_state(&mut self, t: &TenantId, id: Id) -> R<Option<(User, bool)>>;
     fn user_by_email(&mut self, t: &TenantId, email: &Email) -> R<Option<User>>;
     fn user_by_username(&mut self, t: &TenantId, username: &str) -> R<Option<User>>;
     fn users(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<User>>;
@@ -83,6 +86,8 @@ pub trait IdentityTx {
     /// them belong to no group.
     fn delete_groups(&mut self, t: &TenantId, ids: &[String]) -> R<()>;
     fn groups_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<GroupLink>>;
+    /// The ids of the user's groups: the per-request lookup.
+    fn group_ids_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<String>>;
     /// The groups the role is granted to.
     fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<Group>>;
     /// Adds memberships (existing ones stay) and, when `default` is given, makes that
@@ -125,6 +130,8 @@ pub trait IdentityTx {
     fn role_menus(&mut self, t: &TenantId, role: Id) -> R<Vec<Menu>>;
     /// Menus granted to the user through any of their roles (each once).
     fn menus_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Menu>>;
+    /// The codes of the menus the given roles grant (each once): the per-request lookup.
+    fn menu_codes_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>>;
     /// Replaces the menus a role grants.
     fn set_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
 

@@ -240,16 +240,15 @@ impl IdentityService {
             .map_err(|_| AuthenticateError::Malformed)?;
         let tenant = TenantId::parse(&claims.tid).map_err(|_| AuthenticateError::Malformed)?;
         read(self.store(), |tx| {
-            let user = tx
-                .user(&tenant, user_id)?
+            let (user, tenant_enabled) = tx
+                .user_and_tenant_state(&tenant, user_id)?
                 .ok_or(AuthenticateError::Revoked)?;
             if user.session_epoch != claims.sep {
                 return Err(AuthenticateError::Revoked);
             }
-            self.check_enabled(tx, &user).map_err(|e| match e {
-                AuthError::Store(e) => AuthenticateError::Store(e),
-                _ => AuthenticateError::Disabled,
-            })?;
+            if !(tenant_enabled && user.status.is_enabled()) {
+                return Err(AuthenticateError::Disabled);
+            }
             self.principal_of(tx, &user).map_err(Into::into)
         })
     }
@@ -293,22 +292,15 @@ impl IdentityService {
         let t = &user.tenant_id;
         let roles = tx.roles_of_user(t, user.id)?;
         let super_admin = roles.iter().any(|r| r.built_in);
-        let groups = tx
-            .groups_of_user(t, user.id)?
-            .into_iter()
-            .map(|l| l.group.id)
-            .collect();
-        let (codes, permissions) = if super_admin {
+        let groups = tx.group_ids_of_user(t, user.id)?.into_iter().collect();
+        let (codes, permissions) = if super_admin || roles.is_empty() {
             (BTreeSet::new(), BTreeSet::new())
         } else {
             let role_ids: Vec<Id> = roles.iter().map(|r| r.id).collect();
             let permissions: BTreeSet<String> =
                 tx.permissions_of_roles(t, &role_ids)?.into_iter().collect();
-            let mut codes: BTreeSet<String> = tx
-                .menus_of_user(t, user.id)?
-                .into_iter()
-                .map(|m| m.code)
-                .collect();
+            let mut codes: BTreeSet<String> =
+                tx.menu_codes_of_roles(t, &role_ids)?.into_iter().collect();
             codes.extend(codes_of(permissions.iter().map(String::as_str)).map(str::to_owned));
             (codes, permissions)
         };

@@ -239,6 +239,19 @@ impl IdentityTx for IdentityRepo {
             .transpose()
     }
 
+    fn user_and_tenant_state(&mut self, t: &TenantId, id: Id) -> R<Option<(User, bool)>> {
+        users::table
+            .inner_join(tenants::table.on(tenants::id.eq(users::tenant_id)))
+            .filter(users::id.eq(id.get()))
+            .filter(users::tenant_id.eq(t.as_str()))
+            .select((UserRow::as_select(), tenants::enabled))
+            .first::<(UserRow, bool)>(self.c())
+            .optional()
+            .or_store()?
+            .map(|(u, enabled)| Ok((u.into_user()?, enabled)))
+            .transpose()
+    }
+
     fn user_by_username(&mut self, t: &TenantId, username: &str) -> R<Option<User>> {
         users::table
             .filter(users::tenant_id.eq(t.as_str()))
@@ -638,6 +651,15 @@ impl IdentityTx for IdentityRepo {
         group_links(rows)
     }
 
+    fn group_ids_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<String>> {
+        group_users::table
+            .filter(group_users::tenant_id.eq(t.as_str()))
+            .filter(group_users::user_id.eq(user.get()))
+            .select(group_users::group_id)
+            .load(self.c())
+            .or_store()
+    }
+
     fn groups_of_role(&mut self, t: &TenantId, role: Id) -> R<Vec<Group>> {
         let granted = group_roles::table
             .filter(group_roles::tenant_id.eq(t.as_str()))
@@ -946,6 +968,17 @@ impl IdentityTx for IdentityRepo {
                 .load(self.c())
                 .or_store()?,
         )
+    }
+
+    fn menu_codes_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>> {
+        role_menus::table
+            .inner_join(menus::table)
+            .filter(role_menus::tenant_id.eq(t.as_str()))
+            .filter(role_menus::role_id.eq_any(ids(roles)))
+            .select(menus::code)
+            .distinct()
+            .load(self.c())
+            .or_store()
     }
 
     fn set_role_menus(&mut self, t: &TenantId, role: Id, wanted: &[Id]) -> R<()> {
