@@ -26,6 +26,7 @@ mod smartbi_models;
 mod smoke;
 mod support;
 mod tenants;
+mod text_input;
 mod thingskit_roles;
 mod workflow_designs;
 mod workflow_flows;

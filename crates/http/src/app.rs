@@ -12,7 +12,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::native::envelope::NativeError;
 use crate::state::{ApiState, HttpSettings};
-use crate::{health, http_in, native, openapi, request_id, smartbi, thingskit, wyn};
+use crate::{health, http_in, native, openapi, request_id, smartbi, text_guard, thingskit, wyn};
 
 /// The whole HTTP surface of Weir over the given use-cases.
 pub fn app(
@@ -74,6 +74,7 @@ pub fn app(
     }
     // The last wrap runs first: the access log sees the request id the next layer sets.
     app.wrap(middleware::from_fn(native::bare_paths))
+        .wrap(middleware::from_fn(text_guard::middleware))
         .wrap(cors(&settings))
         .wrap(middleware::from_fn(request_id::middleware))
         // The path without its query string: the WebSocket takes its token in the query.

@@ -13,6 +13,7 @@ mod openapi;
 mod request_id;
 pub mod smartbi;
 mod state;
+mod text_guard;
 pub mod thingskit;
 mod times;
 pub mod wyn;

@@ -24,6 +24,7 @@ impl From<PageRequestError> for FieldError {
         match e {
             PageRequestError::Number => Self::new("page_number", "must be 1 or more"),
             PageRequestError::Size => Self::new("page_size", "must be 1 or more"),
+            PageRequestError::Keyword(k) => Self::new("keyword", k.to_string()),
             PageRequestError::Property {
                 index,
                 property,

@@ -59,7 +59,10 @@ impl IotError {
 
 impl From<PageRequestError> for IotError {
     fn from(e: PageRequestError) -> Self {
-        Self::invalid("page", e.to_string())
+        match e {
+            PageRequestError::Keyword(k) => Self::invalid("keyword", k.to_string()),
+            e => Self::invalid("page", e.to_string()),
+        }
     }
 }
 

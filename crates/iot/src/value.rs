@@ -45,6 +45,9 @@ pub enum ValueError {
     InvalidFormat { format: String },
     #[error("at most {max} digits after the decimal point")]
     TooManyFractionDigits { max: u32 },
+    /// Text no backend can store (`weir_kernel::text`).
+    #[error("text {}", weir_kernel::text::NUL_REFUSED)]
+    Nul,
 }
 
 fn fmt_bound(b: Option<f64>) -> String {
@@ -63,7 +66,7 @@ impl ValueError {
             Self::OutOfRange { .. } => "entity_value_out_of_range",
             Self::LengthOutOfRange { .. } => "entity_value_length_out_of_range",
             Self::InvalidEnum { .. } => "entity_value_invalid_enum",
-            Self::InvalidFormat { .. } => "entity_value_invalid_format",
+            Self::InvalidFormat { .. } | Self::Nul => "entity_value_invalid_format",
             Self::TooManyFractionDigits { .. } => "entity_value_fraction_digits_exceeded",
         }
     }
@@ -87,6 +90,9 @@ impl EntityValue {
         let a = &def.value_attribute;
         let value = match (t, raw) {
             (_, Json::Null) => return Err(ValueError::Required),
+            (ValueType::String, Json::String(s)) if !weir_kernel::text::storable(s) => {
+                return Err(ValueError::Nul);
+            }
             (ValueType::String, Json::String(s)) => Self::String(s.clone()),
             (ValueType::Long, Json::Number(n)) => {
                 Self::Long(n.as_i64().ok_or(ValueError::NotMatchType {
@@ -332,6 +338,8 @@ mod tests {
         let text = def(ValueType::String, json!({"min_length": 2, "max_length": 3}));
         assert_eq!(code(&text, json!("é")), "entity_value_length_out_of_range");
         assert!(EntityValue::check(&text, &json!("héé")).is_ok());
+        // PostgreSQL cannot store NUL: refused on every backend alike.
+        assert_eq!(code(&text, json!("a\u{0}")), "entity_value_invalid_format");
         let choice = def(ValueType::Long, json!({"enum": {"1": "on", "0": "off"}}));
         assert!(EntityValue::check(&choice, &json!(1)).is_ok());
         assert_eq!(code(&choice, json!(2)), "entity_value_invalid_enum");

@@ -10,6 +10,7 @@ pub mod paging;
 pub mod problem;
 pub mod store;
 pub mod tenant;
+pub mod text;
 
 pub use clock::{Clock, Millis, SystemClock};
 pub use id::{Id, IdGenerator};

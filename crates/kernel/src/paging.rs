@@ -32,6 +32,8 @@ pub enum PageRequestError {
     Number,
     #[error("page_size must be 1 or more")]
     Size,
+    #[error("keyword {0}")]
+    Keyword(#[from] crate::text::KeywordError),
     #[error("sorts[{index}].property `{property}` is not sortable here (allowed: {allowed})")]
     Property {
         index: usize,
@@ -108,8 +110,11 @@ impl SearchQuery {
             .filter(|k| !k.is_empty())
     }
 
-    /// The page to read, checked against the maximum size and what may be sorted on.
+    /// The page to read, checked against the maximum size and what may be sorted on; the
+    /// keyword is checked here too ([`crate::text::keyword`]), so every search refuses the
+    /// same keywords.
     pub fn page(&self, max_size: u32, sortable: &[&str]) -> Result<PageRequest, PageRequestError> {
+        crate::text::keyword(self.keyword.as_deref())?;
         PageRequest::new(
             self.page_number,
             self.page_size,

@@ -61,7 +61,10 @@ impl WorkflowError {
 
 impl From<PageRequestError> for WorkflowError {
     fn from(e: PageRequestError) -> Self {
-        Self::invalid("page", e.to_string())
+        match e {
+            PageRequestError::Keyword(k) => Self::invalid("keyword", k.to_string()),
+            e => Self::invalid("page", e.to_string()),
+        }
     }
 }
 

@@ -33,7 +33,8 @@ where
 }
 
 /// Reads the whole body (or one part of a multipart body), refusing more than the
-/// configured limit with 413.
+/// configured limit with 413, and text holding NUL with 400 naming the field
+/// ([`crate::text_guard`]).
 pub async fn read_body<E: std::fmt::Display>(
     req: &HttpRequest,
     payload: &mut (impl futures_util::Stream<Item = Result<web::Bytes, E>> + Unpin),
@@ -69,6 +70,9 @@ pub async fn read_body<E: std::fmt::Display>(
             return Err(too_large());
         }
         body.extend_from_slice(&chunk);
+    }
+    if let Some(field) = crate::text_guard::body_field(&body) {
+        return Err(crate::text_guard::refusal(&field));
     }
     Ok(body)
 }

@@ -69,8 +69,23 @@ pub fn params_value(params: ParamsInfo) -> Result<Json, SmartbiError> {
         ParamsInfo::Absent => Ok(Json::Null),
         ParamsInfo::Json(v) => Ok(v),
         ParamsInfo::Text(s) if s.trim().is_empty() => Ok(Json::Null),
-        ParamsInfo::Text(s) => serde_json::from_str(&s)
-            .map_err(|e| SmartbiError::new(format!("paramsInfo is not valid JSON: {e}"))),
+        ParamsInfo::Text(s) => {
+            let value: Json = serde_json::from_str(&s)
+                .map_err(|e| SmartbiError::new(format!("paramsInfo is not valid JSON: {e}")))?;
+            // A JSON document inside a form field: the body's own check could not see into it.
+            match weir_kernel::text::nul_path(&value) {
+                Some(path) => Err(SmartbiError::new(format!(
+                    "paramsInfo{}: {}",
+                    match path.as_str() {
+                        "." => String::new(),
+                        p if p.starts_with('[') => p.to_owned(),
+                        p => format!(".{p}"),
+                    },
+                    weir_kernel::text::NUL_REFUSED
+                ))),
+                None => Ok(value),
+            }
+        }
     }
 }
 
