@@ -245,3 +245,48 @@ async fn a_refused_password_change_changes_nothing() {
     ok(&password_grant(&app, &admin.email, PASSWORD).await);
     assert_login_refused(&app, &admin.email, NEW_PASSWORD).await;
 }
+
+#[tokio::test]
+async fn wrong_old_passwords_are_throttled_like_logins() {
+    let app = TestApp::spawn_with(|s| s.auth.throttle.account_failures = 3).await;
+    let admin = app.register_admin().await;
+    let wrong_old = json!({"old_password": "not-my-password", "new_password": NEW_PASSWORD});
+    for _ in 0..3 {
+        let answer = change_password(&app, &admin, wrong_old.clone()).await;
+        refused(&answer, 400, "password_incorrect");
+    }
+    // Locked: even the right old password is not checked now, and nothing changes.
+    let right_old = json!({"old_password": PASSWORD, "new_password": NEW_PASSWORD});
+    let request = app
+        .client()
+        .put(app.url("/api/v1/user/password"))
+        .bearer_auth(&admin.access_token)
+        .json(&right_old);
+    let (answer, headers) = send(request).await;
+    refused(&answer, 429, "request_too_frequently");
+    assert!(headers.get("retry-after").is_some(), "{headers:?}");
+    ok(&password_grant(&app, "admin@weir.test", PASSWORD).await);
+}
+
+#[tokio::test]
+async fn passwords_longer_than_72_bytes_are_refused() {
+    let app = TestApp::spawn().await;
+    // 24 characters of 3 bytes: 72 bytes, every one of them read by bcrypt.
+    let longest = "€".repeat(24);
+    let body =
+        json!({"email": "admin@weir.test", "nickname": "Admin", "password": format!("{longest}a")});
+    let message = refused(
+        &register(&app, body).await,
+        400,
+        "parameter_validation_failed",
+    );
+    assert!(
+        message.contains("password") && message.contains("72 bytes"),
+        "{message}"
+    );
+    let body = json!({"email": "admin@weir.test", "nickname": "Admin", "password": longest});
+    ok(&register(&app, body).await);
+    ok(&password_grant(&app, "admin@weir.test", &longest).await);
+    // A longer guess that starts with the password does not sign in.
+    assert_login_refused(&app, "admin@weir.test", &format!("{longest}x")).await;
+}

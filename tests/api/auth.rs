@@ -264,3 +264,59 @@ async fn protected_endpoints_refuse_missing_and_malformed_tokens() {
     // The genuine token still works.
     ok(&me(&app, &admin).await);
 }
+
+/// A password grant sent from `address` (any of 127.0.0.0/8 reaches the test server).
+async fn password_grant_from(app: &TestApp, address: &str, email: &str, password: &str) -> Answer {
+    let client = reqwest::Client::builder()
+        .local_address(address.parse::<std::net::IpAddr>().expect("an address"))
+        .build()
+        .expect("a client");
+    send(
+        client
+            .post(app.url("/api/v1/oauth2/token"))
+            .form(&login_form(email, password)),
+    )
+    .await
+    .0
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_lock_the_owner_out() {
+    let app = TestApp::spawn_with(|s| s.auth.throttle.account_failures = 3).await;
+    app.register_admin().await;
+    const STRANGER: &str = "127.0.0.2";
+    const OWNER: &str = "127.0.0.3";
+    for _ in 0..3 {
+        let answer = password_grant_from(&app, STRANGER, ADMIN, "wrong-password").await;
+        refused(&answer, 401, "authentication_failed");
+    }
+    // The stranger's address is locked out of the account, even with the right password ...
+    let answer = password_grant_from(&app, STRANGER, ADMIN, PASSWORD).await;
+    refused(&answer, 429, "request_too_frequently");
+    // ... and the owner, from an address that has not failed, signs in.
+    ok(&password_grant_from(&app, OWNER, ADMIN, PASSWORD).await);
+}
+
+#[tokio::test]
+async fn locks_in_a_row_last_longer() {
+    let app = TestApp::spawn_with(|s| {
+        s.auth.throttle.account_failures = 1;
+        s.auth.throttle.lockout_secs = 1;
+        s.auth.throttle.max_lockout_secs = 60;
+    })
+    .await;
+    app.register_admin().await;
+    let retry_after = |answer: &Answer| {
+        refused(answer, 429, "request_too_frequently");
+        let message = answer.1["error_message"].as_str().unwrap().to_owned();
+        message
+            .split_whitespace()
+            .find_map(|w| w.parse::<i64>().ok())
+            .unwrap_or_else(|| panic!("no seconds in {message}"))
+    };
+    assert_login_refused(&app, ADMIN, "wrong-password").await;
+    assert_eq!(retry_after(&password_grant(&app, ADMIN, PASSWORD).await), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_login_refused(&app, ADMIN, "wrong-password").await;
+    assert_eq!(retry_after(&password_grant(&app, ADMIN, PASSWORD).await), 2);
+}

@@ -412,7 +412,8 @@ async fn deleting_a_user() {
     );
 
     // A user who holds a role and has a refresh token can be deleted.
-    let role_id = grant_resource_via_role(&app, &admin, &user.user_id, "DASHBOARD", "7").await;
+    let [_, (kind, dashboard), _] = crate::support::owned_objects(&app, &admin).await;
+    let role_id = grant_resource_via_role(&app, &admin, &user.user_id, kind, &dashboard).await;
     let path = format!("/user/members/{}", user.user_id);
     assert_eq!(
         ok(&app.call("DELETE", &path, Some(&admin), None).await),
@@ -527,16 +528,19 @@ async fn has_permission(app: &TestApp, who: &Session, user_id: &str, kind: &str,
 #[tokio::test]
 async fn checking_a_users_permission() {
     let (app, admin, user) = setup_with_user("plain@weir.test").await;
-    assert!(has_permission(&app, &admin, &admin.user_id, "DEVICE", "42").await);
-    assert!(!has_permission(&app, &admin, &user.user_id, "DEVICE", "42").await);
-    assert!(!has_permission(&app, &user, &user.user_id, "DEVICE", "42").await);
-    forbidden(&permission(&app, &user, &admin.user_id, "DEVICE", "42").await);
+    // Grants name real objects of the tenant; the permission check itself takes any id.
+    let [(_, device), (_, other), _] = crate::support::owned_objects(&app, &admin).await;
+    let (device, other) = (device.as_str(), other.as_str());
+    assert!(has_permission(&app, &admin, &admin.user_id, "DEVICE", device).await);
+    assert!(!has_permission(&app, &admin, &user.user_id, "DEVICE", device).await);
+    assert!(!has_permission(&app, &user, &user.user_id, "DEVICE", device).await);
+    forbidden(&permission(&app, &user, &admin.user_id, "DEVICE", device).await);
 
-    grant_resource_via_role(&app, &admin, &user.user_id, "DEVICE", "42").await;
-    assert!(has_permission(&app, &user, &user.user_id, "DEVICE", "42").await);
-    assert!(has_permission(&app, &admin, &user.user_id, "DEVICE", "42").await);
-    assert!(!has_permission(&app, &user, &user.user_id, "DEVICE", "43").await);
-    assert!(!has_permission(&app, &user, &user.user_id, "ENTITY", "42").await);
+    grant_resource_via_role(&app, &admin, &user.user_id, "DEVICE", device).await;
+    assert!(has_permission(&app, &user, &user.user_id, "DEVICE", device).await);
+    assert!(has_permission(&app, &admin, &user.user_id, "DEVICE", device).await);
+    assert!(!has_permission(&app, &user, &user.user_id, "DEVICE", other).await);
+    assert!(!has_permission(&app, &user, &user.user_id, "ENTITY", device).await);
 
     invalid(
         &permission(&app, &user, &user.user_id, "GADGET", "42").await,

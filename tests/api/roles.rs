@@ -314,10 +314,11 @@ async fn search_roles_filters_by_keyword_and_sorts_by_name() {
 async fn search_roles_counts_users_and_integrations() {
     let (app, admin, bob) = setup_with_user("bob@weir.test").await;
     let id = operators_with(&app, &admin, &[&bob.user_id, &admin.user_id]).await;
+    let [(_, device), ..] = crate::support::owned_objects(&app, &admin).await;
     let grants = json!({"resources": [
-        {"id": "mqtt", "type": "INTEGRATION"},
-        {"id": "http", "type": "INTEGRATION"},
-        {"id": "dev-1", "type": "DEVICE"},
+        {"id": "mqtt-device", "type": "INTEGRATION"},
+        {"id": "http-device", "type": "INTEGRATION"},
+        {"id": device, "type": "DEVICE"},
     ]});
     ok(&role_action(&app, &admin, &id, "associate-resource", grants).await);
     let row = role_row(&app, &admin, &id).await;
@@ -450,21 +451,22 @@ async fn role_menus_lists_what_was_granted() {
 #[tokio::test]
 async fn role_resources_lists_grants_and_filters_by_type() {
     let (app, admin, id) = setup_with_role().await;
-    let grants = json!({"resources": [{"id": "mqtt", "type": "INTEGRATION"}, {"id": "dev-1", "type": "DEVICE"}]});
+    let [(_, dev), ..] = crate::support::owned_objects(&app, &admin).await;
+    let grants = json!({"resources": [{"id": "mqtt-device", "type": "INTEGRATION"}, {"id": dev, "type": "DEVICE"}]});
     ok(&role_action(&app, &admin, &id, "associate-resource", grants).await);
     let mut all = resources(&app, &admin, &id, json!({})).await;
-    all.sort_by_key(|r| r["resource_id"].as_str().map(str::to_owned));
+    all.sort_by_key(|r| r["resource_type"].as_str().map(str::to_owned));
     assert_eq!(
         all,
         [
-            json!({"resource_id": "dev-1", "resource_type": "DEVICE"}),
-            json!({"resource_id": "mqtt", "resource_type": "INTEGRATION"}),
+            json!({"resource_id": dev, "resource_type": "DEVICE"}),
+            json!({"resource_id": "mqtt-device", "resource_type": "INTEGRATION"}),
         ]
     );
     let devices = resources(&app, &admin, &id, json!({"resource_type": "DEVICE"})).await;
     assert_eq!(
         devices,
-        [json!({"resource_id": "dev-1", "resource_type": "DEVICE"})]
+        [json!({"resource_id": dev, "resource_type": "DEVICE"})]
     );
     let none = resources(&app, &admin, &id, json!({"resource_type": "WORKFLOW"})).await;
     assert!(none.is_empty());
@@ -621,7 +623,7 @@ async fn menus_and_resources_of_the_built_in_role_are_fixed() {
     let sa = super_admin_role(&app, &admin).await;
     let view = app.menu_id(&admin, "device.view").await;
     let before = menu_codes(&app, &admin, &sa).await;
-    let resource = json!({"resources": [{"id": "mqtt", "type": "INTEGRATION"}]});
+    let resource = json!({"resources": [{"id": "mqtt-device", "type": "INTEGRATION"}]});
     for (action, body) in [
         ("associate-menu", json!({"menu_ids": [view]})),
         ("disassociate-menu", json!({"menu_ids": [view]})),
@@ -643,7 +645,9 @@ async fn menus_and_resources_of_the_built_in_role_are_fixed() {
 #[tokio::test]
 async fn associate_and_disassociate_resource() {
     let (app, admin, id) = setup_with_role().await;
-    let both = json!({"resources": [{"id": "dash-1", "type": "DASHBOARD"}, {"id": "flow-1", "type": "WORKFLOW"}]});
+    let [_, (_, dash), (_, flow)] = crate::support::owned_objects(&app, &admin).await;
+    let both =
+        json!({"resources": [{"id": dash, "type": "DASHBOARD"}, {"id": flow, "type": "WORKFLOW"}]});
     assert_eq!(
         ok(&role_action(&app, &admin, &id, "associate-resource", both.clone()).await),
         &json!({})
@@ -651,23 +655,25 @@ async fn associate_and_disassociate_resource() {
     // Granting again is not an error and adds nothing.
     ok(&role_action(&app, &admin, &id, "associate-resource", both).await);
     assert_eq!(resources(&app, &admin, &id, json!({})).await.len(), 2);
-    let one = json!({"resources": [{"id": "dash-1", "type": "DASHBOARD"}]});
+    let one = json!({"resources": [{"id": dash, "type": "DASHBOARD"}]});
     assert_eq!(
         ok(&role_action(&app, &admin, &id, "disassociate-resource", one).await),
         &json!({})
     );
-    assert_only_grant(&app, &admin, &id, "flow-1", "WORKFLOW").await;
+    assert_only_grant(&app, &admin, &id, &flow, "WORKFLOW").await;
 }
 
 #[tokio::test]
 async fn associate_and_disassociate_resource_validate_resources() {
     let (app, admin, id) = setup_with_role().await;
-    let keep = json!({"resources": [{"id": "keep", "type": "DEVICE"}]});
-    ok(&role_action(&app, &admin, &id, "associate-resource", keep).await);
+    let [(_, keep), ..] = crate::support::owned_objects(&app, &admin).await;
+    let keep = keep.as_str();
+    let kept = json!({"resources": [{"id": keep, "type": "DEVICE"}]});
+    ok(&role_action(&app, &admin, &id, "associate-resource", kept).await);
     for action in ["associate-resource", "disassociate-resource"] {
         for (body, field) in [
             (
-                json!({"resources": [{"id": "keep", "type": "GADGET"}]}),
+                json!({"resources": [{"id": keep, "type": "GADGET"}]}),
                 "resources[0]",
             ),
             (
@@ -685,7 +691,7 @@ async fn associate_and_disassociate_resource_validate_resources() {
             invalid(&role_action(&app, &admin, &id, action, body).await, field);
         }
     }
-    assert_only_grant(&app, &admin, &id, "keep", "DEVICE").await;
+    assert_only_grant(&app, &admin, &id, keep, "DEVICE").await;
 }
 
 // ---- every role endpoint ----
@@ -764,4 +770,57 @@ async fn a_plain_user_gets_menus_through_a_role() {
         .call("POST", "/user/roles/search", Some(&bob), Some(json!({})))
         .await;
     refused(&res, 403, "forbidden_permission");
+}
+
+#[tokio::test]
+async fn resources_of_another_tenant_or_none_are_not_found_and_nothing_is_stored() {
+    let (app, admin, boss) = crate::support::two_tenants().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let theirs = crate::support::owned_objects(&app, &boss).await;
+    let entity = {
+        // An entity of acme's integrations (every tenant has them).
+        let body = json!({"page_size": 1});
+        let answer = app
+            .call("POST", "/entity/search", Some(&boss), Some(body))
+            .await;
+        ok(&answer)["content"][0]["entity_id"]
+            .as_str()
+            .expect("an entity of acme")
+            .to_owned()
+    };
+    let mut foreign: Vec<(&str, String)> = theirs.to_vec();
+    foreign.push(("ENTITY", entity));
+    foreign.push(("INTEGRATION", "no-such-integration".into()));
+    foreign.push(("DEVICE", "999999999".into()));
+    foreign.push(("DASHBOARD", "not-a-number".into()));
+    let ours = crate::support::owned_objects(&app, &admin).await;
+    for (kind, their_id) in &foreign {
+        // One of ours beside it: the whole batch is refused.
+        let body = json!({"resources": [
+            {"id": ours[0].1, "type": ours[0].0},
+            {"id": their_id, "type": kind},
+        ]});
+        let answer = role_action(&app, &admin, &id, "associate-resource", body).await;
+        let message = refused(&answer, 404, "data_no_found");
+        assert!(
+            message.contains(their_id.as_str()) && message.contains(kind),
+            "{message}"
+        );
+    }
+    assert!(resources(&app, &admin, &id, json!({})).await.is_empty());
+    // Our own objects and a registered integration are granted.
+    let mut body: Vec<Value> = ours
+        .iter()
+        .map(|(kind, id)| json!({"id": id, "type": kind}))
+        .collect();
+    body.push(json!({"id": "http-device", "type": "INTEGRATION"}));
+    ok(&role_action(
+        &app,
+        &admin,
+        &id,
+        "associate-resource",
+        json!({"resources": body}),
+    )
+    .await);
+    assert_eq!(resources(&app, &admin, &id, json!({})).await.len(), 4);
 }

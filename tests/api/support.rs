@@ -476,3 +476,34 @@ pub fn declared(
         id, name, entities,
     ))
 }
+
+// ---- grant targets ----
+
+/// A device (of `http-device`), a dashboard and a flow made by `who`; their ids.
+pub(crate) async fn owned_objects(app: &TestApp, who: &Session) -> [(&'static str, String); 3] {
+    let body = json!({"name": "Hall", "integration": "http-device",
+                      "param_entities": {"identifier": "hall"}});
+    let answer = app.call("POST", "/device", Some(who), Some(body)).await;
+    let device = ok(&answer)["device_id"]
+        .as_str()
+        .expect("device_id")
+        .to_owned();
+    let answer = app
+        .call(
+            "POST",
+            "/dashboard",
+            Some(who),
+            Some(json!({"name": "Plant"})),
+        )
+        .await;
+    let dashboard = ok(&answer)["dashboard_id"]
+        .as_str()
+        .expect("dashboard_id")
+        .to_owned();
+    let flow = crate::workflow_flows::new_flow(app, who, "Night").await;
+    [
+        ("DEVICE", device),
+        ("DASHBOARD", dashboard),
+        ("WORKFLOW", flow),
+    ]
+}

@@ -4,6 +4,7 @@
 //! the HTTP server. The binary (`main.rs`) and the test kit both go through these two.
 
 pub mod demo;
+mod resources;
 pub mod settings;
 pub mod workflows;
 
@@ -143,6 +144,7 @@ impl Weir {
                 address_failures: a.throttle.address_failures.max(1),
                 window_secs: a.throttle.window_secs.max(1),
                 lockout_secs: a.throttle.lockout_secs.max(0),
+                max_lockout_secs: a.throttle.max_lockout_secs.max(a.throttle.lockout_secs),
             },
             max_page_size: settings.paging.max_page_size.max(1),
         };
@@ -167,10 +169,11 @@ impl Weir {
         for integration in integrations {
             registry.register(integration)?;
         }
+        let registry = Arc::new(registry);
         let iot = Arc::new(IotService::new(
             IotPorts {
                 store: Arc::new(database.clone()),
-                integrations: Arc::new(registry),
+                integrations: registry.clone(),
                 ids: ids.clone(),
                 clock: clock.clone(),
                 events: Arc::new(LocalBus::new(settings.iot.event_queue)),
@@ -192,6 +195,11 @@ impl Weir {
             },
         ));
         workflow.check_entities_with(Arc::new(workflows::IotEntities(iot.clone())));
+        identity.check_resources_with(Arc::new(resources::TenantResources {
+            iot: Arc::new(database.clone()),
+            workflow: Arc::new(database.clone()),
+            integrations: registry,
+        }));
         let catalog = Arc::new(catalog_service(&settings, &database, ids.clone())?);
         let weir = Self {
             settings,

@@ -364,6 +364,7 @@ pub struct ThrottleConfig {
     pub address_failures: u32,
     pub window_secs: i64,
     pub lockout_secs: i64,
+    pub max_lockout_secs: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -410,6 +411,7 @@ impl Default for AuthConfig {
                 address_failures: throttle.address_failures,
                 window_secs: throttle.window_secs,
                 lockout_secs: throttle.lockout_secs,
+                max_lockout_secs: throttle.max_lockout_secs,
             },
         }
     }

@@ -30,7 +30,10 @@ impl PasswordHasher for BcryptHasher {
     }
 
     fn verify(&self, password: &str, hash: &str) -> bool {
-        bcrypt::verify(password, hash).unwrap_or(false)
+        // No stored password is longer (`Password::parse`); bcrypt would compare only the
+        // first 72 bytes of a longer guess, and so accept it.
+        password.len() <= crate::models::PASSWORD_MAX_BYTES
+            && bcrypt::verify(password, hash).unwrap_or(false)
     }
 }
 
@@ -119,5 +122,22 @@ mod tests {
         assert!(hash.starts_with("$2b$10$"), "{hash}");
         assert!(h.verify("long-enough-1", &hash));
         assert!(!h.verify("wrong-password", &hash));
+    }
+
+    #[test]
+    fn passwords_beyond_what_bcrypt_reads_are_refused() {
+        // 24 three-byte characters: 24 characters, 72 bytes, all read.
+        let longest = "€".repeat(24);
+        let h = BcryptHasher::new(10);
+        let hash = h
+            .hash(&Password::parse("password", &longest).unwrap())
+            .unwrap();
+        assert!(h.verify(&longest, &hash));
+        // One character more would be matched by its 72-byte prefix: refused outright.
+        let longer = format!("{longest}a");
+        let refused = Password::parse("password", &longer).unwrap_err();
+        assert_eq!(refused.field, "password");
+        assert!(refused.message.contains("72 bytes"), "{}", refused.message);
+        assert!(!h.verify(&longer, &hash));
     }
 }

@@ -143,6 +143,8 @@ pub enum UserError {
     GroupNotFound(String),
     #[error("old_password is incorrect")]
     WrongPassword,
+    #[error("too many wrong old_password attempts, try again in {retry_after_secs} seconds")]
+    TooManyAttempts { retry_after_secs: i64 },
     #[error("you cannot delete your own account")]
     DeleteSelf,
     #[error(transparent)]
@@ -165,6 +167,9 @@ impl AsProblem for UserError {
                 Problem::new(ProblemKind::Conflict, "user_username_exist", msg)
             }
             Self::WrongPassword => Problem::new(ProblemKind::Invalid, "password_incorrect", msg),
+            Self::TooManyAttempts { .. } => {
+                Problem::new(ProblemKind::TooManyRequests, "request_too_frequently", msg)
+            }
             Self::DeleteSelf => Problem::new(ProblemKind::Invalid, "user_delete_self", msg),
             Self::Denied(_) => Problem::forbidden(msg),
             Self::Invalid(e) => e.problem(),
@@ -198,6 +203,8 @@ pub enum RoleError {
     UserNotFound(Id),
     #[error("menu {0} not found")]
     MenuNotFound(Id),
+    #[error("{0} {1} not found")]
+    ResourceNotFound(&'static str, String),
     #[error(transparent)]
     Denied(#[from] AccessDenied),
     #[error(transparent)]
@@ -213,6 +220,7 @@ impl AsProblem for RoleError {
             Self::NotFound(_)
             | Self::NotFoundNamed(_)
             | Self::UserNotFound(_)
+            | Self::ResourceNotFound(..)
             | Self::MenuNotFound(_)
             | Self::GroupNotFound(_) => Problem::not_found(msg),
             Self::NameTaken(_) => Problem::new(ProblemKind::Conflict, "name_repeated", msg),

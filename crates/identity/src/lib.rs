@@ -20,6 +20,6 @@ pub use errors::{
     AuthError, AuthenticateError, FieldError, GroupError, MenuError, RoleError, UserError,
 };
 pub use models::*;
-pub use ports::{IdentityStore, IdentityTx, PasswordHasher, TokenCodec};
+pub use ports::{IdentityStore, IdentityTx, PasswordHasher, ResourceDirectory, TokenCodec};
 pub use principal::Principal;
 pub use service::{IdentityService, IdentitySettings};

@@ -59,6 +59,8 @@ pub struct Password(String);
 
 pub const PASSWORD_MIN: usize = 8;
 pub const PASSWORD_MAX: usize = 64;
+/// The most bytes of a password bcrypt reads.
+pub const PASSWORD_MAX_BYTES: usize = 72;
 
 impl Password {
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
@@ -67,6 +69,18 @@ impl Password {
             return Err(FieldError::new(
                 field,
                 format!("must be {PASSWORD_MIN} to {PASSWORD_MAX} characters"),
+            ));
+        }
+        // bcrypt reads 72 bytes and ignores the rest: a longer password would be matched by
+        // its prefix alone. Refused rather than pre-digested, so hashes stay plain bcrypt.
+        if raw.len() > PASSWORD_MAX_BYTES {
+            return Err(FieldError::new(
+                field,
+                format!(
+                    "must be at most {PASSWORD_MAX_BYTES} bytes in UTF-8 (this one has {}): \
+                     bcrypt reads no further; use fewer non-ASCII characters",
+                    raw.len()
+                ),
             ));
         }
         Ok(Self(raw.to_owned()))

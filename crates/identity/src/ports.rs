@@ -159,6 +159,18 @@ pub trait IdentityTx {
 /// Where identity data lives: runs units of work on [`IdentityTx`] in transactions.
 pub type IdentityStore = dyn Transactions<dyn IdentityTx>;
 
+/// Which grant targets (devices, entities, integrations, dashboards, flows) exist in a
+/// tenant. They live in other domains, so the program that wires Weir answers; a role may be
+/// granted only what its tenant has.
+pub trait ResourceDirectory: Send + Sync {
+    /// The first of `items` that is not an object of tenant `t`, if any.
+    fn first_missing(
+        &self,
+        t: &TenantId,
+        items: &[ResourceRef],
+    ) -> Result<Option<ResourceRef>, StoreError>;
+}
+
 /// Password hashing. Implementations must be slow on purpose (bcrypt, cost >= 10).
 pub trait PasswordHasher: Send + Sync {
     fn hash(&self, password: &Password) -> Result<String, StoreError>;

@@ -119,14 +119,19 @@ pub struct ChangePasswordRequest {
 #[put("/user/password")]
 pub async fn change_password(
     state: State,
+    req: HttpRequest,
     caller: Caller,
     body: Body<ChangePasswordRequest>,
 ) -> Result<Success<Empty>, NativeError> {
     let b = body.0;
+    let address = req.peer_addr().map(|a| a.ip().to_string());
     blocking(move || {
-        state
-            .identity
-            .change_own_password(&caller.0, &b.old_password, &b.new_password)
+        state.identity.change_own_password(
+            &caller.0,
+            &b.old_password,
+            &b.new_password,
+            address.as_deref(),
+        )
     })
     .await?;
     Ok(Success(Empty {}))

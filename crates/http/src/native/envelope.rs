@@ -219,21 +219,34 @@ macro_rules! from_domain_errors {
 from_domain_errors!(
     StoreError,
     AuthenticateError,
-    UserError,
     RoleError,
     MenuError,
     IotError
 );
 
-/// Login errors may carry a `Retry-After`.
+/// Throttled password checks carry a `Retry-After`.
 impl From<AuthError> for NativeError {
     fn from(e: AuthError) -> Self {
         let retry = match &e {
             AuthError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        let mut out = from_domain(e);
-        out.retry_after_secs = retry;
-        out
+        NativeError {
+            retry_after_secs: retry,
+            ..from_domain(e)
+        }
+    }
+}
+
+impl From<UserError> for NativeError {
+    fn from(e: UserError) -> Self {
+        let retry = match &e {
+            UserError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        };
+        NativeError {
+            retry_after_secs: retry,
+            ..from_domain(e)
+        }
     }
 }

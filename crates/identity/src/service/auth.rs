@@ -163,7 +163,7 @@ impl IdentityService {
             self.throttle.record_failure(&account, address);
             return Err(AuthError::InvalidCredentials);
         };
-        self.throttle.record_success(&account);
+        self.throttle.record_success(&account, address);
         write(self.store(), |tx| {
             self.check_enabled(tx, &user)?;
             self.issue_tokens(tx, &user)

@@ -15,7 +15,7 @@ use std::sync::{Arc, OnceLock};
 
 use weir_kernel::{Clock, IdGenerator};
 
-use crate::ports::{IdentityStore, PasswordHasher, TokenCodec};
+use crate::ports::{IdentityStore, PasswordHasher, ResourceDirectory, TokenCodec};
 use crate::throttle::{LoginThrottle, ThrottleLimits};
 
 pub use accounts::{Account, AccountInput, AccountUpdate};
@@ -77,6 +77,8 @@ pub struct IdentityService {
     /// A hash to verify against when the account does not exist, so that a wrong email
     /// takes as long as a wrong password.
     dummy_hash: OnceLock<String>,
+    /// Set once by the program that wires the other domains ([`Self::check_resources_with`]).
+    resources: OnceLock<Arc<dyn ResourceDirectory>>,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -96,7 +98,14 @@ impl IdentityService {
             clock: ports.clock,
             settings,
             dummy_hash: OnceLock::new(),
+            resources: OnceLock::new(),
         }
+    }
+
+    /// Checks grant targets against `directory` from now on: a role is granted only objects
+    /// of its own tenant. Without one (identity embedded alone), targets are stored as given.
+    pub fn check_resources_with(&self, directory: Arc<dyn ResourceDirectory>) {
+        let _ = self.resources.set(directory);
     }
 
     pub fn settings(&self) -> &IdentitySettings {

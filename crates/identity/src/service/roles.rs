@@ -167,7 +167,8 @@ impl IdentityService {
         keyword: Option<&str>,
     ) -> Result<Vec<User>, RoleError> {
         p.require_super_admin()?;
-        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        let keyword = weir_kernel::text::keyword(keyword)
+            .map_err(|e| FieldError::new("keyword", e.to_string()))?;
         read(self.store(), |tx| {
             self.existing_role(tx, p, id)?;
             Ok(tx.role_members(&p.tenant_id, id, keyword)?)
@@ -182,7 +183,8 @@ impl IdentityService {
         keyword: Option<&str>,
     ) -> Result<Vec<User>, RoleError> {
         p.require_super_admin()?;
-        let keyword = keyword.map(str::trim).filter(|k| !k.is_empty());
+        let keyword = weir_kernel::text::keyword(keyword)
+            .map_err(|e| FieldError::new("keyword", e.to_string()))?;
         read(self.store(), |tx| {
             self.existing_role(tx, p, id)?;
             Ok(tx.users_outside_role(&p.tenant_id, id, keyword)?)
@@ -260,12 +262,23 @@ impl IdentityService {
         p.require_super_admin()?;
         check_batch(field, items)?;
         write(self.store(), |tx| {
-            let role = self.editable_role(tx, p, id)?;
-            if !role.allow_edit_permissions {
-                return Err(RoleError::PermissionsLocked(role.name));
-            }
+            self.grantable_role(tx, p, id)?;
             change(tx, items)
         })
+    }
+
+    /// The role, if its grants may be edited: not built in, permissions not locked.
+    fn grantable_role(
+        &self,
+        tx: &mut dyn IdentityTx,
+        p: &Principal,
+        id: Id,
+    ) -> Result<Role, RoleError> {
+        let role = self.editable_role(tx, p, id)?;
+        if !role.allow_edit_permissions {
+            return Err(RoleError::PermissionsLocked(role.name));
+        }
+        Ok(role)
     }
 
     /// Grants menus; an unknown menu refuses the batch.
@@ -291,6 +304,19 @@ impl IdentityService {
         id: Id,
         items: &[ResourceRef],
     ) -> Result<(), RoleError> {
+        if let Some(directory) = self.resources.get() {
+            // The role's own refusals first (unknown, built in, locked), then the targets:
+            // they live in other domains, asked outside this domain's transaction.
+            p.require_super_admin()?;
+            check_batch("resources", items)?;
+            read(self.store(), |tx| self.grantable_role(tx, p, id))?;
+            if let Some(missing) = directory.first_missing(&p.tenant_id, items)? {
+                return Err(RoleError::ResourceNotFound(
+                    missing.resource_type.as_str(),
+                    missing.resource_id,
+                ));
+            }
+        }
         self.edit_grants(p, id, "resources", items, |tx, items| {
             Ok(tx.add_role_resources(&p.tenant_id, id, items)?)
         })

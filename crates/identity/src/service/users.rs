@@ -183,24 +183,33 @@ impl IdentityService {
         })
     }
 
-    /// A user changes their own password; every token of theirs stops working.
+    /// A user changes their own password; every token of theirs stops working. Wrong
+    /// `old_password`s are throttled like logins (per user and client `address`): a stolen
+    /// session must not become a way to guess the password.
     pub fn change_own_password(
         &self,
         p: &Principal,
         old_password: &str,
         new_password: &str,
+        address: Option<&str>,
     ) -> Result<(), UserError> {
         let new_password = Password::parse("new_password", new_password)?;
         if old_password.is_empty() {
             return Err(FieldError::new("old_password", "must not be empty").into());
         }
+        let account = format!("{}/#{}", p.tenant_id, p.user_id);
+        self.throttle
+            .check(&account, address)
+            .map_err(|retry_after_secs| UserError::TooManyAttempts { retry_after_secs })?;
         let user = read(self.store(), |tx| {
             tx.user(&p.tenant_id, p.user_id)?
                 .ok_or(UserError::NotFound(p.user_id))
         })?;
         if !self.hasher.verify(old_password, &user.password_hash) {
+            self.throttle.record_failure(&account, address);
             return Err(UserError::WrongPassword);
         }
+        self.throttle.record_success(&account, address);
         let hash = self.hasher.hash(&new_password)?;
         write(self.store(), |tx| {
             let mut user = tx
