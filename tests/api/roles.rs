@@ -824,3 +824,29 @@ async fn resources_of_another_tenant_or_none_are_not_found_and_nothing_is_stored
     .await);
     assert_eq!(resources(&app, &admin, &id, json!({})).await.len(), 4);
 }
+
+#[tokio::test]
+async fn users_and_menus_of_another_tenant_are_not_found_and_nothing_is_stored() {
+    let (app, admin, boss) = crate::support::two_tenants().await;
+    let id = new_role(&app, &admin, "operators").await;
+    let their_menu = app.menu_id(&boss, "device.view").await;
+    for (action, body, named) in [
+        (
+            "associate-user",
+            json!({"user_ids": [boss.user_id]}),
+            &boss.user_id,
+        ),
+        (
+            "associate-menu",
+            json!({"menu_ids": [their_menu]}),
+            &their_menu,
+        ),
+    ] {
+        let answer = role_action(&app, &admin, &id, action, body).await;
+        let message = refused(&answer, 404, "data_no_found");
+        assert!(message.contains(named.as_str()), "{action}: {message}");
+    }
+    assert!(member_ids(&app, &admin, &id).await.is_empty());
+    let menus = ok(&on_role(&app, &admin, "GET", &id, "/menus", None).await).clone();
+    assert_eq!(menus, json!([]));
+}

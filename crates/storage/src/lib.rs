@@ -14,6 +14,7 @@ mod filters;
 pub mod identity;
 pub mod iot;
 pub mod schema;
+#[cfg(feature = "testing")]
 pub mod testing;
 pub mod workflow;
 
