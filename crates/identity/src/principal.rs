@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::AccessDenied;
-use crate::models::{Role, User};
+use crate::models::{ResourceRef, Role, User};
 
 /// An authenticated caller: their tenant, their roles (direct and through their groups,
 /// enabled ones only) and what those grant.
@@ -24,6 +24,10 @@ pub struct Principal {
     pub codes: BTreeSet<String>,
     /// Named permissions held through the caller's roles.
     pub permissions: BTreeSet<String>,
+    /// The resources the caller's roles grant (each once); `None` for the super admin, who
+    /// reaches every resource of the tenant. Read with the rest, so a request needs one
+    /// trip to the store for who is calling and what they may reach.
+    pub resources: Option<Vec<ResourceRef>>,
 }
 
 impl Principal {

@@ -304,6 +304,13 @@ impl IdentityService {
             codes.extend(codes_of(permissions.iter().map(String::as_str)).map(str::to_owned));
             (codes, permissions)
         };
+        let resources = if super_admin {
+            None
+        } else if roles.is_empty() {
+            Some(Vec::new())
+        } else {
+            Some(tx.resources_of_user(t, user.id)?)
+        };
         Ok(Principal {
             tenant_id: t.clone(),
             user_id: user.id,
@@ -313,6 +320,7 @@ impl IdentityService {
             super_admin,
             codes,
             permissions,
+            resources,
         })
     }
 

@@ -279,16 +279,6 @@ impl IdentityService {
         })
     }
 
-    /// The resources the caller's roles grant; `None` for the super admin, who reaches all.
-    pub fn resource_grants(&self, p: &Principal) -> Result<Option<Vec<ResourceRef>>, UserError> {
-        if p.super_admin {
-            return Ok(None);
-        }
-        Ok(Some(read(self.store(), |tx| {
-            tx.resources_of_user(&p.tenant_id, p.user_id)
-        })?))
-    }
-
     /// Users of the caller's tenant among `ids` (the super admin only).
     pub fn members_by_ids(&self, p: &Principal, ids: &[Id]) -> Result<Vec<User>, UserError> {
         p.require_super_admin()?;

@@ -19,7 +19,7 @@ use weir_iot::{Limits, Viewer};
 use weir_kernel::Id;
 
 use super::envelope::NativeError;
-use super::extract::{State, authenticate, blocking, from_bearer_token};
+use super::extract::{State, authenticate, from_bearer_token};
 
 /// The caller as the IoT use-cases see them: their tenant, function codes and the
 /// integrations, devices and entities their roles were granted (the super admin: all).
@@ -32,9 +32,7 @@ impl IotViewer {
     /// Checks an access token (as [`authenticate`] does) and loads the caller's grants.
     pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
         let p = authenticate(state, token).await?;
-        let identity = state.identity.clone();
-        let principal = p.clone();
-        let Some(grants) = blocking(move || identity.resource_grants(&principal)).await? else {
+        let Some(grants) = p.resources else {
             return Ok(Self(Viewer::system(p.tenant_id).as_user(p.user_id)));
         };
         let mut visible = VisibleSet::default();

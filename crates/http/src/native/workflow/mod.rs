@@ -20,7 +20,7 @@ use weir_kernel::{AsProblem, Id, ProblemKind};
 use weir_workflow::{Caller, EntityGrants, WorkflowError};
 
 use super::envelope::NativeError;
-use super::extract::{State, authenticate, blocking, from_bearer_token};
+use super::extract::{State, authenticate, from_bearer_token};
 use crate::request_id;
 
 /// The caller as the workflow use-cases see them (`caller`): their tenant, user, function
@@ -40,10 +40,7 @@ impl WorkflowCaller {
     /// every function code and sees every flow of the tenant.
     pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
         let p = authenticate(state, token).await?;
-        let identity = state.identity.clone();
-        let principal = p.clone();
-        let grants = blocking(move || identity.resource_grants(&principal)).await?;
-        let caller = match grants {
+        let caller = match p.resources.clone() {
             None => Caller::system(p.tenant_id.clone()).as_user(p.user_id),
             Some(grants) => {
                 let mut flows = BTreeSet::new();
