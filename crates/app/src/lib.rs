@@ -22,7 +22,7 @@ use weir_iot::integration::{Integration, IntegrationRegistry};
 use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
 use weir_mqtt::{Mqtt, MqttDevices};
-use weir_outbound::{HttpWebhooks, SmtpMailer, SmtpSettings, WebhookSettings};
+use weir_outbound::{HttpWebhooks, OutboundPolicy, SmtpMailer, SmtpSettings};
 use weir_scripting::{RhaiScripts, ScriptLimits};
 use weir_storage::{Database, DatabaseOptions};
 use weir_workflow::engine::{Encryption, Engine, EnginePorts, EngineSettings};
@@ -75,6 +75,8 @@ pub struct Weir {
     pub catalog: Arc<weir_bi_catalog::CatalogService>,
     /// The built-in mqtt-device integration (registered whatever `mqtt.mode` says).
     pub mqtt_devices: Arc<MqttDevices>,
+    /// Where webhooks, email nodes and datasources may connect (`[outbound]`).
+    pub outbound: OutboundPolicy,
     /// What runs the enabled flows, once [`Weir::start_workflows`] started it.
     workflow_runtime: Arc<OnceLock<Runtime>>,
     ids: Arc<IdGenerator>,
@@ -117,6 +119,7 @@ impl Weir {
         if settings.demo.enabled {
             demo_tenant(&settings)?;
         }
+        let outbound = outbound_policy(&settings)?;
         let mut options = DatabaseOptions::new(settings.database.url.clone());
         options.pool_size = settings.database.pool_size;
         let database = Database::open(&options)?;
@@ -192,7 +195,12 @@ impl Weir {
             },
         ));
         workflow.check_entities_with(Arc::new(workflows::IotEntities(iot.clone())));
-        let catalog = Arc::new(catalog_service(&settings, &database, ids.clone())?);
+        let catalog = Arc::new(catalog_service(
+            &settings,
+            &database,
+            ids.clone(),
+            &outbound,
+        )?);
         let weir = Self {
             settings,
             database,
@@ -201,6 +209,7 @@ impl Weir {
             workflow,
             catalog,
             mqtt_devices,
+            outbound,
             workflow_runtime: Arc::new(OnceLock::new()),
             ids,
         };
@@ -267,17 +276,15 @@ impl Weir {
             max_operations: w.script_max_operations,
             ..ScriptLimits::default()
         };
-        let webhooks = HttpWebhooks::new(WebhookSettings {
-            allow_private: w.webhook.allow_private,
-        })
-        .map_err(|e| StartError::Workflow(e.to_string()))?;
+        let webhooks = HttpWebhooks::new(self.outbound.clone())
+            .map_err(|e| StartError::Workflow(e.to_string()))?;
         let smtp = w.smtp.as_ref().map(smtp_settings).transpose()?;
         let engine = Engine::new(
             EnginePorts {
                 entities: Arc::new(workflows::IotEntities(self.iot.clone())),
                 scripts: Arc::new(RhaiScripts::new(limits)),
                 webhooks: Arc::new(webhooks),
-                mailer: Arc::new(SmtpMailer::new(smtp)),
+                mailer: Arc::new(SmtpMailer::new(smtp, self.outbound.clone())),
                 clock: Arc::new(SystemClock),
             },
             EngineSettings {
@@ -352,13 +359,44 @@ impl Weir {
     }
 }
 
+/// The outbound policy of `[outbound]`, with the deprecated
+/// `workflow.webhook.allow_private` read as opening every address.
+fn outbound_policy(settings: &Settings) -> Result<OutboundPolicy, StartError> {
+    let mut allow = settings.outbound.allow.clone();
+    if settings.workflow.webhook.allow_private {
+        tracing::warn!(
+            "workflow.webhook.allow_private is deprecated: it opens every address, internal \
+             ones included, to webhooks, email nodes and datasources; list what Weir may \
+             reach in outbound.allow instead (see docs/security.md)"
+        );
+        allow.extend(["0.0.0.0/0".to_owned(), "::/0".to_owned()]);
+    }
+    OutboundPolicy::allowing(allow).map_err(|e| config::ConfigError::Message(e.to_string()).into())
+}
+
+/// What datasources may reach: the outbound policy, `bi.sqlite_folder`, and never Weir's
+/// own database.
+fn datasource_guard(
+    settings: &Settings,
+    outbound: &OutboundPolicy,
+) -> Result<weir_bi_drivers::Guard, weir_bi_drivers::GuardError> {
+    let guard =
+        weir_bi_drivers::Guard::new(outbound.clone()).own_database(&settings.database.url)?;
+    match &settings.bi.sqlite_folder {
+        Some(folder) => guard.sqlite_folder(folder),
+        None => Ok(guard),
+    }
+}
+
 /// The BI catalog over the database, the real drivers, and the `[bi] secret_key` (or the
 /// one generated at first start and kept in the database).
 fn catalog_service(
     settings: &Settings,
     database: &Database,
     ids: Arc<IdGenerator>,
+    outbound: &OutboundPolicy,
 ) -> Result<weir_bi_catalog::CatalogService, StartError> {
+    let guard = datasource_guard(settings, outbound).map_err(|e| StartError::Bi(e.0))?;
     use weir_bi_catalog::catalog::{AesGcmSealer, CatalogPorts, CatalogSettings};
     let key = match settings.bi.secret_key.as_deref().map(str::trim) {
         Some(k) if !k.is_empty() => k.to_owned(),
@@ -369,7 +407,7 @@ fn catalog_service(
     Ok(weir_bi_catalog::CatalogService::new(
         CatalogPorts {
             store: Arc::new(database.clone()),
-            drivers: Arc::new(weir_bi_drivers::SqlDrivers::new()),
+            drivers: Arc::new(weir_bi_drivers::SqlDrivers::new(guard)),
             sealer: Arc::new(sealer),
             ids,
             clock: Arc::new(SystemClock),
