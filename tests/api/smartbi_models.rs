@@ -77,10 +77,15 @@ impl Source {
             .expect("tables");
         Self { _dir: dir, path }
     }
+
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
 }
 
-/// The tables of the shop, synced.
+/// The tables of the shop, synced, and their datasource.
 pub(crate) struct Shop {
+    pub(crate) datasource: String,
     pub(crate) customers: String,
     pub(crate) orders: String,
 }
@@ -125,6 +130,7 @@ pub(crate) async fn shop(app: &TestApp, who: &Session, src: &Source) -> Shop {
             .to_owned()
     };
     Shop {
+        datasource: ds.as_str().expect("the datasource id").to_owned(),
         customers: id("customers"),
         orders: id("orders"),
     }

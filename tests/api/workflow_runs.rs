@@ -64,7 +64,7 @@ async fn setup() -> (TestApp, Session) {
     setup_with(None).await
 }
 
-fn node(id: &str, component: &str, parameters: Value) -> Value {
+pub(crate) fn node(id: &str, component: &str, parameters: Value) -> Value {
     json!({"id": id, "componentName": component,
            "data": {"nodeName": id.to_uppercase(), "parameters": parameters}})
 }
@@ -903,7 +903,7 @@ async fn running_and_reading_logs_needs_the_codes_and_stays_in_the_tenant() {
 }
 
 /// Runs one node through `POST /workflow/flows/node/test` and answers the run.
-async fn test_node(app: &TestApp, who: &Session, node: Value) -> Value {
+pub(crate) async fn test_node(app: &TestApp, who: &Session, node: Value) -> Value {
     let answer = app
         .call(
             "POST",
