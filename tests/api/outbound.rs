@@ -184,80 +184,76 @@ async fn assert_query_refused_after_pointing_at(
     assert!(msg.ends_with(ending), "{msg}");
 }
 
-/// A port that is open while the listener lives.
-fn listener() -> (TcpListener, u16) {
-    let l = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    (l, port)
+fn webhook(url: String) -> Value {
+    node("hook", "webhook", json!({"webhookUrl": url}))
+}
+
+fn node_error(run: Value) -> String {
+    assert_eq!(run["status"], "ERROR", "{run}");
+    run["message"].as_str().unwrap().to_owned()
+}
+
+fn unsaved(driver: &str, url: String) -> Value {
+    json!({"driverType": driver, "connectUserName": "postgres", "url": url})
+}
+
+fn unsaved_error(answer: (u16, Value)) -> String {
+    failure(&answer, "datasource (unsaved) (")
+}
+
+/// What a webhook to `hook_port` (by address, by name, by IPv4-mapped address), an email
+/// node's own server at `mail_port`, and a PostgreSQL and a MySQL datasource at `db_port`
+/// answer, all on this machine.
+async fn answers(
+    app: &TestApp,
+    admin: &Session,
+    hook_port: u16,
+    mail_port: u16,
+    db_port: u16,
+) -> Vec<String> {
+    let mut answers = Vec::new();
+    for host in ["127.0.0.1", "localhost", "[::ffff:127.0.0.1]"] {
+        let url = format!("http://{host}:{hook_port}/in");
+        answers.push(node_error(test_node(app, admin, webhook(url)).await));
+    }
+    let email = node(
+        "mail",
+        "email",
+        json!({"emailConfig": {"provider": "SMTP", "smtpConfig": {
+                "host": "127.0.0.1", "port": mail_port, "encryption": "NONE"}},
+               "recipients": ["a@weir.test"], "subject": "x", "content": "y"}),
+    );
+    answers.push(node_error(test_node(app, admin, email).await));
+    for scheme in ["postgresql", "mysql"] {
+        let url = format!("jdbc:{scheme}://127.0.0.1:{db_port}/postgres");
+        let test = unsaved(&scheme.to_uppercase(), url);
+        answers.push(unsaved_error(
+            act(app, admin, "datasource/test", test).await,
+        ));
+    }
+    answers
 }
 
 #[tokio::test]
 async fn by_default_nothing_reaches_this_machine_and_an_open_port_reads_like_a_closed_one() {
     let (app, admin) = setup_with(|_| {}).await;
-    let webhook = |url: String| node("hook", "webhook", json!({"webhookUrl": url}));
-    let email = |port: u16| {
-        node(
-            "mail",
-            "email",
-            json!({"emailConfig": {"provider": "SMTP", "smtpConfig": {
-                    "host": "127.0.0.1", "port": port, "encryption": "NONE"}},
-                   "recipients": ["a@weir.test"], "subject": "x", "content": "y"}),
-        )
-    };
-    let node_error = |run: Value| {
-        assert_eq!(run["status"], "ERROR", "{run}");
-        run["message"].as_str().unwrap().to_owned()
-    };
-    let unsaved = |driver: &str, url: String| json!({"driverType": driver, "connectUserName": "postgres", "url": url});
-    let datasource_error = |answer| failure(&answer, "datasource (unsaved) (");
 
     // Open: a receiver, an SMTP sink, a bare listener for both database drivers.
     let receiver = HttpReceiver::answering(200, "{}");
     let sink = SmtpSink::start();
-    let (db, db_port) = listener();
+    let db = TcpListener::bind("127.0.0.1:0").unwrap();
     let hook_port = receiver.addr().port();
     let mail_port = sink.addr().port();
-    let mut open = Vec::new();
-    for url in [
-        receiver.url("/in"),
-        format!("http://localhost:{hook_port}/in"),
-        format!("http://[::ffff:127.0.0.1]:{hook_port}/in"),
-    ] {
-        open.push(node_error(test_node(&app, &admin, webhook(url)).await));
-    }
-    open.push(node_error(test_node(&app, &admin, email(mail_port)).await));
-    for driver in ["POSTGRESQL", "MYSQL"] {
-        let scheme = driver.to_lowercase();
-        let url = format!("jdbc:{scheme}://127.0.0.1:{db_port}/postgres");
-        open.push(datasource_error(
-            act(&app, &admin, "datasource/test", unsaved(driver, url)).await,
-        ));
-    }
+    let db_port = db.local_addr().unwrap().port();
+    let open = answers(&app, &admin, hook_port, mail_port, db_port).await;
     assert!(receiver.requests().is_empty());
     assert!(sink.messages().is_empty());
-    assert!(
-        db.set_nonblocking(true).is_ok() && db.accept().is_err(),
-        "nothing connected"
-    );
+    db.set_nonblocking(true).unwrap();
+    assert!(db.accept().is_err(), "nothing may have connected");
 
     // Closed: nothing listens there any more; the answers are word for word the same.
     drop((receiver, sink, db));
-    let mut closed = Vec::new();
-    for url in [
-        format!("http://127.0.0.1:{hook_port}/in"),
-        format!("http://localhost:{hook_port}/in"),
-        format!("http://[::ffff:127.0.0.1]:{hook_port}/in"),
-    ] {
-        closed.push(node_error(test_node(&app, &admin, webhook(url)).await));
-    }
-    closed.push(node_error(test_node(&app, &admin, email(mail_port)).await));
-    for driver in ["POSTGRESQL", "MYSQL"] {
-        let scheme = driver.to_lowercase();
-        let url = format!("jdbc:{scheme}://127.0.0.1:{db_port}/postgres");
-        closed.push(datasource_error(
-            act(&app, &admin, "datasource/test", unsaved(driver, url)).await,
-        ));
-    }
+    let closed = answers(&app, &admin, hook_port, mail_port, db_port).await;
     assert_eq!(open, closed);
     assert_eq!(
         open,
@@ -289,7 +285,7 @@ async fn by_default_nothing_reaches_this_machine_and_an_open_port_reads_like_a_c
         ),
         format!("HOOK: webhook: 169.254.169.254:80 {POLICY}")
     );
-    let msg = datasource_error(
+    let msg = unsaved_error(
         act(
             &app,
             &admin,
@@ -302,7 +298,7 @@ async fn by_default_nothing_reaches_this_machine_and_an_open_port_reads_like_a_c
 
     // SQLite datasources are off until the operator names their folder.
     let src = Source::new();
-    let msg = datasource_error(
+    let msg = unsaved_error(
         act(
             &app,
             &admin,

@@ -3,7 +3,7 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use weir_outbound::testing::SmtpSink;
+use weir_outbound::testing::{Banner, SmtpSink};
 use weir_outbound::{OutboundPolicy, SmtpMailer, SmtpSettings};
 use weir_workflow::engine::{Email, Encryption, Mailer, SmtpServer};
 
@@ -325,26 +325,6 @@ fn a_silent_server_times_out_during_the_tls_handshake_too() {
     drop(listener);
 }
 
-/// A server on 127.0.0.1 that writes `greeting` to whoever connects, then waits.
-fn talker(greeting: &'static str) -> (TcpListener, u16) {
-    use std::io::Write;
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepting = listener.try_clone().unwrap();
-    std::thread::spawn(move || {
-        for stream in accepting.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let _ = stream.write_all(greeting.as_bytes());
-            // Held open until the client hangs up.
-            std::thread::spawn(move || {
-                let mut sink = [0u8; 256];
-                while matches!(std::io::Read::read(&mut stream, &mut sink), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    (listener, port)
-}
-
 fn node_server(host: &str, port: u16) -> SmtpServer {
     SmtpServer {
         host: host.into(),
@@ -425,10 +405,14 @@ fn the_allow_list_opens_one_port_of_an_address() {
 
 #[test]
 fn what_a_server_that_is_not_smtp_sent_is_never_quoted() {
-    let (_ssh, ssh) = talker("SSH-2.0-OpenSSH_9.6 secret-banner\r\n");
-    let (_http, http) = talker("HTTP/1.1 400 secret-banner\r\n\r\n");
-    let (_refusing, refusing) = talker("554 5.3.2 secret-banner go away\r\n");
-    let (_hello, hello) = talker("220 secret-banner\r\n");
+    let services = [
+        "SSH-2.0-OpenSSH_9.6 secret-banner\r\n",
+        "HTTP/1.1 400 secret-banner\r\n\r\n",
+        "554 5.3.2 secret-banner go away\r\n",
+        "220 secret-banner\r\n",
+    ]
+    .map(Banner::start);
+    let [ssh, http, refusing, hello] = services.each_ref().map(|s| s.addr().port());
     for (port, said) in [
         (ssh, "did not answer as an SMTP server".to_owned()),
         (http, "did not answer as an SMTP server".to_owned()),

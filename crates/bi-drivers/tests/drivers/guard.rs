@@ -4,13 +4,12 @@
 //! and no message carries what a remote service sent.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::net::TcpListener;
 
 use weir_bi_catalog::drivers::{ConnectionSpec, DriverError, Drivers};
 use weir_bi_catalog::query::{QueryRequest, plan};
 use weir_bi_drivers::{Guard, SqlDrivers};
-use weir_outbound_policy::OutboundPolicy;
+use weir_outbound::testing::Banner;
+use weir_outbound_policy::{OutboundPolicy, target};
 
 use crate::common::{closed_port, local_guard, require_service, spec};
 
@@ -67,13 +66,7 @@ fn the_default_policy_refuses_this_machine_alike_whether_a_port_is_open() {
                 "postgres",
                 "",
             );
-            let shown = host.trim_matches(['[', ']']);
-            let target = if shown.contains(':') {
-                format!("[{shown}]:{port}")
-            } else {
-                format!("{shown}:{port}")
-            };
-            refused_everywhere(&strict, &s, &format!("{target} {POLICY}"));
+            refused_everywhere(&strict, &s, &format!("{} {POLICY}", target(host, port)));
         }
     }
 }
@@ -98,12 +91,7 @@ fn weir_own_postgresql_database_is_refused_even_where_the_allow_list_opens_it() 
             "postgres",
             "",
         );
-        let shown = host.trim_matches(['[', ']']);
-        let label = if shown.contains(':') {
-            format!("[{shown}]:5432/{database}")
-        } else {
-            format!("{shown}:5432/{database}")
-        };
+        let label = format!("{}/{database}", target(host, 5432));
         refused_everywhere(
             &d,
             &s,
@@ -131,28 +119,10 @@ fn weir_own_postgresql_database_is_refused_even_where_the_allow_list_opens_it() 
     assert_eq!(d.test(&s), Ok(()));
 }
 
-/// A service on loopback that writes `banner` to whoever connects, then reads until the
-/// client hangs up.
-fn talker(banner: &'static str) -> (TcpListener, u16) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepting = listener.try_clone().unwrap();
-    std::thread::spawn(move || {
-        for stream in accepting.incoming() {
-            let Ok(mut stream) = stream else { return };
-            std::thread::spawn(move || {
-                let _ = stream.write_all(banner.as_bytes());
-                let mut buf = [0u8; 512];
-                while matches!(std::io::Read::read(&mut stream, &mut buf), Ok(n) if n > 0) {}
-            });
-        }
-    });
-    (listener, port)
-}
-
 #[test]
 fn what_a_service_that_is_no_database_sent_is_never_quoted() {
-    let (_ssh, port) = talker("SSH-2.0-OpenSSH_9.6 secret-banner\r\n");
+    let ssh = Banner::start("SSH-2.0-OpenSSH_9.6 secret-banner\r\n");
+    let port = ssh.addr().port();
     let d = crate::common::drivers();
     for (driver, scheme) in [("POSTGRESQL", "postgresql"), ("MYSQL", "mysql")] {
         let mut s = spec(
