@@ -422,6 +422,14 @@ mod tests {
                 .addresses("localhost", 80, T)
                 .is_err()
         );
+        // Numeric forms the resolver reads as 127.0.0.1 are judged by what they read as.
+        for numeric in ["2130706433", "0x7f.1", "127.1"] {
+            assert_eq!(
+                OutboundPolicy::strict().addresses(numeric, 80, T),
+                Err(internal(&format!("{numeric}:80"))),
+                "{numeric}"
+            );
+        }
     }
 
     #[test]
