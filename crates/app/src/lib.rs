@@ -443,3 +443,65 @@ fn demo_tenant(settings: &Settings) -> Result<TenantId, StartError> {
     TenantId::parse(&settings.demo.tenant)
         .map_err(|e| StartError::Tenant(format!("demo.tenant `{}`: {e}", settings.demo.tenant)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const T: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_outbound_policy_comes_from_outbound_allow() {
+        let mut settings = Settings::default();
+        let strict = outbound_policy(&settings).unwrap();
+        assert!(!strict.opens_internal());
+        assert!(strict.addresses("127.0.0.1", 5432, T).is_err());
+
+        settings.outbound.allow = vec!["127.0.0.1:5432".into(), "10.20.0.0/16".into()];
+        let policy = outbound_policy(&settings).unwrap();
+        assert!(policy.addresses("127.0.0.1", 5432, T).is_ok());
+        assert!(policy.addresses("127.0.0.1", 22, T).is_err());
+        assert!(policy.addresses("10.20.1.2", 22, T).is_ok());
+
+        settings.outbound.allow = vec!["db.internal".into()];
+        let refused = outbound_policy(&settings).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("configuration: outbound.allow: `db.internal` is not"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn the_deprecated_allow_private_opens_every_address() {
+        let mut settings = Settings::default();
+        settings.workflow.webhook.allow_private = true;
+        let policy = outbound_policy(&settings).unwrap();
+        assert_eq!(policy.allow_list(), ["0.0.0.0/0", "::/0"]);
+        for host in ["127.0.0.1", "::1", "169.254.169.254", "10.0.0.1"] {
+            assert!(policy.addresses(host, 80, T).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_sqlite_folder_inside_weirs_own_folder_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("weir.db");
+        std::fs::write(&own, b"").unwrap();
+        std::fs::create_dir(dir.path().join("bi")).unwrap();
+        let mut settings = Settings::default();
+        settings.database.url = own.display().to_string();
+        settings.bi.sqlite_folder = Some(dir.path().join("bi"));
+        let refused = datasource_guard(&settings, &OutboundPolicy::strict()).unwrap_err();
+        assert!(
+            refused
+                .0
+                .contains("is inside the folder of Weir's own database"),
+            "{refused}"
+        );
+        settings.bi.sqlite_folder = Some(dir.path().join("missing"));
+        let refused = datasource_guard(&settings, &OutboundPolicy::strict()).unwrap_err();
+        assert!(refused.0.starts_with("bi.sqlite_folder "), "{refused}");
+    }
+}

@@ -474,3 +474,32 @@ impl Settings {
         builder.build()?.try_deserialize()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_and_the_sqlite_folder_are_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weir.toml");
+        std::fs::write(
+            &file,
+            "[outbound]\nallow = [\"127.0.0.1:5432\", \"db.internal:5432\"]\n\
+             [bi]\nsqlite_folder = \"/srv/weir-bi\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(
+            settings.outbound.allow,
+            ["127.0.0.1:5432", "db.internal:5432"]
+        );
+        assert_eq!(
+            settings.bi.sqlite_folder.as_deref(),
+            Some(Path::new("/srv/weir-bi"))
+        );
+        let defaults = Settings::default();
+        assert!(defaults.outbound.allow.is_empty());
+        assert_eq!(defaults.bi.sqlite_folder, None);
+    }
+}
