@@ -91,7 +91,7 @@ fn metadata() -> (Graph, Graph) {
 }
 
 /// The table between the `dependency-table` markers: package → the crates it names.
-/// "every crate above" names every package listed before it.
+/// "every crate above" names every package listed before it ("except `x`" leaves x out).
 fn documented() -> Graph {
     let doc = std::fs::read_to_string(workspace_root().join("docs/architecture.md"))
         .expect("docs/architecture.md");
@@ -105,15 +105,21 @@ fn documented() -> Graph {
     for line in doc[start..end].lines().filter(|l| l.starts_with("| `")) {
         let cells: Vec<&str> = line.split('|').map(str::trim).collect();
         let package = cells[1].trim_matches('`').to_owned();
+        let named: BTreeSet<String> = cells[2]
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|d| d.starts_with('`'))
+            .map(|d| d.trim_matches('`').to_owned())
+            .collect();
+        // "every crate above except `x`": the packages listed before, less those named.
         let deps: BTreeSet<String> = if cells[2].starts_with("every crate above") {
-            table.keys().cloned().collect()
-        } else {
-            cells[2]
-                .split(',')
-                .map(str::trim)
-                .filter(|d| d.starts_with('`'))
-                .map(|d| d.trim_matches('`').to_owned())
+            table
+                .keys()
+                .filter(|k| !named.contains(*k))
+                .cloned()
                 .collect()
+        } else {
+            named
         };
         table.insert(package, deps);
     }

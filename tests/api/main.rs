@@ -17,6 +17,7 @@ mod iot_smoke;
 mod iot_websocket;
 mod members;
 mod menus;
+mod outbound;
 mod roles;
 mod smartbi_catalog;
 mod smartbi_dialect;

@@ -5,7 +5,8 @@
 use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
-use crate::support::{setup, two_tenants};
+use crate::support::{setup_with, two_tenants_with};
+use weir_test_kit::local_reach;
 
 type Answer = (u16, Value);
 
@@ -96,7 +97,7 @@ fn sqlite_datasource(src: &Source) -> Value {
 
 #[tokio::test]
 async fn a_datasource_is_created_read_back_masked_tested_and_updated() {
-    let (app, admin) = setup().await;
+    let (app, admin) = setup_with(local_reach).await;
     let src = Source::new();
     let id = success(&act(&app, &admin, "datasource/create", sqlite_datasource(&src)).await)
         .as_str()
@@ -173,7 +174,7 @@ async fn a_datasource_is_created_read_back_masked_tested_and_updated() {
 
 #[tokio::test]
 async fn schemas_and_tables_are_synced_listed_and_deleted() {
-    let (app, admin) = setup().await;
+    let (app, admin) = setup_with(local_reach).await;
     let src = Source::new();
     let ds = success(&act(&app, &admin, "datasource/create", sqlite_datasource(&src)).await)
         .as_str()
@@ -346,7 +347,7 @@ async fn schemas_and_tables_are_synced_listed_and_deleted() {
 
 #[tokio::test]
 async fn another_tenants_resources_are_not_found() {
-    let (app, admin, boss) = two_tenants().await;
+    let (app, admin, boss) = two_tenants_with(local_reach).await;
     let src = Source::new();
     let ds = success(&act(&app, &admin, "datasource/create", sqlite_datasource(&src)).await)
         .as_str()

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
 use crate::smartbi_models::{Source, act, failure, model, rows, shop, success};
-use crate::support::{link, new_role, setup, two_tenants};
+use crate::support::{link, new_role, setup_with, two_tenants_with};
+use weir_test_kit::local_reach;
 
 async fn ok(app: &TestApp, who: &Session, action: &str, params: Value) -> Value {
     success(&act(app, who, action, params).await)
@@ -109,7 +110,7 @@ fn query(id: &str) -> Value {
 
 #[tokio::test]
 async fn grants_by_user_and_role_reach_as_their_scope_says_at_their_level() {
-    let (app, admin) = setup().await;
+    let (app, admin) = setup_with(local_reach).await;
     let bob = app.create_user(&admin, "bob@weir.test").await;
     let t = tree(&app, &admin).await;
 
@@ -360,7 +361,7 @@ async fn grants_by_user_and_role_reach_as_their_scope_says_at_their_level() {
 
 #[tokio::test]
 async fn bad_grants_are_refused_naming_the_field_and_change_nothing() {
-    let (app, admin) = setup().await;
+    let (app, admin) = setup_with(local_reach).await;
     let t = tree(&app, &admin).await;
     let bob = app.create_user(&admin, "bob@weir.test").await;
     grant(
@@ -440,7 +441,7 @@ async fn bad_grants_are_refused_naming_the_field_and_change_nothing() {
 
 #[tokio::test]
 async fn another_tenants_ids_are_not_found() {
-    let (app, admin, boss) = two_tenants().await;
+    let (app, admin, boss) = two_tenants_with(local_reach).await;
     let t = tree(&app, &admin).await;
     for action in ["perm/get", "resource/get", "augmented/get"] {
         not_found(&app, &boss, action, json!({"id": t.team}), &t.team).await;

@@ -11,7 +11,7 @@ use weir::smartbi_token::{TokenClaims, TokenKey, encrypt};
 use weir_test_kit::{PASSWORD, Session, TestApp};
 
 use crate::smartbi_models::{Source, act, failure, model, rows, shop, success};
-use crate::support::{link, me, pluck, setup, two_tenants};
+use crate::support::{link, me, pluck, setup, setup_with, two_tenants};
 
 type Answer = (u16, Value);
 
@@ -1278,7 +1278,7 @@ async fn smartbi_tokens_work_and_a_disabled_users_token_is_refused() {
 
 #[tokio::test]
 async fn a_group_grant_reaches_its_members_in_every_check() {
-    let (app, admin) = setup().await;
+    let (app, admin) = setup_with(weir_test_kit::local_reach).await;
     let bob = app.create_user(&admin, "bob@weir.test").await;
     let carol = app.create_user(&admin, "carol@weir.test").await;
     new_group(&app, &admin, "sales", None).await;

@@ -6,7 +6,8 @@
 use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
-use crate::support::{link, new_role, setup, two_tenants};
+use crate::support::{link, new_role, setup_with, two_tenants_with};
+use weir_test_kit::local_reach;
 
 type Answer = (u16, Value);
 
@@ -76,10 +77,15 @@ impl Source {
             .expect("tables");
         Self { _dir: dir, path }
     }
+
+    pub(crate) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
 }
 
-/// The tables of the shop, synced.
+/// The tables of the shop, synced, and their datasource.
 pub(crate) struct Shop {
+    pub(crate) datasource: String,
     pub(crate) customers: String,
     pub(crate) orders: String,
 }
@@ -124,6 +130,7 @@ pub(crate) async fn shop(app: &TestApp, who: &Session, src: &Source) -> Shop {
             .to_owned()
     };
     Shop {
+        datasource: ds.as_str().expect("the datasource id").to_owned(),
         customers: id("customers"),
         orders: id("orders"),
     }
@@ -178,7 +185,7 @@ async fn query(app: &TestApp, who: &Session, model: &str, extra: Value) -> Vec<V
 
 #[tokio::test]
 async fn a_model_is_created_read_queried_and_narrowed_for_a_role_member() {
-    let (app, admin) = setup().await;
+    let (app, admin) = setup_with(local_reach).await;
     let bob = app.create_user(&admin, "bob@weir.test").await;
     let carol = app.create_user(&admin, "carol@weir.test").await;
     let src = Source::new();
@@ -380,7 +387,7 @@ async fn a_model_is_created_read_queried_and_narrowed_for_a_role_member() {
 
 #[tokio::test]
 async fn bad_input_is_refused_naming_the_field_and_another_tenants_ids_are_not_found() {
-    let (app, admin, boss) = two_tenants().await;
+    let (app, admin, boss) = two_tenants_with(local_reach).await;
     let src = Source::new();
     let shop = shop(&app, &admin, &src).await;
 

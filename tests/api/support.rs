@@ -88,7 +88,12 @@ pub(crate) fn row_with(rows: Vec<Value>, field: &str, id: &str) -> Value {
 
 /// A server with its admin signed in.
 pub(crate) async fn setup() -> (TestApp, Session) {
-    let app = TestApp::spawn().await;
+    setup_with(|_| {}).await
+}
+
+/// A server whose settings `tweak` changed, with its admin signed in.
+pub(crate) async fn setup_with(tweak: impl FnOnce(&mut weir::Settings)) -> (TestApp, Session) {
+    let app = TestApp::spawn_with(tweak).await;
     let admin = app.register_admin().await;
     (app, admin)
 }
@@ -261,7 +266,14 @@ pub(crate) async fn login_in(
 /// A server with the `default` admin and an `acme` tenant whose admin is
 /// `boss@acme.test`.
 pub(crate) async fn two_tenants() -> (TestApp, Session, Session) {
-    let (app, admin) = setup().await;
+    two_tenants_with(|_| {}).await
+}
+
+/// [`two_tenants`], the server's settings changed by `tweak`.
+pub(crate) async fn two_tenants_with(
+    tweak: impl FnOnce(&mut weir::Settings),
+) -> (TestApp, Session, Session) {
+    let (app, admin) = setup_with(tweak).await;
     add_tenant(&app, ACME).await.expect("add acme");
     ok(&register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
     let (boss, _) = login_in(&app, ACME, "boss@acme.test", PASSWORD).await;

@@ -42,12 +42,12 @@ async fn setup_tweaked(
     (app, admin)
 }
 
-/// A server with lamps `l1` and `l2`, webhooks allowed to reach this machine, and the
-/// system SMTP server `smtp` when given.
+/// A server with lamps `l1` and `l2`, webhooks and email nodes allowed to reach this
+/// machine, and the system SMTP server `smtp` when given.
 async fn setup_with(smtp: Option<&SmtpSink>) -> (TestApp, Session) {
     let smtp = smtp.map(|s| s.addr());
     setup_tweaked(move |s| {
-        s.workflow.webhook.allow_private = true;
+        weir_test_kit::local_reach(s);
         s.workflow.smtp = smtp.map(|a| weir::settings::SmtpConfig {
             host: a.ip().to_string(),
             port: a.port(),
@@ -64,7 +64,7 @@ async fn setup() -> (TestApp, Session) {
     setup_with(None).await
 }
 
-fn node(id: &str, component: &str, parameters: Value) -> Value {
+pub(crate) fn node(id: &str, component: &str, parameters: Value) -> Value {
     json!({"id": id, "componentName": component,
            "data": {"nodeName": id.to_uppercase(), "parameters": parameters}})
 }
@@ -903,7 +903,7 @@ async fn running_and_reading_logs_needs_the_codes_and_stays_in_the_tenant() {
 }
 
 /// Runs one node through `POST /workflow/flows/node/test` and answers the run.
-async fn test_node(app: &TestApp, who: &Session, node: Value) -> Value {
+pub(crate) async fn test_node(app: &TestApp, who: &Session, node: Value) -> Value {
     let answer = app
         .call(
             "POST",
@@ -1026,10 +1026,10 @@ async fn by_default_a_webhook_cannot_reach_this_machine_and_a_run_stops_at_its_t
     let run = test_node(&app, &admin, hook).await;
     assert_eq!(run["status"], "ERROR");
     assert!(
-        run["message"]
-            .as_str()
-            .unwrap()
-            .contains("loopback, private and link-local addresses are not allowed"),
+        run["message"].as_str().unwrap().ends_with(
+            "is not reached: the outbound policy refuses loopback, private, link-local \
+                 and other internal addresses unless the operator opens them in outbound.allow"
+        ),
         "{run}"
     );
     assert!(receiver.requests().is_empty());
@@ -1169,6 +1169,7 @@ async fn a_tenant_runs_at_most_its_bound_at_once_and_a_run_that_waits_too_long_i
     let app = TestApp::spawn_with(|s| {
         s.workflow.max_runs_per_tenant = 1;
         s.workflow.run_timeout_secs = 2;
+        // The deprecated setting still opens this machine (and every other address).
         s.workflow.webhook.allow_private = true;
     })
     .await;

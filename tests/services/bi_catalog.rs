@@ -25,14 +25,14 @@ struct World {
     catalog: CatalogService,
     sealer: Arc<AesGcmSealer>,
     db: Database,
-    _place: TestDatabase,
+    place: TestDatabase,
 }
 
-fn service(db: &Database, sealer: Arc<AesGcmSealer>) -> CatalogService {
+fn service(db: &Database, drivers: SqlDrivers, sealer: Arc<AesGcmSealer>) -> CatalogService {
     CatalogService::new(
         CatalogPorts {
             store: Arc::new(db.clone()),
-            drivers: Arc::new(SqlDrivers::new()),
+            drivers: Arc::new(drivers),
             sealer,
             ids: Arc::new(IdGenerator::new(3, Box::new(SystemClock))),
             clock: Arc::new(SystemClock),
@@ -45,10 +45,10 @@ fn world() -> World {
     let (place, db) = crate::database_with_tenants();
     let sealer = Arc::new(AesGcmSealer::from_hex(&AesGcmSealer::random_key_hex()).unwrap());
     World {
-        catalog: service(&db, sealer.clone()),
+        catalog: service(&db, crate::local_drivers(&place), sealer.clone()),
         sealer,
         db,
-        _place: place,
+        place,
     }
 }
 
@@ -313,6 +313,7 @@ fn a_datasource_is_created_read_back_masked_and_its_password_sealed_at_rest() {
     // Another key cannot open it: a server error, whose message says nothing of it.
     let other = service(
         &w.db,
+        crate::local_drivers(&w.place),
         Arc::new(AesGcmSealer::from_hex(&AesGcmSealer::random_key_hex()).unwrap()),
     );
     let e = other
@@ -525,19 +526,28 @@ fn an_sqlite_datasource_is_tested_and_its_schema_synced_with_columns() {
     w.catalog
         .test_datasource(&alice(), TestTarget::Stored(ds.id.into()))
         .unwrap();
-    // An unsaved datasource can be tested too; a missing file fails, naming the datasource.
+    // An unsaved datasource can be tested too; a missing file is refused as a file outside
+    // the folder is (the answer does not tell which files exist), naming the datasource.
+    let missing = format!("{}.missing", src.path.display());
     let e = w
         .catalog
         .test_datasource(
             &alice(),
             TestTarget::Unsaved(ConnectionFields {
                 driver_type: Some("SQLITE".into()),
-                url: Some(format!("jdbc:sqlite:{}.missing", src.path.display())),
+                url: Some(format!("jdbc:sqlite:{missing}")),
                 ..ConnectionFields::default()
             }),
         )
         .unwrap_err();
-    assert_eq!(e.problem().code, "bi_datasource_failed", "{e}");
+    assert_eq!(e.problem().code, "bi_datasource_refused", "{e}");
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "datasource (unsaved) (jdbc:sqlite:{missing}): SQLite file {missing}: no such file \
+             inside the folder bi.sqlite_folder opens"
+        )
+    );
 
     let (schema, report) = main_schema(&w, &ds, true);
     assert_eq!(schema.kind, ResourceType::Schema);

@@ -10,7 +10,6 @@ use weir_bi_catalog::catalog::{
     ChildQuery, ConnectionFields, Describe, GrantRule, NewDatasource, NewFolder, NewSchema,
     Resource, ResourceRef, Root, TestTarget,
 };
-use weir_bi_drivers::SqlDrivers;
 use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, SystemClock};
 use weir_storage::Database;
 use weir_storage::testing::TestDatabase;
@@ -30,7 +29,7 @@ fn world() -> World {
         catalog: CatalogService::new(
             CatalogPorts {
                 store: Arc::new(db.clone()),
-                drivers: Arc::new(SqlDrivers::new()),
+                drivers: Arc::new(crate::local_drivers(&place)),
                 sealer,
                 ids: Arc::new(IdGenerator::new(6, Box::new(SystemClock))),
                 clock: Arc::new(SystemClock),

@@ -17,7 +17,6 @@ use weir_bi_catalog::catalog::{
 use weir_bi_catalog::drivers::FieldType;
 use weir_bi_catalog::query::{FieldFilter, Operator, OrderBy, QueryRequest};
 use weir_bi_catalog::row_perms::RowPermItem;
-use weir_bi_drivers::SqlDrivers;
 use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, SystemClock};
 use weir_storage::Database;
 use weir_storage::testing::TestDatabase;
@@ -37,7 +36,7 @@ fn world_with(settings: CatalogSettings) -> World {
         catalog: CatalogService::new(
             CatalogPorts {
                 store: Arc::new(db.clone()),
-                drivers: Arc::new(SqlDrivers::new()),
+                drivers: Arc::new(crate::local_drivers(&place)),
                 sealer,
                 ids: Arc::new(IdGenerator::new(5, Box::new(SystemClock))),
                 clock: Arc::new(SystemClock),

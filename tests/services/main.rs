@@ -10,9 +10,11 @@ mod scratch_pg;
 mod workflow;
 mod workflow_logs;
 
+use weir_bi_drivers::{Guard, SqlDrivers};
 use weir_identity::{IdentityTx, Tenant};
 use weir_kernel::store::write;
 use weir_kernel::{TenantId, Transactions};
+use weir_outbound::OutboundPolicy;
 use weir_storage::testing::TestDatabase;
 use weir_storage::{Database, DatabaseOptions};
 
@@ -51,4 +53,16 @@ fn database_with_tenants() -> (TestDatabase, Database) {
         .unwrap();
     }
     (place, db)
+}
+
+/// The drivers as these tests use them: this machine's services reachable (loopback in the
+/// allow-list, SQLite files in the temporary folder), the test's own database (`place`)
+/// never.
+fn local_drivers(place: &TestDatabase) -> SqlDrivers {
+    let guard = Guard::new(OutboundPolicy::allowing(["127.0.0.0/8", "::1"]).unwrap())
+        .own_database(&place.url)
+        .unwrap()
+        .sqlite_folder(&std::env::temp_dir())
+        .unwrap();
+    SqlDrivers::new(guard)
 }

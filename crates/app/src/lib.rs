@@ -23,7 +23,7 @@ use weir_iot::integration::{Integration, IntegrationRegistry};
 use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
 use weir_mqtt::{Mqtt, MqttDevices};
-use weir_outbound::{HttpWebhooks, SmtpMailer, SmtpSettings, WebhookSettings};
+use weir_outbound::{HttpWebhooks, OutboundPolicy, SmtpMailer, SmtpSettings};
 use weir_scripting::{RhaiScripts, ScriptLimits};
 use weir_storage::{Database, DatabaseOptions};
 use weir_workflow::engine::{Encryption, Engine, EnginePorts, EngineSettings};
@@ -76,6 +76,8 @@ pub struct Weir {
     pub catalog: Arc<weir_bi_catalog::CatalogService>,
     /// The built-in mqtt-device integration (registered whatever `mqtt.mode` says).
     pub mqtt_devices: Arc<MqttDevices>,
+    /// Where webhooks, email nodes and datasources may connect (`[outbound]`).
+    pub outbound: OutboundPolicy,
     /// What runs the enabled flows, once [`Weir::start_workflows`] started it.
     workflow_runtime: Arc<OnceLock<Runtime>>,
     ids: Arc<IdGenerator>,
@@ -118,6 +120,7 @@ impl Weir {
         if settings.demo.enabled {
             demo_tenant(&settings)?;
         }
+        let outbound = outbound_policy(&settings)?;
         let mut options = DatabaseOptions::new(settings.database.url.clone());
         options.pool_size = settings.database.pool_size;
         let database = Database::open(&options)?;
@@ -200,7 +203,12 @@ impl Weir {
             workflow: Arc::new(database.clone()),
             integrations: registry,
         }));
-        let catalog = Arc::new(catalog_service(&settings, &database, ids.clone())?);
+        let catalog = Arc::new(catalog_service(
+            &settings,
+            &database,
+            ids.clone(),
+            &outbound,
+        )?);
         let weir = Self {
             settings,
             database,
@@ -209,6 +217,7 @@ impl Weir {
             workflow,
             catalog,
             mqtt_devices,
+            outbound,
             workflow_runtime: Arc::new(OnceLock::new()),
             ids,
         };
@@ -275,17 +284,15 @@ impl Weir {
             max_operations: w.script_max_operations,
             ..ScriptLimits::default()
         };
-        let webhooks = HttpWebhooks::new(WebhookSettings {
-            allow_private: w.webhook.allow_private,
-        })
-        .map_err(|e| StartError::Workflow(e.to_string()))?;
+        let webhooks = HttpWebhooks::new(self.outbound.clone())
+            .map_err(|e| StartError::Workflow(e.to_string()))?;
         let smtp = w.smtp.as_ref().map(smtp_settings).transpose()?;
         let engine = Engine::new(
             EnginePorts {
                 entities: Arc::new(workflows::IotEntities(self.iot.clone())),
                 scripts: Arc::new(RhaiScripts::new(limits)),
                 webhooks: Arc::new(webhooks),
-                mailer: Arc::new(SmtpMailer::new(smtp)),
+                mailer: Arc::new(SmtpMailer::new(smtp, self.outbound.clone())),
                 clock: Arc::new(SystemClock),
             },
             EngineSettings {
@@ -360,13 +367,44 @@ impl Weir {
     }
 }
 
+/// The outbound policy of `[outbound]`, with the deprecated
+/// `workflow.webhook.allow_private` read as opening every address.
+fn outbound_policy(settings: &Settings) -> Result<OutboundPolicy, StartError> {
+    let mut allow = settings.outbound.allow.clone();
+    if settings.workflow.webhook.allow_private {
+        tracing::warn!(
+            "workflow.webhook.allow_private is deprecated: it opens every address, internal \
+             ones included, to webhooks, email nodes and datasources; list what Weir may \
+             reach in outbound.allow instead (see docs/security.md)"
+        );
+        allow.extend(["0.0.0.0/0".to_owned(), "::/0".to_owned()]);
+    }
+    OutboundPolicy::allowing(allow).map_err(|e| config::ConfigError::Message(e.to_string()).into())
+}
+
+/// What datasources may reach: the outbound policy, `bi.sqlite_folder`, and never Weir's
+/// own database.
+fn datasource_guard(
+    settings: &Settings,
+    outbound: &OutboundPolicy,
+) -> Result<weir_bi_drivers::Guard, weir_bi_drivers::GuardError> {
+    let guard =
+        weir_bi_drivers::Guard::new(outbound.clone()).own_database(&settings.database.url)?;
+    match &settings.bi.sqlite_folder {
+        Some(folder) => guard.sqlite_folder(folder),
+        None => Ok(guard),
+    }
+}
+
 /// The BI catalog over the database, the real drivers, and the `[bi] secret_key` (or the
 /// one generated at first start and kept in the database).
 fn catalog_service(
     settings: &Settings,
     database: &Database,
     ids: Arc<IdGenerator>,
+    outbound: &OutboundPolicy,
 ) -> Result<weir_bi_catalog::CatalogService, StartError> {
+    let guard = datasource_guard(settings, outbound).map_err(|e| StartError::Bi(e.0))?;
     use weir_bi_catalog::catalog::{AesGcmSealer, CatalogPorts, CatalogSettings};
     let key = match settings.bi.secret_key.as_deref().map(str::trim) {
         Some(k) if !k.is_empty() => k.to_owned(),
@@ -377,7 +415,7 @@ fn catalog_service(
     Ok(weir_bi_catalog::CatalogService::new(
         CatalogPorts {
             store: Arc::new(database.clone()),
-            drivers: Arc::new(weir_bi_drivers::SqlDrivers::new()),
+            drivers: Arc::new(weir_bi_drivers::SqlDrivers::new(guard)),
             sealer: Arc::new(sealer),
             ids,
             clock: Arc::new(SystemClock),
@@ -412,4 +450,66 @@ fn smtp_settings(c: &settings::SmtpConfig) -> Result<SmtpSettings, StartError> {
 fn demo_tenant(settings: &Settings) -> Result<TenantId, StartError> {
     TenantId::parse(&settings.demo.tenant)
         .map_err(|e| StartError::Tenant(format!("demo.tenant `{}`: {e}", settings.demo.tenant)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    const T: Duration = Duration::from_secs(1);
+
+    #[test]
+    fn the_outbound_policy_comes_from_outbound_allow() {
+        let mut settings = Settings::default();
+        let strict = outbound_policy(&settings).unwrap();
+        assert!(!strict.opens_internal());
+        assert!(strict.addresses("127.0.0.1", 5432, T).is_err());
+
+        settings.outbound.allow = vec!["127.0.0.1:5432".into(), "10.20.0.0/16".into()];
+        let policy = outbound_policy(&settings).unwrap();
+        assert!(policy.addresses("127.0.0.1", 5432, T).is_ok());
+        assert!(policy.addresses("127.0.0.1", 22, T).is_err());
+        assert!(policy.addresses("10.20.1.2", 22, T).is_ok());
+
+        settings.outbound.allow = vec!["db.internal".into()];
+        let refused = outbound_policy(&settings).unwrap_err().to_string();
+        assert!(
+            refused.starts_with("configuration: outbound.allow: `db.internal` is not"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn the_deprecated_allow_private_opens_every_address() {
+        let mut settings = Settings::default();
+        settings.workflow.webhook.allow_private = true;
+        let policy = outbound_policy(&settings).unwrap();
+        assert_eq!(policy.allow_list(), ["0.0.0.0/0", "::/0"]);
+        for host in ["127.0.0.1", "::1", "169.254.169.254", "10.0.0.1"] {
+            assert!(policy.addresses(host, 80, T).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn a_sqlite_folder_inside_weirs_own_folder_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let own = dir.path().join("weir.db");
+        std::fs::write(&own, b"").unwrap();
+        std::fs::create_dir(dir.path().join("bi")).unwrap();
+        let mut settings = Settings::default();
+        settings.database.url = own.display().to_string();
+        settings.bi.sqlite_folder = Some(dir.path().join("bi"));
+        let refused = datasource_guard(&settings, &OutboundPolicy::strict()).unwrap_err();
+        assert!(
+            refused
+                .0
+                .contains("is inside the folder of Weir's own database"),
+            "{refused}"
+        );
+        settings.bi.sqlite_folder = Some(dir.path().join("missing"));
+        let refused = datasource_guard(&settings, &OutboundPolicy::strict()).unwrap_err();
+        assert!(refused.0.starts_with("bi.sqlite_folder "), "{refused}");
+    }
 }

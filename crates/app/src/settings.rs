@@ -20,6 +20,18 @@ pub struct Settings {
     pub workflow: WorkflowConfig,
     pub smartbi: SmartbiConfig,
     pub bi: BiConfig,
+    pub outbound: OutboundConfig,
+}
+
+/// The `[outbound]` section: where Weir may connect on a user's behalf (webhooks, email
+/// nodes' own servers, BI datasources; see docs/security.md).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutboundConfig {
+    /// Internal addresses Weir may reach after all: ranges (`10.20.0.0/16`), addresses
+    /// (`10.0.0.7`), an address's port (`127.0.0.1:5432`, `[::1]:25`) or a name's port
+    /// (`db.internal:5432`). Empty: no loopback, private, link-local or metadata address.
+    pub allow: Vec<String>,
 }
 
 /// The `[bi]` section: the BI catalog (see docs/bi-catalog.md).
@@ -35,6 +47,9 @@ pub struct BiConfig {
     /// Most rows a data model query (`augmented/query`) answers; a query's `limit` is
     /// capped by it.
     pub max_rows: u64,
+    /// The folder SQLite datasources must be in (relative paths are taken inside it).
+    /// Unset: SQLite datasources are refused.
+    pub sqlite_folder: Option<PathBuf>,
 }
 
 impl Default for BiConfig {
@@ -43,6 +58,7 @@ impl Default for BiConfig {
             secret_key: None,
             driver_timeout_secs: 15,
             max_rows: 10_000,
+            sqlite_folder: None,
         }
     }
 }
@@ -54,6 +70,7 @@ impl std::fmt::Debug for BiConfig {
             .field("secret_key", &self.secret_key.as_ref().map(|_| "********"))
             .field("driver_timeout_secs", &self.driver_timeout_secs)
             .field("max_rows", &self.max_rows)
+            .field("sqlite_folder", &self.sqlite_folder)
             .finish()
     }
 }
@@ -149,8 +166,10 @@ impl Default for WorkflowConfig {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct WebhookConfig {
-    /// Lets webhooks reach loopback, private and link-local addresses. Off: a flow's
-    /// author must not reach the server's own network through it.
+    /// Deprecated: `true` opens every address to every outbound connection, as
+    /// `outbound.allow = ["0.0.0.0/0", "::/0"]` would (it once opened internal addresses
+    /// to webhooks, while email and datasources went anywhere). List what Weir may reach in
+    /// `outbound.allow` instead.
     pub allow_private: bool,
 }
 
@@ -445,6 +464,7 @@ impl Settings {
                 .separator("__")
                 .list_separator(",")
                 .with_list_parse_key("http.cors_origins")
+                .with_list_parse_key("outbound.allow")
                 .try_parsing(true),
         );
         if let Some(url) = env("WEIR_DATABASE_URL") {
@@ -454,5 +474,34 @@ impl Settings {
             builder = builder.set_override("http.addr", addr)?;
         }
         builder.build()?.try_deserialize()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_and_the_sqlite_folder_are_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weir.toml");
+        std::fs::write(
+            &file,
+            "[outbound]\nallow = [\"127.0.0.1:5432\", \"db.internal:5432\"]\n\
+             [bi]\nsqlite_folder = \"/srv/weir-bi\"\n",
+        )
+        .unwrap();
+        let settings = Settings::load(Some(&file)).unwrap();
+        assert_eq!(
+            settings.outbound.allow,
+            ["127.0.0.1:5432", "db.internal:5432"]
+        );
+        assert_eq!(
+            settings.bi.sqlite_folder.as_deref(),
+            Some(Path::new("/srv/weir-bi"))
+        );
+        let defaults = Settings::default();
+        assert!(defaults.outbound.allow.is_empty());
+        assert_eq!(defaults.bi.sqlite_folder, None);
     }
 }

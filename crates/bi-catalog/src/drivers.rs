@@ -79,6 +79,11 @@ pub enum DriverError {
     BadUrl(String),
     #[error("cannot connect: {0}")]
     Connect(String),
+    /// Weir does not go there: the outbound policy refuses the address, an SQLite file is
+    /// outside `bi.sqlite_folder`, or it is Weir's own storage. The message names the rule
+    /// and its setting, and reads the same whether anything is there.
+    #[error("{0}")]
+    Refused(String),
     /// The schema or table does not exist.
     #[error("{0} not found in the datasource")]
     Missing(String),

@@ -33,7 +33,8 @@ use tokio_postgres::NoTls;
 use weir_bi_catalog::drivers::{ConnectionSpec, Drivers};
 use weir_bi_catalog::jdbc::{DriverType, JdbcUrl};
 use weir_bi_catalog::query::{Condition, Operand, Operator, OrderBy, QueryRequest, plan};
-use weir_bi_drivers::SqlDrivers;
+use weir_bi_drivers::{Guard, SqlDrivers};
+use weir_outbound_policy::OutboundPolicy;
 
 const PG_FIXTURE: &str = "
     CREATE SCHEMA q;
@@ -225,8 +226,10 @@ fn bench(mut loaded: Loaded, rounds: usize) {
         order: vec![order("region")],
         ..QueryRequest::default()
     };
-    let kept = SqlDrivers::new();
-    let each = SqlDrivers::keeping(0);
+    // The local PostgreSQL is on loopback, which the allow-list must open.
+    let guard = Guard::new(OutboundPolicy::allowing(["127.0.0.0/8"]).unwrap());
+    let kept = SqlDrivers::new(guard.clone());
+    let each = SqlDrivers::keeping(0, guard);
     for (what, request, by_hand) in [
         ("1,000,000 orders", large, BY_HAND),
         ("10,000 customers", small, BY_HAND_SMALL),

@@ -18,6 +18,10 @@
 //! Every other `driverType` answers [`DriverError::NotAvailable`]. A URL whose driver does
 //! not match the type answers [`DriverError::BadUrl`].
 //!
+//! Every connection first passes the [`Guard`]: servers where Weir's outbound policy allows
+//! (connecting to the addresses it checked), SQLite files inside `bi.sqlite_folder`, and
+//! never Weir's own storage; anything else answers [`DriverError::Refused`].
+//!
 //! Connection tests and listings open one connection per call: the catalog calls them
 //! rarely (a test, a sync), and a test must open one. Queries, which users run often, reuse
 //! kept connections on PostgreSQL (`pg_pool`) and MySQL/MariaDB (`my_pool`), per datasource
@@ -32,15 +36,19 @@
 //! drivers' own messages do not carry it, and every message is scrubbed of it all the same.
 
 mod execute;
+mod guard;
 mod kept;
 mod my;
 mod my_pool;
+mod own;
 mod pg;
 mod pg_pool;
 pub mod render;
 mod sqlite;
 mod types;
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -52,6 +60,7 @@ use weir_bi_catalog::query::Plan;
 use render::{Dialect, render};
 use weir_bi_catalog::jdbc::{DriverType, JdbcUrl};
 
+pub use guard::{Guard, GuardError};
 pub use types::{mysql_field_type, postgres_field_type, sqlite_field_type};
 
 /// The [`Drivers`] port over PostgreSQL, MySQL/MariaDB and SQLite. One connection per call,
@@ -60,31 +69,32 @@ pub use types::{mysql_field_type, postgres_field_type, sqlite_field_type};
 #[derive(Debug, Clone)]
 pub struct SqlDrivers {
     max_idle: usize,
+    guard: Arc<Guard>,
     /// Made at the first PostgreSQL query.
     pg: Arc<OnceLock<Result<pg_pool::PgPool, DriverError>>>,
     my: Arc<my_pool::MyPool>,
 }
 
-impl Default for SqlDrivers {
-    fn default() -> Self {
-        Self::keeping(kept::MAX_IDLE)
-    }
-}
-
 impl SqlDrivers {
-    /// Queries keep up to 4 idle connections per datasource, for a minute.
-    pub fn new() -> Self {
-        Self::default()
+    /// Datasources where `guard` allows; queries keep up to 4 idle connections per
+    /// datasource, for a minute.
+    pub fn new(guard: Guard) -> Self {
+        Self::keeping(kept::MAX_IDLE, guard)
     }
 
     /// Queries keep up to `max_idle` idle connections per datasource; 0 opens a connection
     /// per query, as tests and listings do (the `query` benchmark compares the two).
-    pub fn keeping(max_idle: usize) -> Self {
+    pub fn keeping(max_idle: usize, guard: Guard) -> Self {
         Self {
             max_idle,
+            guard: Arc::new(guard),
             pg: Arc::default(),
             my: Arc::new(my_pool::MyPool::new(max_idle)),
         }
+    }
+
+    fn target(&self, spec: &ConnectionSpec) -> Result<Target, DriverError> {
+        Target::of(spec, &self.guard)
     }
 
     fn pg_pool(&self) -> Result<&pg_pool::PgPool, DriverError> {
@@ -97,7 +107,7 @@ impl SqlDrivers {
 
 impl Drivers for SqlDrivers {
     fn test(&self, spec: &ConnectionSpec) -> Result<(), DriverError> {
-        match Target::of(spec)? {
+        match self.target(spec)? {
             Target::Postgres(t) => pg::test(&t),
             Target::MySql(t) => my::test(&t),
             Target::Sqlite(t) => sqlite::test(&t),
@@ -105,7 +115,7 @@ impl Drivers for SqlDrivers {
     }
 
     fn schemas(&self, spec: &ConnectionSpec) -> Result<Vec<String>, DriverError> {
-        match Target::of(spec)? {
+        match self.target(spec)? {
             Target::Postgres(t) => pg::schemas(&t),
             Target::MySql(t) => my::schemas(&t),
             Target::Sqlite(t) => sqlite::schemas(&t),
@@ -113,7 +123,7 @@ impl Drivers for SqlDrivers {
     }
 
     fn tables(&self, spec: &ConnectionSpec, schema: &str) -> Result<Vec<TableInfo>, DriverError> {
-        match Target::of(spec)? {
+        match self.target(spec)? {
             Target::Postgres(t) => pg::tables(&t, schema),
             Target::MySql(t) => my::tables(&t, schema),
             Target::Sqlite(t) => sqlite::tables(&t, schema),
@@ -126,7 +136,7 @@ impl Drivers for SqlDrivers {
         schema: &str,
         table: &str,
     ) -> Result<Vec<ColumnInfo>, DriverError> {
-        match Target::of(spec)? {
+        match self.target(spec)? {
             Target::Postgres(t) => pg::columns(&t, schema, table),
             Target::MySql(t) => my::columns(&t, schema, table),
             Target::Sqlite(t) => sqlite::columns(&t, schema, table),
@@ -134,7 +144,7 @@ impl Drivers for SqlDrivers {
     }
 
     fn statement(&self, spec: &ConnectionSpec, plan: &Plan) -> Result<Statement, DriverError> {
-        let target = Target::of(spec)?;
+        let target = self.target(spec)?;
         let r = render(plan, target.dialect()).map_err(|e| DriverError::Failed(e.0))?;
         Ok(Statement {
             sql: r.sql,
@@ -143,7 +153,7 @@ impl Drivers for SqlDrivers {
     }
 
     fn query(&self, spec: &ConnectionSpec, plan: &Plan) -> Result<Rows, DriverError> {
-        let target = Target::of(spec)?;
+        let target = self.target(spec)?;
         let r = render(plan, target.dialect()).map_err(|e| DriverError::Failed(e.0))?;
         let columns = execute::columns(plan);
         match target {
@@ -173,6 +183,8 @@ enum Target {
 
 /// A database server and how to log in to it.
 pub(crate) struct Server {
+    /// PostgreSQL (else MySQL/MariaDB).
+    pub postgres: bool,
     pub host: String,
     pub port: u16,
     /// Empty when the URL names none.
@@ -182,9 +194,16 @@ pub(crate) struct Server {
     pub password: Option<String>,
     pub timeout: Duration,
     pub scrub: Scrub,
+    guard: Arc<Guard>,
 }
 
 impl Server {
+    /// The addresses to connect to, as the guard checked them now: call it for each new
+    /// connection, and connect to these only.
+    pub fn addresses(&self) -> Result<Vec<SocketAddr>, DriverError> {
+        self.guard.server(self)
+    }
+
     /// `host:port/database` for messages (never the user's password, never the parameters).
     pub fn label(&self) -> String {
         let host = if self.host.contains(':') {
@@ -206,12 +225,39 @@ impl Server {
 }
 
 pub(crate) struct SqliteFile {
-    pub path: String,
+    /// As the URL names it (without `file:` and a query), unchecked.
+    pub path: PathBuf,
+    /// The path as the URL gives it, for messages.
+    pub shown: String,
     pub timeout: Duration,
+    guard: Arc<Guard>,
+}
+
+impl SqliteFile {
+    /// JDBC's `jdbc:sqlite:file:/x.db?mode=ro` form names the same file as
+    /// `jdbc:sqlite:/x.db`.
+    pub(crate) fn new(raw: &str, timeout: Duration, guard: impl Into<Arc<Guard>>) -> Self {
+        let path = match raw.strip_prefix("file:") {
+            Some(rest) => rest.split_once('?').map_or(rest, |(p, _)| p),
+            None => raw,
+        };
+        Self {
+            path: PathBuf::from(path),
+            shown: path.to_owned(),
+            timeout,
+            guard: guard.into(),
+        }
+    }
+
+    /// The file to open, as the guard checked it now: call it for each opening, and open
+    /// this path only.
+    pub fn checked(&self) -> Result<PathBuf, DriverError> {
+        self.guard.sqlite(self)
+    }
 }
 
 impl Target {
-    fn of(spec: &ConnectionSpec) -> Result<Self, DriverError> {
+    fn of(spec: &ConnectionSpec, guard: &Arc<Guard>) -> Result<Self, DriverError> {
         // A zero timeout would switch some socket timeouts off: read it as the shortest one.
         let timeout = spec.timeout.max(Duration::from_millis(1));
         let expected = match &spec.driver {
@@ -261,6 +307,7 @@ impl Target {
                     .or_else(|| param("user"));
                 let password = spec.password.clone().or_else(|| param("password"));
                 let server = Server {
+                    postgres,
                     host: host.clone(),
                     port: port.unwrap_or(if postgres { 5432 } else { 3306 }),
                     database: database.clone(),
@@ -269,6 +316,7 @@ impl Target {
                     scrub: Scrub::new([spec.password.as_deref(), param("password").as_deref()]),
                     password,
                     timeout,
+                    guard: guard.clone(),
                 };
                 Ok(if postgres {
                     Self::Postgres(server)
@@ -276,10 +324,9 @@ impl Target {
                     Self::MySql(server)
                 })
             }
-            (DriverType::Sqlite, JdbcUrl::File { path, .. }) => Ok(Self::Sqlite(SqliteFile {
-                path: path.clone(),
-                timeout,
-            })),
+            (DriverType::Sqlite, JdbcUrl::File { path, .. }) => {
+                Ok(Self::Sqlite(SqliteFile::new(path, timeout, guard.clone())))
+            }
             (_, JdbcUrl::Server { scheme, .. } | JdbcUrl::File { scheme, .. }) => {
                 Err(mismatch(scheme))
             }
@@ -320,6 +367,7 @@ impl Scrub {
             DriverError::NotAvailable(m) => DriverError::NotAvailable(self.clean(m)),
             DriverError::BadUrl(m) => DriverError::BadUrl(self.clean(m)),
             DriverError::Connect(m) => DriverError::Connect(self.clean(m)),
+            DriverError::Refused(m) => DriverError::Refused(self.clean(m)),
             DriverError::Missing(m) => DriverError::Missing(self.clean(m)),
             DriverError::Failed(m) => DriverError::Failed(self.clean(m)),
             DriverError::Timeout(s) => DriverError::Timeout(s),
@@ -378,7 +426,7 @@ mod tests {
 
     #[test]
     fn other_driver_types_are_not_available() {
-        let err = SqlDrivers::new()
+        let err = SqlDrivers::new(Guard::default())
             .test(&spec("ORACLE", "jdbc:oracle://h/db"))
             .unwrap_err();
         assert_eq!(err, DriverError::NotAvailable("ORACLE".into()));
@@ -386,7 +434,7 @@ mod tests {
 
     #[test]
     fn mismatched_schemes_are_bad_urls() {
-        let d = SqlDrivers::new();
+        let d = SqlDrivers::new(Guard::default());
         for (driver, url, says) in [
             (
                 "POSTGRESQL",
@@ -416,7 +464,7 @@ mod tests {
         let mut s = spec("POSTGRESQL", "jdbc:postgresql://h/db?user=x&password=pw2");
         s.user = None;
         s.password = None;
-        let Target::Postgres(server) = Target::of(&s).unwrap() else {
+        let Target::Postgres(server) = Target::of(&s, &Arc::default()).unwrap() else {
             panic!("not postgres")
         };
         assert_eq!(server.user.as_deref(), Some("x"));
@@ -425,9 +473,11 @@ mod tests {
         assert_eq!(server.label(), "h:5432/db");
         assert_eq!(server.scrub.clean("a pw2 b".into()), "a ******** b");
 
-        let Target::MySql(server) =
-            Target::of(&spec("MYSQL", "jdbc:mariadb://db.local/x?password=pw3")).unwrap()
-        else {
+        let Target::MySql(server) = Target::of(
+            &spec("MYSQL", "jdbc:mariadb://db.local/x?password=pw3"),
+            &Arc::default(),
+        )
+        .unwrap() else {
             panic!("not mysql")
         };
         assert_eq!(server.user.as_deref(), Some("u"));

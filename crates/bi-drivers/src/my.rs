@@ -5,7 +5,7 @@
 //! MySQL 5.7.8 and later). Schemas are databases.
 //!
 //! Tests and listings open a session per call (`run`); queries run on kept sessions
-//! (`my_pool`), opened by the same `connect`.
+//! (`my_pool`), opened by the same `connect`, which goes to the addresses the guard checked.
 
 use std::error::Error as _;
 use std::io;
@@ -146,18 +146,33 @@ fn run<T>(
     result.map_err(|e| server.scrub.error(e))
 }
 
-/// A new session, its statements bounded (messages not yet scrubbed of the password).
+/// A new session, its statements bounded (messages not yet scrubbed of the password), at
+/// the first of the addresses the guard checked now that takes the connection; the host's
+/// name is never resolved again. A server that answers (even to refuse the login) ends the
+/// search.
 pub(crate) fn connect(server: &Server) -> Result<Conn, DriverError> {
     check_tls(server)?;
-    let mut conn = Conn::new(options(server)).map_err(|e| connect_error(server, &e))?;
-    limit_statements(server, &mut conn).map_err(|e| query_error(server, &e))?;
-    Ok(conn)
+    let mut last = None;
+    for addr in server.addresses()? {
+        match Conn::new(options(server, addr.ip())) {
+            Ok(mut conn) => {
+                limit_statements(server, &mut conn).map_err(|e| query_error(server, &e))?;
+                return Ok(conn);
+            }
+            Err(e @ mysql::Error::MySqlError(_)) => return Err(connect_error(server, &e)),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.map_or_else(
+        || DriverError::Connect(format!("{}: no address", user_label(server))),
+        |e| connect_error(server, &e),
+    ))
 }
 
-fn options(server: &Server) -> Opts {
+fn options(server: &Server, ip: std::net::IpAddr) -> Opts {
     let database = Some(server.database.clone()).filter(|d| !d.is_empty());
     OptsBuilder::new()
-        .ip_or_hostname(Some(server.host.clone()))
+        .ip_or_hostname(Some(ip.to_string()))
         .tcp_port(server.port)
         .user(server.user.clone())
         .pass(server.password.clone())

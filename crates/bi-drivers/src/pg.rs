@@ -4,6 +4,8 @@
 //! statements and closes the connection, all inside one `tokio::time::timeout` of the spec's
 //! timeout: a server that accepts the connection and then says nothing cannot hold the
 //! caller longer than that. (The synchronous `postgres` crate bounds only the TCP connect.)
+//! Each connection goes to the addresses the guard checked (`hostaddr`), never resolving
+//! the host's name itself.
 
 use std::error::Error as _;
 use std::io;
@@ -192,6 +194,8 @@ fn run<T>(
     result.map_err(|e| server.scrub.error(e))
 }
 
+/// How to open a new connection: to the addresses the guard checked now (each a `host`
+/// with its `hostaddr`, tried in order), never resolving the name again.
 pub(crate) fn config(server: &Server) -> Result<Config, DriverError> {
     check_tls(server)?;
     let user = server.user.as_deref().ok_or_else(|| {
@@ -201,8 +205,10 @@ pub(crate) fn config(server: &Server) -> Result<Config, DriverError> {
         ))
     })?;
     let mut config = Config::new();
+    for addr in server.addresses()? {
+        config.host(&server.host).hostaddr(addr.ip());
+    }
     config
-        .host(&server.host)
         .port(server.port)
         .user(user)
         .application_name("weir")

@@ -82,7 +82,6 @@ impl PgPool {
     ) -> Result<Vec<serde_json::Value>, DriverError> {
         let key = Key::of(server);
         let kept = self.kept.take(&key, open);
-        let config = crate::pg::config(server)?;
         let statement_ms = server.timeout.as_millis().max(1);
         let secs = crate::whole_seconds(server.timeout);
         let outcome = self.runtime().block_on(async {
@@ -94,7 +93,8 @@ impl PgPool {
                         rows => return Ok((client, rows)),
                     }
                 }
-                let (client, connection) = config
+                // A new connection is checked by the guard now; a kept one was when opened.
+                let (client, connection) = crate::pg::config(server)?
                     .connect(NoTls)
                     .await
                     .map_err(|e| crate::pg::connect_error(server, &e))?;

@@ -1,11 +1,9 @@
 //! SQLite files, through `rusqlite` on the workspace's bundled `libsqlite3-sys`.
 //!
 //! The file is opened read-only (`SQLITE_OPEN_READONLY`, the `mode=ro` of SQLite URIs) and
-//! never created: a missing file is a `Connect` error naming its path. Its one schema is
-//! `main`. Waiting on another process's lock is bounded by the spec's timeout (the busy
+//! never created, at the path the guard resolved and checked (inside `bi.sqlite_folder`,
+//! never Weir's own storage), at every opening. Its one schema is `main`. Waiting on another process's lock is bounded by the spec's timeout (the busy
 //! timeout).
-
-use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 use weir_bi_catalog::drivers::{ColumnInfo, DriverError, TableInfo};
@@ -127,30 +125,17 @@ pub(crate) fn run_query<T>(
 }
 
 fn open(file: &SqliteFile) -> Result<Connection, DriverError> {
-    let path = file_path(&file.path);
-    let shown = path.display();
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_dir() => {
-            return Err(DriverError::Connect(format!(
-                "SQLite file {shown} is a directory"
-            )));
-        }
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(DriverError::Connect(format!(
-                "SQLite file {shown} does not exist"
-            )));
-        }
-        Err(e) => {
-            return Err(DriverError::Connect(format!(
-                "SQLite file {shown} cannot be read: {e}"
-            )));
-        }
+    let path = file.checked()?;
+    let shown = &file.shown;
+    if path.is_dir() {
+        return Err(DriverError::Connect(format!(
+            "SQLite file {shown} is a directory"
+        )));
     }
     // No SQLITE_OPEN_CREATE: a file that vanishes meanwhile is an error, not a new database.
     // No SQLITE_OPEN_URI: the path is a path.
     let conn = Connection::open_with_flags(
-        path,
+        &path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )
     .map_err(|e| DriverError::Connect(format!("SQLite file {shown}: {e}")))?;
@@ -159,19 +144,8 @@ fn open(file: &SqliteFile) -> Result<Connection, DriverError> {
     Ok(conn)
 }
 
-/// JDBC's `jdbc:sqlite:file:/x.db?mode=ro` form names the same file as `jdbc:sqlite:/x.db`.
-fn file_path(raw: &str) -> &Path {
-    let path = raw.strip_prefix("file:").unwrap_or(raw);
-    let path = if raw.starts_with("file:") {
-        path.split_once('?').map_or(path, |(p, _)| p)
-    } else {
-        path
-    };
-    Path::new(path)
-}
-
 fn failure(file: &SqliteFile, e: &rusqlite::Error) -> DriverError {
-    let shown = file_path(&file.path).display();
+    let shown = &file.shown;
     match e.sqlite_error_code() {
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             DriverError::Timeout(whole_seconds(file.timeout))
@@ -185,12 +159,17 @@ fn failure(file: &SqliteFile, e: &rusqlite::Error) -> DriverError {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::path::Path;
+    use std::time::Duration;
+
+    use crate::{Guard, SqliteFile};
 
     #[test]
     fn file_urls_name_the_file() {
-        assert_eq!(file_path("/tmp/a.db"), Path::new("/tmp/a.db"));
-        assert_eq!(file_path("file:/tmp/a.db?mode=ro"), Path::new("/tmp/a.db"));
-        assert_eq!(file_path("rel.db"), Path::new("rel.db"));
+        let file = |raw: &str| SqliteFile::new(raw, Duration::from_secs(1), Guard::default());
+        assert_eq!(file("/tmp/a.db").path, Path::new("/tmp/a.db"));
+        assert_eq!(file("file:/tmp/a.db?mode=ro").path, Path::new("/tmp/a.db"));
+        assert_eq!(file("file:/tmp/a.db?mode=ro").shown, "/tmp/a.db");
+        assert_eq!(file("rel.db").path, Path::new("rel.db"));
     }
 }

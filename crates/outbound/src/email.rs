@@ -10,6 +10,15 @@
 //! `host:port`; none carries the password, and neither does any `Debug` output of this
 //! module.
 //!
+//! A node's own server is reached only where the [`OutboundPolicy`] allows: no internal
+//! address unless the operator's allow-list opens it, judged after resolution, and the
+//! session connects to the checked addresses only (the TLS name stays the host's). A
+//! refusal comes before any connection, so it reads the same whether anything listens
+//! there. The system server (`workflow.smtp`) is the operator's choice and is not judged.
+//! No message quotes what the server sent: an SMTP refusal is given by its reply code
+//! (`SMTP 550 5.1.1`), and a server that does not speak SMTP is said to be one, so the node
+//! cannot be used to read another service's banner.
+//!
 //! TLS is rustls with ring and the Mozilla roots of `webpki-roots`: the certificate must
 //! name the host (an IP address for a server given by address).
 //!
@@ -23,6 +32,7 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::io;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread;
 use std::time::Duration;
@@ -35,6 +45,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Quit, Rcpt};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
+use weir_outbound_policy::OutboundPolicy;
 use weir_workflow::engine::{Email, Encryption, Mailer, NodeError, SmtpServer};
 
 use crate::format_duration;
@@ -102,6 +113,7 @@ impl fmt::Debug for SmtpSettings {
 /// `send` blocks, and must run on a blocking thread.
 pub struct SmtpMailer {
     system: Option<SmtpSettings>,
+    policy: OutboundPolicy,
     hello_name: ClientId,
 }
 
@@ -109,17 +121,19 @@ impl fmt::Debug for SmtpMailer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SmtpMailer")
             .field("system", &self.system)
+            .field("policy", &self.policy)
             .field("hello_name", &self.hello_name.to_string())
             .finish()
     }
 }
 
 impl SmtpMailer {
-    /// A mailer with the system's server, if one is configured. The EHLO name is this
-    /// machine's host name.
-    pub fn new(system: Option<SmtpSettings>) -> Self {
+    /// A mailer with the system's server, if one is configured; nodes' own servers are
+    /// reached where `policy` allows. The EHLO name is this machine's host name.
+    pub fn new(system: Option<SmtpSettings>, policy: OutboundPolicy) -> Self {
         Self {
             system,
+            policy,
             hello_name: ClientId::default(),
         }
     }
@@ -144,6 +158,7 @@ impl Mailer for SmtpMailer {
                 username: server.username.clone(),
                 password: server.password.clone(),
                 from: node_sender(server)?,
+                policy: Some(self.policy.clone()),
             },
             None => {
                 let system = self.system.as_ref().ok_or_else(|| {
@@ -159,6 +174,7 @@ impl Mailer for SmtpMailer {
                     username: system.username.clone(),
                     password: system.password.clone(),
                     from: system_sender(system)?,
+                    policy: None,
                 }
             }
         };
@@ -206,6 +222,8 @@ struct Session {
     username: Option<String>,
     password: Option<String>,
     from: Mailbox,
+    /// The policy a node's own server is judged by; `None` for the system server.
+    policy: Option<OutboundPolicy>,
 }
 
 impl Session {
@@ -249,14 +267,10 @@ impl Session {
             Encryption::Tls => tls.as_ref(),
             _ => None,
         };
-        let mut conn = SmtpConnection::connect(
-            (self.host.as_str(), self.port),
-            Some(timeout),
-            hello,
-            implicit_tls,
-            None,
-        )
-        .map_err(|e| connect_error(&target, timeout, implicit_tls.is_some(), &e))?;
+        let addrs = self.addresses(&target, timeout)?;
+        let mut conn =
+            SmtpConnection::connect(addrs.as_slice(), Some(timeout), hello, implicit_tls, None)
+                .map_err(|e| connect_error(&target, timeout, implicit_tls.is_some(), &e))?;
 
         let result = self.converse(
             &mut conn,
@@ -278,6 +292,20 @@ impl Session {
                 conn.abort();
                 Err(message)
             }
+        }
+    }
+
+    /// Where to connect: the addresses the policy checked, or, for the system server,
+    /// what its name resolves to.
+    fn addresses(&self, target: &str, timeout: Duration) -> Result<Vec<SocketAddr>, String> {
+        match &self.policy {
+            Some(policy) => policy
+                .addresses(&self.host, self.port, timeout)
+                .map_err(|refused| format!("email: {refused}")),
+            None => (self.host.trim_matches(['[', ']']), self.port)
+                .to_socket_addrs()
+                .map(Iterator::collect)
+                .map_err(|_| format!("email: cannot resolve the host of {target}")),
         }
     }
 
@@ -427,14 +455,15 @@ fn compose(from: &Mailbox, recipients: &[Mailbox], email: &Email) -> Result<Vec<
     Ok(message.formatted())
 }
 
-/// A failure to connect (and, with `implicit_tls`, to shake hands) and be greeted.
+/// A failure to connect (and, with `implicit_tls`, to shake hands), be greeted and
+/// answered EHLO. What the server sent is not quoted: this may not be an SMTP server.
 fn connect_error(target: &str, timeout: Duration, implicit_tls: bool, error: &SmtpError) -> String {
     if let Some(io) = find_source::<io::Error>(error)
         && io.kind() == io::ErrorKind::ConnectionRefused
     {
         return format!("email: cannot connect to {target}: connection refused");
     }
-    if implicit_tls && error.status().is_none() {
+    if implicit_tls && error.status().is_none() && !error.is_response() {
         return handshake_error(target, timeout, error);
     }
     if is_timeout(error) {
@@ -443,10 +472,43 @@ fn connect_error(target: &str, timeout: Duration, implicit_tls: bool, error: &Sm
     if error.is_tls() {
         return format!("email: TLS with {target} failed: {}", chain(error));
     }
-    if error.status().is_some() {
-        return format!("email: {target} refused the connection: {}", chain(error));
+    if let Some(code) = reply_code(error) {
+        return format!("email: {target} refused the connection ({code})");
+    }
+    if error.is_response() {
+        return not_smtp(target);
     }
     format!("email: cannot connect to {target}: {}", chain(error))
+}
+
+/// A server whose answer is not SMTP (or that hung up before answering).
+fn not_smtp(target: &str) -> String {
+    format!("email: {target} did not answer as an SMTP server")
+}
+
+/// `SMTP 550`, or `SMTP 550 5.1.1` when the reply starts with an enhanced status code: the
+/// codes of a refusal, without the server's own words.
+fn reply_code(error: &SmtpError) -> Option<String> {
+    let code = error.status()?;
+    let enhanced = error
+        .source()
+        .map(ToString::to_string)
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .filter(|word| is_enhanced_code(word));
+    Some(match enhanced {
+        Some(enhanced) => format!("SMTP {code} {enhanced}"),
+        None => format!("SMTP {code}"),
+    })
+}
+
+/// `class.subject.detail` of RFC 3463: `5.1.1`, `4.7.0`.
+fn is_enhanced_code(word: &str) -> bool {
+    let parts: Vec<&str> = word.split('.').collect();
+    parts.len() == 3
+        && matches!(parts[0], "2" | "4" | "5")
+        && parts[1..]
+            .iter()
+            .all(|p| (1..=3).contains(&p.len()) && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// A failed TLS handshake. rustls reports what it disliked (a certificate, a record that
@@ -475,8 +537,11 @@ fn step_error(target: &str, timeout: Duration, step: &str, error: &SmtpError) ->
     if error.is_tls() {
         return format!("email: TLS with {target} failed: {}", chain(error));
     }
-    if error.status().is_some() {
-        return format!("email: {target} {step}: {}", chain(error));
+    if let Some(code) = reply_code(error) {
+        return format!("email: {target} {step} ({code})");
+    }
+    if error.is_response() {
+        return not_smtp(target);
     }
     // Not an answer from the server (a broken connection, an unusable reply, no common
     // authentication mechanism): the step failed rather than being refused.
@@ -530,7 +595,10 @@ mod tests {
         let mut settings = SmtpSettings::new("smtp.example.com", 587, Encryption::StartTls);
         settings.username = Some("alerts@example.com".into());
         settings.password = Some("hunter2-secret".into());
-        let shown = format!("{settings:?} {:?}", SmtpMailer::new(Some(settings.clone())));
+        let shown = format!(
+            "{settings:?} {:?}",
+            SmtpMailer::new(Some(settings.clone()), OutboundPolicy::strict())
+        );
         assert!(!shown.contains("hunter2-secret"), "{shown}");
         assert!(shown.contains("********"), "{shown}");
         assert!(shown.contains("alerts@example.com"), "{shown}");

@@ -2,10 +2,13 @@
 //! node reach the outside world through.
 //!
 //! - [`HttpWebhooks`] implements [`weir_workflow::engine::Webhooks`] over HTTP(S) (reqwest's
-//!   blocking client, rustls with ring), refusing private addresses unless
-//!   [`WebhookSettings::allow_private`].
+//!   blocking client, rustls with ring).
 //! - [`SmtpMailer`] implements [`weir_workflow::engine::Mailer`] over SMTP (lettre, rustls
 //!   with ring), through a node's own server or the system's ([`SmtpSettings`]).
+//!
+//! Both reach only what the [`OutboundPolicy`] allows (no internal address unless the
+//! operator's `outbound.allow` opens it), except the system SMTP server, which the
+//! operator configured.
 //!
 //! Both ports are blocking: the engine calls them on blocking threads, never on an async
 //! runtime's worker. With the `testing` feature, [`testing`] has an SMTP sink and an HTTP
@@ -19,7 +22,8 @@ pub mod webhook;
 use std::time::Duration;
 
 pub use email::{SmtpMailer, SmtpSettings};
-pub use webhook::{ClientBuildError, HttpWebhooks, WebhookSettings};
+pub use webhook::{ClientBuildError, HttpWebhooks};
+pub use weir_outbound_policy::{self as policy, OutboundPolicy};
 
 /// A timeout as error messages show it: `10 s` for whole seconds, else `1500 ms`.
 pub(crate) fn format_duration(duration: Duration) -> String {

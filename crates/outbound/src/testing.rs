@@ -1,7 +1,9 @@
 //! Servers on local ports for tests (feature `testing`): [`SmtpSink`], which takes any email
-//! and keeps it, and [`HttpReceiver`], which records HTTP requests and answers as told.
+//! and keeps it, [`HttpReceiver`], which records HTTP requests and answers as told, and
+//! [`Banner`], a service that greets with a line of its own (to show that no client quotes
+//! what another service sent).
 //!
-//! Both listen on `127.0.0.1`, port 0, on threads of their own, and stop when dropped.
+//! All listen on `127.0.0.1`, port 0, on threads of their own, and stop when dropped.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -549,5 +551,44 @@ fn reason(status: u16) -> &'static str {
         502 => "Bad Gateway",
         503 => "Service Unavailable",
         _ => "Status",
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Any other service
+// ---------------------------------------------------------------------------------------
+
+/// A local service that writes its banner (`SSH-2.0-...`) to whoever connects, then reads
+/// until the client hangs up.
+pub struct Banner {
+    addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Banner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Banner").field("addr", &self.addr).finish()
+    }
+}
+
+impl Banner {
+    pub fn start(banner: &str) -> Self {
+        let banner = banner.to_owned();
+        let (addr, stop) = serve(move |mut stream, _| {
+            let _ = stream.write_all(banner.as_bytes());
+            let mut buf = [0u8; 512];
+            while matches!(stream.read(&mut buf), Ok(n) if n > 0) {}
+        });
+        Banner { addr, stop }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for Banner {
+    fn drop(&mut self) {
+        shut_down(self.addr, &self.stop);
     }
 }

@@ -8,18 +8,21 @@ use serde_json::{Value as Json, json};
 use sha2::Sha256;
 use weir_outbound::testing::{HttpReceiver, Reply};
 use weir_outbound::webhook::MAX_RESPONSE_BYTES;
-use weir_outbound::{HttpWebhooks, WebhookSettings};
+use weir_outbound::{HttpWebhooks, OutboundPolicy};
 use weir_workflow::engine::{WebhookRequest, Webhooks};
 
-const PRIVATE_REFUSAL: &str = "loopback, private and link-local addresses are not allowed \
-                               (workflow.webhook.allow_private)";
+/// The policy's refusal of `target`.
+fn refusal(target: &str) -> String {
+    format!(
+        "webhook: {target} is not reached: the outbound policy refuses loopback, private, \
+         link-local and other internal addresses unless the operator opens them in \
+         outbound.allow"
+    )
+}
 
-/// The test receivers listen on loopback, which only this setting reaches.
+/// The test receivers listen on loopback, which only the allow-list opens.
 fn local_webhooks() -> HttpWebhooks {
-    HttpWebhooks::new(WebhookSettings {
-        allow_private: true,
-    })
-    .unwrap()
+    HttpWebhooks::new(OutboundPolicy::allowing(["127.0.0.0/8", "::1"]).unwrap()).unwrap()
 }
 
 fn request(url: String, body: Json) -> WebhookRequest {
@@ -97,46 +100,36 @@ fn a_signed_webhook_verifies() {
 }
 
 #[test]
-fn private_addresses_are_refused_unless_allowed() {
+fn internal_addresses_are_refused_unless_allowed() {
     let receiver = HttpReceiver::answering(200, "ok");
     let port = receiver.addr().port();
-    let guarded = HttpWebhooks::new(WebhookSettings::default()).unwrap();
+    let guarded = HttpWebhooks::new(OutboundPolicy::strict()).unwrap();
+    let post = |url: String| guarded.post(&request(url, json!({}))).unwrap_err().0;
 
-    let refused = guarded
-        .post(&request(receiver.url("/hook"), json!({})))
-        .unwrap_err();
-    assert_eq!(
-        refused.0,
-        format!("webhook: refused to connect to 127.0.0.1: {PRIVATE_REFUSAL}")
-    );
-
+    let open = post(receiver.url("/hook"));
+    assert_eq!(open, refusal(&format!("127.0.0.1:{port}")));
     // An IPv4-mapped IPv6 literal is the same address.
-    let refused = guarded
-        .post(&request(
-            format!("http://[::ffff:127.0.0.1]:{port}/hook"),
-            json!({}),
-        ))
-        .unwrap_err();
     assert_eq!(
-        refused.0,
-        format!("webhook: refused to connect to 127.0.0.1: {PRIVATE_REFUSAL}")
+        post(format!("http://[::ffff:127.0.0.1]:{port}/hook")),
+        refusal(&format!("[::ffff:127.0.0.1]:{port}"))
     );
-
     // A name is checked by what it resolves to, by the client's own resolver.
-    let refused = guarded
-        .post(&request(format!("http://localhost:{port}/hook"), json!({})))
-        .unwrap_err();
-    assert!(
-        refused
-            .0
-            .starts_with("webhook: refused to connect to localhost ("),
-        "{refused}"
+    assert_eq!(
+        post(format!("http://localhost:{port}/hook")),
+        refusal(&format!("localhost:{port}"))
     );
-    assert!(refused.0.ends_with(PRIVATE_REFUSAL), "{refused}");
-
+    // The cloud's metadata service, and a private address: refused before any connection.
+    assert_eq!(
+        post("http://169.254.169.254/latest/meta-data/".into()),
+        refusal("169.254.169.254:80")
+    );
+    assert_eq!(
+        post("https://10.1.2.3/hook".into()),
+        refusal("10.1.2.3:443")
+    );
     assert!(receiver.requests().is_empty(), "nothing may have arrived");
 
-    // Allowed by the setting, both by address and by name.
+    // Allowed by the allow-list, both by address and by name.
     let allowed = local_webhooks();
     assert_eq!(
         allowed
@@ -153,6 +146,68 @@ fn private_addresses_are_refused_unless_allowed() {
         200
     );
     assert_eq!(receiver.requests().len(), 2);
+
+    // Nothing listens there any more: the strict policy says the very same.
+    drop(receiver);
+    assert_eq!(post(format!("http://127.0.0.1:{port}/hook")), open);
+}
+
+/// A DNS that answers `name` with each address in turn, the last one from then on.
+struct Rebinding {
+    name: &'static str,
+    answers: std::sync::Mutex<Vec<&'static str>>,
+}
+
+impl weir_outbound::policy::Resolve for Rebinding {
+    fn resolve(&self, host: &str, port: u16) -> std::io::Result<Vec<std::net::SocketAddr>> {
+        if host != self.name {
+            return Err(std::io::Error::other("no such name"));
+        }
+        let mut answers = self.answers.lock().unwrap();
+        let ip = if answers.len() > 1 {
+            answers.remove(0)
+        } else {
+            answers[0]
+        };
+        Ok(vec![std::net::SocketAddr::new(ip.parse().unwrap(), port)])
+    }
+}
+
+#[test]
+fn a_name_the_allow_list_opens_reaches_the_checked_address_only() {
+    // The allow-list opens one port of 127.0.0.1; the name resolves there when checked,
+    // then to 127.0.0.2 (where another server listens on the same port) when asked again.
+    let receiver = HttpReceiver::answering(200, "ok");
+    let port = receiver.addr().port();
+    // Linux routes all of 127.0.0.0/8 to loopback.
+    let elsewhere = TcpListener::bind(("127.0.0.2", port)).expect("a listener on 127.0.0.2");
+    elsewhere.set_nonblocking(true).unwrap();
+    let dns = Rebinding {
+        name: "rebind.test",
+        answers: std::sync::Mutex::new(vec!["127.0.0.1", "127.0.0.2"]),
+    };
+    let webhooks = HttpWebhooks::new(
+        OutboundPolicy::allowing([format!("127.0.0.1:{port}")])
+            .unwrap()
+            .with_resolver(std::sync::Arc::new(dns)),
+    )
+    .unwrap();
+    let url = format!("http://rebind.test:{port}/hook");
+    assert_eq!(
+        webhooks
+            .post(&request(url.clone(), json!({})))
+            .unwrap()
+            .status,
+        200
+    );
+    assert_eq!(receiver.requests().len(), 1);
+    assert!(elsewhere.accept().is_err(), "nothing may reach 127.0.0.2");
+    // Checked again, the name now leads where the allow-list does not open.
+    assert_eq!(
+        webhooks.post(&request(url, json!({}))).unwrap_err().0,
+        refusal(&format!("rebind.test:{port}"))
+    );
+    assert!(elsewhere.accept().is_err(), "nothing may reach 127.0.0.2");
 }
 
 #[test]

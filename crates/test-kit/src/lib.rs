@@ -45,7 +45,8 @@ pub struct Session {
     pub user_id: String,
 }
 
-/// A running server on its own database.
+/// A running server on its own database, with the production defaults unless a test
+/// changes them (see [`local_reach`] for servers that reach this machine).
 pub struct TestApp {
     pub addr: SocketAddr,
     pub weir: Weir,
@@ -87,6 +88,18 @@ pub fn embedded_mqtt(settings: &mut Settings) {
     settings.mqtt.mode = Mode::Embedded;
     settings.mqtt.embedded.addr = format!("127.0.0.1:{port}");
     settings.mqtt.client_id = format!("weir-test-{}", unique_suffix());
+}
+
+/// Settings for a server that reaches this machine's own services on a user's behalf, as
+/// tests of webhooks, email nodes and datasources need:
+/// `TestApp::spawn_with(weir_test_kit::local_reach)`. Loopback goes into `outbound.allow`
+/// (local HTTP receivers, SMTP sinks, PostgreSQL, MariaDB) and the system's temporary
+/// folder becomes `bi.sqlite_folder` (SQLite datasources made with `tempfile`). Without it
+/// a test server has the real defaults: no internal address, no SQLite datasource. Weir's
+/// own database stays refused either way.
+pub fn local_reach(settings: &mut Settings) {
+    settings.outbound.allow = vec!["127.0.0.0/8".into(), "::1".into()];
+    settings.bi.sqlite_folder = Some(std::env::temp_dir());
 }
 
 fn unique_suffix() -> String {

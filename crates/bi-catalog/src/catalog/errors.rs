@@ -95,6 +95,12 @@ impl AsProblem for CatalogError {
             Self::NotFound { .. } => Problem::not_found(msg),
             Self::Denied { .. } => Problem::forbidden(msg),
             Self::Duplicate { .. } => Problem::new(ProblemKind::Conflict, "name_repeated", msg),
+            // Weir does not go there (the outbound policy, the SQLite folder, its own
+            // storage): the operator's rule, which the message names.
+            Self::Datasource {
+                error: DriverError::Refused(_),
+                ..
+            } => Problem::new(ProblemKind::Forbidden, "bi_datasource_refused", msg),
             // The datasource is the client's, not Weir's: what it said is theirs to read,
             // and Weir itself is fine, so this is no 5xx.
             Self::Datasource { .. } => {
@@ -156,5 +162,19 @@ mod tests {
         .problem();
         assert_eq!(p.message, "datasource 7 (shop): cannot connect: refused");
         assert_eq!(p.code, "bi_datasource_failed");
+        let p = CatalogError::Datasource {
+            id: "7".into(),
+            name: "shop".into(),
+            error: DriverError::Refused("x is Weir's own database".into()),
+        }
+        .problem();
+        assert_eq!(
+            (p.kind, p.code, p.message.as_str()),
+            (
+                ProblemKind::Forbidden,
+                "bi_datasource_refused",
+                "datasource 7 (shop): x is Weir's own database"
+            )
+        );
     }
 }

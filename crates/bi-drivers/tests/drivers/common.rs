@@ -4,6 +4,21 @@ use std::time::Duration;
 
 use weir_bi_catalog::drivers::{ColumnInfo, ConnectionSpec, DriverError, FieldType};
 use weir_bi_catalog::jdbc::{DriverType, JdbcUrl};
+use weir_bi_drivers::{Guard, SqlDrivers};
+use weir_outbound_policy::OutboundPolicy;
+
+/// What these tests may reach: this machine's services (loopback in the allow-list) and
+/// SQLite files in the temporary folder.
+pub fn local_guard() -> Guard {
+    Guard::new(OutboundPolicy::allowing(["127.0.0.0/8", "::1"]).unwrap())
+        .sqlite_folder(&std::env::temp_dir())
+        .unwrap()
+}
+
+/// The drivers with [`local_guard`], keeping connections as the server does.
+pub fn drivers() -> SqlDrivers {
+    SqlDrivers::new(local_guard())
+}
 
 pub fn spec(driver: &str, url: &str, user: &str, password: &str) -> ConnectionSpec {
     ConnectionSpec {

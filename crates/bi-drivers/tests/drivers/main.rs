@@ -4,6 +4,7 @@
 //! process, dropped at the end (and, should a run die, by a later run).
 
 mod common;
+mod guard;
 mod mariadb;
 mod postgres;
 mod queries;
@@ -12,7 +13,6 @@ mod sqlite;
 use std::time::Duration;
 
 use weir_bi_catalog::drivers::{DriverError, Drivers};
-use weir_bi_drivers::SqlDrivers;
 
 use common::spec;
 
@@ -25,10 +25,10 @@ fn other_driver_types_are_not_available() {
         "tiger-pw",
     );
     for result in [
-        SqlDrivers::new().test(&s).map(|_| ()),
-        SqlDrivers::new().schemas(&s).map(|_| ()),
-        SqlDrivers::new().tables(&s, "x").map(|_| ()),
-        SqlDrivers::new().columns(&s, "x", "y").map(|_| ()),
+        common::drivers().test(&s).map(|_| ()),
+        common::drivers().schemas(&s).map(|_| ()),
+        common::drivers().tables(&s, "x").map(|_| ()),
+        common::drivers().columns(&s, "x", "y").map(|_| ()),
     ] {
         assert_eq!(result, Err(DriverError::NotAvailable("ORACLE".into())));
     }
@@ -36,7 +36,7 @@ fn other_driver_types_are_not_available() {
 
 #[test]
 fn a_url_for_another_driver_is_a_bad_url() {
-    let err = SqlDrivers::new()
+    let err = common::drivers()
         .test(&spec(
             "POSTGRESQL",
             "jdbc:mysql://127.0.0.1:3306/x",
@@ -50,7 +50,7 @@ fn a_url_for_another_driver_is_a_bad_url() {
             "a POSTGRESQL datasource needs a jdbc:postgresql:// URL, not jdbc:mysql:".into()
         )
     );
-    let err = SqlDrivers::new()
+    let err = common::drivers()
         .schemas(&spec(
             "MARIADB",
             "jdbc:sqlite:/tmp/x.db",
@@ -78,7 +78,7 @@ fn a_zero_timeout_does_not_switch_timeouts_off() {
     );
     s.timeout = Duration::ZERO;
     let started = std::time::Instant::now();
-    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let err = common::drivers().test(&s).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
         matches!(err, DriverError::Timeout(_) | DriverError::Connect(_)),

@@ -96,7 +96,7 @@ fn table(name: &str, kind: &str) -> TableInfo {
 #[test]
 fn mariadb_catalog() {
     let scratch = Scratch::create();
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
     let s = scratch.spec();
 
     d.test(&s).unwrap();
@@ -174,7 +174,7 @@ fn mariadb_catalog() {
 fn a_wrong_password_is_a_connect_error_without_the_password() {
     require_service("MariaDB", 3306, START);
     let s = spec("MYSQL", "jdbc:mysql://127.0.0.1:3306/", "root", PASSWORD);
-    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let err = crate::common::drivers().test(&s).unwrap_err();
     let message = message_without(&err, PASSWORD);
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains("Access denied"), "{message}");
@@ -190,7 +190,7 @@ fn an_unreachable_port_is_a_connect_error_without_the_password() {
         "root",
         PASSWORD,
     );
-    let err = SqlDrivers::new().schemas(&s).unwrap_err();
+    let err = crate::common::drivers().schemas(&s).unwrap_err();
     let message = message_without(&err, PASSWORD);
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
@@ -205,7 +205,7 @@ fn an_unknown_database_is_a_connect_error() {
         "root",
         "",
     );
-    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let err = crate::common::drivers().test(&s).unwrap_err();
     assert!(
         matches!(&err, DriverError::Connect(m) if m.contains("weir_no_such_db")),
         "{err:?}"
@@ -224,7 +224,10 @@ fn a_silent_server_times_out() {
     );
     s.timeout = Duration::from_millis(700);
     let started = Instant::now();
-    assert_eq!(SqlDrivers::new().test(&s), Err(DriverError::Timeout(1)));
+    assert_eq!(
+        crate::common::drivers().test(&s),
+        Err(DriverError::Timeout(1))
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -235,7 +238,7 @@ fn tls_only_urls_are_refused() {
         "jdbc:mysql://127.0.0.1:3306/x?useSSL=true",
         "jdbc:mariadb://127.0.0.1:3306/x?sslMode=verify-full",
     ] {
-        let err = SqlDrivers::new()
+        let err = crate::common::drivers()
             .test(&spec("MYSQL", url, "root", PASSWORD))
             .unwrap_err();
         assert!(
@@ -317,7 +320,7 @@ fn mariadb_queries_reuse_a_kept_connection() {
     let scratch = Scratch::create();
     connection_view(&scratch.name);
     let s = scratch.spec();
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
 
     let first = connection_id(&d, &s, &scratch.name).unwrap();
     assert_eq!(connection_id(&d, &s, &scratch.name).unwrap(), first);
@@ -348,7 +351,7 @@ fn mariadb_queries_reuse_a_kept_connection() {
     assert_eq!(sessions_on(&scratch.name, 1), 1);
 
     // Without kept connections, each query has its own.
-    let each = SqlDrivers::keeping(0);
+    let each = SqlDrivers::keeping(0, crate::common::local_guard());
     let one = connection_id(&each, &s, &scratch.name).unwrap();
     let two = connection_id(&each, &s, &scratch.name).unwrap();
     assert!(
@@ -408,7 +411,7 @@ fn a_changed_database_or_password_gets_another_connection() {
     let b = Scratch::create();
     connection_view(&a.name);
     connection_view(&b.name);
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
 
     let on_a = connection_id(&d, &a.spec(), &a.name).unwrap();
     let on_b = connection_id(&d, &b.spec(), &b.name).unwrap();
@@ -452,7 +455,7 @@ fn a_killed_kept_connection_does_not_fail_the_next_query() {
     let scratch = Scratch::create();
     connection_view(&scratch.name);
     let s = scratch.spec();
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
     let first = connection_id(&d, &s, &scratch.name).unwrap();
 
     let mut conn = admin();

@@ -129,7 +129,7 @@ fn table(name: &str, kind: &str) -> TableInfo {
 #[test]
 fn postgresql_catalog() {
     let scratch = Scratch::create();
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
     let s = scratch.spec();
 
     d.test(&s).unwrap();
@@ -241,7 +241,7 @@ fn an_unreachable_port_is_a_connect_error_without_the_password() {
         "postgres",
         PASSWORD,
     );
-    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let err = crate::common::drivers().test(&s).unwrap_err();
     let message = message_without(&err, PASSWORD);
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains(&format!("127.0.0.1:{port}")), "{message}");
@@ -258,7 +258,7 @@ fn an_unknown_user_or_database_is_a_connect_error_without_the_password() {
         "weir_no_such_role",
         PASSWORD,
     );
-    let err = SqlDrivers::new().schemas(&s).unwrap_err();
+    let err = crate::common::drivers().schemas(&s).unwrap_err();
     let message = message_without(&err, PASSWORD);
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains("weir_no_such_role"), "{message}");
@@ -270,7 +270,7 @@ fn an_unknown_user_or_database_is_a_connect_error_without_the_password() {
         "postgres",
         PASSWORD,
     );
-    let err = SqlDrivers::new().test(&s).unwrap_err();
+    let err = crate::common::drivers().test(&s).unwrap_err();
     let message = message_without(&err, PASSWORD);
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains("does not exist"), "{message}");
@@ -288,7 +288,10 @@ fn a_silent_server_times_out() {
     );
     s.timeout = Duration::from_millis(700);
     let started = Instant::now();
-    assert_eq!(SqlDrivers::new().test(&s), Err(DriverError::Timeout(1)));
+    assert_eq!(
+        crate::common::drivers().test(&s),
+        Err(DriverError::Timeout(1))
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -299,7 +302,7 @@ fn tls_only_urls_are_refused() {
         "jdbc:postgresql://127.0.0.1:5432/postgres?sslmode=verify-full",
         "jdbc:postgresql://127.0.0.1:5432/postgres?ssl=true",
     ] {
-        let err = SqlDrivers::new()
+        let err = crate::common::drivers()
             .test(&spec("POSTGRESQL", url, "postgres", PASSWORD))
             .unwrap_err();
         assert!(
@@ -351,7 +354,7 @@ fn postgresql_queries_reuse_a_kept_connection_and_survive_its_end() {
     )
     .unwrap();
     let s = scratch.spec();
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
     let first = backend_pid(&d, &s).unwrap();
     assert_eq!(backend_pid(&d, &s).unwrap(), first);
 

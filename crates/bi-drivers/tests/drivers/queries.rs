@@ -10,7 +10,6 @@ use weir_bi_catalog::drivers::{ConnectionSpec, Drivers};
 use weir_bi_catalog::query::{
     Condition, FieldFilter, Operand, Operator, OrderBy, QueryRequest, plan,
 };
-use weir_bi_drivers::SqlDrivers;
 
 /// The tables every backend's fixture creates, in its own SQL.
 pub const CUSTOMERS: &[(i64, &str, f64)] =
@@ -50,7 +49,7 @@ fn run(
     perms: BTreeMap<String, Condition>,
 ) -> Vec<Vec<Json>> {
     let p = plan(&model(schema), &req, &perms, 1000).unwrap();
-    let rows = SqlDrivers::new().query(spec, &p).unwrap();
+    let rows = crate::common::drivers().query(spec, &p).unwrap();
     rows.rows
         .into_iter()
         .map(|r| {
@@ -166,6 +165,6 @@ pub fn check_queries(spec: &ConnectionSpec, schema: &str) {
         2,
     )
     .unwrap();
-    let st = SqlDrivers::new().statement(spec, &p).unwrap();
+    let st = crate::common::drivers().statement(spec, &p).unwrap();
     assert!(st.sql.ends_with("LIMIT 2"), "{}", st.sql);
 }

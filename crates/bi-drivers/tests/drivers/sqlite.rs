@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use weir_bi_catalog::drivers::{ConnectionSpec, DriverError, Drivers, FieldType, TableInfo};
-use weir_bi_drivers::SqlDrivers;
 
 use crate::common::{message_without, shapes, spec};
 
@@ -50,7 +49,7 @@ fn table(name: &str, kind: &str) -> TableInfo {
 fn sqlite_catalog() {
     let dir = tempfile::tempdir().unwrap();
     let path = shop(dir.path());
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
     let s = sqlite_spec(&path);
 
     d.test(&s).unwrap();
@@ -122,13 +121,19 @@ fn sqlite_catalog() {
 }
 
 #[test]
-fn a_missing_file_is_a_connect_error_naming_it_and_is_not_created() {
+fn a_missing_file_is_refused_naming_it_and_is_not_created() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("absent.db");
-    let err = SqlDrivers::new().test(&sqlite_spec(&path)).unwrap_err();
+    let err = crate::common::drivers()
+        .test(&sqlite_spec(&path))
+        .unwrap_err();
+    // The words of a file outside the folder: a refusal does not tell which files exist.
     assert_eq!(
         err,
-        DriverError::Connect(format!("SQLite file {} does not exist", path.display()))
+        DriverError::Refused(format!(
+            "SQLite file {}: no such file inside the folder bi.sqlite_folder opens",
+            path.display()
+        ))
     );
     assert!(!path.exists());
 }
@@ -138,7 +143,9 @@ fn a_file_that_is_not_a_database_is_a_connect_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.db");
     std::fs::write(&path, "this is not a database, just some text ".repeat(50)).unwrap();
-    let err = SqlDrivers::new().schemas(&sqlite_spec(&path)).unwrap_err();
+    let err = crate::common::drivers()
+        .schemas(&sqlite_spec(&path))
+        .unwrap_err();
     let message = message_without(&err, "text ");
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains("notes.db"), "{message}");
@@ -149,7 +156,7 @@ fn the_file_is_opened_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let path = shop(dir.path());
     let before = std::fs::read(&path).unwrap();
-    let d = SqlDrivers::new();
+    let d = crate::common::drivers();
     let s = sqlite_spec(&path);
     d.tables(&s, "main").unwrap();
     d.columns(&s, "main", "orders").unwrap();
@@ -167,7 +174,7 @@ fn a_locked_file_times_out_on_the_busy_timeout() {
     s.timeout = Duration::from_millis(300);
     let started = Instant::now();
     assert_eq!(
-        SqlDrivers::new().tables(&s, "main"),
+        crate::common::drivers().tables(&s, "main"),
         Err(DriverError::Timeout(1))
     );
     let waited = started.elapsed();
