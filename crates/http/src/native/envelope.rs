@@ -231,10 +231,7 @@ impl From<AuthError> for NativeError {
             AuthError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        NativeError {
-            retry_after_secs: retry,
-            ..from_domain(e)
-        }
+        retrying(from_domain(e), retry)
     }
 }
 
@@ -244,9 +241,13 @@ impl From<UserError> for NativeError {
             UserError::TooManyAttempts { retry_after_secs } => Some(*retry_after_secs),
             _ => None,
         };
-        NativeError {
-            retry_after_secs: retry,
-            ..from_domain(e)
-        }
+        retrying(from_domain(e), retry)
+    }
+}
+
+fn retrying(error: NativeError, retry_after_secs: Option<i64>) -> NativeError {
+    NativeError {
+        retry_after_secs,
+        ..error
     }
 }
