@@ -50,8 +50,11 @@ macro_rules! roles_of_user {
             .select(roles::id)
     };
 }
+
 pub(super) use {held_by_user, roles_of_user};
 
+/// The tenant's users whose nickname, email or login name contains `keyword`: the user
+/// search and the lists of a role's members and non-members.
 pub(super) fn users_matching<'a>(
     t: &'a TenantId,
     keyword: Option<&str>,
