@@ -20,6 +20,9 @@ pub use errors::{
     AuthError, AuthenticateError, FieldError, GroupError, MenuError, RoleError, UserError,
 };
 pub use models::*;
-pub use ports::{IdentityStore, IdentityTx, PasswordHasher, ResourceDirectory, TokenCodec};
+pub use ports::{
+    GroupRepo, IdentityStore, IdentityTx, MenuRepo, PasswordHasher, RefreshTokenRepo,
+    ResourceDirectory, ResourceGrantRepo, RoleRepo, TenantRepo, TokenCodec, UserRepo,
+};
 pub use principal::Principal;
 pub use service::{IdentityService, IdentitySettings};

@@ -1,5 +1,7 @@
-//! The ports the identity use-cases need. The storage adapter implements [`IdentityTx`];
-//! [`crate::crypto`] has ready-made [`PasswordHasher`] and [`TokenCodec`] implementations.
+//! The ports the identity use-cases need: one repository port per aggregate (tenants,
+//! users, roles, groups, menus, resource grants, refresh tokens), composed into
+//! [`IdentityTx`], which the storage adapter implements. [`crate::crypto`] has ready-made
+//! [`PasswordHasher`] and [`TokenCodec`] implementations.
 
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
 
@@ -7,10 +9,8 @@ use crate::models::*;
 
 type R<T> = Result<T, StoreError>;
 
-/// The identity repository, as seen inside one transaction. Every method that touches
-/// tenant-owned rows takes the tenant and filters by it.
-pub trait IdentityTx {
-    // Tenants
+/// Tenants: the organisation tree every other identity row belongs to.
+pub trait TenantRepo {
     fn tenant(&mut self, id: &TenantId) -> R<Option<Tenant>>;
     fn tenants(&mut self) -> R<Vec<Tenant>>;
     fn insert_tenant(&mut self, tenant: &Tenant) -> R<()>;
@@ -19,8 +19,10 @@ pub trait IdentityTx {
     /// Marks the tenant as having its first user; false if it already had one. Concurrent
     /// callers are serialised by the database, so only one of them gets true.
     fn claim_tenant_initialization(&mut self, id: &TenantId) -> R<bool>;
+}
 
-    // Users
+/// Users of a tenant, by id, login name or email, and searched.
+pub trait UserRepo {
     fn insert_user(&mut self, user: &User) -> R<()>;
     /// Writes every field but the id, tenant and creation time.
     fn update_user(&mut self, user: &User) -> R<()>;
@@ -42,8 +44,12 @@ pub trait IdentityTx {
     /// Deletes users with their role links and refresh tokens; returns how many went.
     fn delete_users(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
     fn count_users(&mut self, t: &TenantId) -> R<i64>;
+}
 
-    // Roles
+/// Roles with their named permissions and their direct members (users). What a role
+/// grants beyond names lives in [`MenuRepo`] and [`ResourceGrantRepo`]; roles given to
+/// groups in [`GroupRepo`].
+pub trait RoleRepo {
     fn insert_role(&mut self, role: &Role) -> R<()>;
     /// Writes every field but the id, tenant, creator and creation time.
     fn update_role(&mut self, role: &Role) -> R<()>;
@@ -74,7 +80,20 @@ pub trait IdentityTx {
     /// The named permissions of the given roles (each once).
     fn permissions_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>>;
 
-    // User groups
+    // Members
+    fn add_role_users(&mut self, t: &TenantId, role: Id, users: &[Id], now: Millis) -> R<()>;
+    fn remove_role_users(&mut self, t: &TenantId, role: Id, users: &[Id]) -> R<()>;
+    fn role_members(&mut self, t: &TenantId, role: Id, keyword: Option<&str>) -> R<Vec<User>>;
+    /// Direct members of each of the given roles, as (role id, user id) pairs.
+    fn members_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<(Id, Id)>>;
+    fn count_role_users(&mut self, t: &TenantId, role: Id) -> R<i64>;
+    /// Users not in the role, matching `keyword`.
+    fn users_outside_role(&mut self, t: &TenantId, role: Id, keyword: Option<&str>)
+    -> R<Vec<User>>;
+}
+
+/// User groups (a tree of paths), the users in them and the roles granted to them.
+pub trait GroupRepo {
     fn insert_group(&mut self, group: &Group) -> R<()>;
     /// Writes name, alias, description, code, parent and path.
     fn update_group(&mut self, group: &Group) -> R<()>;
@@ -103,19 +122,10 @@ pub trait IdentityTx {
     /// Grants the role to groups (existing grants stay).
     fn add_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
     fn remove_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
+}
 
-    // Role membership
-    fn add_role_users(&mut self, t: &TenantId, role: Id, users: &[Id], now: Millis) -> R<()>;
-    fn remove_role_users(&mut self, t: &TenantId, role: Id, users: &[Id]) -> R<()>;
-    fn role_members(&mut self, t: &TenantId, role: Id, keyword: Option<&str>) -> R<Vec<User>>;
-    /// Direct members of each of the given roles, as (role id, user id) pairs.
-    fn members_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<(Id, Id)>>;
-    fn count_role_users(&mut self, t: &TenantId, role: Id) -> R<i64>;
-    /// Users not in the role, matching `keyword`.
-    fn users_outside_role(&mut self, t: &TenantId, role: Id, keyword: Option<&str>)
-    -> R<Vec<User>>;
-
-    // Menus
+/// Menus (function codes, a tree by parent) and the roles that grant them.
+pub trait MenuRepo {
     fn insert_menu(&mut self, menu: &Menu) -> R<()>;
     fn update_menu(&mut self, menu: &Menu) -> R<()>;
     fn menu(&mut self, t: &TenantId, id: Id) -> R<Option<Menu>>;
@@ -134,8 +144,11 @@ pub trait IdentityTx {
     fn menu_codes_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>>;
     /// Replaces the menus a role grants.
     fn set_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
+}
 
-    // Resource grants
+/// Objects of other domains (devices, entities, integrations, dashboards, flows) granted
+/// to roles, and what reaches a user through their roles.
+pub trait ResourceGrantRepo {
     fn add_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;
     fn remove_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;
     fn role_resources(
@@ -147,13 +160,36 @@ pub trait IdentityTx {
     fn user_has_resource(&mut self, t: &TenantId, user: Id, item: &ResourceRef) -> R<bool>;
     /// Every resource granted to the user through any of their roles (each once).
     fn resources_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<ResourceRef>>;
+}
 
-    // Refresh tokens
+/// Refresh tokens, stored by hash, each usable once.
+pub trait RefreshTokenRepo {
     fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> R<()>;
     /// Removes and returns the token with this hash; `None` if it is unknown or was
     /// already taken (single use, even under concurrent refreshes).
     fn take_refresh_token(&mut self, token_hash: &str) -> R<Option<RefreshTokenRecord>>;
     fn delete_refresh_tokens_of_user(&mut self, t: &TenantId, user: Id) -> R<()>;
+}
+
+/// The whole identity repository, as seen inside one transaction: every aggregate's
+/// port, so one unit of work can change several of them atomically. Every method that
+/// touches tenant-owned rows takes the tenant and filters by it. A helper that needs one
+/// aggregate takes its narrower port (`&mut dyn UserRepo`); `&mut dyn IdentityTx`
+/// coerces to it.
+pub trait IdentityTx:
+    TenantRepo + UserRepo + RoleRepo + GroupRepo + MenuRepo + ResourceGrantRepo + RefreshTokenRepo
+{
+}
+
+impl<T> IdentityTx for T where
+    T: TenantRepo
+        + UserRepo
+        + RoleRepo
+        + GroupRepo
+        + MenuRepo
+        + ResourceGrantRepo
+        + RefreshTokenRepo
+{
 }
 
 /// Where identity data lives: runs units of work on [`IdentityTx`] in transactions.

@@ -8,7 +8,8 @@
 //! - [`samples`]: the report format devices send (MQTT payloads, HTTP ingest bodies);
 //! - [`builtin`]: what the built-in device integrations share, and `http-device`;
 //! - [`integration`]: the plug-in trait and the registry the app fills;
-//! - [`ports`]: what the IoT use-cases need from storage ([`ports::IotTx`]);
+//! - [`ports`]: what the IoT use-cases need from storage (a port per aggregate, composed in
+//!   [`ports::IotTx`]);
 //! - [`events`]: the event bus committed values are published on;
 //! - [`service`]: the use-cases, on behalf of a [`viewer::Viewer`] whose grants limit what
 //!   it sees; refusals are [`errors::IotError`].

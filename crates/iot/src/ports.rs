@@ -1,5 +1,6 @@
-//! What the IoT use-cases need from storage. The storage adapter implements [`IotTx`]; a
-//! unit of work runs in one transaction through [`IotStore`].
+//! What the IoT use-cases need from storage: one repository port per aggregate (devices,
+//! entities, values, dashboards), composed into [`IotTx`], which the storage adapter
+//! implements; a unit of work runs in one transaction through [`IotStore`].
 
 use serde_json::{Map, Value as Json};
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
@@ -123,9 +124,8 @@ pub enum AggregateResult {
     Counts(Vec<(String, i64)>),
 }
 
-/// The IoT repository inside one transaction. Every method filters by the tenant.
-pub trait IotTx {
-    // Devices
+/// Devices of a tenant, with the token each may report with.
+pub trait DeviceRepo {
     fn insert_device(&mut self, device: &Device) -> R<()>;
     fn device(&mut self, t: &TenantId, id: Id) -> R<Option<Device>>;
     fn device_by_identifier(
@@ -148,7 +148,7 @@ pub trait IotTx {
     /// Per integration id: (devices, entities).
     fn counts_by_integration(&mut self, t: &TenantId) -> R<Vec<(String, i64, i64)>>;
 
-    // Device credentials
+    // Credentials
     /// Sets the device's token (given as its SHA-256), replacing any earlier one.
     fn set_device_token(
         &mut self,
@@ -159,8 +159,10 @@ pub trait IotTx {
     ) -> R<()>;
     /// The device a token belongs to, in whichever tenant.
     fn device_by_token(&mut self, token_hash: &str) -> R<Option<Device>>;
+}
 
-    // Entities
+/// Entities: of a device, of an integration itself, or children of an OBJECT entity.
+pub trait EntityRepo {
     fn insert_entities(&mut self, entities: &[Entity]) -> R<()>;
     fn update_entity(&mut self, entity: &Entity) -> R<()>;
     fn entity(&mut self, t: &TenantId, id: Id) -> R<Option<Entity>>;
@@ -178,18 +180,11 @@ pub trait IotTx {
     ) -> R<(Vec<Entity>, i64)>;
     /// Deletes entities (and their children) with their values.
     fn delete_entities(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+}
 
-    // Dashboards
-    fn insert_dashboard(&mut self, dashboard: &Dashboard) -> R<()>;
-    /// Writes name, widgets and updated_at.
-    fn update_dashboard(&mut self, dashboard: &Dashboard) -> R<()>;
-    fn dashboard(&mut self, t: &TenantId, id: Id) -> R<Option<Dashboard>>;
-    fn dashboard_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Dashboard>>;
-    /// The tenant's dashboards, oldest first.
-    fn dashboards(&mut self, t: &TenantId) -> R<Vec<Dashboard>>;
-    fn delete_dashboard(&mut self, t: &TenantId, id: Id) -> R<()>;
-
-    // Values
+/// Entity values: each entity's latest value, its history, and aggregates over a window
+/// of the history.
+pub trait ValueRepo {
     /// Appends points to the history; a point at a time the entity already has replaces
     /// nothing and is skipped.
     fn append_history(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()>;
@@ -214,6 +209,26 @@ pub trait IotTx {
         aggregate: Aggregate,
     ) -> R<AggregateResult>;
 }
+
+/// Dashboards of a tenant.
+pub trait DashboardRepo {
+    fn insert_dashboard(&mut self, dashboard: &Dashboard) -> R<()>;
+    /// Writes name, widgets and updated_at.
+    fn update_dashboard(&mut self, dashboard: &Dashboard) -> R<()>;
+    fn dashboard(&mut self, t: &TenantId, id: Id) -> R<Option<Dashboard>>;
+    fn dashboard_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Dashboard>>;
+    /// The tenant's dashboards, oldest first.
+    fn dashboards(&mut self, t: &TenantId) -> R<Vec<Dashboard>>;
+    fn delete_dashboard(&mut self, t: &TenantId, id: Id) -> R<()>;
+}
+
+/// The whole IoT repository inside one transaction: every aggregate's port, so one unit
+/// of work (a device report creating entities and writing values) commits or rolls back
+/// as one. Every method filters by the tenant. A helper that needs one aggregate takes its
+/// narrower port (`&mut dyn DeviceRepo`); `&mut dyn IotTx` coerces to it.
+pub trait IotTx: DeviceRepo + EntityRepo + ValueRepo + DashboardRepo {}
+
+impl<T> IotTx for T where T: DeviceRepo + EntityRepo + ValueRepo + DashboardRepo {}
 
 /// Where IoT data lives.
 pub type IotStore = dyn Transactions<dyn IotTx>;

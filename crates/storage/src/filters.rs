@@ -8,6 +8,11 @@ pub(crate) fn contains_pattern(keyword: &str) -> String {
     format!("%{}%", escape_like(&keyword.to_lowercase()))
 }
 
+/// A search keyword, trimmed; `None` when there is none or it is blank.
+pub(crate) fn keyword(k: Option<&str>) -> Option<&str> {
+    k.map(str::trim).filter(|k| !k.is_empty())
+}
+
 /// `text` with LIKE's wildcards escaped by `\`, matching itself only.
 pub(crate) fn escape_like(text: &str) -> String {
     let mut p = String::with_capacity(text.len());

@@ -12,7 +12,7 @@ use super::IdentityService;
 use super::groups::{LinkFailure, LinkMode};
 use crate::errors::{FieldError, RoleError, UserError};
 use crate::models::*;
-use crate::ports::IdentityTx;
+use crate::ports::{GroupRepo, RoleRepo, UserRepo};
 use crate::principal::Principal;
 
 /// A user made by login name.
@@ -52,7 +52,7 @@ impl IdentityService {
     /// The user `key` names: an id, else a login name.
     pub(crate) fn user_by_key(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn UserRepo,
         t: &TenantId,
         key: &str,
     ) -> Result<User, UserError> {
@@ -66,7 +66,7 @@ impl IdentityService {
             .ok_or_else(|| UserError::NotFoundNamed(key.into()))
     }
 
-    fn account_of(&self, tx: &mut dyn IdentityTx, user: User) -> Result<Account, UserError> {
+    fn account_of(&self, tx: &mut dyn GroupRepo, user: User) -> Result<Account, UserError> {
         let default_group = tx
             .groups_of_user(&user.tenant_id, user.id)?
             .into_iter()
@@ -302,7 +302,7 @@ impl IdentityService {
     /// Removes a user from a role, refusing to leave the super admin role empty.
     fn leave_role(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn RoleRepo,
         t: &TenantId,
         role: &Role,
         user: Id,

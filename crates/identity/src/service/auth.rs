@@ -11,7 +11,7 @@ use super::IdentityService;
 use crate::errors::{AuthError, AuthenticateError};
 use crate::models::*;
 use crate::permissions::codes_of;
-use crate::ports::{IdentityTx, TokenDecodeError};
+use crate::ports::{IdentityTx, RefreshTokenRepo, TenantRepo, TokenDecodeError, UserRepo};
 use crate::principal::Principal;
 
 #[derive(Debug, Clone)]
@@ -101,7 +101,7 @@ impl IdentityService {
     /// The user a login names: by username, else by email.
     fn user_by_login(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn UserRepo,
         t: &TenantId,
         login: &str,
     ) -> Result<Option<User>, StoreError> {
@@ -115,7 +115,7 @@ impl IdentityService {
     }
 
     /// Refuses a user who may not sign in: disabled, or of a disabled tenant.
-    fn check_enabled(&self, tx: &mut dyn IdentityTx, user: &User) -> Result<(), AuthError> {
+    fn check_enabled(&self, tx: &mut dyn TenantRepo, user: &User) -> Result<(), AuthError> {
         let tenant_enabled = tx.tenant(&user.tenant_id)?.is_some_and(|t| t.enabled);
         if user.status.is_enabled() && tenant_enabled {
             Ok(())
@@ -195,7 +195,11 @@ impl IdentityService {
         })
     }
 
-    fn issue_tokens(&self, tx: &mut dyn IdentityTx, user: &User) -> Result<TokenPair, AuthError> {
+    fn issue_tokens(
+        &self,
+        tx: &mut dyn RefreshTokenRepo,
+        user: &User,
+    ) -> Result<TokenPair, AuthError> {
         let now = self.clock.now_ms();
         let ttl = self.settings.access_token_ttl_secs;
         let mut jti = [0u8; 16];

@@ -9,7 +9,7 @@ use weir_kernel::{StoreError, TenantId};
 use super::IdentityService;
 use crate::errors::{GroupError, RoleError, UserError};
 use crate::models::*;
-use crate::ports::IdentityTx;
+use crate::ports::GroupRepo;
 use crate::principal::Principal;
 
 #[derive(Debug, Clone, Default)]
@@ -84,7 +84,7 @@ fn root_group(t: &TenantId, now: weir_kernel::Millis) -> Group {
 
 /// Splits requested group ids into known ones and failures naming the unknown ones.
 fn known_groups(
-    tx: &mut dyn IdentityTx,
+    tx: &mut dyn GroupRepo,
     t: &TenantId,
     wanted: &[String],
 ) -> Result<(Vec<String>, Vec<LinkFailure>), StoreError> {
@@ -114,7 +114,7 @@ impl IdentityService {
     /// Gives the tenant its root group if it lacks one.
     pub(crate) fn seed_root_group(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn GroupRepo,
         t: &TenantId,
     ) -> Result<(), StoreError> {
         if tx.group(t, ROOT_GROUP)?.is_none() {
@@ -126,7 +126,7 @@ impl IdentityService {
     /// Puts a new user in the root group, as their default group.
     pub(crate) fn join_root_group(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn GroupRepo,
         user: &User,
     ) -> Result<(), StoreError> {
         self.seed_root_group(tx, &user.tenant_id)?;
@@ -142,7 +142,7 @@ impl IdentityService {
     /// `check`, `None` so the caller can refuse).
     pub(crate) fn home_group(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn GroupRepo,
         t: &TenantId,
         wanted: Option<&str>,
         check: bool,
@@ -269,7 +269,7 @@ impl IdentityService {
 
     fn existing_group(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn GroupRepo,
         t: &TenantId,
         id: &str,
     ) -> Result<Group, GroupError> {

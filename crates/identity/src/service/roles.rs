@@ -6,7 +6,7 @@ use weir_kernel::{Id, Page};
 use super::{IdentityService, MAX_BATCH, SearchQuery};
 use crate::errors::{FieldError, RoleError};
 use crate::models::*;
-use crate::ports::IdentityTx;
+use crate::ports::{IdentityTx, RoleRepo, UserRepo};
 use crate::principal::Principal;
 
 #[derive(Debug, Clone)]
@@ -34,7 +34,7 @@ pub(crate) fn check_batch<T>(field: &'static str, items: &[T]) -> Result<(), Fie
 impl IdentityService {
     pub(crate) fn existing_role(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn RoleRepo,
         p: &Principal,
         id: Id,
     ) -> Result<Role, RoleError> {
@@ -44,7 +44,7 @@ impl IdentityService {
     /// The role `key` names: an id, else a name.
     pub(crate) fn role_by_key(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn RoleRepo,
         t: &weir_kernel::TenantId,
         key: &str,
     ) -> Result<Role, RoleError> {
@@ -61,7 +61,7 @@ impl IdentityService {
     /// A role whose grants may change: not the built-in one.
     pub(crate) fn editable_role(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn RoleRepo,
         p: &Principal,
         id: Id,
     ) -> Result<Role, RoleError> {
@@ -75,7 +75,7 @@ impl IdentityService {
     /// Refuses the batch if any user is unknown in the caller's tenant.
     pub(crate) fn require_users(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn UserRepo,
         p: &Principal,
         users: &[Id],
     ) -> Result<(), RoleError> {
@@ -270,7 +270,7 @@ impl IdentityService {
     /// The role, if its grants may be edited: not built in, permissions not locked.
     fn grantable_role(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn RoleRepo,
         p: &Principal,
         id: Id,
     ) -> Result<Role, RoleError> {

@@ -8,7 +8,7 @@ use weir_kernel::{StoreError, TenantId};
 use super::IdentityService;
 use crate::errors::{FieldError, TenantError};
 use crate::models::{Menu, Role, RoleType, SUPER_ADMIN_ROLE, Tenant, parse_name};
-use crate::ports::IdentityTx;
+use crate::ports::{IdentityTx, TenantRepo};
 use crate::seed::SEED_MENUS;
 
 impl IdentityService {
@@ -138,7 +138,7 @@ impl IdentityService {
     /// The tenant a login or registration names; unknown ones are refused.
     pub(crate) fn known_tenant(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn TenantRepo,
         raw: &str,
     ) -> Result<Option<TenantId>, StoreError> {
         let Ok(id) = TenantId::parse(raw) else {

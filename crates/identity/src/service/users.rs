@@ -8,7 +8,7 @@ use weir_kernel::{Id, Page, PageRequest};
 use super::{IdentityService, MAX_BATCH, SearchQuery};
 use crate::errors::{FieldError, UserError};
 use crate::models::*;
-use crate::ports::IdentityTx;
+use crate::ports::MenuRepo;
 use crate::principal::Principal;
 
 /// What `GET /user` answers.
@@ -60,7 +60,7 @@ impl IdentityService {
 
     fn visible_menus(
         &self,
-        tx: &mut dyn IdentityTx,
+        tx: &mut dyn MenuRepo,
         user: &User,
         super_admin: bool,
     ) -> Result<Vec<Menu>, UserError> {

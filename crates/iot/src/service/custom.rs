@@ -8,7 +8,7 @@ use super::IotService;
 use crate::errors::IotError;
 use crate::key::EntityKey;
 use crate::model::{EntityDefinition, ValueAttribute};
-use crate::ports::{Entity, IotTx};
+use crate::ports::{Entity, EntityRepo};
 use crate::viewer::Viewer;
 
 /// The integration that owns custom entities.
@@ -24,7 +24,12 @@ fn checked(def: &EntityDefinition) -> Result<(), IotError> {
 
 impl IotService {
     /// A custom entity the caller may see.
-    fn custom_entity(&self, tx: &mut dyn IotTx, v: &Viewer, id: Id) -> Result<Entity, IotError> {
+    fn custom_entity(
+        &self,
+        tx: &mut dyn EntityRepo,
+        v: &Viewer,
+        id: Id,
+    ) -> Result<Entity, IotError> {
         let e = self.visible_entity(tx, v, id)?;
         if e.integration == SYSTEM_INTEGRATION && e.device_id.is_none() {
             Ok(e)

@@ -5,7 +5,7 @@ use weir_kernel::store::{read, write};
 
 use super::{IotService, display_name};
 use crate::errors::IotError;
-use crate::ports::{Dashboard, IotTx, Widget};
+use crate::ports::{Dashboard, DashboardRepo, Widget};
 use crate::viewer::Viewer;
 
 /// Most widgets one dashboard holds.
@@ -39,7 +39,7 @@ fn check_widgets(widgets: &[Widget]) -> Result<(), IotError> {
 impl IotService {
     fn visible_dashboard(
         &self,
-        tx: &mut dyn IotTx,
+        tx: &mut dyn DashboardRepo,
         v: &Viewer,
         id: Id,
     ) -> Result<Dashboard, IotError> {
@@ -49,7 +49,7 @@ impl IotService {
     }
 
     fn name_free(
-        tx: &mut dyn IotTx,
+        tx: &mut dyn DashboardRepo,
         v: &Viewer,
         name: &str,
         except: Option<Id>,

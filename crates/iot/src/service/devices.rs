@@ -12,7 +12,7 @@ use super::{IotService, display_name};
 use crate::errors::IotError;
 use crate::integration::{Integration, NewDevice};
 use crate::key::{EntityKey, valid_segment};
-use crate::ports::{Device, DeviceFilter, Entity, IotTx};
+use crate::ports::{Device, DeviceFilter, DeviceRepo, Entity};
 use crate::viewer::Viewer;
 
 /// Most devices one batch delete may name.
@@ -29,7 +29,12 @@ impl IotService {
     }
 
     /// A device of the caller's tenant that the caller may see.
-    fn visible_device(&self, tx: &mut dyn IotTx, v: &Viewer, id: Id) -> Result<Device, IotError> {
+    fn visible_device(
+        &self,
+        tx: &mut dyn DeviceRepo,
+        v: &Viewer,
+        id: Id,
+    ) -> Result<Device, IotError> {
         tx.device(&v.tenant_id, id)?
             .filter(|d| v.sees_device(d))
             .ok_or_else(|| IotError::not_found("device", id))

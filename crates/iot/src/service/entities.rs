@@ -5,7 +5,7 @@ use weir_kernel::{Id, Page, SearchQuery};
 
 use super::IotService;
 use crate::errors::IotError;
-use crate::ports::{Entity, EntityFilter, IotTx};
+use crate::ports::{Entity, EntityFilter, EntityRepo};
 use crate::viewer::Viewer;
 
 /// An entity with the names lists show beside it.
@@ -48,7 +48,7 @@ impl IotService {
     /// An entity of the caller's tenant that the caller may see.
     pub(super) fn visible_entity(
         &self,
-        tx: &mut dyn IotTx,
+        tx: &mut dyn EntityRepo,
         v: &Viewer,
         id: Id,
     ) -> Result<Entity, IotError> {
