@@ -393,7 +393,7 @@ pub(super) fn shown(value: &Json) -> String {
 }
 
 /// At most 100 characters of user text in a message.
-pub(super) fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     if s.chars().count() <= 100 {
         s.to_string()
     } else {

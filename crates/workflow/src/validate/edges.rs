@@ -3,8 +3,8 @@
 use std::collections::HashMap;
 
 use super::nodes::Nodes;
-use super::problems::{About, DesignProblem, Rule, clip};
-use crate::components::{self, names};
+use super::problems::{About, DesignProblem, Rule};
+use crate::components::{self, clip, names};
 use crate::design::{Design, Edge};
 
 /// The source and target of each edge, `None` when one of them does not exist.

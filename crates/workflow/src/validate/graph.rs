@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use super::edges::Ends;
 use super::flow::Link;
 use super::nodes::Nodes;
-use super::problems::{About, DesignProblem, NodeRef, Rule, clip, design_problem};
-use crate::components::{catalogue, names};
+use super::problems::{About, DesignProblem, NodeRef, Rule, design_problem};
+use crate::components::{catalogue, clip, names};
 use crate::design::Design;
 
 /// Checks that exactly one node is an entry; gives the entry nodes.

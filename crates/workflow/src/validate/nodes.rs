@@ -2,8 +2,8 @@
 
 use std::collections::HashMap;
 
-use super::problems::{About, DesignProblem, NodeRef, Rule, clip};
-use crate::components::{Component, catalogue};
+use super::problems::{About, DesignProblem, NodeRef, Rule};
+use crate::components::{Component, catalogue, clip};
 use crate::design::Node;
 
 /// What the node phase learns, for the phases after it.

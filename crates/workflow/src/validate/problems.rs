@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::components::clip;
 use crate::design::{Edge, Node};
 
 /// Which rule a problem breaks; for tests and for clients that want more than the message.
@@ -223,15 +224,4 @@ fn edge_subject(e: usize, edge: &Edge, source: Option<&Node>, target: Option<&No
         end(source, &edge.source),
         end(target, &edge.target)
     )
-}
-
-/// `s` cut to 100 characters, so that a huge id or name cannot swamp a message.
-pub(super) fn clip(s: &str) -> String {
-    if s.chars().count() <= 100 {
-        s.to_string()
-    } else {
-        let mut c: String = s.chars().take(100).collect();
-        c.push('…');
-        c
-    }
 }
