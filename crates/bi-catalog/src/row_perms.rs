@@ -109,136 +109,148 @@ pub fn check(item: RowPermItem, columns: &[ColumnInfo]) -> Result<CheckedItem, S
             item.applicable
         ));
     }
-    let mut leaves = 0;
-    let condition = condition(&item.expression, columns, "expression", 0, &mut leaves)?;
+    let condition = Conditions { columns, leaves: 0 }.of(&item.expression, "expression", 0)?;
     Ok(CheckedItem { item, condition })
 }
 
-fn condition(
-    e: &Expression,
-    columns: &[ColumnInfo],
-    at: &str,
-    depth: usize,
-    leaves: &mut usize,
-) -> Result<Condition, String> {
-    if depth > MAX_DEPTH {
-        return Err(format!("{at}: nested deeper than {MAX_DEPTH} levels"));
-    }
-    match e.kind.to_ascii_uppercase().as_str() {
-        "EXPRESSION" => {
-            if e.expressions.is_empty() {
-                return Err(format!(
-                    "{at}.expressions: an EXPRESSION needs at least one"
-                ));
-            }
-            let parts = e
-                .expressions
-                .iter()
-                .enumerate()
-                .map(|(i, x)| {
-                    condition(
-                        x,
-                        columns,
-                        &format!("{at}.expressions[{i}]"),
-                        depth + 1,
-                        leaves,
-                    )
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            match e
-                .operator
-                .as_deref()
-                .map(str::to_ascii_uppercase)
-                .as_deref()
-            {
-                Some("AND") | None => Ok(Condition::All(parts)),
-                Some("OR") => Ok(Condition::Any(parts)),
-                Some(other) => Err(format!(
-                    "{at}.operator: an EXPRESSION joins with AND or OR, not {other}"
-                )),
-            }
+/// Turns an expression tree into a condition on the table's columns, counting its leaves.
+struct Conditions<'a> {
+    columns: &'a [ColumnInfo],
+    leaves: usize,
+}
+
+impl Conditions<'_> {
+    /// The condition of `e`, found at `at`, `depth` levels down the tree.
+    fn of(&mut self, e: &Expression, at: &str, depth: usize) -> Result<Condition, String> {
+        if depth > MAX_DEPTH {
+            return Err(format!("{at}: nested deeper than {MAX_DEPTH} levels"));
         }
-        "FILTER" => {
-            *leaves += 1;
-            if *leaves > MAX_LEAVES {
-                return Err(format!("{at}: more than {MAX_LEAVES} conditions"));
-            }
-            let field = e
-                .field_id
-                .as_deref()
-                .filter(|f| !f.trim().is_empty())
-                .ok_or_else(|| format!("{at}.fieldId is required"))?;
-            let column = |name: &str, what: &str| {
-                columns
-                    .iter()
-                    .find(|c| c.name == name)
-                    .map(|c| c.name.clone())
-                    .ok_or_else(|| format!("{at}.{what}: the table has no column {name}"))
-            };
-            let column_name = column(field, "fieldId")?;
-            let op_text = e
-                .operator
-                .as_deref()
-                .unwrap_or("=")
-                .trim()
-                .to_ascii_lowercase();
-            let operator: Operator = serde_json::from_value(json!(op_text)).map_err(|_| {
-                format!("{at}.operator: {op_text} is not one of =, <>, like, not like, in, not in, like ..%, like %.., not like ..%, not like %..")
-            })?;
-            if matches!(
-                operator,
-                Operator::Gt
-                    | Operator::Ge
-                    | Operator::Lt
-                    | Operator::Le
-                    | Operator::IsNull
-                    | Operator::IsNotNull
-            ) {
-                return Err(format!(
-                    "{at}.operator: {op_text} is not a row permission operator"
-                ));
-            }
-            let operand = match e
-                .value_kind
-                .as_deref()
-                .map(str::to_ascii_uppercase)
-                .as_deref()
-            {
-                Some("FIELD") => {
-                    let other = e.value.as_ref().and_then(Json::as_str).unwrap_or_default();
-                    Operand::Column(column(other, "value")?)
-                }
-                Some("VALUE") | None => {
-                    let raw = match &e.value {
-                        Some(Json::String(s)) => s.clone(),
-                        Some(Json::Null) | None => return Err(format!("{at}.value is required")),
-                        Some(other) => other.to_string(),
-                    };
-                    let texts: Vec<String> = if matches!(operator, Operator::In | Operator::NotIn) {
-                        raw.split(',').map(|v| v.trim().to_owned()).collect()
-                    } else {
-                        vec![raw]
-                    };
-                    let value_type = e.value_type.as_deref().unwrap_or("STRING");
-                    Operand::Values(
-                        texts
-                            .iter()
-                            .map(|t| {
-                                typed(t, value_type).map_err(|why| format!("{at}.value: {why}"))
-                            })
-                            .collect::<Result<_, _>>()?,
-                    )
-                }
-                Some(other) => return Err(format!("{at}.valueKind: FIELD or VALUE, not {other}")),
-            };
-            Ok(Condition::Compare {
-                column: column_name,
-                operator,
-                operand,
-            })
+        match e.kind.to_ascii_uppercase().as_str() {
+            "EXPRESSION" => self.group(e, at, depth),
+            "FILTER" => self.filter(e, at),
+            other => Err(format!("{at}.type: FILTER or EXPRESSION, not {other}")),
         }
-        other => Err(format!("{at}.type: FILTER or EXPRESSION, not {other}")),
     }
+
+    /// An `EXPRESSION`: its parts joined with AND or OR.
+    fn group(&mut self, e: &Expression, at: &str, depth: usize) -> Result<Condition, String> {
+        if e.expressions.is_empty() {
+            return Err(format!(
+                "{at}.expressions: an EXPRESSION needs at least one"
+            ));
+        }
+        let parts = e
+            .expressions
+            .iter()
+            .enumerate()
+            .map(|(i, x)| self.of(x, &format!("{at}.expressions[{i}]"), depth + 1))
+            .collect::<Result<Vec<_>, _>>()?;
+        match e
+            .operator
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            Some("AND") | None => Ok(Condition::All(parts)),
+            Some("OR") => Ok(Condition::Any(parts)),
+            Some(other) => Err(format!(
+                "{at}.operator: an EXPRESSION joins with AND or OR, not {other}"
+            )),
+        }
+    }
+
+    /// A `FILTER`: a column compared with values or with another column.
+    fn filter(&mut self, e: &Expression, at: &str) -> Result<Condition, String> {
+        self.leaves += 1;
+        if self.leaves > MAX_LEAVES {
+            return Err(format!("{at}: more than {MAX_LEAVES} conditions"));
+        }
+        let field = e
+            .field_id
+            .as_deref()
+            .filter(|f| !f.trim().is_empty())
+            .ok_or_else(|| format!("{at}.fieldId is required"))?;
+        let column = self.column(field, at, "fieldId")?;
+        let operator = filter_operator(e, at)?;
+        let operand = self.operand(e, at, operator)?;
+        Ok(Condition::Compare {
+            column,
+            operator,
+            operand,
+        })
+    }
+
+    /// What a filter compares its column with, as its `valueKind` says.
+    fn operand(&self, e: &Expression, at: &str, operator: Operator) -> Result<Operand, String> {
+        match e
+            .value_kind
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref()
+        {
+            Some("FIELD") => {
+                let other = e.value.as_ref().and_then(Json::as_str).unwrap_or_default();
+                Ok(Operand::Column(self.column(other, at, "value")?))
+            }
+            Some("VALUE") | None => values(e, at, operator).map(Operand::Values),
+            Some(other) => Err(format!("{at}.valueKind: FIELD or VALUE, not {other}")),
+        }
+    }
+
+    /// The table's column `name`, which `what` of the filter at `at` names.
+    fn column(&self, name: &str, at: &str, what: &str) -> Result<String, String> {
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.name.clone())
+            .ok_or_else(|| format!("{at}.{what}: the table has no column {name}"))
+    }
+}
+
+/// A filter's operator (default `=`), one of those row permissions take.
+fn filter_operator(e: &Expression, at: &str) -> Result<Operator, String> {
+    let op_text = e
+        .operator
+        .as_deref()
+        .unwrap_or("=")
+        .trim()
+        .to_ascii_lowercase();
+    let operator: Operator = serde_json::from_value(json!(op_text)).map_err(|_| {
+        format!("{at}.operator: {op_text} is not one of =, <>, like, not like, in, not in, like ..%, like %.., not like ..%, not like %..")
+    })?;
+    if matches!(
+        operator,
+        Operator::Gt
+            | Operator::Ge
+            | Operator::Lt
+            | Operator::Le
+            | Operator::IsNull
+            | Operator::IsNotNull
+    ) {
+        return Err(format!(
+            "{at}.operator: {op_text} is not a row permission operator"
+        ));
+    }
+    Ok(operator)
+}
+
+/// A filter's `value`, typed as its `valueType` says; `in` and `not in` split it at commas.
+fn values(e: &Expression, at: &str, operator: Operator) -> Result<Vec<Json>, String> {
+    let raw = match &e.value {
+        Some(Json::String(s)) => s.clone(),
+        Some(Json::Null) | None => return Err(format!("{at}.value is required")),
+        Some(other) => other.to_string(),
+    };
+    let texts: Vec<String> = if matches!(operator, Operator::In | Operator::NotIn) {
+        raw.split(',').map(|v| v.trim().to_owned()).collect()
+    } else {
+        vec![raw]
+    };
+    let value_type = e.value_type.as_deref().unwrap_or("STRING");
+    texts
+        .iter()
+        .map(|t| typed(t, value_type).map_err(|why| format!("{at}.value: {why}")))
+        .collect()
 }
 
 /// A value as its `valueType` says it is bound.

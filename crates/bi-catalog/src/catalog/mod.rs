@@ -18,6 +18,7 @@ pub mod resources;
 pub mod seal;
 pub mod service;
 pub mod sync;
+pub mod tables;
 
 pub use caller::Caller;
 pub use dataperms::{RejectedItem, RowPerm};
@@ -32,4 +33,5 @@ pub use resources::{
 };
 pub use seal::{AesGcmSealer, SealError, Sealer};
 pub use service::{CatalogPorts, CatalogService, CatalogSettings, ChildQuery, Describe, NewFolder};
-pub use sync::{AddTables, NewSchema};
+pub use sync::NewSchema;
+pub use tables::AddTables;

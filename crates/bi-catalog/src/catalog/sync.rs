@@ -1,4 +1,5 @@
-//! Schemas and tables (Smartbi 2.2, 2.3), read from the datasources.
+//! Schemas (Smartbi 2.2) and their tables, read from the datasources; tables added one by
+//! one (2.3) are in [`super::tables`], which shares the reading here.
 //!
 //! Every use-case here reads the datasource first, outside any transaction (it is a
 //! network call), and then applies what it read in one write transaction, comparing it
@@ -13,7 +14,7 @@ use super::caller::Caller;
 use super::errors::CatalogError;
 use super::grants::{Auth, open_as};
 use super::ports::CatalogTx;
-use super::resources::{Resource, ResourceRef, ResourceType, Schema, SyncReport, Table, TableView};
+use super::resources::{Resource, ResourceRef, ResourceType, Schema, SyncReport, Table};
 use super::service::{
     CatalogService, NAME_MAX, check_free, db_name, optional_text, resolve_as, subtree, user_name,
 };
@@ -31,39 +32,27 @@ pub struct NewSchema {
     pub need_sync: bool,
 }
 
-/// One item of `table/create`: tables of one schema to add.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AddTables {
-    pub datasource: ResourceRef,
-    /// The schema's name in the datasource; its resource is made when missing.
-    pub schema_name: String,
-    /// Re-read the columns of tables already there (else they are skipped).
-    pub replace: bool,
-    pub catalog: Option<String>,
-    pub tables: Vec<String>,
-}
-
 /// What a datasource has of one schema, as far as a use-case needs.
-struct Fetched {
+pub(super) struct Fetched {
     /// Every table the schema has now.
-    present: BTreeSet<String>,
+    pub(super) present: BTreeSet<String>,
     /// The tables read in full: kind and columns.
-    read: BTreeMap<String, (String, Vec<ColumnInfo>)>,
+    pub(super) read: BTreeMap<String, (String, Vec<ColumnInfo>)>,
 }
 
 /// Which tables' columns to read.
-enum Want<'a> {
+pub(super) enum Want<'a> {
     All,
     Only(&'a BTreeSet<String>),
 }
 
 /// What a use-case reads before it fetches: the datasource and how to reach it.
-struct Source {
-    resource: Resource,
+pub(super) struct Source {
+    pub(super) resource: Resource,
     spec: ConnectionSpec,
 }
 
-fn missing_row(what: &str, id: Id) -> CatalogError {
+pub(super) fn missing_row(what: &str, id: Id) -> CatalogError {
     CatalogError::Store(weir_kernel::StoreError::Internal(format!(
         "{what} {id} has no row of its own"
     )))
@@ -96,7 +85,7 @@ impl CatalogService {
     /// Lists a schema's tables and reads the columns of those `want` names.
     /// `schema_field` is what a missing schema is reported against (`None`: the
     /// datasource's failure).
-    fn fetch(
+    pub(super) fn fetch(
         &self,
         src: &Source,
         schema: &str,
@@ -154,7 +143,7 @@ impl CatalogService {
         })
     }
 
-    fn source(
+    pub(super) fn source(
         &self,
         r: Resource,
         d: &super::resources::Datasource,
@@ -164,7 +153,7 @@ impl CatalogService {
     }
 
     /// Adds a table resource with its columns under a schema.
-    fn insert_table(
+    pub(super) fn insert_table(
         &self,
         tx: &mut dyn CatalogTx,
         c: &Caller,
@@ -186,7 +175,7 @@ impl CatalogService {
     }
 
     /// Replaces a stored table's columns; answers whether they differed.
-    fn refresh_table(
+    pub(super) fn refresh_table(
         &self,
         tx: &mut dyn CatalogTx,
         mut table: Table,
@@ -342,174 +331,6 @@ impl CatalogService {
             schema.synced_at = Some(now);
             tx.update_schema(&schema)?;
             Ok(report.sort())
-        })
-    }
-
-    /// `table/create`: adds the listed tables of each item's schema, with their columns
-    /// read from the datasource; the schema's resource is made when the datasource has
-    /// none for it yet. A table already there is skipped, or re-read with `replace`. A
-    /// table the schema does not have refuses the whole call. All items are applied in
-    /// one transaction. Answers one report per item.
-    pub fn add_tables(
-        &self,
-        c: &Caller,
-        items: &[AddTables],
-    ) -> Result<Vec<SyncReport>, CatalogError> {
-        if items.is_empty() || items.len() > self.settings.max_batch {
-            return Err(CatalogError::invalid(
-                "paramsInfo",
-                format!("must hold 1 to {} items", self.settings.max_batch),
-            ));
-        }
-        let t = &c.tenant_id;
-        struct Plan {
-            schema_name: String,
-            catalog: Option<String>,
-            tables: BTreeSet<String>,
-            fetched: Fetched,
-        }
-        let mut plans = Vec::with_capacity(items.len());
-        for (i, item) in items.iter().enumerate() {
-            let at = |f: &str| format!("[{i}].{f}");
-            let schema_name = db_name(&at("schemaName"), &item.schema_name)?;
-            let catalog = optional_text(&at("catalog"), item.catalog.as_deref(), NAME_MAX)?
-                .filter(|c| !c.is_empty());
-            if item.tables.is_empty() || item.tables.len() > self.settings.max_batch {
-                return Err(CatalogError::invalid(
-                    at("tableList"),
-                    format!("must name 1 to {} tables", self.settings.max_batch),
-                ));
-            }
-            let mut tables = BTreeSet::new();
-            for (j, name) in item.tables.iter().enumerate() {
-                tables.insert(db_name(&at(&format!("tableList[{j}]")), name)?);
-            }
-            let (ds, d, stored) = read(self.store(), |tx| {
-                let (ds, d) =
-                    Self::open_datasource(tx, c, item.datasource, &at("dsId"), Auth::Edit)?;
-                let stored: BTreeSet<String> = match tx.schema_named(t, ds.id, &schema_name)? {
-                    Some(s) => tx
-                        .tables_of(t, s.id)?
-                        .into_iter()
-                        .map(|(r, _)| r.name)
-                        .collect(),
-                    None => BTreeSet::new(),
-                };
-                Ok::<_, CatalogError>((ds, d, stored))
-            })?;
-            let src = self.source(ds, &d)?;
-            // Only what will be written is read: new tables, and the others with replace.
-            let to_read: BTreeSet<String> = tables
-                .iter()
-                .filter(|n| item.replace || !stored.contains(*n))
-                .cloned()
-                .collect();
-            let fetched = self.fetch(
-                &src,
-                &schema_name,
-                Want::Only(&to_read),
-                Some(&at("schemaName")),
-            )?;
-            let unknown: Vec<String> = tables
-                .iter()
-                .filter(|n| !fetched.present.contains(*n))
-                .map(|n| format!("`{n}`"))
-                .collect();
-            if !unknown.is_empty() {
-                return Err(CatalogError::invalid(
-                    at("tableList"),
-                    format!(
-                        "{} {} not found in schema `{schema_name}` of datasource {} ({})",
-                        if unknown.len() == 1 {
-                            "table"
-                        } else {
-                            "tables"
-                        },
-                        unknown.join(", "),
-                        src.resource.api_id(),
-                        src.resource.name
-                    ),
-                ));
-            }
-            plans.push(Plan {
-                schema_name,
-                catalog,
-                tables,
-                fetched,
-            });
-        }
-        let now = self.now();
-        write(self.store(), |tx| {
-            let mut reports = Vec::with_capacity(plans.len());
-            for (i, (item, plan)) in items.iter().zip(&plans).enumerate() {
-                let (ds, _) = Self::open_datasource(
-                    tx,
-                    c,
-                    item.datasource,
-                    &format!("[{i}].dsId"),
-                    Auth::Edit,
-                )?;
-                let schema_res = match tx.schema_named(t, ds.id, &plan.schema_name)? {
-                    Some(s) => resolve_as(tx, t, s.id.into(), ResourceType::Schema, "id")?,
-                    None => {
-                        check_free(tx, &ds, &plan.schema_name, &format!("[{i}].schemaName"))?;
-                        let r = self.new_resource(
-                            c,
-                            &ds,
-                            ResourceType::Schema,
-                            plan.schema_name.clone(),
-                            None,
-                            None,
-                        );
-                        tx.insert_resource(&r)?;
-                        tx.insert_schema(&Schema {
-                            id: r.id,
-                            tenant_id: t.clone(),
-                            datasource_id: ds.id,
-                            schema_name: plan.schema_name.clone(),
-                            catalog: plan.catalog.clone(),
-                            sync_all: false,
-                            synced_at: Some(now),
-                        })?;
-                        r
-                    }
-                };
-                let mut stored: BTreeMap<String, Table> = tx
-                    .tables_of(t, schema_res.id)?
-                    .into_iter()
-                    .map(|(r, table)| (r.name, table))
-                    .collect();
-                let mut report = SyncReport::default();
-                for name in &plan.tables {
-                    match (stored.remove(name), plan.fetched.read.get(name)) {
-                        (None, Some(read)) => {
-                            self.insert_table(tx, c, &schema_res, name, read)?;
-                            report.added.push(name.clone());
-                        }
-                        (Some(table), Some(read)) if item.replace => {
-                            if self.refresh_table(tx, table, read)? {
-                                report.changed.push(name.clone());
-                            }
-                        }
-                        (Some(_), _) => report.skipped.push(name.clone()),
-                        // Added by someone else since it was read without its columns.
-                        (None, None) => report.skipped.push(name.clone()),
-                    }
-                }
-                reports.push(report.sort());
-            }
-            Ok(reports)
-        })
-    }
-
-    /// A table with its columns as last read.
-    pub fn table(&self, c: &Caller, id: ResourceRef) -> Result<TableView, CatalogError> {
-        read(self.store(), |tx| {
-            let resource = open_as(tx, c, id, ResourceType::Table, "id", Auth::Ref)?;
-            let table = tx
-                .table(&c.tenant_id, resource.id)?
-                .ok_or_else(|| missing_row("table", resource.id))?;
-            Ok(TableView { resource, table })
         })
     }
 

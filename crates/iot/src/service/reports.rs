@@ -93,6 +93,53 @@ fn inferred(field: &str, identifier: &str, value: &Json) -> Result<EntityDefinit
     })
 }
 
+/// What a report writes: each sample's time and its values by entity key, an object's
+/// members as its child entities.
+type Exchanges = Vec<(Millis, Map<String, Json>)>;
+
+/// The key of the device's entity `identifier`.
+fn key_of(owner: &Device, identifier: &str) -> EntityKey {
+    EntityKey::device(&owner.integration, &owner.identifier, identifier)
+}
+
+/// Each sample's values by entity key, at the sample's time or `now`.
+fn exchanges(owner: &Device, samples: &[Sample], now: Millis) -> Exchanges {
+    samples
+        .iter()
+        .map(|s| {
+            let mut exchange = Map::new();
+            for (identifier, value) in &s.values {
+                let key = key_of(owner, identifier);
+                match value {
+                    Json::Object(members) => {
+                        for (child, v) in members {
+                            exchange.insert(key.child(child).to_string(), v.clone());
+                        }
+                    }
+                    other => {
+                        exchange.insert(key.to_string(), other.clone());
+                    }
+                }
+            }
+            (s.timestamp.unwrap_or(now), exchange)
+        })
+        .collect()
+}
+
+/// `key` parsed, with its member and its object's key, when it is a member not in `known`
+/// of an object in `known`.
+fn new_member(key: &str, known: &BTreeSet<String>) -> Option<(EntityKey, String, String)> {
+    if known.contains(key) {
+        return None;
+    }
+    let parsed = key.parse::<EntityKey>().ok()?;
+    let (Some(child), Some(parent)) = (parsed.child.clone(), parsed.parent()) else {
+        return None;
+    };
+    let parent = parent.to_string();
+    known.contains(&parent).then_some((parsed, child, parent))
+}
+
 impl IotService {
     /// Stores a report of `device` (of `integration`, in the viewer's tenant): creates the
     /// entities it has not reported before, then writes every value of every sample as a
@@ -125,89 +172,11 @@ impl IotService {
         mut entities: Vec<Entity>,
         samples: &[Sample],
     ) -> Result<WriteOutcome, IotError> {
-        let (integration, device) = (owner.integration.as_str(), owner.identifier.as_str());
         check_shape(samples)?;
-        let key_of = |identifier: &str| EntityKey::device(integration, device, identifier);
         let now = self.receipt_time(owner.id);
-        // Object values write their members' child entities.
-        let exchanges: Vec<(Millis, Map<String, Json>)> = samples
-            .iter()
-            .map(|s| {
-                let mut exchange = Map::new();
-                for (identifier, value) in &s.values {
-                    let key = key_of(identifier);
-                    match value {
-                        Json::Object(members) => {
-                            for (child, v) in members {
-                                exchange.insert(key.child(child).to_string(), v.clone());
-                            }
-                        }
-                        other => {
-                            exchange.insert(key.to_string(), other.clone());
-                        }
-                    }
-                }
-                (s.timestamp.unwrap_or(now), exchange)
-            })
-            .collect();
-        // Counted as written: each member of an object is a value.
-        let total: usize = exchanges.iter().map(|(_, e)| e.len()).sum();
-        if samples.iter().any(|s| s.values.is_empty())
-            || !(1..=self.settings.max_batch).contains(&total)
-        {
-            return Err(IotError::invalid(
-                "values",
-                format!(
-                    "a report holds 1 to {} values (each member of an object counts), and no \
-                     sample is empty",
-                    self.settings.max_batch
-                ),
-            ));
-        }
-        // The entities it reported before, and rows for those it has not.
-        let mut known: BTreeSet<String> = entities.iter().map(|e| e.key.clone()).collect();
-        let mut new_rows = Vec::new();
-        for (identifier, value) in samples.iter().flat_map(|s| &s.values) {
-            let key = key_of(identifier);
-            if known.insert(key.to_string()) {
-                let def = inferred(&format!("values.{identifier}"), identifier, value)?;
-                let rows =
-                    self.entity_rows(&v.tenant_id, integration, Some(owner.id), &key, &def, now);
-                known.extend(rows.iter().map(|r| r.key.clone()));
-                new_rows.extend(rows);
-            }
-        }
-        // A member an OBJECT did not have before becomes a new child of it.
-        for (key, value) in exchanges.iter().flat_map(|(_, e)| e) {
-            if known.contains(key) {
-                continue;
-            }
-            let Ok(parsed) = key.parse::<EntityKey>() else {
-                continue;
-            };
-            let (Some(child), Some(parent)) = (parsed.child.clone(), parsed.parent()) else {
-                continue;
-            };
-            let parent = parent.to_string();
-            if !known.contains(&parent) {
-                continue;
-            }
-            let field = format!("values.{}.{child}", parsed.entity);
-            let def = inferred(&field, &child, value)?;
-            let mut row = self
-                .entity_rows(
-                    &v.tenant_id,
-                    integration,
-                    Some(owner.id),
-                    &parsed,
-                    &def,
-                    now,
-                )
-                .remove(0);
-            row.parent_key = Some(parent);
-            known.insert(row.key.clone());
-            new_rows.push(row);
-        }
+        let exchanges = exchanges(owner, samples, now);
+        let total = self.check_count(samples, &exchanges)?;
+        let new_rows = self.new_entities(v, owner, &entities, samples, &exchanges, now)?;
         entities.extend(new_rows.iter().cloned());
         // Every value is checked before anything is created or stored.
         let mut points = Vec::with_capacity(total);
@@ -235,5 +204,105 @@ impl IotService {
                 undelivered: Vec::new(),
             }),
         }
+    }
+
+    /// Refuses a report with an empty sample, or too few or too many values; answers how
+    /// many it writes.
+    fn check_count(&self, samples: &[Sample], exchanges: &Exchanges) -> Result<usize, IotError> {
+        // Counted as written: each member of an object is a value.
+        let total: usize = exchanges.iter().map(|(_, e)| e.len()).sum();
+        if samples.iter().any(|s| s.values.is_empty())
+            || !(1..=self.settings.max_batch).contains(&total)
+        {
+            return Err(IotError::invalid(
+                "values",
+                format!(
+                    "a report holds 1 to {} values (each member of an object counts), and no \
+                     sample is empty",
+                    self.settings.max_batch
+                ),
+            ));
+        }
+        Ok(total)
+    }
+
+    /// Rows for the entities the report is the first to name: identifiers the device has
+    /// not reported before, then members an OBJECT did not have before.
+    fn new_entities(
+        &self,
+        v: &Viewer,
+        owner: &Device,
+        entities: &[Entity],
+        samples: &[Sample],
+        exchanges: &Exchanges,
+        now: Millis,
+    ) -> Result<Vec<Entity>, IotError> {
+        let mut known: BTreeSet<String> = entities.iter().map(|e| e.key.clone()).collect();
+        let mut rows = self.new_reported(v, owner, &mut known, samples, now)?;
+        rows.extend(self.new_members(v, owner, &mut known, exchanges, now)?);
+        Ok(rows)
+    }
+
+    /// Rows for the identifiers not in `known` (with their children), added to it.
+    fn new_reported(
+        &self,
+        v: &Viewer,
+        owner: &Device,
+        known: &mut BTreeSet<String>,
+        samples: &[Sample],
+        now: Millis,
+    ) -> Result<Vec<Entity>, IotError> {
+        let mut new_rows = Vec::new();
+        for (identifier, value) in samples.iter().flat_map(|s| &s.values) {
+            let key = key_of(owner, identifier);
+            if known.insert(key.to_string()) {
+                let def = inferred(&format!("values.{identifier}"), identifier, value)?;
+                let rows = self.entity_rows(
+                    &v.tenant_id,
+                    &owner.integration,
+                    Some(owner.id),
+                    &key,
+                    &def,
+                    now,
+                );
+                known.extend(rows.iter().map(|r| r.key.clone()));
+                new_rows.extend(rows);
+            }
+        }
+        Ok(new_rows)
+    }
+
+    /// Rows for the members of known OBJECTs that are not in `known`: each a new child of
+    /// its object, added to it.
+    fn new_members(
+        &self,
+        v: &Viewer,
+        owner: &Device,
+        known: &mut BTreeSet<String>,
+        exchanges: &Exchanges,
+        now: Millis,
+    ) -> Result<Vec<Entity>, IotError> {
+        let mut new_rows = Vec::new();
+        for (key, value) in exchanges.iter().flat_map(|(_, e)| e) {
+            let Some((parsed, child, parent)) = new_member(key, known) else {
+                continue;
+            };
+            let field = format!("values.{}.{child}", parsed.entity);
+            let def = inferred(&field, &child, value)?;
+            let mut row = self
+                .entity_rows(
+                    &v.tenant_id,
+                    &owner.integration,
+                    Some(owner.id),
+                    &parsed,
+                    &def,
+                    now,
+                )
+                .remove(0);
+            row.parent_key = Some(parent);
+            known.insert(row.key.clone());
+            new_rows.push(row);
+        }
+        Ok(new_rows)
     }
 }

@@ -66,9 +66,16 @@ pub(super) const MAX_ENTITIES: usize = 200;
 pub(super) const MAX_TEXT: usize = 65_536;
 
 pub(super) fn build() -> Vec<Component> {
+    [entry(), control(), action(), external()]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// The entry components: what starts a run.
+fn entry() -> Vec<Component> {
     use names::*;
     vec![
-        // -- entry ------------------------------------------------------------------
         Component {
             name: TRIGGER,
             group: Group::Entry,
@@ -120,8 +127,8 @@ pub(super) fn build() -> Vec<Component> {
                             .required()
                             .describe(
                                 "ONCE at executionEpochSecond; INTERVAL every intervalTime \
-                                 intervalTimeUnit; SCHEDULE at each rule's hour and minute \
-                                 on its days.",
+                             intervalTimeUnit; SCHEDULE at each rule's hour and minute \
+                             on its days.",
                             ),
                         param("timezone", "Time zone", string(64))
                             .describe("The IANA time zone SCHEDULE rules are read in.")
@@ -162,7 +169,7 @@ pub(super) fn build() -> Vec<Component> {
             group: Group::Entry,
             title: "HTTP in",
             description: "Starts the flow on an HTTP request to /workflow-http-in/{url}, \
-                          authenticated by the flow's credential.",
+                      authenticated by the flow's credential.",
             parameters: vec![
                 param(
                     "method",
@@ -181,72 +188,82 @@ pub(super) fn build() -> Vec<Component> {
                 .required()
                 .describe(
                     "The path under /workflow-http-in/; {name} segments become path \
-                     variables.",
+                 variables.",
                 ),
             ],
             rules: None,
         },
-        // -- control ----------------------------------------------------------------
-        Component {
-            name: CHOICE,
-            group: Group::Control,
-            title: "If / else",
-            description: "Sends the run down the first branch whose conditions hold, or down \
-                          the otherwise branch. Each edge leaving the node names its branch \
-                          id in sourceHandle.",
-            parameters: vec![
-                param(
-                    "choice",
-                    "Branches",
-                    object(vec![
-                        param(
-                            "when",
-                            "If / else if",
-                            list(object(vec![
-                                param("id", "Branch id", string(64)).required(),
-                                param("logicOperator", "Join", one_of(&["AND", "OR"]))
-                                    .default(json!("AND")),
-                                param(
-                                    "expressionType",
-                                    "Expression type",
-                                    one_of(EXPRESSION_TYPES),
-                                )
-                                .describe(
-                                    "condition: each expressionValue is {key, operator, \
-                                     value}; a script language: each is a script returning \
-                                     a boolean.",
-                                )
-                                .default(json!("condition")),
-                                param(
-                                    "conditions",
-                                    "Conditions",
-                                    list(object(vec![
-                                        param("id", "Condition id", string(64)),
-                                        param("expressionValue", "Condition", Kind::Any).required(),
-                                        param("expressionDescription", "Remark", string(256)),
-                                    ]))
-                                    .min(1)
-                                    .max(50),
-                                )
-                                .required(),
-                            ]))
-                            .min(1)
-                            .max(20),
-                        )
-                        .required(),
-                        param(
-                            "otherwise",
-                            "Else",
-                            object(vec![param("id", "Branch id", string(64)).required()]),
-                        )
-                        .required(),
-                    ]),
-                )
-                .required(),
-            ],
-            rules: Some(choice_rules),
-        },
-        // -- action -----------------------------------------------------------------
+    ]
+}
+
+/// The control components: where a run branches.
+fn control() -> Vec<Component> {
+    use names::*;
+    vec![Component {
+        name: CHOICE,
+        group: Group::Control,
+        title: "If / else",
+        description: "Sends the run down the first branch whose conditions hold, or down \
+                      the otherwise branch. Each edge leaving the node names its branch \
+                      id in sourceHandle.",
+        parameters: vec![
+            param(
+                "choice",
+                "Branches",
+                object(vec![
+                    param(
+                        "when",
+                        "If / else if",
+                        list(object(vec![
+                            param("id", "Branch id", string(64)).required(),
+                            param("logicOperator", "Join", one_of(&["AND", "OR"]))
+                                .default(json!("AND")),
+                            param(
+                                "expressionType",
+                                "Expression type",
+                                one_of(EXPRESSION_TYPES),
+                            )
+                            .describe(
+                                "condition: each expressionValue is {key, operator, \
+                                 value}; a script language: each is a script returning \
+                                 a boolean.",
+                            )
+                            .default(json!("condition")),
+                            param(
+                                "conditions",
+                                "Conditions",
+                                list(object(vec![
+                                    param("id", "Condition id", string(64)),
+                                    param("expressionValue", "Condition", Kind::Any).required(),
+                                    param("expressionDescription", "Remark", string(256)),
+                                ]))
+                                .min(1)
+                                .max(50),
+                            )
+                            .required(),
+                        ]))
+                        .min(1)
+                        .max(20),
+                    )
+                    .required(),
+                    param(
+                        "otherwise",
+                        "Else",
+                        object(vec![param("id", "Branch id", string(64)).required()]),
+                    )
+                    .required(),
+                ]),
+            )
+            .required(),
+        ],
+        rules: Some(choice_rules),
+    }]
+}
+
+/// The action components: reading and writing entities, calling services, scripts.
+fn action() -> Vec<Component> {
+    use names::*;
+    vec![
         Component {
             name: ENTITY_SELECTOR,
             group: Group::Action,
@@ -307,7 +324,7 @@ pub(super) fn build() -> Vec<Component> {
             group: Group::Action,
             title: "Code",
             description: "Runs a sandboxed script over input arguments; the object it returns \
-                          holds the declared outputs.",
+                      holds the declared outputs.",
             parameters: vec![
                 param(
                     "expression",
@@ -328,14 +345,20 @@ pub(super) fn build() -> Vec<Component> {
             ],
             rules: None,
         },
-        // -- external ---------------------------------------------------------------
+    ]
+}
+
+/// The external components: what leaves Weir, and the run's result.
+fn external() -> Vec<Component> {
+    use names::*;
+    vec![
         Component {
             name: WEBHOOK,
             group: Group::External,
             title: "Webhook",
             description: "POSTs JSON to a URL. With a secret key, the request carries \
-                          TIMESTAMP, NONCE and SIGNATURE = hex HMAC-SHA256(key, timestamp + \
-                          nonce + body) headers.",
+                      TIMESTAMP, NONCE and SIGNATURE = hex HMAC-SHA256(key, timestamp + \
+                      nonce + body) headers.",
             parameters: vec![
                 param(
                     "webhookUrl",

@@ -32,171 +32,204 @@ pub(super) fn check_fields(
 }
 
 pub(super) fn check_value(kind: &Kind, value: &Json, path: &str, out: &mut Vec<FieldProblem>) {
-    let mut bad = |message: String| out.push(FieldProblem::invalid(path.to_string(), message));
-    match kind {
-        Kind::String { max_length, format } => {
-            let Some(s) = value.as_str() else {
-                return bad(format!("must be a string, not {}", type_name(value)));
-            };
-            let chars = s.chars().count();
-            if let Some(max) = max_length
-                && chars > *max
-            {
-                return bad(format!("must be at most {max} characters, not {chars}"));
-            }
-            if let Some(format) = format
-                && !s.is_empty()
-                && let Err(why) = check_format(*format, s)
-            {
-                bad(why);
-            }
-        }
+    let problem = match kind {
+        Kind::String { max_length, format } => string_problem(value, *max_length, *format),
         Kind::Integer { minimum, maximum } => match as_integer(value) {
-            None => bad(format!("must be an integer, not {}", shown(value))),
-            Some(n) => {
-                if let Some(min) = minimum
-                    && n < *min
-                {
-                    bad(format!("must be at least {min}, not {n}"));
-                } else if let Some(max) = maximum
-                    && n > *max
-                {
-                    bad(format!("must be at most {max}, not {n}"));
-                }
-            }
+            None => Some(format!("must be an integer, not {}", shown(value))),
+            Some(n) => range_problem(n, *minimum, *maximum),
         },
         Kind::Number { minimum, maximum } => match as_number(value) {
-            None => bad(format!("must be a number, not {}", shown(value))),
-            Some(n) => {
-                if let Some(min) = minimum
-                    && n < *min
-                {
-                    bad(format!("must be at least {min}, not {n}"));
-                } else if let Some(max) = maximum
-                    && n > *max
-                {
-                    bad(format!("must be at most {max}, not {n}"));
-                }
-            }
+            None => Some(format!("must be a number, not {}", shown(value))),
+            Some(n) => range_problem(n, *minimum, *maximum),
         },
         Kind::Boolean => {
-            if !value.is_boolean() {
-                bad(format!("must be true or false, not {}", shown(value)));
-            }
+            (!value.is_boolean()).then(|| format!("must be true or false, not {}", shown(value)))
         }
         Kind::Enum { values } => match value.as_str() {
-            Some(s) if values.contains(&s) => {}
-            _ => bad(format!(
+            Some(s) if values.contains(&s) => None,
+            _ => Some(format!(
                 "must be one of {}, not {}",
                 values.join(", "),
                 shown(value)
             )),
         },
         Kind::EntityKey => match value.as_str() {
-            Some(s) if is_entity_key(s) => {}
-            Some(s) => bad(format!("`{}` is not an entity key", clip(s))),
-            None => bad(format!("must be an entity key, not {}", type_name(value))),
+            Some(s) if is_entity_key(s) => None,
+            Some(s) => Some(format!("`{}` is not an entity key", clip(s))),
+            None => Some(format!("must be an entity key, not {}", type_name(value))),
         },
         Kind::Scalar => {
-            if !(value.is_string() || value.is_number() || value.is_boolean()) {
-                bad(format!(
+            (!(value.is_string() || value.is_number() || value.is_boolean())).then(|| {
+                format!(
                     "must be a string, number or boolean, not {}",
                     type_name(value)
-                ));
-            }
+                )
+            })
         }
-        Kind::Any => {}
+        Kind::Any => None,
         Kind::List {
             items,
             min_items,
             max_items,
             unique_items,
             unique_by,
-        } => {
-            let Some(list) = value.as_array() else {
-                return bad(format!("must be a list, not {}", type_name(value)));
-            };
-            if list.len() < *min_items {
-                return bad(if *min_items == 1 {
-                    "must not be empty".to_string()
-                } else {
-                    format!("must have at least {min_items} items")
-                });
-            }
-            if let Some(max) = max_items
-                && list.len() > *max
-            {
-                return bad(format!("must have at most {max} items, not {}", list.len()));
-            }
-            for (i, item) in list.iter().enumerate() {
-                check_value(items, item, &format!("{path}[{i}]"), out);
-            }
-            if *unique_items && let Some(i) = first_repeat(list.iter().map(|v| v.to_string())) {
-                out.push(FieldProblem::invalid(
-                    format!("{path}[{i}]"),
-                    format!("repeats {}", shown(&list[i])),
-                ));
-            }
-            if let Some(member) = unique_by {
-                let keys = list
-                    .iter()
-                    .map(|v| v.get(member).map(Json::to_string).unwrap_or_default());
-                if let Some(i) = first_repeat(keys) {
-                    out.push(FieldProblem::invalid(
-                        format!("{path}[{i}].{member}"),
-                        format!("repeats {}", shown(&list[i][member])),
-                    ));
-                }
-            }
-        }
+        } => match value.as_array() {
+            None => Some(format!("must be a list, not {}", type_name(value))),
+            Some(list) => list_length_problem(list.len(), *min_items, *max_items).or_else(|| {
+                check_items(items, list, *unique_items, *unique_by, path, out);
+                None
+            }),
+        },
         Kind::Object { fields } => match value.as_object() {
-            Some(object) => check_fields(fields, object, path, out),
-            None => bad(format!("must be an object, not {}", type_name(value))),
+            Some(object) => {
+                check_fields(fields, object, path, out);
+                None
+            }
+            None => Some(format!("must be an object, not {}", type_name(value))),
         },
         Kind::Map {
             keys,
             values,
             min_entries,
             max_entries,
-        } => {
-            let Some(object) = value.as_object() else {
-                return bad(format!("must be an object, not {}", type_name(value)));
-            };
-            if object.len() < *min_entries {
-                return bad("must not be empty".to_string());
+        } => match value.as_object() {
+            None => Some(format!("must be an object, not {}", type_name(value))),
+            Some(object) => {
+                map_size_problem(object.len(), *min_entries, *max_entries).or_else(|| {
+                    check_entries(*keys, values, object, path, out);
+                    None
+                })
             }
-            if let Some(max) = max_entries
-                && object.len() > *max
-            {
-                return bad(format!(
-                    "must have at most {max} members, not {}",
-                    object.len()
-                ));
-            }
-            for (key, v) in object {
-                let at = format!("{path}[{}]", Json::from(key.as_str()));
-                let key_ok = match keys {
-                    KeyFormat::EntityKey => is_entity_key(key),
-                    KeyFormat::Identifier => is_identifier(key),
-                    KeyFormat::Any => !key.trim().is_empty(),
-                };
-                if !key_ok {
-                    let what = match keys {
-                        KeyFormat::EntityKey => "an entity key",
-                        KeyFormat::Identifier => {
-                            "an identifier (1 to 64 letters, digits, '_' or '-')"
-                        }
-                        KeyFormat::Any => "a name",
-                    };
-                    out.push(FieldProblem::invalid(
-                        at,
-                        format!("`{}` is not {what}", clip(key)),
-                    ));
-                    continue;
-                }
-                check_value(values, v, &at, out);
-            }
+        },
+    };
+    if let Some(message) = problem {
+        out.push(FieldProblem::invalid(path.to_string(), message));
+    }
+}
+
+/// What is wrong with a string value, if anything.
+fn string_problem(
+    value: &Json,
+    max_length: Option<usize>,
+    format: Option<StringFormat>,
+) -> Option<String> {
+    let Some(s) = value.as_str() else {
+        return Some(format!("must be a string, not {}", type_name(value)));
+    };
+    let chars = s.chars().count();
+    if let Some(max) = max_length
+        && chars > max
+    {
+        return Some(format!("must be at most {max} characters, not {chars}"));
+    }
+    match format {
+        Some(format) if !s.is_empty() => check_format(format, s).err(),
+        _ => None,
+    }
+}
+
+/// `n` below `minimum` or above `maximum`.
+fn range_problem<N: PartialOrd + std::fmt::Display>(
+    n: N,
+    minimum: Option<N>,
+    maximum: Option<N>,
+) -> Option<String> {
+    if let Some(min) = minimum
+        && n < min
+    {
+        Some(format!("must be at least {min}, not {n}"))
+    } else if let Some(max) = maximum
+        && n > max
+    {
+        Some(format!("must be at most {max}, not {n}"))
+    } else {
+        None
+    }
+}
+
+fn list_length_problem(len: usize, min_items: usize, max_items: Option<usize>) -> Option<String> {
+    if len < min_items {
+        return Some(if min_items == 1 {
+            "must not be empty".to_string()
+        } else {
+            format!("must have at least {min_items} items")
+        });
+    }
+    match max_items {
+        Some(max) if len > max => Some(format!("must have at most {max} items, not {len}")),
+        _ => None,
+    }
+}
+
+/// Each item of a list, then whether items repeat (all of them, or one member of each).
+fn check_items(
+    items: &Kind,
+    list: &[Json],
+    unique_items: bool,
+    unique_by: Option<&str>,
+    path: &str,
+    out: &mut Vec<FieldProblem>,
+) {
+    for (i, item) in list.iter().enumerate() {
+        check_value(items, item, &format!("{path}[{i}]"), out);
+    }
+    if unique_items && let Some(i) = first_repeat(list.iter().map(|v| v.to_string())) {
+        out.push(FieldProblem::invalid(
+            format!("{path}[{i}]"),
+            format!("repeats {}", shown(&list[i])),
+        ));
+    }
+    if let Some(member) = unique_by {
+        let keys = list
+            .iter()
+            .map(|v| v.get(member).map(Json::to_string).unwrap_or_default());
+        if let Some(i) = first_repeat(keys) {
+            out.push(FieldProblem::invalid(
+                format!("{path}[{i}].{member}"),
+                format!("repeats {}", shown(&list[i][member])),
+            ));
         }
+    }
+}
+
+fn map_size_problem(len: usize, min_entries: usize, max_entries: Option<usize>) -> Option<String> {
+    if len < min_entries {
+        return Some("must not be empty".to_string());
+    }
+    match max_entries {
+        Some(max) if len > max => Some(format!("must have at most {max} members, not {len}")),
+        _ => None,
+    }
+}
+
+/// Each member of a map: its name as `keys` says, then its value.
+fn check_entries(
+    keys: KeyFormat,
+    values: &Kind,
+    object: &Map<String, Json>,
+    path: &str,
+    out: &mut Vec<FieldProblem>,
+) {
+    for (key, v) in object {
+        let at = format!("{path}[{}]", Json::from(key.as_str()));
+        let key_ok = match keys {
+            KeyFormat::EntityKey => is_entity_key(key),
+            KeyFormat::Identifier => is_identifier(key),
+            KeyFormat::Any => !key.trim().is_empty(),
+        };
+        if !key_ok {
+            let what = match keys {
+                KeyFormat::EntityKey => "an entity key",
+                KeyFormat::Identifier => "an identifier (1 to 64 letters, digits, '_' or '-')",
+                KeyFormat::Any => "a name",
+            };
+            out.push(FieldProblem::invalid(
+                at,
+                format!("`{}` is not {what}", clip(key)),
+            ));
+            continue;
+        }
+        check_value(values, v, &at, out);
     }
 }
 
@@ -360,7 +393,7 @@ pub(super) fn shown(value: &Json) -> String {
 }
 
 /// At most 100 characters of user text in a message.
-pub(super) fn clip(s: &str) -> String {
+pub(crate) fn clip(s: &str) -> String {
     if s.chars().count() <= 100 {
         s.to_string()
     } else {

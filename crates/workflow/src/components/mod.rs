@@ -319,5 +319,6 @@ mod tests;
 
 use catalogue::*;
 pub use catalogue::{OPERATORS, SCRIPT_LANGUAGES};
+pub(crate) use check::clip;
 use check::*;
 use rules::*;

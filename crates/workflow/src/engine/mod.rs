@@ -135,6 +135,12 @@ impl Engine {
         let start_time = self.ports.clock.now_ms();
         let deadline = started + self.settings.run_timeout;
         let flow = req.flow;
+        let context = RunContext {
+            tenant: req.tenant,
+            chain: req.chain,
+            message_id: &req.message_id,
+            deadline,
+        };
         let mut outputs: HashMap<String, Json> = HashMap::new();
         // The message each node that is due receives, by node index.
         let mut due: HashMap<usize, Map<String, Json>> = HashMap::new();
@@ -159,39 +165,7 @@ impl Engine {
                 continue;
             };
             let node = flow.node(index);
-            let trace_start = self.ports.clock.now_ms();
-            let node_started = Instant::now();
-            let outcome = if Instant::now() >= deadline {
-                Err(NodeError(format!(
-                    "the run took longer than its limit of {} s",
-                    self.settings.run_timeout.as_secs_f64()
-                )))
-            } else {
-                NodeRun {
-                    tenant: req.tenant,
-                    chain: req.chain,
-                    kind: kind_of(node),
-                    parameters: parameters(node),
-                    scope: Scope {
-                        outputs: &outputs,
-                        message: &message,
-                    },
-                    deadline,
-                    ports: &self.ports,
-                }
-                .run()
-            };
-            let mut trace = NodeTrace {
-                message_id: req.message_id.clone(),
-                node_id: node.id.clone(),
-                node_label: label_of(node),
-                status: RunStatus::Success,
-                start_time: trace_start,
-                time_cost: millis(node_started.elapsed()),
-                error_message: None,
-                input: self.capped(&Json::Object(message)),
-                output: String::new(),
-            };
+            let (mut trace, outcome) = self.run_node(&context, node, message, &outputs);
             match outcome {
                 Ok(Step {
                     output,
@@ -232,6 +206,51 @@ impl Engine {
             time_cost: millis(started.elapsed()),
             traces,
         }
+    }
+
+    /// Runs one node of a run on `message`, unless the run is past its deadline; answers
+    /// the node's trace (its output left to fill in) and what the node gave.
+    fn run_node(
+        &self,
+        context: &RunContext<'_>,
+        node: &Node,
+        message: Map<String, Json>,
+        outputs: &HashMap<String, Json>,
+    ) -> (NodeTrace, Result<Step, NodeError>) {
+        let trace_start = self.ports.clock.now_ms();
+        let node_started = Instant::now();
+        let outcome = if Instant::now() >= context.deadline {
+            Err(NodeError(format!(
+                "the run took longer than its limit of {} s",
+                self.settings.run_timeout.as_secs_f64()
+            )))
+        } else {
+            NodeRun {
+                tenant: context.tenant,
+                chain: context.chain,
+                kind: kind_of(node),
+                parameters: parameters(node),
+                scope: Scope {
+                    outputs,
+                    message: &message,
+                },
+                deadline: context.deadline,
+                ports: &self.ports,
+            }
+            .run()
+        };
+        let trace = NodeTrace {
+            message_id: context.message_id.to_owned(),
+            node_id: node.id.clone(),
+            node_label: label_of(node),
+            status: RunStatus::Success,
+            start_time: trace_start,
+            time_cost: millis(node_started.elapsed()),
+            error_message: None,
+            input: self.capped(&Json::Object(message)),
+            output: String::new(),
+        };
+        (trace, outcome)
     }
 
     /// The outcome of a run that is not made: the runtime stopped it before its entry node
@@ -312,6 +331,14 @@ impl Engine {
         }
         s
     }
+}
+
+/// What every node of one run shares.
+struct RunContext<'a> {
+    tenant: &'a TenantId,
+    chain: &'a [Id],
+    message_id: &'a str,
+    deadline: Instant,
 }
 
 fn kind_of(node: &Node) -> NodeKind {

@@ -1,0 +1,95 @@
+//! What the planner gives a driver to render: branches of joined sources, grouped and
+//! aggregated, combined by their dimensions.
+
+use super::request::Condition;
+use crate::augmented::Aggregator;
+
+/// A table, or a distinct projection of a subtree of tables, with its conditions.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    Table {
+        schema: String,
+        table: String,
+        /// The view name, used as the alias.
+        alias: String,
+    },
+    /// `SELECT DISTINCT columns FROM inner WHERE ...` under the name `alias`: a view on the
+    /// many side of the grain, reduced to at most one row per combination of the columns
+    /// the query needs (each output column is named `{view}__{column}`).
+    Distinct {
+        alias: String,
+        inner: Box<Joined>,
+        /// Each column as the inner sources have it, and its name outside.
+        columns: Vec<(ColumnRef, String)>,
+    },
+}
+
+/// A join of a source to what is joined so far.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Join {
+    pub kind: JoinKind,
+    pub source: Source,
+    /// Column of what is joined so far = column of `source`.
+    pub on: (ColumnRef, ColumnRef),
+}
+
+/// How a column is reached from the outside of a source: a table's own column, or a column
+/// a distinct projection exposes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ColumnRef {
+    /// The alias of the source the column is read from.
+    pub source: String,
+    /// The column's name in that source.
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinKind {
+    Inner,
+    Left,
+    Right,
+    Full,
+}
+
+/// A base source with sources joined to it, and the conditions on their columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Joined {
+    pub base: Source,
+    pub joins: Vec<Join>,
+    /// Conditions, each on a source's columns, all of which must hold.
+    pub conditions: Vec<(String, Condition)>,
+}
+
+/// One output column of a branch.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Select {
+    Dimension {
+        column: ColumnRef,
+        name: String,
+    },
+    Measure {
+        aggregator: Aggregator,
+        column: ColumnRef,
+        name: String,
+    },
+}
+
+/// One query over joined sources, grouped by its dimensions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Branch {
+    pub from: Joined,
+    pub select: Vec<Select>,
+}
+
+/// What a driver renders and runs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    /// One per measure view (one with no measures for a dimensions-only query).
+    pub branches: Vec<Branch>,
+    /// The dimensions' output names, then the measures', in the request's order.
+    pub dimensions: Vec<String>,
+    pub measures: Vec<String>,
+    /// Output names with their direction.
+    pub order: Vec<(String, bool)>,
+    pub limit: u64,
+}
