@@ -5,7 +5,9 @@ use std::future::Future;
 use std::net::TcpListener;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use rumqttc::{AsyncClient, ConnectReturnCode, Event, MqttOptions, Packet, QoS};
+use rumqttc::{
+    AsyncClient, ConnectReturnCode, ConnectionError, Event, LastWill, MqttOptions, Packet, QoS,
+};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -13,9 +15,9 @@ use weir_iot::model::{AccessMod, EntityDefinition, EntityType, ValueType};
 use weir_iot::ports::{Entity, IotTx};
 use weir_kernel::store::write;
 use weir_kernel::{Id, TenantId, Transactions};
-use weir_test_kit::{Session, Settings, TestApp, embedded_mqtt, external_mqtt};
+use weir_test_kit::{PASSWORD, Session, Settings, TestApp, embedded_mqtt, external_mqtt};
 
-use crate::support::{ok, unauthenticated};
+use crate::support::{ACME, add_tenant, login_in, ok, register_in, unauthenticated};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -157,10 +159,20 @@ async fn status(app: &TestApp, admin: &Session, entity_id: &str) -> Value {
 
 // ---- a device, played by rumqttc ----
 
+/// What a device's connection sees.
+#[derive(Debug)]
+enum Seen {
+    Packet(Packet),
+    /// The connection ended (the client then connects again by itself).
+    Closed,
+}
+
 /// An MQTT client standing in for a device; what it receives arrives on `incoming`.
 struct Device {
     client: AsyncClient,
-    incoming: mpsc::UnboundedReceiver<Packet>,
+    incoming: mpsc::UnboundedReceiver<Seen>,
+    /// What the broker's CONNACK said.
+    session_present: bool,
     task: JoinHandle<()>,
 }
 
@@ -198,7 +210,30 @@ impl Device {
         client_id: &str,
         login: Option<(&str, &str)>,
     ) -> Result<Device, String> {
-        let (host, port) = broker_of(app);
+        Self::connect_with(app, client_id, login, |_| {})
+            .await
+            .map_err(|code| format!("refused: {code:?}"))
+    }
+
+    /// Connects with options `tweak` changes. A refusal answers the CONNACK's code, or
+    /// None when the broker closed the connection without one.
+    async fn connect_with(
+        app: &TestApp,
+        client_id: &str,
+        login: Option<(&str, &str)>,
+        tweak: impl FnOnce(&mut MqttOptions),
+    ) -> Result<Device, Option<ConnectReturnCode>> {
+        Self::connect_at(broker_of(app), app, client_id, login, tweak).await
+    }
+
+    /// [`Device::connect_with`] the broker at `host` and `port`.
+    async fn connect_at(
+        (host, port): (String, u16),
+        app: &TestApp,
+        client_id: &str,
+        login: Option<(&str, &str)>,
+        tweak: impl FnOnce(&mut MqttOptions),
+    ) -> Result<Device, Option<ConnectReturnCode>> {
         // Unique per server, so test runs sharing the broker do not take over each
         // other's devices; Weir's own client id is used as it is.
         let weirs = &app.weir.settings.mqtt.client_id;
@@ -212,29 +247,46 @@ impl Device {
         if let Some((user, password)) = login {
             options.set_credentials(user, password);
         }
+        tweak(&mut options);
         let (client, mut events) = AsyncClient::new(options, 64);
-        match tokio::time::timeout(WAIT, events.poll()).await {
+        let session_present = match tokio::time::timeout(WAIT, events.poll()).await {
             Ok(Ok(Event::Incoming(Packet::ConnAck(ack))))
-                if ack.code == ConnectReturnCode::Success => {}
-            other => return Err(format!("{other:?}")),
-        }
+                if ack.code == ConnectReturnCode::Success =>
+            {
+                ack.session_present
+            }
+            Ok(Err(ConnectionError::ConnectionRefused(code))) => return Err(Some(code)),
+            _ => return Err(None),
+        };
         let (tx, incoming) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             loop {
                 match events.poll().await {
                     Ok(Event::Incoming(packet)) => {
-                        let _ = tx.send(packet);
+                        let _ = tx.send(Seen::Packet(packet));
                     }
                     Ok(_) => {}
-                    Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Err(_) => {
+                        let _ = tx.send(Seen::Closed);
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
                 }
             }
         });
         Ok(Device {
             client,
             incoming,
+            session_present,
             task,
         })
+    }
+
+    /// Waits until the broker closes the connection; nothing may arrive before.
+    async fn closed_with_nothing_received(&mut self) {
+        let seen = tokio::time::timeout(WAIT, self.incoming.recv())
+            .await
+            .expect("the connection closed within 10 s");
+        assert!(matches!(seen, Some(Seen::Closed)), "{seen:?}");
     }
 
     /// Publishes at QoS 1 and waits for the broker's PUBACK: the broker has it.
@@ -254,16 +306,19 @@ impl Device {
         self.next(|p| matches!(p, Packet::SubAck(_))).await;
     }
 
-    /// The next packet received that `wanted` accepts.
+    /// The next packet received that `wanted` accepts; the connection may not close
+    /// meanwhile.
     async fn next(&mut self, wanted: impl Fn(&Packet) -> bool) -> Packet {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
-            let packet = tokio::time::timeout_at(deadline, self.incoming.recv())
+            let seen = tokio::time::timeout_at(deadline, self.incoming.recv())
                 .await
                 .expect("a packet within 10 s")
                 .expect("the device's connection");
-            if wanted(&packet) {
-                return packet;
+            match seen {
+                Seen::Packet(packet) if wanted(&packet) => return packet,
+                Seen::Packet(_) => {}
+                Seen::Closed => panic!("the device's connection closed"),
             }
         }
     }
@@ -415,7 +470,7 @@ async fn mqtt_refused_messages_change_nothing_and_later_ones_still_arrive() {
 /// read-only, and no API yet declares writable ones for an mqtt-device device (the
 /// integration has no device templates).
 fn writable_entity(
-    device_id: &str,
+    (tenant, device_id, device): (&str, &str, &str),
     identifier: &str,
     entity_type: EntityType,
     value_type: ValueType,
@@ -424,8 +479,8 @@ fn writable_entity(
     let now = now_ms();
     Entity {
         id: Id(id),
-        tenant_id: TenantId::default_tenant(),
-        key: format!("mqtt-device.device.valve-1.{identifier}"),
+        tenant_id: TenantId::parse(tenant).expect("a tenant id"),
+        key: format!("mqtt-device.device.{device}.{identifier}"),
         integration: "mqtt-device".into(),
         device_id: Some(device_id.parse().expect("a device id")),
         parent_key: None,
@@ -443,26 +498,7 @@ fn writable_entity(
     }
 }
 
-#[tokio::test]
-async fn mqtt_property_updates_and_service_calls_go_out_on_the_downlink() {
-    let (app, admin) = mqtt_app(external_mqtt).await;
-    let device_id = add_device(&app, &admin, "Valve", "valve-1").await;
-    let rows = vec![
-        writable_entity(
-            &device_id,
-            "setpoint",
-            EntityType::Property,
-            ValueType::Double,
-            9_000_000_001,
-        ),
-        writable_entity(
-            &device_id,
-            "reboot",
-            EntityType::Service,
-            ValueType::Boolean,
-            9_000_000_002,
-        ),
-    ];
+async fn insert_entities(app: &TestApp, rows: Vec<Entity>) {
     let database = app.weir.database.clone();
     tokio::task::spawn_blocking(move || {
         let store: &dyn Transactions<dyn IotTx> = &database;
@@ -471,6 +507,29 @@ async fn mqtt_property_updates_and_service_calls_go_out_on_the_downlink() {
     .await
     .expect("insert task")
     .expect("insert the writable entities");
+}
+
+#[tokio::test]
+async fn mqtt_property_updates_and_service_calls_go_out_on_the_downlink() {
+    let (app, admin) = mqtt_app(external_mqtt).await;
+    let device_id = add_device(&app, &admin, "Valve", "valve-1").await;
+    let rows = vec![
+        writable_entity(
+            ("default", &device_id, "valve-1"),
+            "setpoint",
+            EntityType::Property,
+            ValueType::Double,
+            9_000_000_001,
+        ),
+        writable_entity(
+            ("default", &device_id, "valve-1"),
+            "reboot",
+            EntityType::Service,
+            ValueType::Boolean,
+            9_000_000_002,
+        ),
+    ];
+    insert_entities(&app, rows).await;
 
     let mut device = Device::connect(&app, "valve-1-device", None)
         .await
@@ -611,35 +670,64 @@ async fn mqtt_messages_sent_while_weir_is_away_arrive_when_it_is_back() {
 
 // ---- (e) the embedded broker and device credentials ----
 
-#[tokio::test]
-async fn mqtt_embedded_broker_takes_devices_with_their_token_only() {
-    let (app, admin) = mqtt_app(embedded_mqtt).await;
-    let device_id = add_device(&app, &admin, "Sensor", "sensor-1").await;
+/// Issues a token for the device as `who`; answers it.
+async fn token_of(app: &TestApp, who: &Session, device_id: &str) -> String {
     let answer = app
         .call(
             "POST",
             &format!("/api/v1/device/{device_id}/token"),
-            Some(&admin),
+            Some(who),
             None,
         )
         .await;
-    let token = ok(&answer)["token"].as_str().expect("token").to_owned();
+    ok(&answer)["token"].as_str().expect("token").to_owned()
+}
 
-    // A wrong password, no login at all, and Weir's own client id are refused at CONNECT.
-    assert!(
-        Device::connect(&app, "sensor-1", Some(("sensor-1", "wdt_wrong")))
-            .await
-            .is_err()
+/// The CONNACK code a refused CONNECT is answered with.
+async fn refusal(
+    app: &TestApp,
+    client_id: &str,
+    login: Option<(&str, &str)>,
+    tweak: impl FnOnce(&mut MqttOptions),
+) -> Option<ConnectReturnCode> {
+    match Device::connect_with(app, client_id, login, tweak).await {
+        Ok(_) => panic!("{client_id} was let in"),
+        Err(code) => code,
+    }
+}
+
+#[tokio::test]
+async fn mqtt_embedded_broker_takes_devices_with_their_token_only() {
+    let (app, admin) = mqtt_app(embedded_mqtt).await;
+    let device_id = add_device(&app, &admin, "Sensor", "sensor-1").await;
+    let token = token_of(&app, &admin, &device_id).await;
+
+    // A wrong password and no login at all are refused at CONNECT, with a CONNACK.
+    let bad_login = Some(ConnectReturnCode::BadUserNamePassword);
+    let wrong = Some(("sensor-1", "wdt_wrong"));
+    assert_eq!(refusal(&app, "sensor-1", wrong, |_| {}).await, bad_login);
+    assert_eq!(refusal(&app, "sensor-1", None, |_| {}).await, bad_login);
+    // An empty client id is for a clean session only (MQTT 3.1.1).
+    let login = Some(("sensor-1", token.as_str()));
+    let persistent = |o: &mut MqttOptions| {
+        o.set_clean_session(false).set_client_id(String::new());
+    };
+    assert_eq!(
+        refusal(&app, "sensor-1", login, persistent).await,
+        Some(ConnectReturnCode::BadClientId)
     );
-    assert!(Device::connect(&app, "sensor-1", None).await.is_err());
-    let weirs_id = app.weir.settings.mqtt.client_id.clone();
-    assert!(
-        Device::connect(&app, &weirs_id, Some(("sensor-1", &token)))
-            .await
-            .is_err()
+    let anonymous = |o: &mut MqttOptions| {
+        o.set_client_id(String::new());
+    };
+    Device::connect_with(&app, "", login, anonymous)
+        .await
+        .expect("an empty client id with a clean session");
+    assert_eq!(
+        refusal(&app, "sensor/1", login, |_| {}).await,
+        Some(ConnectReturnCode::BadClientId)
     );
 
-    let mut device = Device::connect(&app, "sensor-1", Some(("sensor-1", &token)))
+    let mut device = Device::connect(&app, "sensor-1", login)
         .await
         .expect("the device's token is accepted");
     device
@@ -652,18 +740,8 @@ async fn mqtt_embedded_broker_takes_devices_with_their_token_only() {
     );
 
     // A new token revokes the old one for new connections.
-    app.call(
-        "POST",
-        &format!("/api/v1/device/{device_id}/token"),
-        Some(&admin),
-        None,
-    )
-    .await;
-    assert!(
-        Device::connect(&app, "sensor-1b", Some(("sensor-1", &token)))
-            .await
-            .is_err()
-    );
+    token_of(&app, &admin, &device_id).await;
+    assert_eq!(refusal(&app, "sensor-1b", login, |_| {}).await, bad_login);
     // broker-info names the embedded broker.
     let port = app.mqtt_broker().expect("the embedded broker").port();
     let answer = app
@@ -673,6 +751,231 @@ async fn mqtt_embedded_broker_takes_devices_with_their_token_only() {
         (&ok(&answer)["host"], &ok(&answer)["mqtt_port"]),
         (&json!("127.0.0.1"), &json!(port))
     );
+}
+
+/// A property `setpoint` Weir can write to `device` of `tenant`, so a downlink can be
+/// sent to it.
+fn setpoint(tenant: &str, device_id: &str, device: &str, id: i64) -> Entity {
+    writable_entity(
+        (tenant, device_id, device),
+        "setpoint",
+        EntityType::Property,
+        ValueType::Long,
+        id,
+    )
+}
+
+/// Writes `value` to the device's `setpoint` as `who`: Weir publishes it on the device's
+/// downlink.
+async fn write_setpoint(app: &TestApp, who: &Session, device: &str, value: i64) {
+    let key = format!("mqtt-device.device.{device}.setpoint");
+    let body = json!({"exchange": {key: value}});
+    let answer = app
+        .call(
+            "POST",
+            "/api/v1/entity/property/update",
+            Some(who),
+            Some(body),
+        )
+        .await;
+    ok(&answer);
+}
+
+#[tokio::test]
+async fn mqtt_embedded_broker_keeps_each_device_to_its_own_topics() {
+    let (app, admin) = mqtt_app(embedded_mqtt).await;
+    add_tenant(&app, ACME).await.expect("add acme");
+    ok(&register_in(&app, ACME, "boss@acme.test", PASSWORD).await);
+    let (boss, _) = login_in(&app, ACME, "boss@acme.test", PASSWORD).await;
+    // `a` and `b` in the default tenant, and a `b` of acme's.
+    let a_id = add_device(&app, &admin, "A", "dev-a").await;
+    let b_id = add_device(&app, &admin, "B", "dev-b").await;
+    let theirs_id = add_device(&app, &boss, "B of acme", "dev-b").await;
+    let a_token = token_of(&app, &admin, &a_id).await;
+    let b_token = token_of(&app, &admin, &b_id).await;
+    let their_token = token_of(&app, &boss, &theirs_id).await;
+    let a_login = Some(("dev-a", a_token.as_str()));
+    let a_up = topic(&app, "default", "dev-a", "uplink");
+    let a_down = topic(&app, "default", "dev-a", "downlink");
+    let b_up = topic(&app, "default", "dev-b", "uplink");
+    let b_down = topic(&app, "default", "dev-b", "downlink");
+    let their_up = topic(&app, ACME, "dev-b", "uplink");
+    let their_down = topic(&app, ACME, "dev-b", "downlink");
+
+    // A's own uplink works.
+    let mut a = Device::connect(&app, "a", a_login).await.expect("connect");
+    a.publish(&a_up, json!({"t": 1}).to_string()).await;
+    let t = entity_id(&app, &admin, "mqtt-device.device.dev-a.t").await;
+    history_of_len(&app, &admin, &t, 1).await;
+
+    // Publishing anywhere else, in its tenant or another, closes A's connection (A
+    // probes under another client id: the same one would take `a`'s connection over).
+    for other in [&b_up, &their_up, &a_down] {
+        let mut a = Device::connect(&app, "a-probe", a_login)
+            .await
+            .expect("connect");
+        a.client
+            .publish(other.as_str(), QoS::AtLeastOnce, false, r#"{"stolen": 1}"#)
+            .await
+            .expect("publish queued");
+        a.closed_with_nothing_received().await;
+    }
+    // So does subscribing to anything but its own downlink: no SUBACK, nothing received.
+    let prefix = &app.weir.settings.mqtt.topic_prefix;
+    let everything = [
+        "#".to_owned(),
+        "+/+/+/downlink".to_owned(),
+        format!("{prefix}/#"),
+        format!("{prefix}/default/dev-a/#"),
+        b_down.clone(),
+        their_down.clone(),
+        a_up.clone(),
+    ];
+    for filter in everything {
+        let mut a = Device::connect(&app, "a-probe", a_login)
+            .await
+            .expect("connect");
+        a.client
+            .subscribe(filter.as_str(), QoS::AtLeastOnce)
+            .await
+            .expect("subscribe queued");
+        a.closed_with_nothing_received().await;
+    }
+    // A will must be on its own uplink.
+    let will_on = |topic: &str| {
+        let will = LastWill::new(topic, "gone", QoS::AtLeastOnce, false);
+        move |o: &mut MqttOptions| {
+            o.set_last_will(will);
+        }
+    };
+    assert_eq!(
+        refusal(&app, "a-probe", a_login, will_on(&b_up)).await,
+        Some(ConnectReturnCode::NotAuthorized)
+    );
+    Device::connect_with(&app, "a-probe", a_login, will_on(&a_up))
+        .await
+        .expect("a will on its own uplink");
+
+    // Nothing A tried reached B: once A's next message is stored, B of either tenant has
+    // no value.
+    a.publish(&a_up, json!({"t": 2}).to_string()).await;
+    history_of_len(&app, &admin, &t, 2).await;
+    assert_eq!(entities_of(&app, &admin, &b_id).await, Vec::<Value>::new());
+    assert_eq!(
+        entities_of(&app, &boss, &theirs_id).await,
+        Vec::<Value>::new()
+    );
+
+    // Downlinks: each device gets its own, and only it.
+    insert_entities(
+        &app,
+        vec![
+            setpoint("default", &a_id, "dev-a", 9_000_000_001),
+            setpoint("default", &b_id, "dev-b", 9_000_000_002),
+            setpoint(ACME, &theirs_id, "dev-b", 9_000_000_003),
+        ],
+    )
+    .await;
+    a.subscribe(&a_down).await;
+    let mut b = Device::connect(&app, "b", Some(("dev-b", &b_token)))
+        .await
+        .expect("connect");
+    b.subscribe(&b_down).await;
+    let mut theirs = Device::connect(&app, "b", Some(("dev-b", &their_token)))
+        .await
+        .expect("connect");
+    theirs.subscribe(&their_down).await;
+    write_setpoint(&app, &admin, "dev-b", 2).await;
+    write_setpoint(&app, &boss, "dev-b", 3).await;
+    write_setpoint(&app, &admin, "dev-a", 1).await;
+    assert_eq!(b.message_on(&b_down).await, json!({"setpoint": 2}));
+    assert_eq!(theirs.message_on(&their_down).await, json!({"setpoint": 3}));
+    let first = a.next(|p| matches!(p, Packet::Publish(_))).await;
+    let Packet::Publish(first) = first else {
+        unreachable!()
+    };
+    assert_eq!(
+        (first.topic.as_str(), &first.payload[..]),
+        (a_down.as_str(), &br#"{"setpoint":1}"#[..])
+    );
+}
+
+#[tokio::test]
+async fn mqtt_embedded_broker_cannot_be_gone_around_nor_sessions_taken_over() {
+    let (app, admin) = mqtt_app(embedded_mqtt).await;
+    let a_id = add_device(&app, &admin, "A", "dev-a").await;
+    let b_id = add_device(&app, &admin, "B", "dev-b").await;
+    let a_token = token_of(&app, &admin, &a_id).await;
+    let b_token = token_of(&app, &admin, &b_id).await;
+    let a_login = Some(("dev-a", a_token.as_str()));
+    let b_login = Some(("dev-b", b_token.as_str()));
+
+    // rumqttd's own port takes no device token: it closes the connection.
+    let internal = app.mqtt_internal_port().expect("rumqttd's own port");
+    assert_ne!(Some(internal), app.mqtt_broker());
+    let direct = (internal.ip().to_string(), internal.port());
+    let answer = Device::connect_at(direct, &app, "a", a_login, |_| {}).await;
+    assert!(matches!(answer, Err(None)), "let in directly");
+
+    // B cannot take A's persistent session: the same client id is another session.
+    let persistent = |o: &mut MqttOptions| {
+        o.set_clean_session(false);
+    };
+    let mut a = Device::connect_with(&app, "shared", a_login, persistent)
+        .await
+        .expect("connect");
+    assert!(!a.session_present);
+    let a_down = topic(&app, "default", "dev-a", "downlink");
+    a.subscribe(&a_down).await;
+    let b = Device::connect_with(&app, "shared", b_login, persistent)
+        .await
+        .expect("connect");
+    assert!(!b.session_present, "B was handed A's session");
+    drop(b);
+    // A was not kicked off: it still receives its downlink.
+    insert_entities(
+        &app,
+        vec![setpoint("default", &a_id, "dev-a", 9_000_000_001)],
+    )
+    .await;
+    write_setpoint(&app, &admin, "dev-a", 7).await;
+    assert_eq!(a.message_on(&a_down).await, json!({"setpoint": 7}));
+    drop(a);
+    // A itself gets its session back.
+    let a = Device::connect_with(&app, "shared", a_login, persistent)
+        .await
+        .expect("connect");
+    assert!(a.session_present);
+
+    // Weir's own client id is just another client id for a device: it is not handed
+    // Weir's session, and Weir goes on storing.
+    let weirs_id = app.weir.settings.mqtt.client_id.clone();
+    let mut posing = Device::connect_with(&app, &weirs_id, b_login, persistent)
+        .await
+        .expect("connect");
+    assert!(
+        !posing.session_present,
+        "a device was handed Weir's session"
+    );
+    posing
+        .publish(&uplink(&app, "dev-b"), json!({"n": 1}).to_string())
+        .await;
+    let n = entity_id(&app, &admin, "mqtt-device.device.dev-b.n").await;
+    assert_eq!(history_of_len(&app, &admin, &n, 1).await, vec![json!(1)]);
+
+    // A message over mqtt.max_payload_bytes closes the connection.
+    let big = |o: &mut MqttOptions| {
+        o.set_max_packet_size(1 << 20, 1 << 20);
+    };
+    let mut b = Device::connect_with(&app, "b", b_login, big)
+        .await
+        .expect("connect");
+    let too_big = vec![b' '; app.weir.settings.mqtt.max_payload_bytes + 1];
+    b.client
+        .publish(uplink(&app, "dev-b"), QoS::AtLeastOnce, false, too_big)
+        .await
+        .expect("publish queued");
+    b.closed_with_nothing_received().await;
 }
 
 // ---- (f) the embedded broker's port is taken ----

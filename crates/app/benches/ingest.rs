@@ -4,9 +4,13 @@
 //!   a value counts once its request was answered 200, i.e. once it is committed;
 //! - the same number of rows written by hand-written multi-row INSERTs of 1,000 rows into
 //!   the same table from as many connections: the physical limit the HTTP path is held to;
-//! - MQTT: as many values published as reports of 1,000 values at QoS 1 to the local
-//!   Mosquitto (127.0.0.1:1883, or WEIR_BENCH_MQTT_URL), timed until Weir has committed them
-//!   all (counted on its event bus). Skipped when no broker answers.
+//! - MQTT: as many values published as reports of 1,000 values at QoS 1 by one device,
+//!   timed until Weir has committed them all (counted on its event bus): once through the
+//!   local Mosquitto (127.0.0.1:1883, or WEIR_BENCH_MQTT_URL; skipped when no broker
+//!   answers), once through the embedded broker (on a free port, the device logging in
+//!   with its token);
+//! - MQTT transport, through each broker: 100,000 small QoS 1 messages, timed until the
+//!   broker acknowledged them all (what the broker costs, without the database).
 //!
 //! cargo bench -p weir --bench ingest                                   (SQLite, temp file)
 //! WEIR_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/weir_bench \
@@ -199,13 +203,58 @@ async fn main() {
         http_rate / raw_rate
     );
 
-    mqtt_ingest(&weir, &mqtt, &mqtt_url, &prefix, values).await;
+    let (host, port) = mqtt_url
+        .trim_start_matches("mqtt://")
+        .rsplit_once(':')
+        .map(|(h, p)| (h.to_owned(), p.parse().unwrap_or(1883)))
+        .unwrap_or((mqtt_url.clone(), 1883));
+    let external = Broker {
+        name: format!("Mosquitto at {mqtt_url}"),
+        host,
+        port,
+        login: false,
+    };
+    mqtt_ingest(&weir, &mqtt, &external, &prefix, values).await;
     mqtt.stop().await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let mut settings = weir.settings.mqtt.to_mqtt();
+    settings.mode = weir_mqtt::Mode::Embedded;
+    settings.embedded_addr = format!("127.0.0.1:{port}");
+    settings.client_id = format!("weir-bench-embedded-{run}");
+    let mqtt = weir_mqtt::Mqtt::start(&settings, weir.iot.clone(), weir.mqtt_devices.clone())
+        .expect("start the embedded broker");
+    let embedded = Broker {
+        name: format!("the embedded broker at 127.0.0.1:{port}"),
+        host: "127.0.0.1".into(),
+        port,
+        login: true,
+    };
+    mqtt_ingest(&weir, &mqtt, &embedded, &prefix, values).await;
+    mqtt.stop().await;
+}
+
+/// Where the bench device publishes.
+struct Broker {
+    name: String,
+    host: String,
+    port: u16,
+    /// The device logs in with its token (the embedded broker).
+    login: bool,
 }
 
 /// Publishes `values` values as reports of 1,000 to one device and times them until all
 /// are committed.
-async fn mqtt_ingest(weir: &Weir, mqtt: &weir_mqtt::Mqtt, url: &str, prefix: &str, values: usize) {
+async fn mqtt_ingest(
+    weir: &Weir,
+    mqtt: &weir_mqtt::Mqtt,
+    broker: &Broker,
+    prefix: &str,
+    values: usize,
+) {
     use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
     for _ in 0..100 {
         if mqtt.is_ready() {
@@ -214,34 +263,39 @@ async fn mqtt_ingest(weir: &Weir, mqtt: &weir_mqtt::Mqtt, url: &str, prefix: &st
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     if !mqtt.is_ready() {
-        println!("MQTT: no broker at {url}; skipped");
+        println!("MQTT: no answer from {}; skipped", broker.name);
         return;
     }
-    let identifier = format!("mqtt-bench-{}", std::process::id());
+    let identifier = format!("mqtt-bench-{}-{}", std::process::id(), broker.port);
     let iot = weir.iot.clone();
     let id = identifier.clone();
-    tokio::task::spawn_blocking(move || {
+    let token = tokio::task::spawn_blocking(move || {
         let params = json!({"identifier": id});
-        iot.create_device(
-            &Viewer::system(TenantId::default_tenant()),
-            "mqtt bench",
-            "mqtt-device",
-            params.as_object().unwrap(),
-        )
-        .expect("an MQTT bench device")
+        let admin = Viewer::system(TenantId::default_tenant());
+        let device = iot
+            .create_device(
+                &admin,
+                "mqtt bench",
+                "mqtt-device",
+                params.as_object().unwrap(),
+            )
+            .expect("an MQTT bench device");
+        iot.issue_device_token(&admin, device.id).unwrap().1
     })
     .await
     .unwrap();
     let messages = (values / (ENTITIES * SAMPLES)).max(10);
     let expected = messages * ENTITIES * SAMPLES;
     let mut bus = weir.iot.events().subscribe();
-    let (host, port) = url
-        .trim_start_matches("mqtt://")
-        .rsplit_once(':')
-        .map(|(h, p)| (h.to_owned(), p.parse().unwrap_or(1883)))
-        .unwrap_or((url.to_owned(), 1883));
-    let mut options = MqttOptions::new(format!("bench-device-{}", std::process::id()), host, port);
+    let mut options = MqttOptions::new(
+        format!("bench-device-{}", std::process::id()),
+        broker.host.clone(),
+        broker.port,
+    );
     options.set_max_packet_size(1 << 20, 1 << 20);
+    if broker.login {
+        options.set_credentials(&identifier, token);
+    }
     let (client, mut events) = AsyncClient::new(options, 100);
     let acked = Arc::new(AtomicUsize::new(0));
     let counter = acked.clone();
@@ -253,6 +307,7 @@ async fn mqtt_ingest(weir: &Weir, mqtt: &weir_mqtt::Mqtt, url: &str, prefix: &st
         }
     });
     let topic = format!("{prefix}/default/{identifier}/uplink");
+    let topic_again = topic.clone();
     // Mosquitto drops what it queues for a subscriber beyond max_queued_messages (1000 by
     // default), so the publisher stays at most 200 messages ahead of what Weir committed.
     let done = Arc::new(AtomicUsize::new(0));
@@ -283,12 +338,70 @@ async fn mqtt_ingest(weir: &Weir, mqtt: &weir_mqtt::Mqtt, url: &str, prefix: &st
         }
     }
     let secs = started.elapsed().as_secs_f64();
-    let _client = publisher.await.unwrap();
-    pump.abort();
+    let client = publisher.await.unwrap();
     println!(
-        "MQTT ingest through {url}: {:.0} values/s ({committed} of {expected} values committed in \
+        "MQTT ingest through {}: {:.0} values/s ({committed} of {expected} values committed in \
          {secs:.1} s, {} messages acknowledged by the broker)",
+        broker.name,
         committed as f64 / secs,
         acked.load(Ordering::Relaxed)
     );
+
+    // The broker alone: small QoS 1 messages as fast as the device's in-flight window
+    // (100) lets it, timed until the broker acknowledged them all. Not JSON, so Weir
+    // refuses them before the database.
+    while acked.load(Ordering::Relaxed) < messages {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let small = 100_000;
+    let started = Instant::now();
+    let cpu_before = cpu_seconds();
+    for _ in 0..small {
+        client
+            .publish(
+                topic_again.as_str(),
+                QoS::AtLeastOnce,
+                false,
+                vec![b'.'; 64],
+            )
+            .await
+            .unwrap();
+    }
+    while acked.load(Ordering::Relaxed) < messages + small
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu_before;
+    pump.abort();
+    println!(
+        "MQTT transport through {}: {:.0} messages/s, {:.1} µs of CPU (the whole process) a \
+         message ({} of {small} messages of 64 bytes \
+         acknowledged in {secs:.2} s)",
+        broker.name,
+        (acked.load(Ordering::Relaxed) - messages) as f64 / secs,
+        cpu * 1e6 / small as f64,
+        acked.load(Ordering::Relaxed) - messages
+    );
+}
+
+/// The CPU time this process used so far (user and system, all threads), from
+/// /proc/self/stat in clock ticks of 10 ms: less swayed by other work on the machine
+/// than wall time. 0 where there is no /proc.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name (which may hold spaces) and its closing parenthesis.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
 }

@@ -8,12 +8,12 @@
 //! - [`settings`]: the `[mqtt]` settings, checked, and the broker info devices are given;
 //! - `client`: Weir's client (persistent session, QoS 1, acknowledged once committed);
 //! - `uplink`: what one message becomes;
-//! - `broker` and `auth`: the embedded broker and who may connect to it.
+//! - `broker`: the embedded broker, and the gate in front of it that keeps each device to
+//!   its own topics.
 //!
 //! [`Mqtt::start`] runs all of it on a small runtime of its own, so it works whatever
 //! runtime (actix's, a test's) the caller is on; [`Mqtt::stop`] ends it cleanly.
 
-mod auth;
 mod broker;
 mod client;
 pub mod integration;
@@ -22,7 +22,7 @@ pub mod topics;
 mod uplink;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, Packet};
@@ -34,7 +34,7 @@ use weir_iot::IotService;
 pub use integration::{INTEGRATION_ID, MqttDevices, downlink_payload};
 pub use settings::{BrokerInfo, Mode, MqttSettings, SettingsError};
 
-use crate::auth::{BrokerAuth, InternalLogin};
+use crate::broker::{Embedded, InternalLogin};
 use crate::client::ClientPlan;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +54,8 @@ pub struct Mqtt {
     /// True while Weir's client is connected and subscribed to the uplinks.
     ready: watch::Receiver<bool>,
     broker: Option<SocketAddr>,
+    /// Where rumqttd itself listens behind the gate, once it does.
+    internal: Arc<OnceLock<SocketAddr>>,
     devices: Arc<MqttDevices>,
     generation: u64,
 }
@@ -91,10 +93,12 @@ impl Mqtt {
             client: None,
             ready,
             broker: None,
+            internal: Arc::default(),
             devices: devices.clone(),
             generation: devices.next_generation(),
         };
-        let plan = match settings.mode {
+        let mut embedded = None;
+        let mut plan = match settings.mode {
             Mode::Off => return Ok(mqtt),
             Mode::External => {
                 let address = checked
@@ -116,16 +120,28 @@ impl Mqtt {
             }
             Mode::Embedded => {
                 let addr = checked.embedded.expect("checked: an embedded address");
-                if let Err(error) = broker::probe(addr) {
-                    broker::warn_address_taken(addr, &error);
-                    return Ok(mqtt);
-                }
-                let internal = InternalLogin::random();
+                let listener = match broker::bind(addr) {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        broker::warn_address_taken(addr, &error);
+                        return Ok(mqtt);
+                    }
+                };
+                let weir = InternalLogin::random("weir-internal");
                 mqtt.broker = Some(addr);
+                embedded = Some(Embedded {
+                    listener,
+                    iot: iot.clone(),
+                    topics: checked.topics.clone(),
+                    weir: weir.clone(),
+                    weir_client_id: settings.client_id.clone(),
+                    max_payload_bytes: settings.max_payload_bytes,
+                });
                 ClientPlan {
+                    // Replaced by where rumqttd listens, once it does (below).
                     address: settings::local_address(addr),
                     client_id: settings.client_id.clone(),
-                    login: Some((internal.username.clone(), internal.password.clone())),
+                    login: Some((weir.username, weir.password)),
                     max_payload_bytes: settings.max_payload_bytes,
                     workers: settings.workers,
                     broker_starting: true,
@@ -139,29 +155,22 @@ impl Mqtt {
             .thread_name("weir-mqtt")
             .enable_all()
             .build()?;
-        if let Some(addr) = mqtt.broker {
-            let (username, password) = plan.login.clone().expect("an internal login");
-            let auth = Arc::new(BrokerAuth {
-                iot: iot.clone(),
-                internal: InternalLogin { username, password },
-                internal_client_id: settings.client_id.clone(),
-            });
-            broker::start(
-                runtime.handle(),
-                addr,
-                settings.max_payload_bytes,
-                auth,
-                stopped.clone(),
-            );
-        }
-        mqtt.client = Some(runtime.spawn(client::run(
-            plan,
-            checked.topics,
-            iot,
-            devices,
-            ready_tx,
-            stopped,
-        )));
+        let internal = mqtt.internal.clone();
+        mqtt.client = Some(runtime.spawn(async move {
+            if let Some(embedded) = embedded {
+                match broker::start(embedded, stopped.clone()).await {
+                    Ok(addr) => {
+                        plan.address = settings::local_address(addr);
+                        let _ = internal.set(addr);
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "the embedded MQTT broker could not start");
+                        return;
+                    }
+                }
+            }
+            client::run(plan, checked.topics, iot, devices, ready_tx, stopped).await;
+        }));
         mqtt.runtime = Some(runtime);
         Ok(mqtt)
     }
@@ -177,9 +186,15 @@ impl Mqtt {
         *self.ready.borrow()
     }
 
-    /// Where the embedded broker listens, when it runs.
+    /// Where the embedded broker listens for devices, when it runs.
     pub fn embedded_broker(&self) -> Option<SocketAddr> {
         self.broker
+    }
+
+    /// Where rumqttd itself listens behind the embedded broker's gate, once it does: a
+    /// port of 127.0.0.1 that takes Weir's own logins only. For tests and diagnostics.
+    pub fn embedded_internal_port(&self) -> Option<SocketAddr> {
+        self.internal.get().copied()
     }
 
     /// Stops cleanly: no new messages; the reports under way finish (a few seconds at

@@ -333,6 +333,13 @@ impl TestApp {
         self.mqtt_slot().as_ref().and_then(Mqtt::embedded_broker)
     }
 
+    /// Where rumqttd itself listens behind the embedded broker's gate, once it does.
+    pub fn mqtt_internal_port(&self) -> Option<SocketAddr> {
+        self.mqtt_slot()
+            .as_ref()
+            .and_then(Mqtt::embedded_internal_port)
+    }
+
     /// Whether Weir's MQTT client runs.
     pub fn mqtt_running(&self) -> bool {
         self.mqtt_slot().as_ref().is_some_and(Mqtt::is_running)
