@@ -8,7 +8,7 @@ use weir_identity::service::RegisterInput;
 use weir_kernel::Id;
 
 use super::dto::{MenuDto, RoleRef, Time};
-use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Refusals, Success};
+use super::envelope::{Empty, Envelope, Failure, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, tenant_header};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -23,10 +23,12 @@ pub struct RegisterRequest {
 /// has a user (`tenant_user_inited`).
 #[utoipa::path(
     tag = "user",
+    request_body = RegisterRequest,
     params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
     responses(
         (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, tenant_not_found, tenant_user_inited"),
+        (status = 400, body = Failure, description = "parameter_validation_failed, tenant_not_found, tenant_user_inited"),
+        (status = 413, body = Failure, description = "data_too_large: the body is over the configured limit"),
     )
 )]
 #[post("/user/register")]
@@ -57,7 +59,7 @@ pub struct StatusData {
     params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
     responses(
         (status = 200, body = Envelope<StatusData>),
-        (status = 400, body = ErrorEnvelope, description = "tenant_not_found"),
+        (status = 400, body = Failure, description = "tenant_not_found"),
     )
 )]
 #[get("/user/status")]
@@ -113,6 +115,7 @@ pub struct ChangePasswordRequest {
 /// Changes the caller's password; every token of the caller stops working.
 #[utoipa::path(
     tag = "user",
+    request_body = ChangePasswordRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

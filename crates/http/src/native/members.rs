@@ -38,6 +38,7 @@ impl From<Member> for MemberDto {
 /// Users whose nickname or email contains `keyword`; sortable by created_at, nickname, email.
 #[utoipa::path(
     tag = "members",
+    request_body = SearchRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<MemberDto>>), Refusals)
 )]
@@ -68,6 +69,7 @@ pub struct CreatedUser {
 
 #[utoipa::path(
     tag = "members",
+    request_body = CreateMemberRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedUser>), Refusals)
 )]
@@ -95,6 +97,7 @@ pub struct UpdateMemberRequest {
 
 #[utoipa::path(
     tag = "members",
+    request_body = UpdateMemberRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -124,6 +127,7 @@ pub struct ResetPasswordRequest {
 /// Sets a user's password; every token of that user stops working.
 #[utoipa::path(
     tag = "members",
+    request_body = ResetPasswordRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -169,6 +173,7 @@ pub struct BatchDeleteRequest {
 
 #[utoipa::path(
     tag = "members",
+    request_body = BatchDeleteRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -219,6 +224,7 @@ pub struct PermissionData {
 /// Whether a user may reach a resource (through a role granted it; the super admin always).
 #[utoipa::path(
     tag = "members",
+    request_body = PermissionRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PermissionData>), Refusals)
 )]

@@ -29,6 +29,7 @@ pub struct CreatedMenu {
 
 #[utoipa::path(
     tag = "menus",
+    request_body = CreateMenuRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedMenu>), Refusals)
 )]
@@ -60,6 +61,7 @@ pub struct UpdateMenuRequest {
 /// Renames a menu or changes its type; seeded menus are fixed (`menu_built_in`).
 #[utoipa::path(
     tag = "menus",
+    request_body = UpdateMenuRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

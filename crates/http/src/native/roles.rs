@@ -38,6 +38,7 @@ pub struct CreatedRole {
 
 #[utoipa::path(
     tag = "roles",
+    request_body = RoleRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedRole>), Refusals)
 )]
@@ -63,6 +64,7 @@ pub async fn create(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = RoleRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -132,6 +134,7 @@ impl From<RoleSummary> for RoleDto {
 /// Roles whose name contains `keyword`; sortable by created_at and name.
 #[utoipa::path(
     tag = "roles",
+    request_body = SearchRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<RoleDto>>), Refusals)
 )]
@@ -212,6 +215,7 @@ impl From<User> for UndistributedUserDto {
 /// Users not yet in the role.
 #[utoipa::path(
     tag = "roles",
+    request_body = KeywordRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Vec<UndistributedUserDto>>), Refusals)
 )]
@@ -265,6 +269,7 @@ pub struct ResourceDto {
 /// The resources granted to the role.
 #[utoipa::path(
     tag = "roles",
+    request_body = ResourceFilter,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Vec<ResourceDto>>), Refusals)
 )]
@@ -305,6 +310,7 @@ pub struct UserIdsRequest {
 /// Adds users to the role; an unknown user refuses the whole request.
 #[utoipa::path(
     tag = "roles",
+    request_body = UserIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -323,6 +329,7 @@ pub async fn associate_users(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = UserIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -349,6 +356,7 @@ pub struct MenuIdsRequest {
 /// Grants menus and function codes to the role.
 #[utoipa::path(
     tag = "roles",
+    request_body = MenuIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -367,6 +375,7 @@ pub async fn associate_menus(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = MenuIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -417,6 +426,7 @@ impl ResourcesRequest {
 
 #[utoipa::path(
     tag = "roles",
+    request_body = ResourcesRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -436,6 +446,7 @@ pub async fn associate_resources(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = ResourcesRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

@@ -304,9 +304,10 @@ pub async fn save_with_menu(
     security(("bearer" = [])),
     params(
         ("roleId" = String, Path, description = "the role's id"),
-        ("status" = i32, Path, description = "1 enables, 0 disables"),
+        ("status" = i32, Path, minimum = 0, maximum = 1, description = "1 enables, 0 disables"),
         ("X-Authorization" = Option<String>, Header, description = "`Bearer <access token>`; or send `Authorization`"),
     ),
+    request_body(content = Option<crate::native::envelope::Empty>, description = "None: the body is not read"),
     responses((status = 200, body = RoleDto, description = "the role"), Refusals)
 )]
 #[put("/role/update_status/{roleId}/{status}")]

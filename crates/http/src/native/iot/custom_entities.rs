@@ -39,7 +39,7 @@ pub struct CreatedEntity {
     pub entity_key: String,
 }
 
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedEntity>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = CreateEntityRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedEntity>), Refusals))]
 #[post("/entity")]
 pub async fn create(
     state: State,
@@ -71,7 +71,7 @@ pub struct UpdateEntityRequest {
     pub value_attribute: ValueAttribute,
 }
 
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = UpdateEntityRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[put("/entity/{entity_id}")]
 pub async fn update(
     state: State,
@@ -97,7 +97,7 @@ pub struct DeleteEntitiesRequest {
     pub entity_ids: Vec<Id>,
 }
 
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = DeleteEntitiesRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[post("/entity/delete")]
 pub async fn delete(
     state: State,

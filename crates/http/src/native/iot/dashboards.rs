@@ -25,7 +25,7 @@ pub struct CreatedDashboard {
     pub dashboard_id: Id,
 }
 
-#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedDashboard>), Refusals))]
+#[utoipa::path(tag = "dashboards", request_body = CreateDashboard, security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedDashboard>), Refusals))]
 #[post("/dashboard")]
 pub async fn create(
     state: State,
@@ -52,7 +52,7 @@ pub struct UpdateDashboard {
 }
 
 /// Renames a dashboard and replaces its widgets.
-#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "dashboards", request_body = UpdateDashboard, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[put("/dashboard/{dashboard_id}")]
 pub async fn update(
     state: State,

@@ -34,6 +34,7 @@ pub struct CreatedDevice {
 /// Adds a device through its integration's add-device service.
 #[utoipa::path(
     tag = "devices",
+    request_body = CreateDeviceRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedDevice>), Refusals)
 )]
@@ -101,6 +102,7 @@ pub struct DeviceSearch {
 /// Devices the caller may see, newest first.
 #[utoipa::path(
     tag = "devices",
+    request_body = DeviceSearch,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<DeviceDto>>), Refusals)
 )]
@@ -130,6 +132,7 @@ pub struct RenameDevice {
 
 #[utoipa::path(
     tag = "devices",
+    request_body = RenameDevice,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -182,6 +185,7 @@ pub struct BatchDeleteDevices {
 
 #[utoipa::path(
     tag = "devices",
+    request_body = BatchDeleteDevices,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

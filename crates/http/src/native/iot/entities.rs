@@ -79,7 +79,7 @@ pub struct EntitySearch {
 }
 
 /// Entities the caller may see, ordered by key.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<EntityRowDto>>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = EntitySearch, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<EntityRowDto>>), Refusals))]
 #[post("/entity/search")]
 pub async fn search(
     state: State,
@@ -215,7 +215,7 @@ pub struct BatchStatusRequest {
 }
 
 /// Latest values of many entities, by entity id.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<BTreeMap<String, ValueDto>>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = BatchStatusRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<BTreeMap<String, ValueDto>>), Refusals))]
 #[post("/entity/batch-get-status")]
 pub async fn batch_status(
     state: State,
@@ -251,7 +251,7 @@ pub struct HistoryPoint {
 }
 
 /// Values of one entity in [start, end], newest first.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<HistoryPoint>>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = HistoryRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<HistoryPoint>>), Refusals))]
 #[post("/entity/history/search")]
 pub async fn history(
     state: State,
@@ -329,7 +329,7 @@ fn typed(value_type: ValueType, text: String) -> Json {
 
 /// An aggregate of one entity's values in [start, end], computed by the database. MIN,
 /// MAX, AVG and SUM take LONG and DOUBLE entities; AVG and SUM answer DOUBLE.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<AggregateDto>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = AggregateRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<AggregateDto>), Refusals))]
 #[post("/entity/history/aggregate")]
 pub async fn aggregate(
     state: State,
@@ -423,7 +423,7 @@ async fn exchange(
 }
 
 /// Sets writable properties; the devices' integrations are told after the values are stored.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = ExchangeRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[post("/entity/property/update")]
 pub async fn update_properties(
     state: State,
@@ -434,7 +434,7 @@ pub async fn update_properties(
 }
 
 /// Calls services; the devices' integrations are told after the calls are stored.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = ExchangeRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[post("/entity/service/call")]
 pub async fn call_services(
     state: State,

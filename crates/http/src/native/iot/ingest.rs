@@ -10,7 +10,7 @@ use weir_iot::samples::Sample;
 use weir_kernel::Id;
 
 use super::IotViewer;
-use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
+use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 
 /// The header a device sends its token in.
@@ -30,6 +30,7 @@ pub struct IssuedToken {
 #[utoipa::path(
     tag = "devices",
     security(("bearer" = [])),
+    request_body(content = Option<Empty>, description = "None: the body is not read"),
     responses((status = 200, body = Envelope<IssuedToken>), Refusals)
 )]
 #[post("/device/{device_id}/token")]

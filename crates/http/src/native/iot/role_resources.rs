@@ -72,7 +72,7 @@ async fn integrations(
 }
 
 /// The integrations the role was granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
 #[post("/user/roles/{role_id}/integrations")]
 pub async fn role_integrations(
     state: State,
@@ -86,7 +86,7 @@ pub async fn role_integrations(
 }
 
 /// The integrations the role was not granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
 #[post("/user/roles/{role_id}/undistributed-integrations")]
 pub async fn undistributed_integrations(
     state: State,
@@ -175,7 +175,7 @@ async fn devices(
 }
 
 /// The devices the role reaches, itself or through their integration.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
 #[post("/user/roles/{role_id}/devices")]
 pub async fn role_devices(
     state: State,
@@ -189,7 +189,7 @@ pub async fn role_devices(
 }
 
 /// The devices the role does not reach.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
 #[post("/user/roles/{role_id}/undistributed-devices")]
 pub async fn undistributed_devices(
     state: State,
@@ -254,7 +254,7 @@ async fn dashboards(
 }
 
 /// The dashboards the role was granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
 #[post("/user/roles/{role_id}/dashboards")]
 pub async fn role_dashboards(
     state: State,
@@ -268,7 +268,7 @@ pub async fn role_dashboards(
 }
 
 /// The dashboards the role was not granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
 #[post("/user/roles/{role_id}/undistributed-dashboards")]
 pub async fn undistributed_dashboards(
     state: State,

@@ -44,6 +44,7 @@ pub struct SavedDesign {
 /// validated first; a refusal names the node and the field.
 #[utoipa::path(
     tag = "workflows",
+    request_body = SaveDesignRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<SavedDesign>), Refusals)
 )]
@@ -159,6 +160,7 @@ pub struct Validity {
 /// `workflow.add` or `workflow.edit`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = ValidateDesign,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Validity>), Refusals)
 )]

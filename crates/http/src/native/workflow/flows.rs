@@ -67,6 +67,7 @@ fn flow_dto(f: Flow, nicknames: &BTreeMap<Id, String>) -> FlowDto {
 /// first. Needs `workflow.view`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = FlowSearch,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<FlowDto>>), Refusals)
 )]
@@ -113,6 +114,7 @@ pub struct RenameFlow {
 /// `workflow.edit`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = RenameFlow,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -144,6 +146,7 @@ pub struct DeleteFlows {
 /// Deletes flows with every saved version, all or nothing. Needs `workflow.delete`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = DeleteFlows,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

@@ -88,7 +88,7 @@ impl From<&RunLog> for LogDto {
 }
 
 /// A flow's runs, newest first. Needs `workflow.view`.
-#[utoipa::path(tag = "workflows", security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<LogDto>>), Refusals))]
+#[utoipa::path(tag = "workflows", request_body = LogSearch, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<LogDto>>), Refusals))]
 #[post("/workflow/flows/{flow_id}/logs/search")]
 pub async fn search(
     state: State,
