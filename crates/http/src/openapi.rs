@@ -7,7 +7,9 @@
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+};
 use utoipa::{Modify, OpenApi};
 use weir_workflow::components::catalogue;
 
@@ -57,6 +59,14 @@ impl Modify for BearerAuth {
                     .bearer_format("JWT")
                     .build(),
             ),
+        );
+        // ThingsKit's header, ThingsBoard's: `X-Authorization: Bearer <access token>`.
+        components.add_security_scheme(
+            "x_authorization",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Authorization",
+                "`Bearer <access token>`",
+            ))),
         );
         // An httpIn flow's credential (`{flow id}.{secret}`), not a user's token.
         components.add_security_scheme(
