@@ -6,18 +6,27 @@
   suppresses the health check that would fail an operation for filtering many cases out:
   the fuzzer reuses the ids it has seen, and the user's is one).
 - Strings known to break servers (a NUL character, LIKE wildcards, quotes, a 60,000-character
-  string...) replace, in some cases, one string of the body or the query: random text
-  rarely holds them.
+  string...) replace one string of the body or the query in a third of the cases: random
+  text rarely holds them.
+- No targeted generation (see below).
 - `smartbi_not_a_server_error`: the Smartbi dialect answers every call with HTTP 200 and
   `{success, msg, result}`, a server-side failure included; this check fails such an answer
   as `not_a_server_error` fails a 5xx.
 """
 
+import hashlib
 import json
 import os
 
+import hypothesis
 import schemathesis
-from hypothesis import strategies as st
+
+# Schemathesis asks hypothesis to climb towards inputs the server accepts
+# (`hypothesis.target`). Against a server whose answers depend on what earlier cases stored,
+# a replayed case scores differently, and hypothesis 6.170's optimiser then fails with an
+# IndexError in `hill_climb` (seen twice in ten runs): an error of the tool, failing the run.
+# Without targets there is nothing to climb; generation is unchanged otherwise.
+hypothesis.target = lambda *args, **kwargs: None
 
 USER_ID = os.environ["WEIR_FUZZ_USER_ID"]
 USER_EMAIL = os.environ["WEIR_FUZZ_USER_EMAIL"]
@@ -62,20 +71,25 @@ def _with(value, at, text):
 
 
 def _hostile(value):
+    """Every third value (by a hash of it, so a case maps the same way when hypothesis
+    replays or shrinks it) gets one of its strings swapped for a hostile one."""
     places = list(_string_places(value))
     if not places:
-        return st.just(value)
-    swapped = st.tuples(st.sampled_from(places), st.sampled_from(HOSTILE))
-    return st.one_of(st.just(value), swapped.map(lambda p: _with(value, p[0], p[1])))
+        return value
+    digest = hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).digest()
+    if digest[0] % 3:
+        return value
+    place = places[digest[1] % len(places)]
+    return _with(value, place, HOSTILE[digest[2] % len(HOSTILE)])
 
 
 @schemathesis.hook
-def flatmap_body(context, body):
+def map_body(context, body):
     return _hostile(body)
 
 
 @schemathesis.hook
-def flatmap_query(context, query):
+def map_query(context, query):
     return _hostile(query)
 
 

@@ -4,11 +4,13 @@
 //! components' names and the Smartbi actions (one operation each, from the dialect's action
 //! table).
 
+use std::borrow::Cow;
+
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 use weir_workflow::components::catalogue;
 
 use crate::smartbi::actions::Document as SmartbiActions;
@@ -23,7 +25,7 @@ use crate::smartbi::actions::Document as SmartbiActions;
     ),
     modifiers(&BearerAuth),
     // Referred to by the Wyn refusals, which utoipa inlines without their parts.
-    components(schemas(crate::wyn::envelope::ApiError)),
+    components(schemas(crate::wyn::envelope::ApiError, IdText)),
     tags(
         (name = "auth", description = "OAuth2 token endpoint"),
         (name = "user", description = "The caller's account"),
@@ -64,6 +66,14 @@ impl Modify for BearerAuth {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-Authorization",
                 "`Bearer <access token>`",
+            ))),
+        );
+        // A device's token for HTTP ingest (docs/native-api.md).
+        components.add_security_scheme(
+            "device_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Device-Token",
+                "the device's token, `wdt_` and 64 hex characters",
             ))),
         );
         // An httpIn flow's credential (`{flow id}.{secret}`), not a user's token.
@@ -115,7 +125,23 @@ fn is_plain_string(schema: Option<&RefOr<Schema>>) -> bool {
         if o.schema_type == Type::String.into() && o.pattern.is_none() && o.enum_values.is_none())
 }
 
-/// The schema of an id in a path.
+/// A Weir id as the APIs write it, for the document: a field holding an `Id` says
+/// `#[schema(value_type = IdText)]`.
+pub struct IdText;
+
+impl PartialSchema for IdText {
+    fn schema() -> RefOr<Schema> {
+        id_schema()
+    }
+}
+
+impl ToSchema for IdText {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Id")
+    }
+}
+
+/// The schema of an id: in a path, or as [`IdText`].
 pub fn id_schema() -> RefOr<Schema> {
     ObjectBuilder::new()
         .schema_type(Type::String)

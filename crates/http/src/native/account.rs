@@ -10,12 +10,17 @@ use weir_kernel::Id;
 use super::dto::{MenuDto, RoleRef, Time};
 use super::envelope::{Empty, Envelope, Failure, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, tenant_header};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: String,
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 
@@ -72,7 +77,7 @@ pub async fn status(state: State, req: HttpRequest) -> Result<Success<StatusData
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserInfo {
     pub tenant_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
     pub nickname: String,
     pub email: String,
@@ -109,6 +114,7 @@ pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, Nativ
 pub struct ChangePasswordRequest {
     pub old_password: String,
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub new_password: String,
 }
 

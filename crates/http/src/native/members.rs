@@ -10,11 +10,12 @@ use weir_kernel::Id;
 use super::dto::{MenuDto, PageDto, RoleRef, SearchRequest, Time};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberDto {
     pub tenant_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
     pub nickname: String,
     pub email: String,
@@ -55,15 +56,19 @@ pub async fn search(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateMemberRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: String,
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
 }
 
@@ -91,7 +96,10 @@ pub async fn create(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMemberRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: String,
 }
 
@@ -121,6 +129,7 @@ pub async fn update(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 
@@ -167,7 +176,7 @@ pub async fn delete_one(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchDeleteRequest {
     /// 1 to 1000 user ids; all are deleted or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub user_id_list: Vec<Id>,
 }
 

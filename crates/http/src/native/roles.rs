@@ -11,6 +11,7 @@ use weir_kernel::Id;
 use super::dto::{KeywordRequest, MenuDto, PageDto, SearchRequest, Time};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// Runs a change to the role the path names, answering `{}`.
 async fn on_role(
@@ -26,13 +27,17 @@ async fn on_role(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleRequest {
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
+    /// At most 255 characters.
+    #[schema(max_length = 255)]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedRole {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
 }
 
@@ -106,7 +111,7 @@ pub async fn delete_one(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
     pub name: String,
     pub description: String,
@@ -151,11 +156,11 @@ pub async fn search(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleMemberDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
     pub user_email: String,
     pub user_nickname: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
 }
 
@@ -198,7 +203,7 @@ pub async fn members(
 pub struct UndistributedUserDto {
     pub email: String,
     pub nickname: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
 }
 
@@ -303,7 +308,7 @@ pub async fn resources(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserIdsRequest {
     /// 1 to 1000 user ids.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub user_ids: Vec<Id>,
 }
 
@@ -349,7 +354,7 @@ pub async fn disassociate_users(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MenuIdsRequest {
     /// 1 to 1000 menu ids.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub menu_ids: Vec<Id>,
 }
 

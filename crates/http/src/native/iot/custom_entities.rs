@@ -9,6 +9,7 @@ use weir_kernel::Id;
 use super::IotViewer;
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateEntityRequest {
@@ -34,7 +35,7 @@ pub struct CreateEntityRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedEntity {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     pub entity_key: String,
 }
@@ -93,7 +94,7 @@ pub async fn update(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteEntitiesRequest {
     /// 1 to 1000 custom entity ids; all are deleted or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub entity_ids: Vec<Id>,
 }
 

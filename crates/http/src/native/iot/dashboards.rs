@@ -12,6 +12,7 @@ use super::IotViewer;
 use crate::native::dto::Time;
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDashboard {
@@ -21,7 +22,7 @@ pub struct CreateDashboard {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedDashboard {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub dashboard_id: Id,
 }
 
@@ -88,11 +89,11 @@ pub async fn delete_one(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub dashboard_id: Id,
     /// Who created it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub user_id: Option<Id>,
     pub name: String,
     pub widgets: Vec<WidgetDto>,

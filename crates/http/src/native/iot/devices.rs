@@ -12,6 +12,7 @@ use super::{EntityDto, IotViewer};
 use crate::native::dto::{PageDto, Time};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDeviceRequest {
@@ -27,7 +28,7 @@ pub struct CreateDeviceRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedDevice {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub device_id: Id,
 }
 
@@ -59,7 +60,7 @@ pub async fn create(
 /// A device as lists show it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     /// `{integration}.device.{identifier}`.
     pub key: String,
@@ -179,7 +180,7 @@ pub async fn details(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchDeleteDevices {
     /// 1 to 1000 device ids; all are deleted or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub device_id_list: Vec<Id>,
 }
 

@@ -17,11 +17,12 @@ use super::IotViewer;
 use crate::native::dto::{PageDto, Time};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// An entity as entity lists show it, with the names of its device and integration.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntityRowDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     pub entity_key: String,
     pub entity_name: String,
@@ -210,7 +211,7 @@ pub async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchStatusRequest {
     /// Up to 5000 entity ids; those the caller may not see are left out of the answer.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub entity_ids: Vec<Id>,
 }
 
@@ -233,7 +234,7 @@ pub async fn batch_status(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HistoryRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     pub start_timestamp: Millis,
     pub end_timestamp: Millis,
@@ -283,7 +284,7 @@ pub async fn history(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AggregateRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     /// LAST, MIN, MAX, AVG, SUM or COUNT.
     pub aggregate_type: String,

@@ -14,6 +14,7 @@ use weir_kernel::{Id, SearchQuery};
 use crate::native::dto::{KeywordRequest, Time};
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// The role's grants of one kind, after checking the caller may manage roles.
 async fn grants(
@@ -101,7 +102,7 @@ pub async fn undistributed_integrations(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDeviceDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub device_id: Id,
     pub device_name: String,
     pub created_at: Time,
@@ -204,13 +205,13 @@ pub async fn undistributed_devices(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDashboardDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub dashboard_id: Id,
     pub dashboard_name: String,
     pub created_at: Time,
     /// Who created it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub user_id: Option<Id>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,

@@ -12,11 +12,12 @@ use super::WorkflowCaller;
 use crate::native::dto::Time;
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SaveDesignRequest {
     /// The flow to save a new version of; without it, a new flow is created.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub id: Option<Id>,
     /// The version the design was edited from; required with `id`. A stale version answers
     /// 400 `workflow_version_conflict`.
@@ -34,7 +35,7 @@ pub struct SaveDesignRequest {
 /// A saved design: the flow and its new version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SavedDesign {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     pub version: i64,
 }
@@ -92,7 +93,7 @@ pub struct DesignQuery {
 /// A flow with one of its designs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DesignDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     pub name: String,
     pub remark: String,
