@@ -141,6 +141,24 @@ impl ToSchema for IdText {
     }
 }
 
+/// A string that is one of `names`; for a field holding a domain enum, say
+/// `#[schema(schema_with = ...)]` with a function passing the enum's `ALL` through
+/// [`serde_name`] (or its `as_str`), so the document follows the enum.
+pub fn one_of<S: Into<String>>(names: impl IntoIterator<Item = S>) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names.into_iter().map(Into::into)))
+        .into()
+}
+
+/// The name serde writes for a unit variant.
+pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
 /// The schema of an id: in a path, or as [`IdText`].
 pub fn id_schema() -> RefOr<Schema> {
     ObjectBuilder::new()

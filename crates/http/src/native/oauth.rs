@@ -4,17 +4,21 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+
 use weir_identity::TokenPair;
 use weir_identity::service::ClientCredentials;
 
 use super::envelope::{Failure, NativeError, Success};
 use super::extract::{State, blocking, parse_json, read_body, tenant_header};
+use crate::openapi::one_of;
 
 /// Form-urlencoded or JSON. Any `Authorization` header is ignored: the reference console
 /// sends its old token when it refreshes.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `password` or `refresh_token`.
+    #[schema(schema_with = grant_types)]
     pub grant_type: Option<String>,
     /// The user's email (password grant).
     pub username: Option<String>,
@@ -24,6 +28,10 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     /// Default `milesight*iab`.
     pub client_secret: Option<String>,
+}
+
+fn grant_types() -> RefOr<Schema> {
+    one_of(["password", "refresh_token"])
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]

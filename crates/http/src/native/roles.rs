@@ -11,7 +11,8 @@ use weir_kernel::Id;
 use super::dto::{KeywordRequest, MenuDto, PageDto, SearchRequest, Time};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
-use crate::openapi::IdText;
+use crate::openapi::{IdText, one_of};
+use utoipa::openapi::{RefOr, Schema};
 
 /// Runs a change to the role the path names, answering `{}`.
 async fn on_role(
@@ -402,12 +403,18 @@ pub struct ResourceItem {
     pub id: String,
     /// ENTITY, DEVICE, INTEGRATION, DASHBOARD or WORKFLOW.
     #[serde(rename = "type")]
+    #[schema(schema_with = resource_types)]
     pub kind: String,
+}
+
+fn resource_types() -> RefOr<Schema> {
+    one_of(ResourceType::ALL.map(ResourceType::as_str))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResourcesRequest {
     /// 1 to 1000 resources.
+    #[schema(min_items = 1, max_items = 1000)]
     pub resources: Vec<ResourceItem>,
 }
 

@@ -9,20 +9,23 @@ use weir_kernel::Id;
 use super::IotViewer;
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
-use crate::openapi::IdText;
+use crate::openapi::{IdText, one_of, serde_name};
+use utoipa::openapi::{RefOr, Schema};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateEntityRequest {
     /// At most 64 characters.
+    #[schema(max_length = 64)]
     pub name: String,
     /// At most 50 letters, digits, '_', '-' or ':'; the key is `system.integration.{identifier}`.
+    #[schema(pattern = "^[A-Za-z0-9_:-]{1,50}$")]
     pub identifier: String,
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(schema_with = entity_types)]
     pub entity_type: EntityType,
-    #[schema(value_type = String)]
+    #[schema(schema_with = access_modes)]
     pub access_mod: AccessMod,
-    #[schema(value_type = String)]
+    #[schema(schema_with = value_types)]
     pub value_type: ValueType,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -31,6 +34,18 @@ pub struct CreateEntityRequest {
     #[serde(default)]
     #[schema(value_type = Vec<Object>)]
     pub children: Vec<EntityDefinition>,
+}
+
+fn entity_types() -> RefOr<Schema> {
+    one_of(EntityType::ALL.iter().map(serde_name))
+}
+
+fn access_modes() -> RefOr<Schema> {
+    one_of(AccessMod::ALL.iter().map(serde_name))
+}
+
+fn value_types() -> RefOr<Schema> {
+    one_of(ValueType::ALL.map(ValueType::as_str))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -17,6 +17,7 @@ use crate::openapi::IdText;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDashboard {
     /// 1 to 64 characters, unique in the tenant.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
 }
 
@@ -47,6 +48,8 @@ pub struct WidgetDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateDashboard {
+    /// 1 to 64 characters, unique in the tenant.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Replaces every widget; at most 100, each `widget_id` once.
     pub widgets: Vec<WidgetDto>,

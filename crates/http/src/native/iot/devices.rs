@@ -17,6 +17,7 @@ use crate::openapi::IdText;
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDeviceRequest {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// The integration's id.
     pub integration: String,
@@ -128,6 +129,7 @@ pub async fn search(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RenameDevice {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
 }
 

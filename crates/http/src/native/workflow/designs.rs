@@ -23,8 +23,10 @@ pub struct SaveDesignRequest {
     /// 400 `workflow_version_conflict`.
     pub version: Option<i64>,
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// At most 512 characters.
+    #[schema(max_length = 512)]
     pub remark: Option<String>,
     /// Whether the flow runs. Omitted: false for a new flow, unchanged for an existing one.
     pub enabled: Option<bool>,

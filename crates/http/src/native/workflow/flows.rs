@@ -106,8 +106,10 @@ pub async fn search(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RenameFlow {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// At most 512 characters; may be empty.
+    #[schema(max_length = 512)]
     pub remark: String,
 }
 
