@@ -74,7 +74,10 @@ pub fn params<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
 
 /// `paramsInfo` as one `T` or an array of them.
 pub fn one_or_many<T: ToSchema>(schemas: &mut Schemas) -> RefOr<Schema> {
-    let one = params::<T>(schemas);
+    one_or_array(params::<T>(schemas))
+}
+
+fn one_or_array(one: RefOr<Schema>) -> RefOr<Schema> {
     OneOfBuilder::new()
         .item(one.clone())
         .item(ArrayBuilder::new().items(one))
@@ -115,11 +118,7 @@ impl ToSchema for ResourceId {
 
 /// One resource id or an array of them (`resource/delete`).
 pub fn resource_ids() -> RefOr<Schema> {
-    let one = RefOr::Ref(Ref::from_schema_name(ResourceId::name()));
-    OneOfBuilder::new()
-        .item(one.clone())
-        .item(ArrayBuilder::new().items(one))
-        .into()
+    one_or_array(RefOr::Ref(Ref::from_schema_name(ResourceId::name())))
 }
 
 /// The Smartbi part of the OpenAPI document: the route's one operation becomes one
