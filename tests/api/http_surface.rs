@@ -303,7 +303,14 @@ async fn openapi_lists_every_native_route_under_api_v1() {
         assert!(paths[path]["get"].is_object(), "missing {path}");
     }
     assert!(paths["/workflow-http-in/{path}"]["post"].is_object());
-    assert!(paths["/smartbi/vision/api/{module}/{action}"]["post"].is_object());
+    // One path per Smartbi action (smartbi_dialect.rs checks them).
+    let smartbi = paths
+        .as_object()
+        .unwrap()
+        .keys()
+        .filter(|p| p.starts_with("/smartbi/vision/api/"))
+        .count();
+    assert!(paths["/smartbi/vision/api/system/whoami"]["post"].is_object());
     for (method, path) in WYN_ROUTES {
         assert!(paths[*path][*method].is_object(), "missing {method} {path}");
     }
@@ -319,10 +326,81 @@ async fn openapi_lists_every_native_route_under_api_v1() {
     let distinct: std::collections::HashSet<&str> = NATIVE_ROUTES.iter().map(|(_, p)| *p).collect();
     assert_eq!(
         listed,
-        distinct.len() + 4 + wyn.len() + thingskit.len(),
+        distinct.len() + 3 + smartbi + wyn.len() + thingskit.len(),
         "{:?}",
         paths.as_object().map(|p| p.keys().collect::<Vec<_>>())
     );
+}
+
+/// What a fuzzer reads from the document (docs/fuzzing.md): every write declares its body,
+/// every path parameter its type (ids their pattern), and every reference resolves.
+#[tokio::test]
+async fn openapi_declares_every_body_and_types_every_path_parameter() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let mut writes = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let at = format!("{method} {path}");
+            if matches!(method.as_str(), "post" | "put" | "patch") {
+                writes += 1;
+                let content = op["requestBody"]["content"].as_object();
+                assert!(
+                    content.is_some_and(|c| !c.is_empty()),
+                    "{at}: no request body"
+                );
+                for (media, body) in content.unwrap() {
+                    assert!(body["schema"].is_object(), "{at} {media}: no schema");
+                }
+            }
+            let params = op["parameters"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            for name in path_segments(path) {
+                let p = params
+                    .iter()
+                    .find(|p| p["in"] == "path" && p["name"] == name)
+                    .unwrap_or_else(|| panic!("{at}: {{{name}}} is not declared"));
+                let schema = &p["schema"];
+                assert!(
+                    schema["type"].is_string(),
+                    "{at}: {{{name}}} has no type: {p}"
+                );
+                let an_id = name == "id" || name.ends_with("_id") || name.ends_with("Id");
+                if an_id && name != "integration_id" && name != "component_id" {
+                    assert_eq!(schema["pattern"], "^[1-9][0-9]{0,18}$", "{at}: {p}");
+                }
+            }
+        }
+    }
+    assert!(writes >= 100, "{writes} writes");
+    let text = doc.to_string();
+    for reference in text.split("\"$ref\":\"").skip(1) {
+        let name = reference
+            .split('"')
+            .next()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "#/components/schemas/{name} does not resolve"
+        );
+    }
+    let component = &doc["paths"]["/api/v1/workflow/components/{component_id}"]["get"];
+    let names = &component["parameters"][0]["schema"]["enum"];
+    assert!(
+        names
+            .as_array()
+            .is_some_and(|n| n.contains(&json!("httpIn"))),
+        "{component}"
+    );
+}
+
+/// The `{name}`s of a path template.
+fn path_segments(path: &str) -> impl Iterator<Item = &str> {
+    path.split('{').skip(1).filter_map(|s| s.split('}').next())
 }
 
 #[tokio::test]

@@ -328,18 +328,70 @@ async fn without_a_key_smartbi_tokens_are_refused_and_bearer_tokens_work() {
     is_whoami(&answer, ADMIN, "default");
 }
 
+/// The document lists each action as its own operation, whose JSON body shows the shape
+/// of its `paramsInfo`; every listed action is one the dialect runs.
 #[tokio::test]
-async fn openapi_lists_the_smartbi_route() {
-    let app = TestApp::spawn().await;
+async fn openapi_lists_every_smartbi_action_as_its_own_operation() {
+    let (app, admin) = setup().await;
     let (status, doc) = app.call("GET", "/openapi.json", None, None).await;
     assert_eq!(status, 200);
-    let op = &doc["paths"]["/smartbi/vision/api/{module}/{action}"]["post"];
+    let paths = doc["paths"].as_object().expect("paths");
+    assert!(!paths.contains_key("/smartbi/vision/api/{module}/{action}"));
+    let actions: Vec<&String> = paths
+        .keys()
+        .filter(|p| p.starts_with("/smartbi/vision/api/"))
+        .collect();
+    // Weir's whoami, section 3's 21 actions and the catalog's 22.
+    assert_eq!(actions.len(), 44, "{actions:?}");
+    let op = &doc["paths"]["/smartbi/vision/api/datasource/create"]["post"];
     assert_eq!(op["tags"], json!(["smartbi"]), "{op}");
+    assert_eq!(op["operationId"], "smartbi_datasource_create", "{op}");
     assert!(op["responses"]["200"].is_object(), "{op}");
-    let content = &op["requestBody"]["content"];
     assert!(
-        content["application/x-www-form-urlencoded"].is_object(),
+        op["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .all(|p| p["in"] == "query")
+    );
+    let content = &op["requestBody"]["content"];
+    assert_eq!(
+        content["application/x-www-form-urlencoded"]["schema"]["properties"]["paramsInfo"]["type"],
+        "string",
         "{op}"
     );
-    assert!(content["application/json"].is_object(), "{op}");
+    let params = &content["application/json"]["schema"]["properties"]["paramsInfo"];
+    assert_eq!(
+        params["$ref"],
+        "#/components/schemas/smartbi.DatasourceParams"
+    );
+    let schema = &doc["components"]["schemas"]["smartbi.DatasourceParams"];
+    for field in [
+        "parentId",
+        "name",
+        "url",
+        "driverType",
+        "connectUserName",
+        "maxConnection",
+    ] {
+        assert!(schema["properties"][field].is_object(), "{field}: {schema}");
+    }
+    let three = &doc["paths"]["/smartbi/vision/api/perm/assignee/resource"]["post"];
+    assert_eq!(three["operationId"], "smartbi_perm_assignee_resource");
+    let whoami = &doc["paths"][WHOAMI]["post"]["requestBody"]["content"]["application/json"];
+    assert!(
+        whoami["schema"]["properties"]["paramsInfo"].is_null(),
+        "{whoami}"
+    );
+    for path in actions {
+        let answer = read(
+            app.client()
+                .post(app.url(path))
+                .bearer_auth(&admin.access_token)
+                .json(&json!({"paramsInfo": {}})),
+        )
+        .await;
+        let msg = answer.1["msg"].as_str().unwrap_or_default();
+        assert!(!msg.starts_with("unknown action"), "{path}: {}", answer.1);
+    }
 }

@@ -27,7 +27,7 @@ pub fn app(
     >,
 > {
     let settings = state.settings.clone();
-    let (app, api) = App::new()
+    let (app, mut api) = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .map(|app| {
@@ -56,6 +56,7 @@ pub fn app(
         .service(health::healthz)
         .service(health::readyz)
         .split_for_parts();
+    openapi::complete(&mut api);
     // Whatever no route takes (including unknown paths inside /api/v1) gets the JSON 404.
     let mut app = app
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))

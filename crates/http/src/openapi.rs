@@ -1,8 +1,19 @@
 //! The OpenAPI document's frame. Paths and their schemas are collected from the routes
 //! themselves as they are registered (utoipa-actix-web), so the document cannot miss one.
+//! [`complete`] then types what the routes cannot say themselves: path ids, the workflow
+//! components' names and the Smartbi actions (one operation each, from the dialect's action
+//! table).
 
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi};
+use std::borrow::Cow;
+
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::{Operation, ParameterIn, PathItem};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
+use weir_workflow::components::catalogue;
+
+use crate::smartbi::actions::Document as SmartbiActions;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -13,6 +24,8 @@ use utoipa::{Modify, OpenApi};
                        /api/v1, as the Beaver IoT document writes them.",
     ),
     modifiers(&BearerAuth),
+    // Referred to by the Wyn refusals, which utoipa inlines without their parts.
+    components(schemas(crate::wyn::envelope::ApiError, IdText)),
     tags(
         (name = "auth", description = "OAuth2 token endpoint"),
         (name = "user", description = "The caller's account"),
@@ -47,10 +60,134 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+        // ThingsKit's header, ThingsBoard's: `X-Authorization: Bearer <access token>`.
+        components.add_security_scheme(
+            "x_authorization",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Authorization",
+                "`Bearer <access token>`",
+            ))),
+        );
+        // A device's token for HTTP ingest (docs/native-api.md).
+        components.add_security_scheme(
+            "device_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "X-Device-Token",
+                "the device's token, `wdt_` and 64 hex characters",
+            ))),
+        );
         // An httpIn flow's credential (`{flow id}.{secret}`), not a user's token.
         components.add_security_scheme(
             "flow_credential",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Completes the document once the routes have added their paths: types the path
+/// parameters and lists the Smartbi actions.
+pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
+    PathParameters.modify(openapi);
+    SmartbiActions.modify(openapi);
+}
+
+/// A Weir id in a path: the decimal text of a positive 64-bit integer.
+pub const ID_PATTERN: &str = "^[1-9][0-9]{0,18}$";
+
+/// Types the path parameters the routes leave as plain strings: an `id`, `*_id` or `*Id` is
+/// one of Weir's ids (but an integration's id is its name), and `component_id` names one of
+/// the workflow components.
+struct PathParameters;
+
+impl Modify for PathParameters {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations_mut(item) {
+                let params = op.parameters.iter_mut().flatten();
+                for p in params.filter(|p| p.parameter_in == ParameterIn::Path) {
+                    if p.name == "component_id" {
+                        p.schema = Some(component_names());
+                    } else if names_an_id(&p.name) && is_plain_string(p.schema.as_ref()) {
+                        p.schema = Some(id_schema());
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn names_an_id(name: &str) -> bool {
+    (name == "id" || name.ends_with("_id") || name.ends_with("Id")) && name != "integration_id"
+}
+
+fn is_plain_string(schema: Option<&RefOr<Schema>>) -> bool {
+    matches!(schema, Some(RefOr::T(Schema::Object(o)))
+        if o.schema_type == Type::String.into() && o.pattern.is_none() && o.enum_values.is_none())
+}
+
+/// A Weir id as the APIs write it, for the document: a field holding an `Id` says
+/// `#[schema(value_type = IdText)]`.
+pub struct IdText;
+
+impl PartialSchema for IdText {
+    fn schema() -> RefOr<Schema> {
+        id_schema()
+    }
+}
+
+impl ToSchema for IdText {
+    fn name() -> Cow<'static, str> {
+        Cow::Borrowed("Id")
+    }
+}
+
+/// A string that is one of `names`; for a field holding a domain enum, say
+/// `#[schema(schema_with = ...)]` with a function passing the enum's `ALL` through
+/// [`serde_name`] (or its `as_str`), so the document follows the enum.
+pub fn one_of<S: Into<String>>(names: impl IntoIterator<Item = S>) -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names.into_iter().map(Into::into)))
+        .into()
+}
+
+/// The name serde writes for a unit variant.
+pub fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}
+
+/// The schema of an id: in a path, or as [`IdText`].
+pub fn id_schema() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(ID_PATTERN))
+        .description(Some("a Weir id: a positive 64-bit integer in decimal"))
+        .into()
+}
+
+fn component_names() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(catalogue().all().iter().map(|c| c.name)))
+        .description(Some("a workflow component's name"))
+        .into()
+}
+
+/// The operations of a path, whatever their method.
+pub(crate) fn operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }

@@ -25,7 +25,15 @@ pub enum AccessMod {
     RW,
 }
 
+impl EntityType {
+    /// Every entity type (the OpenAPI document lists their names).
+    pub const ALL: [Self; 3] = [Self::Property, Self::Service, Self::Event];
+}
+
 impl AccessMod {
+    /// Every access mode.
+    pub const ALL: [Self; 3] = [Self::R, Self::W, Self::RW];
+
     pub fn writable(self) -> bool {
         matches!(self, Self::W | Self::RW)
     }
@@ -45,6 +53,16 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    /// Every value type.
+    pub const ALL: [Self; 6] = [
+        Self::String,
+        Self::Long,
+        Self::Double,
+        Self::Boolean,
+        Self::Binary,
+        Self::Object,
+    ];
+
     pub fn is_number(self) -> bool {
         matches!(self, Self::Long | Self::Double)
     }

@@ -8,14 +8,19 @@ use weir_identity::service::RegisterInput;
 use weir_kernel::Id;
 
 use super::dto::{MenuDto, RoleRef, Time};
-use super::envelope::{Empty, Envelope, ErrorEnvelope, NativeError, Refusals, Success};
+use super::envelope::{Empty, Envelope, Failure, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, tenant_header};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: String,
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 
@@ -23,10 +28,12 @@ pub struct RegisterRequest {
 /// has a user (`tenant_user_inited`).
 #[utoipa::path(
     tag = "user",
+    request_body = RegisterRequest,
     params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
     responses(
         (status = 200, body = Envelope<Empty>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, tenant_not_found, tenant_user_inited"),
+        (status = 400, body = Failure, description = "parameter_validation_failed, tenant_not_found, tenant_user_inited"),
+        (status = 413, body = Failure, description = "data_too_large: the body is over the configured limit"),
     )
 )]
 #[post("/user/register")]
@@ -57,7 +64,7 @@ pub struct StatusData {
     params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
     responses(
         (status = 200, body = Envelope<StatusData>),
-        (status = 400, body = ErrorEnvelope, description = "tenant_not_found"),
+        (status = 400, body = Failure, description = "tenant_not_found"),
     )
 )]
 #[get("/user/status")]
@@ -70,7 +77,7 @@ pub async fn status(state: State, req: HttpRequest) -> Result<Success<StatusData
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserInfo {
     pub tenant_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
     pub nickname: String,
     pub email: String,
@@ -107,12 +114,14 @@ pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, Nativ
 pub struct ChangePasswordRequest {
     pub old_password: String,
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub new_password: String,
 }
 
 /// Changes the caller's password; every token of the caller stops working.
 #[utoipa::path(
     tag = "user",
+    request_body = ChangePasswordRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

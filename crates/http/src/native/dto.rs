@@ -6,10 +6,12 @@ use weir_identity::service::SearchQuery;
 use weir_identity::{Menu, Role};
 use weir_kernel::{Direction, Id, Millis, Page, Sort};
 
+use crate::openapi::IdText;
+
 /// A role as listed with a user.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleRef {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
     pub role_name: String,
 }
@@ -26,7 +28,7 @@ impl From<&Role> for RoleRef {
 /// A menu or function code.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MenuDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub menu_id: Id,
     pub code: String,
     pub name: String,
@@ -34,7 +36,7 @@ pub struct MenuDto {
     #[serde(rename = "type")]
     pub menu_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub parent_id: Option<Id>,
 }
 
@@ -120,7 +122,7 @@ pub struct KeywordRequest {
 /// The answer of a create: the new object's id.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Created {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
 }
 

@@ -30,9 +30,6 @@ pub struct Envelope<T> {
     pub detail_message: Option<String>,
 }
 
-/// The failure envelope, for the OpenAPI document.
-pub type ErrorEnvelope = Envelope<()>;
-
 /// The failure envelope's fields, as the OpenAPI document shows them.
 #[derive(Debug, ToSchema)]
 pub struct Failure {

@@ -10,11 +10,12 @@ use weir_kernel::Id;
 use super::dto::{MenuDto, PageDto, RoleRef, SearchRequest, Time};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberDto {
     pub tenant_id: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
     pub nickname: String,
     pub email: String,
@@ -38,6 +39,7 @@ impl From<Member> for MemberDto {
 /// Users whose nickname or email contains `keyword`; sortable by created_at, nickname, email.
 #[utoipa::path(
     tag = "members",
+    request_body = SearchRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<MemberDto>>), Refusals)
 )]
@@ -54,20 +56,25 @@ pub async fn search(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateMemberRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: String,
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
 }
 
 #[utoipa::path(
     tag = "members",
+    request_body = CreateMemberRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedUser>), Refusals)
 )]
@@ -89,12 +96,16 @@ pub async fn create(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMemberRequest {
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub nickname: String,
 }
 
 #[utoipa::path(
     tag = "members",
+    request_body = UpdateMemberRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -118,12 +129,14 @@ pub async fn update(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResetPasswordRequest {
     /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
     pub password: String,
 }
 
 /// Sets a user's password; every token of that user stops working.
 #[utoipa::path(
     tag = "members",
+    request_body = ResetPasswordRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -163,12 +176,13 @@ pub async fn delete_one(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchDeleteRequest {
     /// 1 to 1000 user ids; all are deleted or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub user_id_list: Vec<Id>,
 }
 
 #[utoipa::path(
     tag = "members",
+    request_body = BatchDeleteRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -219,6 +233,7 @@ pub struct PermissionData {
 /// Whether a user may reach a resource (through a role granted it; the super admin always).
 #[utoipa::path(
     tag = "members",
+    request_body = PermissionRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PermissionData>), Refusals)
 )]

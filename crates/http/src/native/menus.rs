@@ -8,27 +8,33 @@ use weir_kernel::Id;
 
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateMenuRequest {
-    /// Unique per tenant: a-z, 0-9, '.', '_' and '-'.
+    /// Unique per tenant: 1 to 128 characters of a-z, 0-9, '.', '_' and '-'.
+    #[schema(pattern = "^[a-z0-9._-]{1,128}$")]
     pub code: String,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// `MENU` or `FUNCTION`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(MENU|FUNCTION)$")]
     pub menu_type: String,
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub parent_id: Option<Id>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedMenu {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub menu_id: Id,
 }
 
 #[utoipa::path(
     tag = "menus",
+    request_body = CreateMenuRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedMenu>), Refusals)
 )]
@@ -51,15 +57,19 @@ pub async fn create(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateMenuRequest {
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// `MENU` or `FUNCTION`.
     #[serde(rename = "type")]
+    #[schema(pattern = "^(MENU|FUNCTION)$")]
     pub menu_type: String,
 }
 
 /// Renames a menu or changes its type; seeded menus are fixed (`menu_built_in`).
 #[utoipa::path(
     tag = "menus",
+    request_body = UpdateMenuRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -105,7 +115,7 @@ pub async fn delete_one(
 /// A menu with its children.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MenuTreeDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub menu_id: Id,
     pub code: String,
     pub name: String,
@@ -113,7 +123,7 @@ pub struct MenuTreeDto {
     pub menu_type: &'static str,
     /// Absent on root menus.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub parent_id: Option<Id>,
     #[schema(no_recursion)]
     pub children: Vec<MenuTreeDto>,

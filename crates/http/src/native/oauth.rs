@@ -4,17 +4,21 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::{HttpRequest, post, web};
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+
 use weir_identity::TokenPair;
 use weir_identity::service::ClientCredentials;
 
-use super::envelope::{ErrorEnvelope, NativeError, Success};
+use super::envelope::{Failure, NativeError, Success};
 use super::extract::{State, blocking, parse_json, read_body, tenant_header};
+use crate::openapi::one_of;
 
 /// Form-urlencoded or JSON. Any `Authorization` header is ignored: the reference console
 /// sends its old token when it refreshes.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct TokenRequest {
     /// `password` or `refresh_token`.
+    #[schema(schema_with = grant_types)]
     pub grant_type: Option<String>,
     /// The user's email (password grant).
     pub username: Option<String>,
@@ -24,6 +28,10 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     /// Default `milesight*iab`.
     pub client_secret: Option<String>,
+}
+
+fn grant_types() -> RefOr<Schema> {
+    one_of(["password", "refresh_token"])
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -51,13 +59,17 @@ impl From<TokenPair> for TokenData {
 /// the tenant (default `default`).
 #[utoipa::path(
     tag = "auth",
-    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    request_body(content(
+        (TokenRequest = "application/x-www-form-urlencoded"),
+        (TokenRequest = "application/json"),
+    )),
     params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
     responses(
         (status = 200, body = Envelope<TokenData>),
-        (status = 400, body = ErrorEnvelope, description = "parameter_validation_failed, tenant_not_found"),
-        (status = 401, body = ErrorEnvelope, description = "authentication_failed: wrong credentials, client or refresh token"),
-        (status = 429, body = ErrorEnvelope, description = "request_too_frequently: too many failed logins"),
+        (status = 400, body = Failure, description = "parameter_validation_failed, tenant_not_found"),
+        (status = 401, body = Failure, description = "authentication_failed: wrong credentials, client or refresh token"),
+        (status = 413, body = Failure, description = "data_too_large: the body is over the configured limit"),
+        (status = 429, body = Failure, description = "request_too_frequently: too many failed logins"),
     )
 )]
 #[post("/oauth2/token")]

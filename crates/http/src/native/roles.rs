@@ -11,6 +11,8 @@ use weir_kernel::Id;
 use super::dto::{KeywordRequest, MenuDto, PageDto, SearchRequest, Time};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::{IdText, one_of};
+use utoipa::openapi::{RefOr, Schema};
 
 /// Runs a change to the role the path names, answering `{}`.
 async fn on_role(
@@ -26,18 +28,23 @@ async fn on_role(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RoleRequest {
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
+    /// At most 255 characters.
+    #[schema(max_length = 255)]
     pub description: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedRole {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
 }
 
 #[utoipa::path(
     tag = "roles",
+    request_body = RoleRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedRole>), Refusals)
 )]
@@ -63,6 +70,7 @@ pub async fn create(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = RoleRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -104,7 +112,7 @@ pub async fn delete_one(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
     pub name: String,
     pub description: String,
@@ -132,6 +140,7 @@ impl From<RoleSummary> for RoleDto {
 /// Roles whose name contains `keyword`; sortable by created_at and name.
 #[utoipa::path(
     tag = "roles",
+    request_body = SearchRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<RoleDto>>), Refusals)
 )]
@@ -148,11 +157,11 @@ pub async fn search(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleMemberDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
     pub user_email: String,
     pub user_nickname: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub role_id: Id,
 }
 
@@ -195,7 +204,7 @@ pub async fn members(
 pub struct UndistributedUserDto {
     pub email: String,
     pub nickname: String,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub user_id: Id,
 }
 
@@ -212,6 +221,7 @@ impl From<User> for UndistributedUserDto {
 /// Users not yet in the role.
 #[utoipa::path(
     tag = "roles",
+    request_body = KeywordRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Vec<UndistributedUserDto>>), Refusals)
 )]
@@ -265,6 +275,7 @@ pub struct ResourceDto {
 /// The resources granted to the role.
 #[utoipa::path(
     tag = "roles",
+    request_body = ResourceFilter,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Vec<ResourceDto>>), Refusals)
 )]
@@ -298,13 +309,14 @@ pub async fn resources(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UserIdsRequest {
     /// 1 to 1000 user ids.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub user_ids: Vec<Id>,
 }
 
 /// Adds users to the role; an unknown user refuses the whole request.
 #[utoipa::path(
     tag = "roles",
+    request_body = UserIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -323,6 +335,7 @@ pub async fn associate_users(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = UserIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -342,13 +355,14 @@ pub async fn disassociate_users(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct MenuIdsRequest {
     /// 1 to 1000 menu ids.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub menu_ids: Vec<Id>,
 }
 
 /// Grants menus and function codes to the role.
 #[utoipa::path(
     tag = "roles",
+    request_body = MenuIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -367,6 +381,7 @@ pub async fn associate_menus(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = MenuIdsRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -388,12 +403,18 @@ pub struct ResourceItem {
     pub id: String,
     /// ENTITY, DEVICE, INTEGRATION, DASHBOARD or WORKFLOW.
     #[serde(rename = "type")]
+    #[schema(schema_with = resource_types)]
     pub kind: String,
+}
+
+fn resource_types() -> RefOr<Schema> {
+    one_of(ResourceType::ALL.map(ResourceType::as_str))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ResourcesRequest {
     /// 1 to 1000 resources.
+    #[schema(min_items = 1, max_items = 1000)]
     pub resources: Vec<ResourceItem>,
 }
 
@@ -417,6 +438,7 @@ impl ResourcesRequest {
 
 #[utoipa::path(
     tag = "roles",
+    request_body = ResourcesRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -436,6 +458,7 @@ pub async fn associate_resources(
 
 #[utoipa::path(
     tag = "roles",
+    request_body = ResourcesRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

@@ -15,6 +15,7 @@ use actix_web::web;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_bi_catalog::CatalogError;
 use weir_bi_catalog::catalog::{
     AddTables, Caller, ChildQuery, ConnectionFields, DatasourceChanges, Describe, NewDatasource,
@@ -23,32 +24,144 @@ use weir_bi_catalog::catalog::{
 use weir_identity::Principal;
 use weir_kernel::Millis;
 
+use super::actions::{Action, ResourceId, one_or_many, params};
 use super::envelope::{SmartbiError, SmartbiResult};
 use crate::native::extract::State;
 
-/// Runs `module/action` for the caller with its parsed `paramsInfo`; `None` when this
-/// module does not know the action.
+/// The catalog's actions.
+pub const ACTIONS: &[Action] = &[
+    Action::new(
+        "datasource",
+        "create",
+        "Adds a datasource",
+        params::<DatasourceParams>,
+    ),
+    Action::new(
+        "datasource",
+        "update",
+        "Changes a datasource",
+        params::<DatasourceParams>,
+    ),
+    Action::new(
+        "datasource",
+        "get",
+        "A datasource, its password masked",
+        params::<IdParams>,
+    ),
+    Action::new(
+        "datasource",
+        "test",
+        "Connects to a stored datasource (by id) or to the one described",
+        params::<DatasourceParams>,
+    ),
+    Action::new(
+        "schema",
+        "create",
+        "Adds a schema of a datasource, synced unless needSync is false",
+        params::<SchemaParams>,
+    ),
+    Action::new(
+        "schema",
+        "update",
+        "Renames a schema",
+        params::<RenameParams>,
+    ),
+    Action::new(
+        "schema",
+        "sync",
+        "Syncs a schema's tables with the datasource",
+        params::<IdParams>,
+    ),
+    Action::new(
+        "table",
+        "create",
+        "Adds tables of a schema (one request or an array)",
+        one_or_many::<TableParams>,
+    ),
+    Action::new(
+        "table",
+        "update",
+        "Changes a table's alias and description",
+        params::<DescribeParams>,
+    ),
+    Action::new(
+        "table",
+        "get",
+        "A table with its columns",
+        params::<IdParams>,
+    ),
+    Action::new("folder", "create", "Adds a folder", params::<FolderParams>),
+    Action::new(
+        "folder",
+        "update",
+        "Changes a folder's alias and description",
+        params::<DescribeParams>,
+    ),
+    Action::new(
+        "resource",
+        "getChildList",
+        "The children (or descendants) of a resource",
+        params::<ChildListParams>,
+    ),
+    Action::new(
+        "resource",
+        "get",
+        "A resource with its path",
+        params::<IdParams>,
+    ),
+    Action::new(
+        "resource",
+        "delete",
+        "Deletes resources and what is under them",
+        params::<DeleteParams>,
+    ),
+    Action::new(
+        "augmented",
+        "create",
+        "Adds a data model",
+        params::<models::ModelParams>,
+    ),
+    Action::new("augmented", "get", "A data model", params::<IdParams>),
+    Action::new(
+        "augmented",
+        "query",
+        "Queries a data model (or shows its SQL: dryRun)",
+        params::<models::QueryParams>,
+    ),
+    Action::new(
+        "dataperm",
+        "create",
+        "Sets the row permissions of a table",
+        params::<models::DatapermParams>,
+    ),
+    Action::new(
+        "dataperm",
+        "get",
+        "The row permissions of a table",
+        params::<IdParams>,
+    ),
+    Action::new(
+        "perm",
+        "assignee/resource",
+        "Grants users, groups or roles a level on a resource",
+        params::<perms::AssignParams>,
+    ),
+    Action::new(
+        "perm",
+        "get",
+        "Who holds which level on a resource",
+        params::<IdParams>,
+    ),
+];
+
+/// Runs one of [`ACTIONS`] for the caller with its parsed `paramsInfo`.
 pub async fn dispatch(
     state: &State,
     who: &Principal,
     module: &str,
     action: &str,
     params: Json,
-) -> Option<SmartbiResult> {
-    let known = matches!(
-        (module, action),
-        ("datasource", "create" | "update" | "get" | "test")
-            | ("schema", "create" | "update" | "sync")
-            | ("table", "create" | "update" | "get")
-            | ("folder", "create" | "update")
-            | ("resource", "getChildList" | "get" | "delete")
-            | ("augmented", "create" | "get" | "query")
-            | ("dataperm", "create" | "get")
-            | ("perm", "assignee/resource" | "get")
-    );
-    if !known {
-        return None;
-    }
+) -> SmartbiResult {
     // The use-cases check the caller's level on each resource (resource permissions,
     // docs/bi-catalog.md): the super admin holds everything. Row permissions narrow every
     // caller's queries by their user id, group ids and role ids, the super admin's included.
@@ -61,13 +174,13 @@ pub async fn dispatch(
         .with_roles(who.roles.iter().map(|r| r.id))
         .with_groups(who.groups.iter().cloned())
         .with_super_admin(who.super_admin);
-    if module == "perm" {
-        return Some(perms::run(state.clone(), caller, action, params).await);
+    match module {
+        "perm" => perms::run(state.clone(), caller, action, params).await,
+        "augmented" | "dataperm" => {
+            models::run(state.clone(), caller, module, action, params).await
+        }
+        _ => run(state.clone(), caller, module, action, params).await,
     }
-    if matches!(module, "augmented" | "dataperm") {
-        return Some(models::run(state.clone(), caller, module, action, params).await);
-    }
-    Some(run(state.clone(), caller, module, action, params).await)
 }
 
 async fn run(state: State, c: Caller, module: &str, action: &str, params: Json) -> SmartbiResult {
@@ -406,12 +519,17 @@ pub(super) fn opt_bool<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, 
 }
 
 /// `datasource/create`, `update` and `test`.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::DatasourceParams)]
 struct DatasourceParams {
+    /// The datasource (`update`; `test` of a stored one).
     #[serde(default, deserialize_with = "opt_ref")]
+    #[schema(value_type = Option<ResourceId>)]
     id: Option<ResourceRef>,
+    /// The folder it goes in (`create`); default DATA_SOURCES.
     #[serde(default, deserialize_with = "opt_ref")]
+    #[schema(value_type = Option<ResourceId>)]
     parent_id: Option<ResourceRef>,
     name: Option<String>,
     alias: Option<String>,
@@ -443,14 +561,19 @@ impl DatasourceParams {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct IdParams {
-    id: ResourceRef,
+/// The parameters of the actions that name one resource.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::IdParams)]
+pub(super) struct IdParams {
+    #[schema(value_type = ResourceId)]
+    pub(super) id: ResourceRef,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::SchemaParams)]
 struct SchemaParams {
+    #[schema(value_type = ResourceId)]
     ds_id: ResourceRef,
     #[serde(default)]
     name: String,
@@ -459,15 +582,19 @@ struct SchemaParams {
     need_sync: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::RenameParams)]
 struct RenameParams {
+    #[schema(value_type = ResourceId)]
     id: ResourceRef,
     name: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::TableParams)]
 struct TableParams {
+    #[schema(value_type = ResourceId)]
     ds_id: ResourceRef,
     #[serde(default)]
     schema_name: String,
@@ -477,16 +604,20 @@ struct TableParams {
     table_list: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::DescribeParams)]
 struct DescribeParams {
+    #[schema(value_type = ResourceId)]
     id: ResourceRef,
     alias: Option<String>,
     desc: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::FolderParams)]
 struct FolderParams {
+    #[schema(value_type = ResourceId)]
     parent_id: ResourceRef,
     #[serde(default)]
     name: String,
@@ -494,9 +625,11 @@ struct FolderParams {
     desc: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::ChildListParams)]
 struct ChildListParams {
+    #[schema(value_type = ResourceId)]
     id: ResourceRef,
     types: Option<Vec<String>>,
     #[serde(default, deserialize_with = "opt_bool")]
@@ -505,8 +638,11 @@ struct ChildListParams {
     need_path: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::DeleteParams)]
 struct DeleteParams {
+    /// One resource or an array of them.
+    #[schema(schema_with = super::actions::resource_ids)]
     id: Json,
 }
 

@@ -71,8 +71,7 @@ pub struct SmartbiEnvelope {
     pub success: bool,
     /// `ok` on success; on failure, what is wrong (the field, the id).
     pub msg: String,
-    /// The action's result; `null` on failure.
-    #[schema(value_type = Object, nullable = true)]
+    /// The action's result (an object, an array, an id, `true`...); `null` on failure.
     pub result: serde_json::Value,
 }
 

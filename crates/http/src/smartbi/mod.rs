@@ -1,16 +1,18 @@
 //! The Smartbi dialect (`002_1343e5a9f72931f5.txt`): `POST /smartbi/vision/api/{module}/{action}`
 //! with `smartbiToken` and `paramsInfo`, answering `{success, msg, result}`.
 //!
+//! - [`actions`]: every action with the shape of its `paramsInfo`, which the dispatcher and
+//!   the OpenAPI document both read;
 //! - [`routes`]: the route, reading the parameters ([`params`]), finding the caller
 //!   (`smartbiToken` through [`token`], or a bearer token) and dispatching the action;
 //! - [`catalog`]: the catalog actions; `catalog::dispatch` gets the caller and the parsed
-//!   `paramsInfo` (`null` when it was not sent or blank) and answers `None` for an action
-//!   it does not know;
+//!   `paramsInfo` (`null` when it was not sent or blank);
 //! - [`identity`]: users, user groups, roles and their links (document section 3);
 //! - [`envelope`]: the answer, always HTTP 200.
 //!
 //! See docs/smartbi.md.
 
+pub mod actions;
 pub mod catalog;
 pub mod envelope;
 pub mod identity;

@@ -9,6 +9,7 @@ use weir_identity::Principal;
 use weir_identity::errors::AuthError;
 use weir_kernel::{Clock, SystemClock};
 
+use super::actions::{Action, find};
 use super::envelope::{SmartbiEnvelope, SmartbiError, SmartbiResult, respond};
 use super::params::{self, SmartbiRequestBody};
 use super::{catalog, identity, token};
@@ -113,31 +114,38 @@ async fn run(state: &State, req: &HttpRequest, payload: &mut web::Payload) -> Sm
     let request = params::parse(content_type, &body, req.query_string())?;
     let who = caller(state, req, request.token).await?;
     let params = params::params_value(request.params_info)?;
-    match builtin(&who, &module, &action) {
-        Some(answer) => answer,
-        None if identity::handles(&module, &action) => {
-            identity::dispatch(state, &who, &module, &action, params).await
-        }
-        None => catalog::dispatch(state, &who, &module, &action, params)
-            .await
-            .unwrap_or_else(|| {
-                Err(SmartbiError::new(format!(
-                    "unknown action {}/{}",
-                    clip(&module),
-                    clip(&action)
-                )))
-            }),
+    if find(BUILTIN, &module, &action).is_some() {
+        builtin(&who, &module, &action)
+    } else if find(identity::ACTIONS, &module, &action).is_some() {
+        identity::dispatch(state, &who, &module, &action, params).await
+    } else if find(catalog::ACTIONS, &module, &action).is_some() {
+        catalog::dispatch(state, &who, &module, &action, params).await
+    } else {
+        Err(SmartbiError::new(format!(
+            "unknown action {}/{}",
+            clip(&module),
+            clip(&action)
+        )))
     }
 }
 
 /// Weir's own actions, under the module `system`.
-fn builtin(who: &Principal, module: &str, action: &str) -> Option<SmartbiResult> {
+pub const BUILTIN: &[Action] = &[Action {
+    module: "system",
+    action: "whoami",
+    summary: "The caller: their user name and tenant",
+    params: None,
+}];
+
+fn builtin(who: &Principal, module: &str, action: &str) -> SmartbiResult {
     match (module, action) {
-        ("system", "whoami") => Some(Ok(json!({
+        ("system", "whoami") => Ok(json!({
             "username": who.user.username.as_str(),
             "tenant": who.tenant_id.to_string(),
-        }))),
-        _ => None,
+        })),
+        _ => Err(SmartbiError::new(format!(
+            "unknown action {module}/{action}"
+        ))),
     }
 }
 

@@ -267,8 +267,7 @@ fn ok<T: Serialize>(body: &T) -> HttpResponse {
 /// is sent; answers the role. Takes JSON or a form (by `Content-Type`).
 #[utoipa::path(
     tag = "thingskit",
-    security(("bearer" = [])),
-    params(("X-Authorization" = Option<String>, Header, description = "`Bearer <access token>`; or send `Authorization`")),
+    security(("bearer" = []), ("x_authorization" = [])),
     request_body(content(
         (RoleReqDto = "application/json"),
         (RoleReqDto = "application/x-www-form-urlencoded"),
@@ -301,12 +300,12 @@ pub async fn save_with_menu(
 /// Enables (`1`) or disables (`0`) a role; answers the role. The built-in role refuses (20).
 #[utoipa::path(
     tag = "thingskit",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("x_authorization" = [])),
     params(
         ("roleId" = String, Path, description = "the role's id"),
-        ("status" = i32, Path, description = "1 enables, 0 disables"),
-        ("X-Authorization" = Option<String>, Header, description = "`Bearer <access token>`; or send `Authorization`"),
+        ("status" = i32, Path, minimum = 0, maximum = 1, description = "1 enables, 0 disables"),
     ),
+    request_body(content = Option<crate::native::envelope::Empty>, description = "None: the body is not read"),
     responses((status = 200, body = RoleDto, description = "the role"), Refusals)
 )]
 #[put("/role/update_status/{roleId}/{status}")]
@@ -375,8 +374,7 @@ fn delete_ids(req: &HttpRequest, body: &[u8]) -> Result<Vec<RawId>, ThingsKitErr
 /// still has users (30) refuses the whole batch. Answers `true`.
 #[utoipa::path(
     tag = "thingskit",
-    security(("bearer" = [])),
-    params(("X-Authorization" = Option<String>, Header, description = "`Bearer <access token>`; or send `Authorization`")),
+    security(("bearer" = []), ("x_authorization" = [])),
     request_body(
         description = "the role ids (1 to 1000); also `{\"ids\": [...]}`, or a form of `ids` fields",
         content((Vec<String> = "application/json"))
@@ -569,7 +567,7 @@ pub struct RolePage {
 /// `orderFiled` (createTime by default) `orderType` (DESC by default).
 #[utoipa::path(
     tag = "thingskit",
-    security(("bearer" = [])),
+    security(("bearer" = []), ("x_authorization" = [])),
     params(
         ("page" = i32, Query, description = "the page, from 1"),
         ("pageSize" = i32, Query, description = "1 or more; capped at the maximum page size (1000 by default)"),
@@ -577,7 +575,6 @@ pub struct RolePage {
         ("status" = Option<i32>, Query, description = "1 enabled, 0 disabled"),
         ("orderFiled" = Option<String>, Query, description = "createTime (default), updateTime, name, status or roleType"),
         ("orderType" = Option<String>, Query, description = "ASC or DESC (default)"),
-        ("X-Authorization" = Option<String>, Header, description = "`Bearer <access token>`; or send `Authorization`"),
     ),
     responses((status = 200, body = RolePage, description = "one page of roles"), Refusals)
 )]

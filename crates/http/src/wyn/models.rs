@@ -10,6 +10,8 @@ use weir_identity::service::RoleProfile;
 use weir_identity::{User, UserStatus};
 use weir_kernel::{Id, Millis};
 
+use crate::openapi::IdText;
+
 /// A time as Wyn writes it: `2000-01-01 00:00:00.000`, UTC.
 pub fn wyn_time(ms: Millis) -> String {
     crate::times::utc(ms, "%Y-%m-%d %H:%M:%S%.3f")
@@ -31,11 +33,11 @@ fn in_catalogue_order(mut names: Vec<String>) -> Vec<String> {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleBizModel {
-    #[schema(value_type = String, example = "7204718712345677824")]
+    #[schema(value_type = IdText, example = "7204718712345677824")]
     pub id: Id,
     pub name: String,
     /// The user who created the role; `null` for seeded roles.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub creator_id: Option<Id>,
     /// UTC, `yyyy-MM-dd HH:mm:ss.fff`.
     #[schema(example = "2000-01-01 00:00:00.000")]
@@ -45,7 +47,7 @@ pub struct RoleBizModel {
     /// Permission names; `null` unless asked for (`IncludePermissions`).
     pub permissions: Option<Vec<String>>,
     /// Member user ids; `null` unless asked for (`IncludeMembers`).
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<IdText>>)]
     pub members: Option<Vec<Id>>,
     /// The organisation the role belongs to (always the caller's own); `null` for a global
     /// role.
@@ -102,7 +104,7 @@ pub struct RoleBizModelInput {
     /// Permission names of the catalogue; replaces the role's.
     pub permissions: Option<Vec<String>>,
     /// Member user ids; replaces the role's direct members.
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<IdText>>)]
     pub members: Option<Vec<Id>>,
     /// `null` for a global role, or the caller's own organisation id; absent leaves it
     /// (a new role is global).
@@ -121,7 +123,7 @@ pub struct RolesImportModel {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleUsersUpdateModel {
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub user_ids: Vec<Id>,
 }
 
@@ -183,7 +185,7 @@ pub enum WynUserStatus {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserBizModel {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     /// The login name.
     pub username: String,

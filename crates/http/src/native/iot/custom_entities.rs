@@ -9,19 +9,23 @@ use weir_kernel::Id;
 use super::IotViewer;
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::{IdText, one_of, serde_name};
+use utoipa::openapi::{RefOr, Schema};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateEntityRequest {
     /// At most 64 characters.
+    #[schema(max_length = 64)]
     pub name: String,
     /// At most 50 letters, digits, '_', '-' or ':'; the key is `system.integration.{identifier}`.
+    #[schema(pattern = "^[A-Za-z0-9_:-]{1,50}$")]
     pub identifier: String,
     #[serde(rename = "type")]
-    #[schema(value_type = String)]
+    #[schema(schema_with = entity_types)]
     pub entity_type: EntityType,
-    #[schema(value_type = String)]
+    #[schema(schema_with = access_modes)]
     pub access_mod: AccessMod,
-    #[schema(value_type = String)]
+    #[schema(schema_with = value_types)]
     pub value_type: ValueType,
     #[serde(default)]
     #[schema(value_type = Object)]
@@ -32,14 +36,26 @@ pub struct CreateEntityRequest {
     pub children: Vec<EntityDefinition>,
 }
 
+fn entity_types() -> RefOr<Schema> {
+    one_of(EntityType::ALL.iter().map(serde_name))
+}
+
+fn access_modes() -> RefOr<Schema> {
+    one_of(AccessMod::ALL.iter().map(serde_name))
+}
+
+fn value_types() -> RefOr<Schema> {
+    one_of(ValueType::ALL.map(ValueType::as_str))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedEntity {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     pub entity_key: String,
 }
 
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedEntity>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = CreateEntityRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedEntity>), Refusals))]
 #[post("/entity")]
 pub async fn create(
     state: State,
@@ -71,7 +87,7 @@ pub struct UpdateEntityRequest {
     pub value_attribute: ValueAttribute,
 }
 
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = UpdateEntityRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[put("/entity/{entity_id}")]
 pub async fn update(
     state: State,
@@ -93,11 +109,11 @@ pub async fn update(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteEntitiesRequest {
     /// 1 to 1000 custom entity ids; all are deleted or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub entity_ids: Vec<Id>,
 }
 
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = DeleteEntitiesRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[post("/entity/delete")]
 pub async fn delete(
     state: State,

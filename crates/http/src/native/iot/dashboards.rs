@@ -12,20 +12,22 @@ use super::IotViewer;
 use crate::native::dto::Time;
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDashboard {
     /// 1 to 64 characters, unique in the tenant.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedDashboard {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub dashboard_id: Id,
 }
 
-#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedDashboard>), Refusals))]
+#[utoipa::path(tag = "dashboards", request_body = CreateDashboard, security(("bearer" = [])), responses((status = 200, body = Envelope<CreatedDashboard>), Refusals))]
 #[post("/dashboard")]
 pub async fn create(
     state: State,
@@ -46,13 +48,15 @@ pub struct WidgetDto {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateDashboard {
+    /// 1 to 64 characters, unique in the tenant.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Replaces every widget; at most 100, each `widget_id` once.
     pub widgets: Vec<WidgetDto>,
 }
 
 /// Renames a dashboard and replaces its widgets.
-#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "dashboards", request_body = UpdateDashboard, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[put("/dashboard/{dashboard_id}")]
 pub async fn update(
     state: State,
@@ -88,11 +92,11 @@ pub async fn delete_one(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DashboardDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub dashboard_id: Id,
     /// Who created it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub user_id: Option<Id>,
     pub name: String,
     pub widgets: Vec<WidgetDto>,

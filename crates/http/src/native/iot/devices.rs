@@ -12,10 +12,12 @@ use super::{EntityDto, IotViewer};
 use crate::native::dto::{PageDto, Time};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDeviceRequest {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// The integration's id.
     pub integration: String,
@@ -27,13 +29,14 @@ pub struct CreateDeviceRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedDevice {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub device_id: Id,
 }
 
 /// Adds a device through its integration's add-device service.
 #[utoipa::path(
     tag = "devices",
+    request_body = CreateDeviceRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedDevice>), Refusals)
 )]
@@ -58,7 +61,7 @@ pub async fn create(
 /// A device as lists show it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeviceDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     /// `{integration}.device.{identifier}`.
     pub key: String,
@@ -101,6 +104,7 @@ pub struct DeviceSearch {
 /// Devices the caller may see, newest first.
 #[utoipa::path(
     tag = "devices",
+    request_body = DeviceSearch,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<DeviceDto>>), Refusals)
 )]
@@ -125,11 +129,13 @@ pub async fn search(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RenameDevice {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
 }
 
 #[utoipa::path(
     tag = "devices",
+    request_body = RenameDevice,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -176,12 +182,13 @@ pub async fn details(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchDeleteDevices {
     /// 1 to 1000 device ids; all are deleted or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub device_id_list: Vec<Id>,
 }
 
 #[utoipa::path(
     tag = "devices",
+    request_body = BatchDeleteDevices,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

@@ -17,11 +17,12 @@ use super::IotViewer;
 use crate::native::dto::{PageDto, Time};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// An entity as entity lists show it, with the names of its device and integration.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntityRowDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     pub entity_key: String,
     pub entity_name: String,
@@ -79,7 +80,7 @@ pub struct EntitySearch {
 }
 
 /// Entities the caller may see, ordered by key.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<EntityRowDto>>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = EntitySearch, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<EntityRowDto>>), Refusals))]
 #[post("/entity/search")]
 pub async fn search(
     state: State,
@@ -210,12 +211,12 @@ pub async fn status(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct BatchStatusRequest {
     /// Up to 5000 entity ids; those the caller may not see are left out of the answer.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub entity_ids: Vec<Id>,
 }
 
 /// Latest values of many entities, by entity id.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<BTreeMap<String, ValueDto>>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = BatchStatusRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<BTreeMap<String, ValueDto>>), Refusals))]
 #[post("/entity/batch-get-status")]
 pub async fn batch_status(
     state: State,
@@ -233,7 +234,7 @@ pub async fn batch_status(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct HistoryRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     pub start_timestamp: Millis,
     pub end_timestamp: Millis,
@@ -251,7 +252,7 @@ pub struct HistoryPoint {
 }
 
 /// Values of one entity in [start, end], newest first.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<HistoryPoint>>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = HistoryRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<HistoryPoint>>), Refusals))]
 #[post("/entity/history/search")]
 pub async fn history(
     state: State,
@@ -283,7 +284,7 @@ pub async fn history(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AggregateRequest {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub entity_id: Id,
     /// LAST, MIN, MAX, AVG, SUM or COUNT.
     pub aggregate_type: String,
@@ -329,7 +330,7 @@ fn typed(value_type: ValueType, text: String) -> Json {
 
 /// An aggregate of one entity's values in [start, end], computed by the database. MIN,
 /// MAX, AVG and SUM take LONG and DOUBLE entities; AVG and SUM answer DOUBLE.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<AggregateDto>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = AggregateRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<AggregateDto>), Refusals))]
 #[post("/entity/history/aggregate")]
 pub async fn aggregate(
     state: State,
@@ -423,7 +424,7 @@ async fn exchange(
 }
 
 /// Sets writable properties; the devices' integrations are told after the values are stored.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = ExchangeRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[post("/entity/property/update")]
 pub async fn update_properties(
     state: State,
@@ -434,7 +435,7 @@ pub async fn update_properties(
 }
 
 /// Calls services; the devices' integrations are told after the calls are stored.
-#[utoipa::path(tag = "entities", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[utoipa::path(tag = "entities", request_body = ExchangeRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[post("/entity/service/call")]
 pub async fn call_services(
     state: State,

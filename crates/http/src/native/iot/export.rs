@@ -17,7 +17,9 @@ pub const EXPORT_LIMIT: usize = 100_000;
 pub struct ExportQuery {
     /// Entity ids, comma-separated.
     pub ids: String,
+    #[param(value_type = i64)]
     pub start_timestamp: Millis,
+    #[param(value_type = i64)]
     pub end_timestamp: Millis,
 }
 

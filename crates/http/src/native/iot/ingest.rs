@@ -10,15 +10,16 @@ use weir_iot::samples::Sample;
 use weir_kernel::Id;
 
 use super::IotViewer;
-use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
+use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// The header a device sends its token in.
 pub const DEVICE_TOKEN_HEADER: &str = "X-Device-Token";
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IssuedToken {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub device_id: Id,
     /// `{integration}.device.{identifier}`.
     pub device_key: String,
@@ -30,6 +31,7 @@ pub struct IssuedToken {
 #[utoipa::path(
     tag = "devices",
     security(("bearer" = [])),
+    request_body(content = Option<Empty>, description = "None: the body is not read"),
     responses((status = 200, body = Envelope<IssuedToken>), Refusals)
 )]
 #[post("/device/{device_id}/token")]
@@ -58,8 +60,11 @@ pub struct Stored {
 /// one refused value refuses the whole report.
 #[utoipa::path(
     tag = "devices",
-    params(("X-Device-Token" = String, Header, description = "The device's token")),
-    request_body(content = Object),
+    security(("device_token" = [])),
+    request_body(
+        content = Object,
+        description = "An object of values by entity identifier, `{ts, values}`, or an array of `{ts?, values}`"
+    ),
     responses((status = 200, body = Envelope<Stored>), Refusals)
 )]
 #[post("/device/report")]

@@ -55,6 +55,7 @@ impl From<IntegrationSummary> for IntegrationDto {
 
 #[utoipa::path(
     tag = "integrations",
+    request_body = IntegrationSearch,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Vec<IntegrationDto>>), Refusals)
 )]
@@ -84,6 +85,7 @@ pub struct IntegrationDetails {
 #[utoipa::path(
     tag = "integrations",
     security(("bearer" = [])),
+    params(("integration_id" = String, Path, description = "The integration's name: `http-device`, `mqtt-device`, `demo`...")),
     responses((status = 200, body = Envelope<IntegrationDetails>), Refusals)
 )]
 #[get("/integration/{integration_id}")]

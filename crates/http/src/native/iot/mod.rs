@@ -20,6 +20,7 @@ use weir_kernel::Id;
 
 use super::envelope::NativeError;
 use super::extract::{State, authenticate, from_bearer_token};
+use crate::openapi::IdText;
 
 /// The caller as the IoT use-cases see them: their tenant, function codes and the
 /// integrations, devices and entities their roles were granted (the super admin: all).
@@ -60,7 +61,7 @@ impl IotViewer {
 /// An entity as integration and device answers list it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EntityDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     pub key: String,
     pub name: String,

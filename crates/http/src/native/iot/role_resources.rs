@@ -14,6 +14,7 @@ use weir_kernel::{Id, SearchQuery};
 use crate::native::dto::{KeywordRequest, Time};
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, Caller, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// The role's grants of one kind, after checking the caller may manage roles.
 async fn grants(
@@ -72,7 +73,7 @@ async fn integrations(
 }
 
 /// The integrations the role was granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
 #[post("/user/roles/{role_id}/integrations")]
 pub async fn role_integrations(
     state: State,
@@ -86,7 +87,7 @@ pub async fn role_integrations(
 }
 
 /// The integrations the role was not granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleIntegrationDto>>), Refusals))]
 #[post("/user/roles/{role_id}/undistributed-integrations")]
 pub async fn undistributed_integrations(
     state: State,
@@ -101,7 +102,7 @@ pub async fn undistributed_integrations(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDeviceDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub device_id: Id,
     pub device_name: String,
     pub created_at: Time,
@@ -175,7 +176,7 @@ async fn devices(
 }
 
 /// The devices the role reaches, itself or through their integration.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
 #[post("/user/roles/{role_id}/devices")]
 pub async fn role_devices(
     state: State,
@@ -189,7 +190,7 @@ pub async fn role_devices(
 }
 
 /// The devices the role does not reach.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDeviceDto>>), Refusals))]
 #[post("/user/roles/{role_id}/undistributed-devices")]
 pub async fn undistributed_devices(
     state: State,
@@ -204,13 +205,13 @@ pub async fn undistributed_devices(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RoleDashboardDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub dashboard_id: Id,
     pub dashboard_name: String,
     pub created_at: Time,
     /// Who created it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub user_id: Option<Id>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email: Option<String>,
@@ -254,7 +255,7 @@ async fn dashboards(
 }
 
 /// The dashboards the role was granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
 #[post("/user/roles/{role_id}/dashboards")]
 pub async fn role_dashboards(
     state: State,
@@ -268,7 +269,7 @@ pub async fn role_dashboards(
 }
 
 /// The dashboards the role was not granted.
-#[utoipa::path(tag = "roles", security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
+#[utoipa::path(tag = "roles", request_body = KeywordRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Vec<RoleDashboardDto>>), Refusals))]
 #[post("/user/roles/{role_id}/undistributed-dashboards")]
 pub async fn undistributed_dashboards(
     state: State,

@@ -12,18 +12,21 @@ use super::WorkflowCaller;
 use crate::native::dto::Time;
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SaveDesignRequest {
     /// The flow to save a new version of; without it, a new flow is created.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub id: Option<Id>,
     /// The version the design was edited from; required with `id`. A stale version answers
     /// 400 `workflow_version_conflict`.
     pub version: Option<i64>,
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// At most 512 characters.
+    #[schema(max_length = 512)]
     pub remark: Option<String>,
     /// Whether the flow runs. Omitted: false for a new flow, unchanged for an existing one.
     pub enabled: Option<bool>,
@@ -34,7 +37,7 @@ pub struct SaveDesignRequest {
 /// A saved design: the flow and its new version.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SavedDesign {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     pub version: i64,
 }
@@ -44,6 +47,7 @@ pub struct SavedDesign {
 /// validated first; a refusal names the node and the field.
 #[utoipa::path(
     tag = "workflows",
+    request_body = SaveDesignRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<SavedDesign>), Refusals)
 )]
@@ -91,7 +95,7 @@ pub struct DesignQuery {
 /// A flow with one of its designs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DesignDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     pub name: String,
     pub remark: String,
@@ -159,6 +163,7 @@ pub struct Validity {
 /// `workflow.add` or `workflow.edit`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = ValidateDesign,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Validity>), Refusals)
 )]

@@ -14,6 +14,7 @@ use super::WorkflowCaller;
 use crate::native::dto::{PageDto, Time};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct FlowSearch {
@@ -28,7 +29,7 @@ pub struct FlowSearch {
 /// A flow as the list shows it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FlowDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
     pub name: String,
     pub remark: String,
@@ -37,7 +38,7 @@ pub struct FlowDto {
     pub version: i64,
     /// Who created it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<IdText>)]
     pub user_id: Option<Id>,
     /// The creator's nickname; empty when it is not known to the caller (see
     /// docs/native-api.md).
@@ -67,6 +68,7 @@ fn flow_dto(f: Flow, nicknames: &BTreeMap<Id, String>) -> FlowDto {
 /// first. Needs `workflow.view`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = FlowSearch,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<PageDto<FlowDto>>), Refusals)
 )]
@@ -104,8 +106,10 @@ pub async fn search(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RenameFlow {
     /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// At most 512 characters; may be empty.
+    #[schema(max_length = 512)]
     pub remark: String,
 }
 
@@ -113,6 +117,7 @@ pub struct RenameFlow {
 /// `workflow.edit`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = RenameFlow,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]
@@ -137,13 +142,14 @@ pub async fn rename(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct DeleteFlows {
     /// 1 to 1000 flow ids; all of them are deleted, or none.
-    #[schema(value_type = Vec<String>)]
+    #[schema(value_type = Vec<IdText>)]
     pub workflow_id_list: Vec<Id>,
 }
 
 /// Deletes flows with every saved version, all or nothing. Needs `workflow.delete`.
 #[utoipa::path(
     tag = "workflows",
+    request_body = DeleteFlows,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<Empty>), Refusals)
 )]

@@ -11,6 +11,7 @@ use super::WorkflowCaller;
 use crate::native::dto::{PageDto, Time};
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
+use crate::openapi::IdText;
 
 /// One node's part in a run.
 #[derive(Debug, Serialize, ToSchema)]
@@ -58,9 +59,9 @@ pub struct LogSearch {
 /// A run, as listed.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LogDto {
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub id: Id,
-    #[schema(value_type = String)]
+    #[schema(value_type = IdText)]
     pub flow_id: Id,
     /// The version of the design that ran.
     pub version: i64,
@@ -88,7 +89,7 @@ impl From<&RunLog> for LogDto {
 }
 
 /// A flow's runs, newest first. Needs `workflow.view`.
-#[utoipa::path(tag = "workflows", security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<LogDto>>), Refusals))]
+#[utoipa::path(tag = "workflows", request_body = LogSearch, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<LogDto>>), Refusals))]
 #[post("/workflow/flows/{flow_id}/logs/search")]
 pub async fn search(
     state: State,

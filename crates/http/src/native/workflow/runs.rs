@@ -14,7 +14,7 @@ use weir_workflow::runtime::Runtime;
 use super::WorkflowCaller;
 use super::logs::TraceDto;
 use crate::native::dto::Time;
-use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
+use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 
 /// The runtime, or 503 when the app runs without one.
@@ -70,7 +70,7 @@ pub struct TestDesign {
 /// Runs a design once with the given input, without saving anything: not the design, not
 /// a log. Nodes act for real (an entity assigner writes its values, a webhook is sent).
 /// Needs `workflow.edit`.
-#[utoipa::path(tag = "workflows", security(("bearer" = [])), responses((status = 200, body = Envelope<RunDto>), Refusals))]
+#[utoipa::path(tag = "workflows", request_body = TestDesign, security(("bearer" = [])), responses((status = 200, body = Envelope<RunDto>), Refusals))]
 #[post("/workflow/flows/design/test")]
 pub async fn test_design(
     state: State,
@@ -96,7 +96,7 @@ pub struct TestNode {
 }
 
 /// Runs one node on its own. Needs `workflow.edit`.
-#[utoipa::path(tag = "workflows", security(("bearer" = [])), responses((status = 200, body = Envelope<RunDto>), Refusals))]
+#[utoipa::path(tag = "workflows", request_body = TestNode, security(("bearer" = [])), responses((status = 200, body = Envelope<RunDto>), Refusals))]
 #[post("/workflow/flows/node/test")]
 pub async fn test_node(
     state: State,
@@ -122,7 +122,7 @@ pub struct TriggerFlow {
 
 /// Runs an enabled flow that starts with a `trigger` node and answers how it went; the
 /// run is logged. Needs `workflow.edit`.
-#[utoipa::path(tag = "workflows", security(("bearer" = [])), responses((status = 200, body = Envelope<RunDto>), Refusals))]
+#[utoipa::path(tag = "workflows", request_body = TriggerFlow, security(("bearer" = [])), responses((status = 200, body = Envelope<RunDto>), Refusals))]
 #[post("/workflow/flows/{flow_id}/trigger")]
 pub async fn trigger(
     state: State,
@@ -145,7 +145,12 @@ pub struct HttpCredential {
 
 /// Makes a new credential for the flow's HTTP-in entry, replacing the old one. Only its
 /// hash is kept: this answer is the one time it can be read. Needs `workflow.edit`.
-#[utoipa::path(tag = "workflows", security(("bearer" = [])), responses((status = 200, body = Envelope<HttpCredential>), Refusals))]
+#[utoipa::path(
+    tag = "workflows",
+    security(("bearer" = [])),
+    request_body(content = Option<Empty>, description = "None: the body is not read"),
+    responses((status = 200, body = Envelope<HttpCredential>), Refusals)
+)]
 #[post("/workflow/flows/{flow_id}/http-credential")]
 pub async fn http_credential(
     state: State,

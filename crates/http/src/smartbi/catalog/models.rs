@@ -5,6 +5,7 @@
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_bi_catalog::augmented::{
     Aggregator, Dimension, LinkType, Measure, ModelDefinition, Relation, View,
 };
@@ -14,8 +15,9 @@ use weir_bi_catalog::query::{FieldFilter, Operator, OrderBy, QueryRequest};
 use weir_bi_catalog::row_perms::RowPermItem;
 use weir_kernel::Id;
 
-use super::{blocking, opt_bool, opt_int, opt_ref, parse};
+use super::{IdParams, blocking, opt_bool, opt_int, opt_ref, parse};
 use crate::native::extract::State;
+use crate::smartbi::actions::ResourceId;
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
 pub(super) async fn run(
@@ -108,11 +110,6 @@ pub(super) async fn run(
 
 // ---- reading paramsInfo ----
 
-#[derive(Debug, Deserialize)]
-struct IdParams {
-    id: ResourceRef,
-}
-
 /// A name of the document's enums (`LEFTJOIN`, `sum`, `string`), any case; missing,
 /// `null` and `""` are none.
 fn opt_upper<'de, D: Deserializer<'de>, T: DeserializeOwned>(d: D) -> Result<Option<T>, D::Error> {
@@ -146,10 +143,13 @@ fn alias(a: Option<String>) -> Option<String> {
 }
 
 /// `augmented/create`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ModelParams {
+#[schema(as = smartbi::ModelParams)]
+pub(super) struct ModelParams {
+    /// The folder it goes in.
     #[serde(default, deserialize_with = "opt_ref")]
+    #[schema(value_type = Option<ResourceId>)]
     pid: Option<ResourceRef>,
     #[serde(default)]
     name: String,
@@ -163,40 +163,51 @@ struct ModelParams {
     relations: Option<Vec<RelationParams>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::ViewParams)]
 struct ViewParams {
+    /// The TABLE resource.
+    #[schema(value_type = ResourceId)]
     id: Id,
     name: String,
     alias: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::DimensionParams)]
 struct DimensionParams {
     name: String,
     alias: Option<String>,
     view_name: String,
+    /// STRING, INTEGER, DOUBLE, BOOLEAN, DATE, DATETIME, TIME or OTHER (any case).
     #[serde(default, deserialize_with = "opt_upper")]
+    #[schema(value_type = Option<String>)]
     value_type: Option<FieldType>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::MeasureParams)]
 struct MeasureParams {
     name: String,
     alias: Option<String>,
     view_name: String,
-    /// Default `SUM`, as the document says.
+    /// SUM (the default), COUNT, AVG, DISTINCT, MAX or MIN (any case).
     #[serde(default, deserialize_with = "opt_upper")]
+    #[schema(value_type = Option<String>)]
     aggregator: Option<Aggregator>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = smartbi::RelationParams)]
 struct RelationParams {
     src_view_name: String,
     dest_view_name: String,
+    /// LEFTJOIN, RIGHTJOIN, INNERJOIN or FULLJOIN (any case).
     #[serde(deserialize_with = "upper")]
+    #[schema(value_type = String)]
     link_type: LinkType,
     src_field_name: String,
     dest_field_name: String,
@@ -265,9 +276,11 @@ impl ModelParams {
 }
 
 /// `augmented/query`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct QueryParams {
+#[schema(as = smartbi::QueryParams)]
+pub(super) struct QueryParams {
+    #[schema(value_type = ResourceId)]
     id: ResourceRef,
     dimensions: Option<Vec<String>>,
     measures: Option<Vec<String>>,
@@ -279,15 +292,20 @@ struct QueryParams {
     dry_run: Option<bool>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::FilterParams)]
 struct FilterParams {
     field: String,
+    /// `=`, `<>`, `>`, `>=`, `<`, `<=`, `like`, `IN`... (docs/bi-query.md; any case).
     #[serde(deserialize_with = "operator")]
+    #[schema(value_type = String)]
     operator: Operator,
+    #[schema(value_type = Option<Vec<serde_json::Value>>)]
     values: Option<Vec<Json>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::OrderParams)]
 struct OrderParams {
     field: String,
     #[serde(default, deserialize_with = "opt_bool")]
@@ -332,12 +350,16 @@ impl QueryParams {
 }
 
 /// `dataperm/create`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct DatapermParams {
+#[schema(as = smartbi::DatapermParams)]
+pub(super) struct DatapermParams {
+    #[schema(value_type = ResourceId)]
     id: ResourceRef,
     #[serde(default, rename = "override", deserialize_with = "opt_bool")]
     replace: Option<bool>,
+    /// The items (docs/bi-query.md, "Row permissions").
+    #[schema(value_type = Vec<Object>)]
     rowperm_items: Vec<Json>,
 }
 

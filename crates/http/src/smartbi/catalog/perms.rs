@@ -4,10 +4,12 @@
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_bi_catalog::catalog::{Caller, GrantRule, GrantSet, ResourceRef};
 
-use super::{blocking, opt_bool, parse};
+use super::{IdParams, blocking, opt_bool, parse};
 use crate::native::extract::State;
+use crate::smartbi::actions::ResourceId;
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
 pub(super) async fn run(state: State, c: Caller, action: &str, params: Json) -> SmartbiResult {
@@ -39,22 +41,20 @@ fn set_json(s: &GrantSet) -> Json {
     })
 }
 
-#[derive(Debug, Deserialize)]
-struct IdParams {
-    id: ResourceRef,
-}
-
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct AssignParams {
+#[schema(as = smartbi::AssignParams)]
+pub(super) struct AssignParams {
+    #[schema(value_type = ResourceId)]
     id: ResourceRef,
     #[serde(default, rename = "override", deserialize_with = "opt_bool")]
     replace: Option<bool>,
     perm_auth: Vec<RuleParams>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = smartbi::RuleParams)]
 struct RuleParams {
     #[serde(default, deserialize_with = "id_list")]
     user: Vec<String>,

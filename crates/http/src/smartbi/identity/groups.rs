@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_identity::service::{GroupInput, GroupUpdate};
 use weir_identity::{Group, Principal, ROOT_GROUP};
 
@@ -75,9 +76,10 @@ fn group_json(g: &Group) -> Json {
 }
 
 /// The parameters of every `group/*` action (each reads the ones it needs).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct GroupParams {
+#[schema(as = smartbi::GroupParams)]
+pub(super) struct GroupParams {
     #[serde(default, deserialize_with = "opt_key")]
     id: Option<String>,
     #[serde(default, deserialize_with = "opt_key")]

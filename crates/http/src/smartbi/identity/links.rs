@@ -4,6 +4,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_identity::service::{LinkFailure, LinkMode};
 use weir_identity::{GroupLink, Principal, Role};
 
@@ -144,15 +145,18 @@ fn role_json(r: &Role) -> Json {
 
 /// The parameters of every link action (each reads the ones it needs). `userId` and
 /// `roleName` are read as `userid` and `rolename`.
-#[derive(Debug, Deserialize)]
-struct LinkParams {
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = smartbi::LinkParams)]
+pub(super) struct LinkParams {
     #[serde(default, alias = "userId", deserialize_with = "opt_key")]
     userid: Option<String>,
     #[serde(default, alias = "roleName", deserialize_with = "opt_key")]
     rolename: Option<String>,
     #[serde(default, rename = "groupList")]
+    #[schema(value_type = Option<Vec<String>>)]
     group_list: Option<Vec<Key>>,
     #[serde(default, rename = "roleList")]
+    #[schema(value_type = Option<Vec<String>>)]
     role_list: Option<Vec<Key>>,
     #[serde(default, rename = "defaultGroupId", deserialize_with = "opt_key")]
     default_group_id: Option<String>,

@@ -18,24 +18,121 @@ use serde_json::Value as Json;
 use weir_identity::errors::{FieldError, GroupError, RoleError, UserError};
 use weir_identity::{IdentityService, Principal};
 
+use super::actions::{Action, params};
 use super::envelope::{SmartbiError, SmartbiResult};
 use crate::native::extract::State;
 
-/// Whether `module/action` is one of section 3's actions.
-pub fn handles(module: &str, action: &str) -> bool {
-    matches!(
-        (module, action),
-        (
-            "group" | "user" | "role",
-            "create" | "update" | "delete" | "get"
-        ) | (
-            "usergroup" | "rolegroup" | "userrole",
-            "update" | "delete" | "get"
-        )
-    )
-}
+/// Section 3's actions.
+pub const ACTIONS: &[Action] = &[
+    Action::new(
+        "group",
+        "create",
+        "Adds a user group",
+        params::<groups::GroupParams>,
+    ),
+    Action::new(
+        "group",
+        "update",
+        "Changes a user group",
+        params::<groups::GroupParams>,
+    ),
+    Action::new(
+        "group",
+        "delete",
+        "Deletes a user group",
+        params::<groups::GroupParams>,
+    ),
+    Action::new(
+        "group",
+        "get",
+        "A user group",
+        params::<groups::GroupParams>,
+    ),
+    Action::new("user", "create", "Adds a user", params::<users::UserParams>),
+    Action::new(
+        "user",
+        "update",
+        "Changes a user",
+        params::<users::UserParams>,
+    ),
+    Action::new(
+        "user",
+        "delete",
+        "Deletes a user",
+        params::<users::UserParams>,
+    ),
+    Action::new("user", "get", "A user", params::<users::UserParams>),
+    Action::new("role", "create", "Adds a role", params::<roles::RoleParams>),
+    Action::new(
+        "role",
+        "update",
+        "Changes a role",
+        params::<roles::RoleParams>,
+    ),
+    Action::new(
+        "role",
+        "delete",
+        "Deletes a role",
+        params::<roles::RoleParams>,
+    ),
+    Action::new("role", "get", "A role", params::<roles::RoleParams>),
+    Action::new(
+        "usergroup",
+        "update",
+        "Puts a user in groups",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "usergroup",
+        "delete",
+        "Takes a user out of groups",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "usergroup",
+        "get",
+        "A user's groups",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "rolegroup",
+        "update",
+        "Gives a role to groups",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "rolegroup",
+        "delete",
+        "Takes a role from groups",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "rolegroup",
+        "get",
+        "The groups holding a role",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "userrole",
+        "update",
+        "Gives a user roles",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "userrole",
+        "delete",
+        "Takes roles from a user",
+        params::<links::LinkParams>,
+    ),
+    Action::new(
+        "userrole",
+        "get",
+        "A user's roles",
+        params::<links::LinkParams>,
+    ),
+];
 
-/// Runs one of the actions [`handles`] accepts, for the caller, with its parsed
+/// Runs one of [`ACTIONS`] for the caller, with its parsed
 /// `paramsInfo`.
 pub async fn dispatch(
     state: &State,

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_identity::errors::{GroupError, RoleError};
 use weir_identity::service::{RoleChanges, RoleProfile};
 use weir_identity::{Group, Principal, ROOT_GROUP};
@@ -89,9 +90,10 @@ fn role_json(r: &RoleProfile, home: Option<&Group>) -> Json {
 }
 
 /// The parameters of every `role/*` action.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RoleParams {
+#[schema(as = smartbi::RoleParams)]
+pub(super) struct RoleParams {
     #[serde(default, deserialize_with = "opt_key")]
     name: Option<String>,
     alias: Option<String>,

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
+use utoipa::ToSchema;
 use weir_identity::Principal;
 use weir_identity::service::{Account, AccountInput, AccountUpdate};
 
@@ -85,9 +86,10 @@ fn account_json(a: &Account) -> Json {
 }
 
 /// The parameters of every `user/*` action. No `Debug`: it holds a password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct UserParams {
+#[schema(as = smartbi::UserParams)]
+pub(super) struct UserParams {
     #[serde(default, deserialize_with = "opt_key")]
     id: Option<String>,
     #[serde(default, deserialize_with = "opt_key")]
