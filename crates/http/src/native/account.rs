@@ -123,7 +123,11 @@ pub struct ChangePasswordRequest {
     tag = "user",
     request_body = ChangePasswordRequest,
     security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
+    responses(
+        (status = 200, body = Envelope<Empty>),
+        Refusals,
+        (status = 429, body = Failure, description = "request_too_frequently: too many wrong old_password attempts; Retry-After says when to try again"),
+    )
 )]
 #[put("/user/password")]
 pub async fn change_password(
