@@ -890,3 +890,58 @@ async fn iot_ingest_a_token_writes_to_its_own_device_in_its_own_tenant() {
     )
     .await;
 }
+
+/// SUM and AVG add up doubles near the largest one without overflowing on the way, on
+/// both backends (PostgreSQL answered 500, SQLite no value); a SUM past the range of a
+/// double is refused, saying so.
+#[tokio::test]
+async fn iot_ingest_sums_and_averages_of_huge_doubles_stay_finite() {
+    let app = TestApp::spawn().await;
+    let admin = app.register_admin().await;
+    let body = json!({"name": "big", "integration": "http-device",
+                      "param_entities": {"identifier": "big-1"}});
+    let answer = app
+        .call("POST", "/api/v1/device", Some(&admin), Some(body))
+        .await;
+    let device = ok(&answer)["device_id"].as_str().expect("id").to_owned();
+    let token = ok(&issue(&app, Some(&admin), &device).await)["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let samples = json!([
+        {"ts": 1000, "values": {"x": 1e308}},
+        {"ts": 2000, "values": {"x": 1.7e308}},
+        {"ts": 3000, "values": {"x": -1.7e308}},
+    ]);
+    reported(&app, &token, &samples, 3).await;
+    let x = entity_ids(&app, &admin, &device).await["http-device.device.big-1.x"].clone();
+    let aggregate = |kind: &str, end: i64| {
+        let body = json!({"entity_id": x, "aggregate_type": kind,
+                          "start_timestamp": 0, "end_timestamp": end});
+        app.call(
+            "POST",
+            "/api/v1/entity/history/aggregate",
+            Some(&admin),
+            Some(body),
+        )
+    };
+    let close = |got: &Value, want: f64| {
+        let got = got["value"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("no value: {got}"));
+        assert!((got - want).abs() <= want.abs() * 1e-12, "{got} != {want}");
+    };
+    close(ok(&aggregate("SUM", 5000).await), 1e308);
+    close(ok(&aggregate("AVG", 5000).await), 1e308 / 3.0);
+    close(ok(&aggregate("AVG", 2500).await), 1.35e308);
+    close(ok(&aggregate("MAX", 5000).await), 1.7e308);
+    let message = refused(
+        &aggregate("SUM", 2500).await,
+        400,
+        "parameter_validation_failed",
+    );
+    assert!(
+        message.starts_with("aggregate_type SUM is beyond the range of a double"),
+        "{message}"
+    );
+}

@@ -396,6 +396,18 @@ impl IotService {
                 ));
             }
             let result = tx.aggregate(&v.tenant_id, entity, from, to, aggregate)?;
+            if let AggregateResult::Number(Some(n)) = result
+                && !n.is_finite()
+            {
+                return Err(IotError::invalid(
+                    "aggregate_type",
+                    format!(
+                        "{} is beyond the range of a double (about ±1.8e308) in this \
+                         window; ask for a shorter one",
+                        format!("{aggregate:?}").to_uppercase()
+                    ),
+                ));
+            }
             Ok((e.definition.value_type, result))
         })
     }

@@ -219,32 +219,49 @@ impl ValueRepo for IotRepo {
             ));
         }
         // The use-case admits MIN, MAX, AVG and SUM for numbers only.
-        let n = Self::number_expr(value_type).ok_or_else(|| {
+        let column = Self::number_column(value_type).ok_or_else(|| {
             StoreError::Internal(format!("{aggregate:?} of a {} entity", value_type.as_str()))
         })?;
+        let n = sql::<Nullable<Double>>(column);
+        // AVG and SUM add up values scaled down by 2^-64 and scale the result back: a power
+        // of two changes no digit of a double, and the running total can no longer
+        // overflow (PostgreSQL fails the statement when it does, SQLite answers infinity)
+        // where the result itself fits. AVG is that sum over the count: PostgreSQL's own
+        // AVG of doubles also adds up squares, which overflow far sooner. A SUM past the
+        // range of a double comes back infinite, for the use-case to refuse. (`{:e}`
+        // writes the shortest text that reads back as the same double.)
+        let scaled = sql::<Nullable<Double>>(&format!("({column} * {SUM_SCALE:e})"));
         let c = self.c();
         let value: Option<f64> = match aggregate {
-            Aggregate::Min => window.select(diesel::dsl::min(n)).first(c),
-            Aggregate::Max => window.select(diesel::dsl::max(n)).first(c),
-            Aggregate::Avg => window.select(diesel::dsl::avg(n)).first(c),
-            _ => window.select(diesel::dsl::sum(n)).first(c),
-        }
-        .or_store()?;
+            Aggregate::Min => window.select(diesel::dsl::min(n)).first(c).or_store()?,
+            Aggregate::Max => window.select(diesel::dsl::max(n)).first(c).or_store()?,
+            Aggregate::Avg => {
+                let (sum, count): (Option<f64>, i64) = window
+                    .select((diesel::dsl::sum(scaled), diesel::dsl::count(n)))
+                    .first(c)
+                    .or_store()?;
+                sum.map(|s| s / count as f64 / SUM_SCALE)
+            }
+            _ => window
+                .select(diesel::dsl::sum(scaled))
+                .first::<Option<f64>>(c)
+                .or_store()?
+                .map(|s| s / SUM_SCALE),
+        };
         Ok(AggregateResult::Number(value))
     }
 }
 
+/// 2^-64: what AVG and SUM scale values by (see `aggregate`).
+const SUM_SCALE: f64 = 1.0 / 18_446_744_073_709_551_616.0;
+
 impl IotRepo {
-    /// The number of an entity's history in a window: `long_value` or `double_value` as a
-    /// double (CAST to DOUBLE PRECISION reads as REAL on SQLite).
-    fn number_expr(
-        value_type: ValueType,
-    ) -> Option<diesel::expression::SqlLiteral<Nullable<Double>>> {
+    /// The number of an entity's history: `long_value` or `double_value` as a double (CAST
+    /// to DOUBLE PRECISION reads as REAL on SQLite).
+    fn number_column(value_type: ValueType) -> Option<&'static str> {
         match value_type {
-            ValueType::Long => Some(sql::<Nullable<Double>>(
-                "CAST(long_value AS DOUBLE PRECISION)",
-            )),
-            ValueType::Double => Some(sql::<Nullable<Double>>("double_value")),
+            ValueType::Long => Some("CAST(long_value AS DOUBLE PRECISION)"),
+            ValueType::Double => Some("double_value"),
             _ => None,
         }
     }
