@@ -810,8 +810,10 @@ async fn mqtt_embedded_broker_keeps_each_device_to_its_own_topics() {
 
     // Publishing anywhere else, in its tenant or another, closes A's connection (A
     // probes under another client id: the same one would take `a`'s connection over).
-    for other in [&b_up, &their_up, &a_down] {
-        let mut a = Device::connect(&app, "a-probe", a_login)
+    // Each probe has a client id of its own: the broker may still be dropping the last
+    // probe's session when the next one connects.
+    for (i, other) in [&b_up, &their_up, &a_down].into_iter().enumerate() {
+        let mut a = Device::connect(&app, &format!("a-probe-{i}"), a_login)
             .await
             .expect("connect");
         a.client
@@ -831,8 +833,8 @@ async fn mqtt_embedded_broker_keeps_each_device_to_its_own_topics() {
         their_down.clone(),
         a_up.clone(),
     ];
-    for filter in everything {
-        let mut a = Device::connect(&app, "a-probe", a_login)
+    for (i, filter) in everything.into_iter().enumerate() {
+        let mut a = Device::connect(&app, &format!("a-sub-probe-{i}"), a_login)
             .await
             .expect("connect");
         a.client
