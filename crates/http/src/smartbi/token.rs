@@ -202,15 +202,19 @@ pub fn encrypt_with_nonce(key: &TokenKey, nonce: [u8; NONCE_LEN], claims: &Token
 /// Both base64 alphabets are read, with or without padding, and spaces read as `+`: a `+`
 /// sent unescaped in a query string or form arrives as a space.
 pub fn decrypt(key: &TokenKey, token: &str) -> Result<TokenClaims, TokenError> {
-    let token = token.trim();
-    if token.is_empty() {
+    // Spaces are kept through the trim: a leading or trailing `+` sent unescaped arrives as
+    // one, and base64 has no spaces of its own.
+    let token = token.trim_matches(|c: char| c.is_whitespace() && c != ' ');
+    if token.trim().is_empty() {
         return Err(TokenError::Empty);
     }
     if token.len() > MAX_TOKEN_CHARS {
         return Err(TokenError::TooLong);
     }
-    let token = token.replace(' ', "+");
-    let bytes = decode_base64(&token).ok_or(TokenError::NotBase64)?;
+    // A space that stood for `+` decodes; a stray space around a pasted token is dropped.
+    let bytes = decode_base64(&token.replace(' ', "+"))
+        .or_else(|| decode_base64(&token.trim().replace(' ', "+")))
+        .ok_or(TokenError::NotBase64)?;
     if bytes.len() < NONCE_LEN + TAG_LEN + 2 {
         return Err(TokenError::TooShort(bytes.len()));
     }
@@ -351,6 +355,19 @@ mod tests {
         for t in [url.as_str(), bare, spaced.as_str()] {
             assert_eq!(decrypt(&key(), t).unwrap(), example_claims(), "{t}");
         }
+    }
+
+    #[test]
+    fn a_plus_at_either_end_sent_as_a_space_decodes() {
+        // One token in 64 starts with `+`; find one of each kind rather than hope.
+        let tokens: Vec<String> = (0..2000)
+            .map(|_| encrypt(&key(), &example_claims()))
+            .collect();
+        let leading = tokens.iter().find(|t| t.starts_with('+')).unwrap();
+        let spaced = leading.replace('+', " ");
+        assert_eq!(decrypt(&key(), &spaced).unwrap(), example_claims());
+        let padded = format!(" {} \r\n", tokens[0]);
+        assert_eq!(decrypt(&key(), &padded).unwrap(), example_claims());
     }
 
     #[test]
