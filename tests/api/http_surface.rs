@@ -413,6 +413,16 @@ async fn docs_serve_swagger_ui() {
     assert!(html.to_lowercase().contains("swagger"), "{html}");
 }
 
+#[tokio::test]
+async fn docs_without_its_slash_redirects_to_swagger_ui() {
+    let app = TestApp::spawn().await;
+    for method in ["GET", "HEAD"] {
+        let res = send(&app, method, "/docs", &[]).await;
+        assert_eq!(res.status(), 308, "{method}");
+        assert_eq!(header(&res, "location"), Some("/docs/"), "{method}");
+    }
+}
+
 const CONSOLE: &str = "http://console.test";
 
 /// A CORS preflight for a POST that sends a token and a language.

@@ -60,6 +60,13 @@ pub fn app(
     // Whatever no route takes (including unknown paths inside /api/v1) gets the JSON 404.
     let mut app = app
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        // Swagger UI answers under `/docs/` only; the address people type goes there.
+        .route(
+            "/docs",
+            web::route()
+                .guard(guard::Any(guard::Get()).or(guard::Head()))
+                .to(docs_redirect),
+        )
         .configure(smartbi::routes::aliases)
         .default_service(web::to(not_found));
     if let Some(dir) = settings.static_dir.clone() {
@@ -83,6 +90,12 @@ pub fn app(
             Logger::new("%a \"%{method}xi %U\" %s %b %Dms request_id=%{x-request-id}o")
                 .custom_request_replace("method", |req| req.method().to_string()),
         )
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, NativeError> {
