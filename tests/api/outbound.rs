@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use weir_outbound::testing::{HttpReceiver, SmtpSink};
-use weir_test_kit::{Session, TestApp, local_reach};
+use weir_test_kit::{Session, TestApp, external, local_reach};
 
 use crate::smartbi_models::{Source, act, failure, model, shop, success};
 use crate::support::{setup_with, two_tenants_with};
@@ -316,7 +316,10 @@ async fn by_default_nothing_reaches_this_machine_and_an_open_port_reads_like_a_c
 #[tokio::test]
 async fn the_allow_list_opens_exactly_what_it_lists() {
     // One port of one address: PostgreSQL's, on loopback.
-    let (app, admin) = setup_with(|s| s.outbound.allow = vec!["127.0.0.1:5432".into()]).await;
+    let Some(pg) = external::postgres() else {
+        return;
+    };
+    let (app, admin) = setup_with(|s| s.outbound.allow = vec![pg.host_port()]).await;
     let test = |url: &str, user: &str| {
         json!({"driverType": if url.contains("postgresql") { "POSTGRESQL" } else { "MYSQL" },
                "connectUserName": user, "url": url})
@@ -327,7 +330,10 @@ async fn the_allow_list_opens_exactly_what_it_lists() {
                 &app,
                 &admin,
                 "datasource/test",
-                test("jdbc:postgresql://127.0.0.1:5432/template1", "postgres")
+                test(
+                    &format!("jdbc:postgresql://{}/template1", pg.host_port()),
+                    "postgres"
+                )
             )
             .await
         ),

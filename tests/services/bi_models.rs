@@ -1,6 +1,7 @@
 //! Data models, row permissions and model queries on real storage (both backends) with
 //! the real drivers: an SQLite datasource file made in a temporary folder, and a scratch
-//! database on the local PostgreSQL (127.0.0.1:5432, user `postgres`), dropped at the end.
+//! database on the PostgreSQL `WEIR_TEST_PG_DATASOURCE_URL` names (user `postgres`) and on the
+//! MariaDB of `WEIR_TEST_MYSQL_URL`, dropped at the end; those tests are skipped without them.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use weir_bi_catalog::row_perms::RowPermItem;
 use weir_kernel::{AsProblem, Id, IdGenerator, ProblemKind, SystemClock};
 use weir_storage::Database;
 use weir_storage::testing::TestDatabase;
+use weir_test_kit::external::{self, Address};
 
 use crate::tenant;
 
@@ -188,22 +190,25 @@ impl PgShop {
     }
 }
 
-/// A scratch database on the local MariaDB (root, no password), dropped at the end.
+/// A scratch database on the MariaDB of `WEIR_TEST_MYSQL_URL`, dropped at the end.
 struct MariaShop {
+    server: Address,
     name: String,
 }
 
 impl MariaShop {
-    fn admin() -> mysql::Conn {
+    fn admin(server: &Address) -> mysql::Conn {
         let opts = mysql::OptsBuilder::new()
-            .ip_or_hostname(Some("127.0.0.1"))
-            .tcp_port(3306)
-            .user(Some("root"))
+            .ip_or_hostname(Some(server.host.clone()))
+            .tcp_port(server.port)
+            .user(server.user.clone())
+            .pass(server.password.clone())
             .prefer_socket(false);
-        mysql::Conn::new(opts).expect("MariaDB on 127.0.0.1:3306 (root, no password)")
+        mysql::Conn::new(opts).unwrap_or_else(|e| panic!("MariaDB at {}: {e}", server.url))
     }
 
-    fn new() -> Self {
+    /// `None` when `WEIR_TEST_MYSQL_URL` is unset (the test is skipped).
+    fn new() -> Option<Self> {
         use mysql::prelude::Queryable;
         static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let name = format!(
@@ -211,7 +216,8 @@ impl MariaShop {
             std::process::id(),
             NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );
-        let mut c = Self::admin();
+        let server = external::mariadb()?;
+        let mut c = Self::admin(&server);
         c.query_drop(format!("CREATE DATABASE `{name}`")).unwrap();
         c.query_drop(format!("USE `{name}`")).unwrap();
         c.query_drop(
@@ -229,15 +235,15 @@ impl MariaShop {
                 c.query_drop(statement).unwrap();
             }
         }
-        Self { name }
+        Some(Self { server, name })
     }
 
     fn datasource(&self) -> NewDatasource {
         new_datasource(
             "maria-shop",
             "MARIADB",
-            &format!("jdbc:mariadb://127.0.0.1:3306/{}", self.name),
-            Some("root"),
+            &format!("jdbc:mariadb://{}/{}", self.server.host_port(), self.name),
+            self.server.user.as_deref(),
         )
     }
 }
@@ -245,7 +251,8 @@ impl MariaShop {
 impl Drop for MariaShop {
     fn drop(&mut self) {
         use mysql::prelude::Queryable;
-        let _ = Self::admin().query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
+        let _ = Self::admin(&self.server)
+            .query_drop(format!("DROP DATABASE IF EXISTS `{}`", self.name));
     }
 }
 
@@ -980,7 +987,9 @@ fn a_postgresql_model_answers_the_same_rows() {
 
 #[test]
 fn a_mariadb_model_answers_the_same_rows() {
-    let src = MariaShop::new();
+    let Some(src) = MariaShop::new() else {
+        return;
+    };
     let w = world();
     let shop = synced(&w, &alice(), src.datasource(), &src.name);
     let customers = w.catalog.table(&alice(), shop.customers.into()).unwrap();

@@ -57,25 +57,30 @@ pub struct TestApp {
     _database: TestDatabase,
 }
 
-/// The environment variable naming the external broker MQTT tests use
-/// (default `mqtt://127.0.0.1:1883`, a local Mosquitto).
-pub const MQTT_URL_VAR: &str = "WEIR_TEST_MQTT_URL";
+pub mod external;
 
-/// Settings for a server on the external broker (a local Mosquitto, or
-/// `WEIR_TEST_MQTT_URL`), with a client id and a topic prefix of its own, so tests running
-/// side by side on one broker do not see each other's messages:
-/// `TestApp::spawn_with(weir_test_kit::external_mqtt)`.
-pub fn external_mqtt(settings: &mut Settings) {
+/// The environment variable naming the external broker MQTT tests use.
+pub const MQTT_URL_VAR: &str = external::MOSQUITTO.var;
+
+/// Settings for a server on the external `broker` ([`external::mqtt`]), with a client id
+/// and a topic prefix of its own, so tests running side by side on one broker do not see
+/// each other's messages: `TestApp::spawn_with(|s| external_mqtt(s, &broker))`.
+pub fn external_mqtt(settings: &mut Settings, broker: &external::Address) {
     let unique = unique_suffix();
     settings.mqtt.mode = Mode::External;
-    settings.mqtt.url = Some(
-        std::env::var(MQTT_URL_VAR)
-            .ok()
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| "mqtt://127.0.0.1:1883".into()),
-    );
+    settings.mqtt.url = Some(broker.url.clone());
     settings.mqtt.client_id = format!("weir-test-{unique}");
     settings.mqtt.topic_prefix = format!("weir-test/{unique}");
+}
+
+/// Settings for a server on the external broker when `WEIR_TEST_MQTT_URL` names one, and
+/// on the embedded broker otherwise, for tests that hold on either:
+/// `TestApp::spawn_with(weir_test_kit::any_mqtt)`.
+pub fn any_mqtt(settings: &mut Settings) {
+    match external::MOSQUITTO.address() {
+        Some(broker) => external_mqtt(settings, &broker),
+        None => embedded_mqtt(settings),
+    }
 }
 
 /// Settings for a server running the embedded broker on a free port of 127.0.0.1:

@@ -74,15 +74,3 @@ pub fn shapes(columns: &[ColumnInfo]) -> Vec<(&str, FieldType, bool)> {
         .map(|c| (c.name.as_str(), c.field_type, c.nullable))
         .collect()
 }
-
-/// Fails loudly, naming the command that starts the service, when it is not there.
-pub fn require_service(name: &str, port: u16, start: &str) {
-    if std::net::TcpStream::connect_timeout(
-        &std::net::SocketAddr::from(([127, 0, 0, 1], port)),
-        Duration::from_secs(2),
-    )
-    .is_err()
-    {
-        panic!("{name} is not listening on 127.0.0.1:{port}; start it with `{start}`");
-    }
-}

@@ -10,8 +10,9 @@ use weir_bi_catalog::query::{QueryRequest, plan};
 use weir_bi_drivers::{Guard, SqlDrivers};
 use weir_outbound::testing::Banner;
 use weir_outbound_policy::{OutboundPolicy, target};
+use weir_test_kit::external;
 
-use crate::common::{closed_port, local_guard, require_service, spec};
+use crate::common::{closed_port, local_guard, spec};
 
 const POLICY: &str = "is not reached: the outbound policy refuses loopback, private, \
                       link-local and other internal addresses unless the operator opens \
@@ -43,14 +44,16 @@ fn refused_everywhere(d: &SqlDrivers, s: &ConnectionSpec, message: &str) {
 
 #[test]
 fn the_default_policy_refuses_this_machine_alike_whether_a_port_is_open() {
-    require_service("PostgreSQL", 5432, "service postgresql start");
-    require_service("MariaDB", 3306, "service mariadb start");
+    // The open ports are those of this machine's PostgreSQL and MariaDB.
+    let (Some(pg), Some(maria)) = (external::postgres(), external::mariadb()) else {
+        return;
+    };
     let strict = SqlDrivers::new(Guard::new(OutboundPolicy::strict()));
     let closed = closed_port();
     for (driver, scheme, port) in [
-        ("POSTGRESQL", "postgresql", 5432),
+        ("POSTGRESQL", "postgresql", pg.port),
         ("POSTGRESQL", "postgresql", closed),
-        ("MYSQL", "mysql", 3306),
+        ("MYSQL", "mysql", maria.port),
         ("MYSQL", "mariadb", closed),
     ] {
         for host in [
@@ -73,10 +76,16 @@ fn the_default_policy_refuses_this_machine_alike_whether_a_port_is_open() {
 
 #[test]
 fn weir_own_postgresql_database_is_refused_even_where_the_allow_list_opens_it() {
-    require_service("PostgreSQL", 5432, "service postgresql start");
+    // This machine's server, reached by loopback names below.
+    let Some(pg) = external::postgres() else {
+        return;
+    };
+    let port = pg.port;
     // Weir keeps its data in the `postgres` database of this machine's server.
     let guard = local_guard()
-        .own_database("postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+        .own_database(&format!(
+            "postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable"
+        ))
         .unwrap();
     let d = SqlDrivers::new(guard);
     for (host, database) in [
@@ -87,11 +96,11 @@ fn weir_own_postgresql_database_is_refused_even_where_the_allow_list_opens_it() 
     ] {
         let s = spec(
             "POSTGRESQL",
-            &format!("jdbc:postgresql://{host}:5432/{database}"),
+            &format!("jdbc:postgresql://{host}:{port}/{database}"),
             "postgres",
             "",
         );
-        let label = format!("{}/{database}", target(host, 5432));
+        let label = format!("{}/{database}", target(host, port));
         refused_everywhere(
             &d,
             &s,
@@ -101,18 +110,23 @@ fn weir_own_postgresql_database_is_refused_even_where_the_allow_list_opens_it() 
     // No database named: PostgreSQL takes the user's, which is Weir's here.
     let s = spec(
         "POSTGRESQL",
-        "jdbc:postgresql://127.0.0.1:5432/",
+        &format!("jdbc:postgresql://127.0.0.1:{port}/"),
         "postgres",
         "",
     );
     assert!(matches!(d.test(&s), Err(DriverError::Refused(_))));
     // A MySQL session could read every database of the server: refused whatever it names.
-    let s = spec("MYSQL", "jdbc:mysql://127.0.0.1:5432/shop", "root", "");
+    let s = spec(
+        "MYSQL",
+        &format!("jdbc:mysql://127.0.0.1:{port}/shop"),
+        "root",
+        "",
+    );
     assert!(matches!(d.test(&s), Err(DriverError::Refused(_))));
     // Another database of the same server is another datasource.
     let s = spec(
         "POSTGRESQL",
-        "jdbc:postgresql://127.0.0.1:5432/template1",
+        &format!("jdbc:postgresql://127.0.0.1:{port}/template1"),
         "postgres",
         "",
     );

@@ -1,5 +1,6 @@
-//! The drivers against the machine's own services: PostgreSQL on 127.0.0.1:5432 (user
-//! `postgres`, trust), MariaDB on 127.0.0.1:3306 (`root`, empty password), and SQLite files
+//! The drivers against the machine's own services: PostgreSQL at
+//! `WEIR_TEST_PG_DATASOURCE_URL` (user `postgres`, trust), MariaDB at `WEIR_TEST_MYSQL_URL`
+//! (`root`, empty password), both skipped when their variable is unset, and SQLite files
 //! in temporary folders. Each server backend gets a scratch database named after the test
 //! process, dropped at the end (and, should a run die, by a later run).
 

@@ -1,4 +1,6 @@
-//! MariaDB (the MYSQL driver type) on 127.0.0.1:3306 (`root`, empty password).
+//! MariaDB (the MYSQL driver type) at `WEIR_TEST_MYSQL_URL` (`root`, empty password),
+//! reached from 127.0.0.1 (the scratch users are `...@'127.0.0.1'`); without it these
+//! tests are skipped.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -8,21 +10,34 @@ use weir_bi_catalog::drivers::{ConnectionSpec, DriverError, Drivers, FieldType, 
 use weir_bi_catalog::query::{QueryRequest, plan};
 use weir_bi_catalog::testing::shop_model;
 use weir_bi_drivers::SqlDrivers;
+use weir_test_kit::external::{self, Address};
 
-use crate::common::{
-    closed_port, is_stale, message_without, require_service, scratch_name, shapes, spec,
-};
+use crate::common::{closed_port, is_stale, message_without, scratch_name, shapes, spec};
 
-const START: &str = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd";
 const PASSWORD: &str = "my-Secret-4jq8";
 
+/// The server of these tests; each test asks [`Scratch::create`] or [`external::mariadb`]
+/// first, which skip it when the variable is unset.
+fn server() -> Address {
+    external::MARIADB
+        .address()
+        .expect("WEIR_TEST_MYSQL_URL, asked for first")
+}
+
+/// The user the tests connect as.
+fn user(server: &Address) -> &str {
+    server.user.as_deref().unwrap_or("root")
+}
+
 fn admin() -> mysql::Conn {
+    let server = server();
     let opts = mysql::OptsBuilder::new()
-        .ip_or_hostname(Some("127.0.0.1"))
-        .tcp_port(3306)
-        .user(Some("root"))
+        .ip_or_hostname(Some(server.host.clone()))
+        .tcp_port(server.port)
+        .user(Some(user(&server)))
+        .pass(server.password.clone())
         .prefer_socket(false);
-    mysql::Conn::new(opts).expect("MariaDB as root with an empty password")
+    mysql::Conn::new(opts).expect("MariaDB at WEIR_TEST_MYSQL_URL")
 }
 
 /// The scratch database, dropped when the test ends, even by a panic.
@@ -31,8 +46,9 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn create() -> Self {
-        require_service("MariaDB", 3306, START);
+    /// `None` when no server is given (the test is skipped).
+    fn create() -> Option<Self> {
+        external::mariadb()?;
         let mut conn = admin();
         let existing: Vec<String> = conn
             .query(r"SHOW DATABASES LIKE 'weir\_drivers\_test\_%'")
@@ -65,15 +81,20 @@ impl Scratch {
             conn.query_drop(format!("USE `{}`", scratch.name)).unwrap();
             conn.query_drop(statement).unwrap();
         }
-        scratch
+        Some(scratch)
     }
 
     fn spec(&self) -> ConnectionSpec {
+        let server = server();
         spec(
             "MARIADB",
-            &format!("jdbc:mariadb://127.0.0.1:3306/{}?useSSL=false", self.name),
-            "root",
-            "",
+            &format!(
+                "jdbc:mariadb://{}/{}?useSSL=false",
+                server.host_port(),
+                self.name
+            ),
+            user(&server),
+            server.password.as_deref().unwrap_or_default(),
         )
     }
 }
@@ -95,7 +116,9 @@ fn table(name: &str, kind: &str) -> TableInfo {
 
 #[test]
 fn mariadb_catalog() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     let d = crate::common::drivers();
     let s = scratch.spec();
 
@@ -172,13 +195,16 @@ fn mariadb_catalog() {
 
 #[test]
 fn a_wrong_password_is_a_connect_error_without_the_password() {
-    require_service("MariaDB", 3306, START);
-    let s = spec("MYSQL", "jdbc:mysql://127.0.0.1:3306/", "root", PASSWORD);
+    let Some(server) = external::mariadb() else {
+        return;
+    };
+    let url = format!("jdbc:mysql://{}/", server.host_port());
+    let s = spec("MYSQL", &url, user(&server), PASSWORD);
     let err = crate::common::drivers().test(&s).unwrap_err();
     let message = message_without(&err, PASSWORD);
     assert!(matches!(err, DriverError::Connect(_)), "{err:?}");
     assert!(message.contains("Access denied"), "{message}");
-    assert!(message.contains("127.0.0.1:3306"), "{message}");
+    assert!(message.contains(&server.host_port()), "{message}");
 }
 
 #[test]
@@ -198,12 +224,14 @@ fn an_unreachable_port_is_a_connect_error_without_the_password() {
 
 #[test]
 fn an_unknown_database_is_a_connect_error() {
-    require_service("MariaDB", 3306, START);
+    let Some(server) = external::mariadb() else {
+        return;
+    };
     let s = spec(
         "MYSQL",
-        "jdbc:mysql://127.0.0.1:3306/weir_no_such_db",
-        "root",
-        "",
+        &format!("jdbc:mysql://{}/weir_no_such_db", server.host_port()),
+        user(&server),
+        server.password.as_deref().unwrap_or_default(),
     );
     let err = crate::common::drivers().test(&s).unwrap_err();
     assert!(
@@ -250,7 +278,9 @@ fn tls_only_urls_are_refused() {
 
 #[test]
 fn mariadb_queries_answer_the_expected_rows() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     let mut conn = admin();
     conn.query_drop(format!("USE `{}`", scratch.name)).unwrap();
     for s in [
@@ -317,7 +347,9 @@ fn sessions_on(db: &str, expected: u64) -> u64 {
 
 #[test]
 fn mariadb_queries_reuse_a_kept_connection() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     connection_view(&scratch.name);
     let s = scratch.spec();
     let d = crate::common::drivers();
@@ -407,8 +439,9 @@ impl Drop for ScratchUser {
 
 #[test]
 fn a_changed_database_or_password_gets_another_connection() {
-    let a = Scratch::create();
-    let b = Scratch::create();
+    let (Some(a), Some(b)) = (Scratch::create(), Scratch::create()) else {
+        return;
+    };
     connection_view(&a.name);
     connection_view(&b.name);
     let d = crate::common::drivers();
@@ -421,7 +454,7 @@ fn a_changed_database_or_password_gets_another_connection() {
 
     let first_password = "pw-One-7xk2";
     let user = ScratchUser::create(&a.name, first_password);
-    let url = format!("jdbc:mariadb://127.0.0.1:3306/{}", a.name);
+    let url = format!("jdbc:mariadb://{}/{}", server().host_port(), a.name);
     let as_user = |password: &str| spec("MARIADB", &url, &user.name, password);
     let first = connection_id(&d, &as_user(first_password), &a.name).unwrap();
     assert_ne!(first, on_a);
@@ -452,7 +485,9 @@ fn a_changed_database_or_password_gets_another_connection() {
 
 #[test]
 fn a_killed_kept_connection_does_not_fail_the_next_query() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     connection_view(&scratch.name);
     let s = scratch.spec();
     let d = crate::common::drivers();

@@ -1,4 +1,5 @@
-//! PostgreSQL on 127.0.0.1:5432 (user `postgres`, trust authentication).
+//! PostgreSQL at `WEIR_TEST_PG_DATASOURCE_URL` (user `postgres`, trust authentication);
+//! without it these tests are skipped.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -10,12 +11,10 @@ use weir_bi_catalog::drivers::{
 use weir_bi_catalog::query::{QueryRequest, plan};
 use weir_bi_catalog::testing::shop_model;
 use weir_bi_drivers::SqlDrivers;
+use weir_test_kit::external::{self, Address};
 
-use crate::common::{
-    closed_port, is_stale, message_without, require_service, scratch_name, shapes, spec,
-};
+use crate::common::{closed_port, is_stale, message_without, scratch_name, shapes, spec};
 
-const START: &str = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start";
 const PASSWORD: &str = "pg-Secret-9f3k";
 
 const FIXTURE: &str = r#"
@@ -40,18 +39,37 @@ const FIXTURE: &str = r#"
     CREATE TABLE shop.no_columns ();
 "#;
 
-/// Runs SQL as `postgres` on a database of the local server.
+/// The server of these tests; each test asks [`Scratch::create`] or [`external::postgres`]
+/// first, which skip it when the variable is unset.
+fn server() -> Address {
+    external::POSTGRES
+        .address()
+        .expect("WEIR_TEST_PG_DATASOURCE_URL, asked for first")
+}
+
+/// The user the tests connect as.
+fn user(server: &Address) -> &str {
+    server.user.as_deref().unwrap_or("postgres")
+}
+
+/// Runs SQL as the server's user on one of its databases.
 fn admin(database: &str, sql: &str) -> Result<Vec<String>, tokio_postgres::Error> {
+    let server = server();
+    let mut config = format!(
+        "host={} port={} user={} dbname={database}",
+        server.host,
+        server.port,
+        user(&server)
+    );
+    if let Some(password) = &server.password {
+        config.push_str(&format!(" password={password}"));
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let (client, connection) = tokio_postgres::connect(
-            &format!("host=127.0.0.1 port=5432 user=postgres dbname={database}"),
-            NoTls,
-        )
-        .await?;
+        let (client, connection) = tokio_postgres::connect(&config, NoTls).await?;
         let connection = tokio::spawn(connection);
         let rows = client.simple_query(sql).await;
         drop(client);
@@ -72,8 +90,9 @@ struct Scratch {
 }
 
 impl Scratch {
-    fn create() -> Self {
-        require_service("PostgreSQL", 5432, START);
+    /// `None` when no server is given (the test is skipped).
+    fn create() -> Option<Self> {
+        external::postgres()?;
         let existing = admin(
             "postgres",
             r"SELECT datname FROM pg_database WHERE datname LIKE 'weir\_drivers\_test\_%'",
@@ -94,17 +113,19 @@ impl Scratch {
         admin("postgres", &format!("CREATE DATABASE \"{name}\"")).unwrap();
         let scratch = Self { name };
         admin(&scratch.name, FIXTURE).unwrap();
-        scratch
+        Some(scratch)
     }
 
     fn spec(&self) -> ConnectionSpec {
+        let server = server();
         spec(
             "POSTGRESQL",
             &format!(
-                "jdbc:postgresql://127.0.0.1:5432/{}?sslmode=disable&ApplicationName=x",
+                "jdbc:postgresql://{}/{}?sslmode=disable&ApplicationName=x",
+                server.host_port(),
                 self.name
             ),
-            "postgres",
+            user(&server),
             PASSWORD,
         )
     }
@@ -128,7 +149,9 @@ fn table(name: &str, kind: &str) -> TableInfo {
 
 #[test]
 fn postgresql_catalog() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     let d = crate::common::drivers();
     let s = scratch.spec();
 
@@ -250,11 +273,13 @@ fn an_unreachable_port_is_a_connect_error_without_the_password() {
 
 #[test]
 fn an_unknown_user_or_database_is_a_connect_error_without_the_password() {
-    require_service("PostgreSQL", 5432, START);
+    let Some(server) = external::postgres() else {
+        return;
+    };
     // Trust authentication accepts any password, so a refused login is an unknown role.
     let s = spec(
         "POSTGRESQL",
-        "jdbc:postgresql://127.0.0.1:5432/postgres",
+        &format!("jdbc:postgresql://{}/postgres", server.host_port()),
         "weir_no_such_role",
         PASSWORD,
     );
@@ -266,8 +291,8 @@ fn an_unknown_user_or_database_is_a_connect_error_without_the_password() {
     // Even a server that echoes the password (here, as a database name) does not leak it.
     let s = spec(
         "POSTGRESQL",
-        &format!("jdbc:postgresql://127.0.0.1:5432/{PASSWORD}"),
-        "postgres",
+        &format!("jdbc:postgresql://{}/{PASSWORD}", server.host_port()),
+        user(&server),
         PASSWORD,
     );
     let err = crate::common::drivers().test(&s).unwrap_err();
@@ -314,7 +339,9 @@ fn tls_only_urls_are_refused() {
 
 #[test]
 fn postgresql_queries_answer_the_expected_rows() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     admin(
         &scratch.name,
         "CREATE SCHEMA q;
@@ -344,7 +371,9 @@ fn backend_pid(d: &SqlDrivers, spec: &ConnectionSpec) -> Result<u64, DriverError
 
 #[test]
 fn postgresql_queries_reuse_a_kept_connection_and_survive_its_end() {
-    let scratch = Scratch::create();
+    let Some(scratch) = Scratch::create() else {
+        return;
+    };
     admin(
         &scratch.name,
         "CREATE SCHEMA q;
