@@ -8,6 +8,9 @@
 //! and started again with the same settings. Every report answered 200, and every message
 //! Mosquitto acknowledged, must then be in the history with its value.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};

@@ -4,6 +4,9 @@
 //! (SUM of c.credit), `sales` (SUM of o.amount) and `orders` (COUNT of o.id). The tables are
 //! `q_customers` and `q_orders` in `schema`.
 
+// Fixtures for tests only: a panic is how a test fails.
+#![allow(clippy::expect_used)]
+
 use weir_kernel::Id;
 
 use crate::augmented::{
