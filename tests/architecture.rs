@@ -3,6 +3,9 @@
 //! it. The domain crates use no adapter library. Checked against `cargo metadata`, so the
 //! page cannot go stale.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;

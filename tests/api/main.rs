@@ -1,6 +1,9 @@
 //! Every endpoint over real HTTP against the in-process server. The same suite runs on
 //! SQLite (default) and on PostgreSQL (`WEIR_TEST_DATABASE_URL`).
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod account;
 mod auth;
 mod http_surface;

@@ -1,6 +1,9 @@
 //! Use-cases run directly (no HTTP) on real storage: SQLite, or PostgreSQL when
 //! `WEIR_TEST_DATABASE_URL` is set. For domain rules whose HTTP routes come later.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod bi_catalog;
 mod bi_grants;
 mod bi_models;

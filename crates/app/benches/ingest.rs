@@ -17,6 +17,9 @@
 //!     cargo bench -p weir --bench ingest                               (PostgreSQL)
 //! WEIR_BENCH_SECS=20 WEIR_BENCH_CLIENTS=8 ...                          (defaults 10 and 4)
 
+// Benchmark code: a panic stops the run with its reason (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};

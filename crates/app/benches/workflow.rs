@@ -12,6 +12,9 @@
 //!     cargo bench -p weir --bench workflow                             (PostgreSQL)
 //! WEIR_BENCH_SECS=20 WEIR_BENCH_CONNECTIONS=10 WEIR_BENCH_PAIRS=4 ...   (the defaults: 10, 10, 4)
 
+// Benchmark code: a panic stops the run with its reason (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -11,6 +11,9 @@
 //! Without `WEIR_TEST_MQTT_URL` only the HTTP half runs: the embedded broker dies with
 //! Weir and promises nothing across a crash (docs/mqtt.md), so it cannot stand in.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufRead, BufReader};

@@ -4,6 +4,9 @@
 //! (SUM of c.credit), `sales` (SUM of o.amount) and `orders` (COUNT of o.id). The tables are
 //! `q_customers` and `q_orders` in `schema`.
 
+// Fixtures for tests only: a panic is how a test fails.
+#![allow(clippy::expect_used)]
+
 use weir_kernel::Id;
 
 use crate::augmented::{
@@ -55,13 +58,17 @@ pub fn shop_tables(schema: &str) -> impl Fn(Id) -> Option<TableMeta> + use<> {
     }
 }
 
-/// The definition of [`shop_model`].
-pub fn shop_definition() -> ModelDefinition {
-    let view = |id: i64, name: &str| View {
+/// A view named `name` on table `id`, without an alias.
+pub fn view(id: i64, name: &str) -> View {
+    View {
         table_id: Id(id),
         name: name.into(),
         alias: None,
-    };
+    }
+}
+
+/// The definition of [`shop_model`].
+pub fn shop_definition() -> ModelDefinition {
     let dimension = |name: &str, view: &str| Dimension {
         name: name.into(),
         alias: None,

@@ -24,6 +24,9 @@
 //!                                                `postgres` on 5432, MariaDB as `root` on
 //!                                                3306, both without a password)
 
+// Benchmark code: a panic stops the run with its reason (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 

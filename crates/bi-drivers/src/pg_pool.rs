@@ -66,6 +66,8 @@ impl PgPool {
         })
     }
 
+    // `runtime` is an Option only so that `drop` can take it; until then it is there.
+    #[allow(clippy::expect_used)]
     fn runtime(&self) -> &tokio::runtime::Runtime {
         self.runtime
             .as_ref()

@@ -5,6 +5,9 @@
 //! optional single-page web console. Handlers translate HTTP to use-case calls and never
 //! touch storage: the use-cases arrive ready-wired in [`ApiState`].
 
+// TODO(issue 13): removed when the http core lands
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod app;
 mod health;
 mod http_in;

@@ -4,14 +4,16 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, json};
+use serde_json::Map;
 
 use crate::integration::{
     DeviceService, Integration, IntegrationError, IntegrationInfo, NewDevice, ParamError,
     ParamProblem,
 };
 use crate::key::valid_segment;
-use crate::model::{AccessMod, EntityDefinition, EntityType, IDENTIFIER_MAX, ValueType};
+use crate::model::{
+    AccessMod, EntityDefinition, EntityType, IDENTIFIER_MAX, ValueAttribute, ValueType,
+};
 use crate::value::{EntityValue, ValueError};
 
 /// The add-device parameter naming the device.
@@ -26,11 +28,12 @@ pub fn identified_services() -> (DeviceService, DeviceService) {
         entity_type: EntityType::Property,
         access_mod: AccessMod::W,
         value_type: ValueType::String,
-        value_attribute: serde_json::from_value(json!({
-            "min_length": 1,
-            "max_length": IDENTIFIER_MAX,
-        }))
-        .expect("a value_attribute"),
+        value_attribute: ValueAttribute {
+            min_length: Some(1),
+            // A constant of 50: the cast cannot truncate.
+            max_length: Some(IDENTIFIER_MAX as u32),
+            ..ValueAttribute::default()
+        },
         children: vec![],
     };
     (

@@ -301,14 +301,14 @@ impl Work {
     /// Starts reports while workers are free, the oldest message of a free topic first.
     fn start_ready(&mut self, ingest: &Arc<Ingest>, shutdown: &watch::Receiver<bool>) {
         while self.running.len() < self.workers {
-            let Some(at) = self
+            let Some(publish) = self
                 .waiting
                 .iter()
                 .position(|p| !self.busy_topics.contains(&p.topic))
+                .and_then(|at| self.waiting.remove(at))
             else {
                 return;
             };
-            let publish = self.waiting.remove(at).expect("a waiting message");
             if publish.qos == QoS::AtMostOnce {
                 self.waiting_qos0 -= 1;
             }

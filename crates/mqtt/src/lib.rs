@@ -36,6 +36,7 @@ pub use settings::{BrokerInfo, Mode, MqttSettings, SettingsError};
 
 use crate::broker::{Embedded, InternalLogin};
 use crate::client::ClientPlan;
+use crate::settings::Target;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MqttError {
@@ -98,28 +99,21 @@ impl Mqtt {
             generation: devices.next_generation(),
         };
         let mut embedded = None;
-        let mut plan = match settings.mode {
-            Mode::Off => return Ok(mqtt),
-            Mode::External => {
-                let address = checked
-                    .external
+        let mut plan = match checked.target {
+            Target::Off => return Ok(mqtt),
+            Target::External(address) => ClientPlan {
+                address,
+                client_id: settings.client_id.clone(),
+                login: settings
+                    .username
                     .clone()
-                    .expect("checked: an external broker");
-                ClientPlan {
-                    address,
-                    client_id: settings.client_id.clone(),
-                    login: settings
-                        .username
-                        .clone()
-                        .map(|u| (u, settings.password.clone().unwrap_or_default())),
-                    max_payload_bytes: settings.max_payload_bytes,
-                    workers: settings.workers,
-                    broker_starting: false,
-                    generation: mqtt.generation,
-                }
-            }
-            Mode::Embedded => {
-                let addr = checked.embedded.expect("checked: an embedded address");
+                    .map(|u| (u, settings.password.clone().unwrap_or_default())),
+                max_payload_bytes: settings.max_payload_bytes,
+                workers: settings.workers,
+                broker_starting: false,
+                generation: mqtt.generation,
+            },
+            Target::Embedded(addr) => {
                 let listener = match broker::bind(addr) {
                     Ok(listener) => listener,
                     Err(error) => {
@@ -225,7 +219,7 @@ impl Drop for Mqtt {
 /// while the instance runs.
 pub async fn forget_session(settings: &MqttSettings) -> Result<(), MqttError> {
     let checked = settings.checked()?;
-    let Some(address) = checked.external else {
+    let Target::External(address) = checked.target else {
         return Ok(());
     };
     let mut options = MqttOptions::new(&settings.client_id, address.host, address.port);

@@ -113,10 +113,17 @@ pub(crate) struct BrokerAddress {
 #[derive(Debug, Clone)]
 pub(crate) struct Checked {
     pub topics: Topics,
-    /// The external broker (mode external).
-    pub external: Option<BrokerAddress>,
-    /// The embedded broker's listening address (mode embedded).
-    pub embedded: Option<SocketAddr>,
+    pub target: Target,
+}
+
+/// What the mode needs, one variant a mode: an external mode always has its broker.
+#[derive(Debug, Clone)]
+pub(crate) enum Target {
+    Off,
+    /// The external broker Weir's client connects to.
+    External(BrokerAddress),
+    /// The embedded broker's listening address.
+    Embedded(SocketAddr),
 }
 
 /// The host and ports `GET /mqtt/broker-info` answers.
@@ -150,19 +157,15 @@ impl MqttSettings {
         if !(1024..=268_435_455).contains(&self.max_payload_bytes) {
             return Err(SettingsError::BadPayloadLimit);
         }
-        let (external, embedded) = match self.mode {
-            Mode::Off => (None, None),
+        let target = match self.mode {
+            Mode::Off => Target::Off,
             Mode::External => {
                 let url = self.url.as_deref().ok_or(SettingsError::MissingUrl)?;
-                (Some(parse_url(url)?), None)
+                Target::External(parse_url(url)?)
             }
-            Mode::Embedded => (None, Some(self.embedded_socket()?)),
+            Mode::Embedded => Target::Embedded(self.embedded_socket()?),
         };
-        Ok(Checked {
-            topics,
-            external,
-            embedded,
-        })
+        Ok(Checked { topics, target })
     }
 
     fn embedded_socket(&self) -> Result<SocketAddr, SettingsError> {
@@ -264,11 +267,20 @@ mod tests {
         }
     }
 
+    fn external_address(url: &str) -> BrokerAddress {
+        match external(url).checked().unwrap().target {
+            Target::External(address) => address,
+            other => panic!("an external mode checks into {other:?}"),
+        }
+    }
+
     #[test]
     fn defaults_are_an_embedded_broker_on_1883() {
         let s = MqttSettings::default();
-        let c = s.checked().unwrap();
-        assert_eq!(c.embedded.unwrap().port(), 1883);
+        let Target::Embedded(embedded) = s.checked().unwrap().target else {
+            panic!("the default mode is embedded")
+        };
+        assert_eq!(embedded.port(), 1883);
         assert_eq!(
             s.broker_info(),
             BrokerInfo {
@@ -277,7 +289,7 @@ mod tests {
             }
         );
         assert_eq!(
-            local_address(c.embedded.unwrap()),
+            local_address(embedded),
             BrokerAddress {
                 host: "127.0.0.1".into(),
                 port: 1883
@@ -287,16 +299,15 @@ mod tests {
 
     #[test]
     fn external_urls_are_read_and_tls_is_refused() {
-        let c = external("mqtt://broker.local:1884").checked().unwrap();
         assert_eq!(
-            c.external.unwrap(),
+            external_address("mqtt://broker.local:1884"),
             BrokerAddress {
                 host: "broker.local".into(),
                 port: 1884
             }
         );
         assert_eq!(
-            external("tcp://[::1]").checked().unwrap().external.unwrap(),
+            external_address("tcp://[::1]"),
             BrokerAddress {
                 host: "::1".into(),
                 port: 1883

@@ -5,6 +5,9 @@
 //!
 //! All listen on `127.0.0.1`, port 0, on threads of their own, and stop when dropped.
 
+// Servers for tests only: a panic is how a test fails.
+#![allow(clippy::expect_used)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,5 +1,8 @@
 //! `SmtpMailer` against the local SMTP sink of `weir_outbound::testing`.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::time::Duration;
 

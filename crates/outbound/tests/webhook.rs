@@ -1,5 +1,8 @@
 //! `HttpWebhooks` against a real HTTP server on a local port.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

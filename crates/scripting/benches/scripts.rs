@@ -6,6 +6,9 @@
 //! Run it with `cargo bench -p weir-scripting`. Plain `std::time` timing: each line prints
 //! the mean time of one run, in nanoseconds.
 
+// Benchmark code: a panic stops the run with its reason (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -1,6 +1,9 @@
 //! The Rhai adapter through the `ScriptEngine` port: what scripts see and answer, the
 //! errors users read, the limits, the cache and use from many threads.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

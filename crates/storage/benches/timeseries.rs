@@ -9,6 +9,9 @@
 //!     cargo bench -p weir-storage --bench timeseries              (PostgreSQL)
 //! WEIR_BENCH_POINTS=10000000 ...                                  (default 1,000,000)
 
+// Benchmark code: a panic stops the run with its reason (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::time::Instant;
 
 use diesel::connection::SimpleConnection;

@@ -2,6 +2,9 @@
 //! and get distinct id nodes. Runs on PostgreSQL when `WEIR_TEST_DATABASE_URL` is set
 //! (CI's PostgreSQL pass), and on an SQLite file otherwise.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::HashSet;
 
 use weir_storage::{Database, DatabaseOptions, testing};

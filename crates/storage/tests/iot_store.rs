@@ -1,6 +1,9 @@
 //! The IoT repository on a real database: SQLite by default, PostgreSQL when
 //! `WEIR_TEST_DATABASE_URL` is set (CI's second pass).
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::json;
 use weir_identity::{IdentityTx, Tenant};
 use weir_iot::model::{AccessMod, EntityDefinition, EntityType, ValueAttribute, ValueType};

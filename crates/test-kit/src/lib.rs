@@ -16,6 +16,9 @@
 //! # }
 //! ```
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 

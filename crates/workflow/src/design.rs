@@ -156,7 +156,9 @@ impl Design {
 
     /// The design as the `design_data` string to store.
     pub fn to_json(&self) -> String {
-        // A design holds strings, maps and JSON values only: serializing cannot fail.
+        // A design holds strings, string-keyed maps and JSON values only: serializing
+        // cannot fail.
+        #[allow(clippy::expect_used)]
         serde_json::to_string(self).expect("a design always serializes")
     }
 

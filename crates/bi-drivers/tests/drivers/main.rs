@@ -4,6 +4,9 @@
 //! in temporary folders. Each server backend gets a scratch database named after the test
 //! process, dropped at the end (and, should a run die, by a later run).
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 mod guard;
 mod mariadb;

@@ -69,6 +69,8 @@ impl IotService {
             IotError::Store(weir_kernel::StoreError::Conflict(_)) => taken(),
             other => other,
         })?;
+        // `entity_rows` puts the entity itself first, before any child.
+        #[allow(clippy::expect_used)]
         Ok(rows.into_iter().next().expect("the entity itself"))
     }
 

@@ -82,42 +82,44 @@ impl InternalPort {
     }
 }
 
-/// A CONNECT the gate refuses: the CONNACK code it answers and the reason it logs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Refusal {
-    pub code: ConnectReturnCode,
-    pub reason: &'static str,
+/// A CONNECT the gate refuses: it answers the CONNACK [`code`](Self::code) and logs the
+/// [`reason`](Self::reason).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    NoToken,
+    OtherIntegration,
+    Unchecked,
+    EmptyClientId,
+    BadClientId,
+    WeirsClientId,
+    ForeignWill,
 }
 
 impl Refusal {
-    pub const NO_TOKEN: Self = Self {
-        code: ConnectReturnCode::BadUserNamePassword,
-        reason: "the password is not a current device token",
-    };
-    pub const OTHER_INTEGRATION: Self = Self {
-        code: ConnectReturnCode::NotAuthorized,
-        reason: "the token belongs to a device of another integration",
-    };
-    pub const UNCHECKED: Self = Self {
-        code: ConnectReturnCode::ServiceUnavailable,
-        reason: "the token could not be checked",
-    };
-    pub const EMPTY_CLIENT_ID: Self = Self {
-        code: ConnectReturnCode::ClientIdentifierNotValid,
-        reason: "an empty client id asks for a persistent session",
-    };
-    pub const BAD_CLIENT_ID: Self = Self {
-        code: ConnectReturnCode::ClientIdentifierNotValid,
-        reason: "the client id holds one of '+', '#', '$', '/', which the broker does not take",
-    };
-    pub const WEIRS_CLIENT_ID: Self = Self {
-        code: ConnectReturnCode::ClientIdentifierNotValid,
-        reason: "the client id would be Weir's own (mqtt.client_id)",
-    };
-    pub const FOREIGN_WILL: Self = Self {
-        code: ConnectReturnCode::NotAuthorized,
-        reason: "the will topic is not the device's own uplink",
-    };
+    pub fn code(self) -> ConnectReturnCode {
+        match self {
+            Self::NoToken => ConnectReturnCode::BadUserNamePassword,
+            Self::OtherIntegration | Self::ForeignWill => ConnectReturnCode::NotAuthorized,
+            Self::Unchecked => ConnectReturnCode::ServiceUnavailable,
+            Self::EmptyClientId | Self::BadClientId | Self::WeirsClientId => {
+                ConnectReturnCode::ClientIdentifierNotValid
+            }
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Self::NoToken => "the password is not a current device token",
+            Self::OtherIntegration => "the token belongs to a device of another integration",
+            Self::Unchecked => "the token could not be checked",
+            Self::EmptyClientId => "an empty client id asks for a persistent session",
+            Self::BadClientId => {
+                "the client id holds one of '+', '#', '$', '/', which the broker does not take"
+            }
+            Self::WeirsClientId => "the client id would be Weir's own (mqtt.client_id)",
+            Self::ForeignWill => "the will topic is not the device's own uplink",
+        }
+    }
 }
 
 /// The mqtt-device device whose token `login` carries: its tenant and identifier.
@@ -127,20 +129,20 @@ pub(super) async fn device_of(
     login: Option<&Login>,
 ) -> Result<(TenantId, String), Refusal> {
     let Some(password) = login.map(|l| l.password.clone()) else {
-        return Err(Refusal::NO_TOKEN);
+        return Err(Refusal::NoToken);
     };
     let iot = iot.clone();
     match tokio::task::spawn_blocking(move || iot.device_for_token(&password)).await {
         Ok(Ok(device)) if device.integration == INTEGRATION_ID => {
             Ok((device.tenant_id, device.identifier))
         }
-        Ok(Ok(_)) => Err(Refusal::OTHER_INTEGRATION),
-        Ok(Err(IotError::BadDeviceToken)) => Err(Refusal::NO_TOKEN),
+        Ok(Ok(_)) => Err(Refusal::OtherIntegration),
+        Ok(Err(IotError::BadDeviceToken)) => Err(Refusal::NoToken),
         Ok(Err(error)) => {
             tracing::error!(%error, "an MQTT device token could not be checked");
-            Err(Refusal::UNCHECKED)
+            Err(Refusal::Unchecked)
         }
-        Err(_) => Err(Refusal::UNCHECKED),
+        Err(_) => Err(Refusal::Unchecked),
     }
 }
 

@@ -87,12 +87,12 @@ impl Gate {
                 tracing::warn!(
                     client_id = shorten(&client_id),
                     username = username.as_deref().map(shorten),
-                    reason = refusal.reason,
+                    reason = refusal.reason(),
                     "MQTT connect refused"
                 );
                 let ack = ConnAck {
                     session_present: false,
-                    code: refusal.code,
+                    code: refusal.code(),
                 };
                 if relay::send(&mut device, Packet::ConnAck(ack, None))
                     .await
@@ -147,24 +147,24 @@ impl Gate {
         let (tenant, device) = auth::device_of(&self.iot, login.as_ref()).await?;
         let scope = DeviceScope::new(&self.topics, tenant, device);
         if will.as_ref().is_some_and(|w| !scope.may_publish(&w.topic)) {
-            return Err(Refusal::FOREIGN_WILL);
+            return Err(Refusal::ForeignWill);
         }
         let own = if connect.client_id.is_empty() {
             // MQTT 3.1.1: an empty id gets one from the server, for a clean session only.
             if !connect.clean_session {
-                return Err(Refusal::EMPTY_CLIENT_ID);
+                return Err(Refusal::EmptyClientId);
             }
             let mut bytes = [0u8; 8];
             rand::rng().fill_bytes(&mut bytes);
             hex::encode(bytes)
         } else if connect.client_id.contains(['+', '#', '$', '/']) {
-            return Err(Refusal::BAD_CLIENT_ID);
+            return Err(Refusal::BadClientId);
         } else {
             connect.client_id.clone()
         };
         connect.client_id = scope.broker_client_id(&own);
         if connect.client_id == self.weir_client_id {
-            return Err(Refusal::WEIRS_CLIENT_ID);
+            return Err(Refusal::WeirsClientId);
         }
         let login = Login {
             username: self.login.username.clone(),

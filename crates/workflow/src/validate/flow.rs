@@ -56,6 +56,8 @@ impl ValidatedFlow {
         &self.design.nodes[index]
     }
 
+    // Validation refused any node whose component is not in the catalogue.
+    #[allow(clippy::expect_used)]
     pub fn component(&self, index: usize) -> &'static Component {
         catalogue()
             .get(&self.design.nodes[index].component_name)

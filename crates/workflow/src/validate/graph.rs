@@ -184,10 +184,13 @@ impl Graph {
             }
             seen.insert(at, walk.len());
             walk.push(at);
-            at = *self.incoming[at]
+            // Kahn's algorithm removed every node whose predecessors were all removed.
+            #[allow(clippy::expect_used)]
+            let previous = *self.incoming[at]
                 .iter()
                 .find(|&&p| !removed[p])
                 .expect("a node left by Kahn's algorithm has a predecessor left");
+            at = previous;
         }
     }
 
