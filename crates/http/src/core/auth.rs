@@ -1,6 +1,8 @@
 //! The caller behind a bearer token, the same way in every dialect: the token of a header
 //! (`Bearer <token>`, the scheme in any case), checked by the identity service.
 
+use std::marker::PhantomData;
+
 use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
 use weir_identity::Principal;
@@ -50,6 +52,19 @@ pub async fn authenticate(state: &State, token: String) -> Result<Principal, Ref
     blocking(move || state.identity.authenticate(&token))
         .await?
         .map_err(|e| Refusal::from_domain(&e))
+}
+
+/// The caller behind `Authorization: Bearer <token>`, in any dialect: `E` is the dialect's
+/// error, in which a missing or bad token is refused. A dialect names it
+/// (`type Caller = core::auth::Caller<WynError>`) and makes it an extractor with
+/// [`from_bearer_token!`].
+#[derive(Debug)]
+pub struct Caller<E>(pub Principal, PhantomData<fn() -> E>);
+
+impl<E: From<Refusal>> Caller<E> {
+    pub async fn authenticate(state: &State, token: String) -> Result<Self, E> {
+        Ok(Self(authenticate(state, token).await?, PhantomData))
+    }
 }
 
 /// Implements `FromRequest` for an extractor of the caller behind the bearer token: a type

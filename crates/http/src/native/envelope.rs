@@ -3,7 +3,7 @@
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -12,6 +12,7 @@ use weir_iot::errors::IotError;
 use weir_kernel::{AsProblem, Problem, StoreError};
 use weir_workflow::WorkflowError;
 
+use crate::core::response::json as json_response;
 use crate::core::{Refusal, RefusalKind};
 use crate::request_id;
 
@@ -85,15 +86,6 @@ impl<T: Serialize> Responder for Success<T> {
                 detail_message: None,
             },
         )
-    }
-}
-
-fn json_response<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }
 

@@ -9,7 +9,6 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
-use weir_identity::Principal;
 use weir_kernel::Id;
 
 use super::envelope::NativeError;
@@ -49,14 +48,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
 
 /// The authenticated caller. Missing, malformed, expired and revoked tokens answer 401
 /// `authentication_failed`, saying which.
-#[derive(Debug)]
-pub struct Caller(pub Principal);
-
-impl Caller {
-    pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
-        Ok(Caller(authenticate(state, token).await?))
-    }
-}
+pub type Caller = crate::core::auth::Caller<NativeError>;
 
 from_bearer_token!(Caller, NativeError);
 

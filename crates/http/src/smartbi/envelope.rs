@@ -5,13 +5,13 @@
 //! (Spring's `RestTemplate`) throw on a 4xx before the body is read. See docs/smartbi.md.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_kernel::{AsProblem, Problem};
 
 use crate::core::Refusal;
+use crate::core::response::json;
 
 /// What a successful answer says in `msg`.
 pub const SUCCESS_MSG: &str = "ok";
@@ -86,12 +86,7 @@ impl SmartbiEnvelope {
 
 /// The answer to send: always 200, the envelope as JSON.
 pub fn respond(result: SmartbiResult) -> HttpResponse {
-    match serde_json::to_vec(&SmartbiEnvelope::of(result)) {
-        Ok(bytes) => HttpResponse::build(StatusCode::OK)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
+    json(StatusCode::OK, &SmartbiEnvelope::of(result))
 }
 
 /// Lets handlers return `Result<_, SmartbiError>`: a refusal is 200 with `success: false`.

@@ -7,7 +7,6 @@
 //! role times (`createTime`, `updateTime`) use the same format. See docs/thingskit.md.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -214,14 +213,7 @@ impl From<weir_identity::errors::AccessDenied> for ThingsKitError {
 }
 
 /// A JSON answer with this status.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
-}
+pub use crate::core::response::json;
 
 impl ResponseError for ThingsKitError {
     fn status_code(&self) -> StatusCode {

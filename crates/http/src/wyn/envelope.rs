@@ -5,7 +5,6 @@
 //! status and when it is answered.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -165,14 +164,7 @@ impl ResponseError for WynError {
 }
 
 /// A JSON answer with this status.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
-}
+pub use crate::core::response::json;
 
 /// A refusal of no more precise code: Wyn's code and status for its kind. A body that is
 /// not JSON (the core's `parameter_syntax_error`) is `InvalidJson`, any other request that

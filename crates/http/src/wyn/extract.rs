@@ -5,24 +5,15 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use serde::de::DeserializeOwned;
-use weir_identity::Principal;
 use weir_kernel::Id;
 
 use super::envelope::{INVALID_JSON, WynError};
-use crate::core::State;
-use crate::core::auth::{authenticate, from_bearer_token};
+use crate::core::auth::from_bearer_token;
 use crate::core::body::read_body;
 
 /// The authenticated caller (`Authorization: Bearer <access token>`, the tokens
 /// `/oauth2/token` issues). Refusals are 401 `Unauthorized`.
-#[derive(Debug)]
-pub struct Caller(pub Principal);
-
-impl Caller {
-    pub async fn authenticate(state: &State, token: String) -> Result<Self, WynError> {
-        Ok(Caller(authenticate(state, token).await?))
-    }
-}
+pub type Caller = crate::core::auth::Caller<WynError>;
 
 from_bearer_token!(Caller, WynError);
 
