@@ -155,3 +155,55 @@ fn domain_crates_use_no_adapter_library() {
         assert!(used.is_empty(), "{domain} depends on {used:?}");
     }
 }
+
+/// The HTTP dialects of `crates/http/src`: each is built on `core` alone, never on another
+/// dialect (the app wires them together), and the core knows none of them but for the
+/// settings the application state carries.
+const HTTP_DIALECTS: [&str; 4] = ["native", "wyn", "thingskit", "smartbi"];
+
+/// What the core may name of a dialect: the Smartbi settings, held by `ApiState` as the
+/// settings of the whole server are.
+const CORE_MAY_NAME: [&str; 1] = ["crate::smartbi::SmartbiSettings"];
+
+/// The `.rs` files below `dir`, with their text.
+fn rust_files(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("the folder can be read") {
+            let path = entry.expect("the entry can be read").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).expect("the file can be read");
+                found.push((path.display().to_string(), text));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn no_http_dialect_imports_another_and_the_core_imports_none() {
+    let src = workspace_root().join("crates/http/src");
+    let mut offences = Vec::new();
+    for module in HTTP_DIALECTS.iter().chain(&["core"]) {
+        let others = HTTP_DIALECTS.iter().filter(|d| *d != module);
+        let mentions: Vec<String> = others.map(|d| format!("crate::{d}")).collect();
+        for (path, mut text) in rust_files(&src.join(module)) {
+            if *module == "core" {
+                for allowed in CORE_MAY_NAME {
+                    text = text.replace(allowed, "");
+                }
+            }
+            for m in mentions.iter().filter(|m| text.contains(m.as_str())) {
+                offences.push(format!("{path} mentions {m}"));
+            }
+        }
+    }
+    assert!(
+        rust_files(&src.join("native")).len() > 1,
+        "the dialects are where they were"
+    );
+    assert!(offences.is_empty(), "{offences:#?}");
+}

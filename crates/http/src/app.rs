@@ -1,18 +1,19 @@
 //! Assembles the actix `App`.
 
 use actix_cors::Cors;
-use actix_web::body::MessageBody;
+use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{self, Logger};
-use actix_web::{App, Error, HttpRequest, HttpResponse, guard, web};
+use actix_web::middleware::{self, Logger, Next};
+use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError, guard, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
 use utoipa_swagger_ui::SwaggerUi;
 
+use crate::core::state::{ApiState, HttpSettings};
+use crate::core::{Refusal, text_guard};
 use crate::native::envelope::NativeError;
-use crate::state::{ApiState, HttpSettings};
-use crate::{health, http_in, native, openapi, request_id, smartbi, text_guard, thingskit, wyn};
+use crate::{health, native, openapi, request_id, smartbi, thingskit, wyn};
 
 /// The whole HTTP surface of Weir over the given use-cases.
 pub fn app(
@@ -51,7 +52,7 @@ pub fn app(
                 .configure(thingskit::configure)
                 .default_service(web::to(thingskit::envelope::no_endpoint)),
         )
-        .service(http_in::run)
+        .service(native::workflow::http_in::run)
         .service(smartbi::routes::call)
         .service(health::healthz)
         .service(health::readyz)
@@ -82,7 +83,7 @@ pub fn app(
     }
     // The last wrap runs first: the access log sees the request id the next layer sets.
     app.wrap(middleware::from_fn(native::bare_paths))
-        .wrap(middleware::from_fn(text_guard::middleware))
+        .wrap(middleware::from_fn(refuse_nul_in_uri))
         .wrap(cors(&settings))
         .wrap(middleware::from_fn(request_id::middleware))
         // The path without its query string: the WebSocket takes its token in the query.
@@ -96,6 +97,35 @@ async fn docs_redirect() -> HttpResponse {
     HttpResponse::PermanentRedirect()
         .insert_header((header::LOCATION, "/docs/"))
         .finish()
+}
+
+/// Refuses a request whose path or query string carries NUL ([`text_guard`]), in the
+/// envelope of the dialect the path belongs to.
+async fn refuse_nul_in_uri(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    if let Some(refusal) = text_guard::uri_refusal(req.uri().path(), req.query_string()) {
+        let response = in_dialect_of(req.path(), refusal);
+        return Ok(req.into_response(response).map_into_right_body());
+    }
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+/// `refusal` as the dialect serving `path` answers it.
+fn in_dialect_of(path: &str, refusal: Refusal) -> HttpResponse {
+    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
+    if under(wyn::PREFIX) {
+        wyn::envelope::WynError::from(refusal).error_response()
+    } else if under(thingskit::PREFIX) {
+        thingskit::envelope::ThingsKitError::from(refusal).error_response()
+    } else if under(smartbi::routes::PREFIX) || under(smartbi::routes::SHORT_PREFIX) {
+        smartbi::envelope::SmartbiError::from(refusal).error_response()
+    } else {
+        NativeError::from(refusal).error_response()
+    }
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, NativeError> {

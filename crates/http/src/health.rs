@@ -1,10 +1,10 @@
 //! Liveness and readiness, for load balancers and orchestrators.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpResponse, get};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::state::ApiState;
+use crate::core::{State, blocking};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -22,9 +22,9 @@ pub async fn healthz() -> HttpResponse {
 /// The database answers.
 #[utoipa::path(tag = "health", responses((status = 200, body = Health), (status = 503, body = Health)))]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<ApiState>) -> HttpResponse {
+pub async fn readyz(state: State) -> HttpResponse {
     let probe = state.readiness.clone();
-    match web::block(move || probe()).await {
+    match blocking(move || probe()).await {
         Ok(Ok(())) => HttpResponse::Ok().json(Health { status: "UP" }),
         Ok(Err(e)) => {
             tracing::warn!(error = %e, "readiness check failed");

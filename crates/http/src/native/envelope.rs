@@ -3,14 +3,17 @@
 
 use actix_web::body::BoxBody;
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_identity::errors::{AuthError, AuthenticateError, MenuError, RoleError, UserError};
 use weir_iot::errors::IotError;
-use weir_kernel::{AsProblem, Problem, ProblemKind, StoreError};
+use weir_kernel::{AsProblem, Problem, StoreError};
+use weir_workflow::WorkflowError;
 
+use crate::core::response::json as json_response;
+use crate::core::{Refusal, RefusalKind};
 use crate::request_id;
 
 /// Every native answer.
@@ -63,8 +66,7 @@ pub enum Refusals {
 }
 
 /// An empty `data` object (`{}`), as the document answers for most writes.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Empty {}
+pub use crate::core::body::Empty;
 
 /// A successful answer: 200 with `data`.
 #[derive(Debug)]
@@ -84,15 +86,6 @@ impl<T: Serialize> Responder for Success<T> {
                 detail_message: None,
             },
         )
-    }
-}
-
-fn json_response<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
     }
 }
 
@@ -171,36 +164,39 @@ impl ResponseError for NativeError {
     }
 }
 
-/// How the native dialect shows a domain problem.
-pub fn status_of(kind: ProblemKind) -> StatusCode {
+/// The status the native dialect answers each kind of refusal with (the code is the
+/// refusal's own).
+pub fn status_of(kind: RefusalKind) -> StatusCode {
     match kind {
-        ProblemKind::Invalid | ProblemKind::Conflict => StatusCode::BAD_REQUEST,
-        ProblemKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-        ProblemKind::Forbidden => StatusCode::FORBIDDEN,
-        ProblemKind::NotFound => StatusCode::NOT_FOUND,
-        ProblemKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-        ProblemKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        ProblemKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        RefusalKind::Malformed | RefusalKind::Invalid | RefusalKind::Conflict => {
+            StatusCode::BAD_REQUEST
+        }
+        RefusalKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        RefusalKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+        RefusalKind::Forbidden => StatusCode::FORBIDDEN,
+        RefusalKind::NotFound => StatusCode::NOT_FOUND,
+        RefusalKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        RefusalKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        RefusalKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+impl From<Refusal> for NativeError {
+    fn from(r: Refusal) -> Self {
+        Self::new(status_of(r.kind), r.code, r.message)
     }
 }
 
 impl From<Problem> for NativeError {
     fn from(p: Problem) -> Self {
-        Self::new(status_of(p.kind), p.code, p.message)
+        Refusal::from(p).into()
     }
 }
 
-/// Converts a domain error, logging the cause of server-side failures (clients only
+/// Converts a domain error; the core logs the cause of server-side failures (clients only
 /// ever see a generic message for those).
 fn from_domain<E: AsProblem + std::fmt::Display>(e: E) -> NativeError {
-    let problem = e.problem();
-    if matches!(
-        problem.kind,
-        ProblemKind::Internal | ProblemKind::Unavailable
-    ) {
-        tracing::error!(request_id = %request_id::current(), error = %e, "request failed");
-    }
-    NativeError::from(problem)
+    Refusal::from_domain(&e).into()
 }
 
 macro_rules! from_domain_errors {
@@ -218,7 +214,8 @@ from_domain_errors!(
     AuthenticateError,
     RoleError,
     MenuError,
-    IotError
+    IotError,
+    WorkflowError
 );
 
 /// Throttled password checks carry a `Retry-After`.

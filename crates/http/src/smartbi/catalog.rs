@@ -11,7 +11,6 @@ mod perms;
 
 use std::collections::BTreeSet;
 
-use actix_web::web;
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Value as Json, json};
@@ -26,7 +25,7 @@ use weir_kernel::Millis;
 
 use super::actions::{Action, ResourceId, one_or_many, params};
 use super::envelope::{SmartbiError, SmartbiResult};
-use crate::native::extract::State;
+use crate::core::State;
 
 /// The catalog's actions.
 pub const ACTIONS: &[Action] = &[
@@ -279,12 +278,11 @@ async fn run(state: State, c: Caller, module: &str, action: &str, params: Json) 
                     tables: p.table_list,
                 })
                 .collect();
-            let reports = web::block({
+            let reports = crate::core::blocking({
                 let state = state.clone();
                 move || state.catalog.add_tables(&c, &items)
             })
-            .await
-            .map_err(|_| SmartbiError::new("internal server error"))?
+            .await?
             .map_err(|e| refusal(e, single))?;
             Ok(if single {
                 report_json(&reports[0])
@@ -404,9 +402,8 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&weir_bi_catalog::CatalogService) -> Result<T, CatalogError> + Send + 'static,
 ) -> Result<T, SmartbiError> {
     let state = state.clone();
-    web::block(move || f(&state.catalog))
-        .await
-        .map_err(|_| SmartbiError::new("internal server error"))?
+    crate::core::blocking(move || f(&state.catalog))
+        .await?
         .map_err(|e| refusal(e, false))
 }
 

@@ -5,14 +5,13 @@
 //! (Spring's `RestTemplate`) throw on a 4xx before the body is read. See docs/smartbi.md.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
-use weir_kernel::{AsProblem, Problem, ProblemKind};
+use weir_kernel::{AsProblem, Problem};
 
-use crate::native::envelope::NativeError;
-use crate::request_id;
+use crate::core::Refusal;
+use crate::core::response::json;
 
 /// What a successful answer says in `msg`.
 pub const SUCCESS_MSG: &str = "ok";
@@ -28,17 +27,10 @@ impl SmartbiError {
         Self { msg: msg.into() }
     }
 
-    /// A domain error, logging the cause of a server-side failure with the request id (the
-    /// client only sees the generic message), as the native dialect does.
+    /// A domain error; the core logs the cause of a server-side failure (the client only
+    /// sees the generic message).
     pub fn from_domain<E: AsProblem + std::fmt::Display>(e: E) -> Self {
-        let problem = e.problem();
-        if matches!(
-            problem.kind,
-            ProblemKind::Internal | ProblemKind::Unavailable
-        ) {
-            tracing::error!(request_id = %request_id::current(), error = %e, "smartbi request failed");
-        }
-        problem.into()
+        Refusal::from_domain(&e).into()
     }
 }
 
@@ -54,10 +46,10 @@ impl From<Problem> for SmartbiError {
     }
 }
 
-/// The HTTP layer's own refusals (body too large, unreadable body, bearer token).
-impl From<NativeError> for SmartbiError {
-    fn from(e: NativeError) -> Self {
-        Self { msg: e.message }
+/// Any refusal: Smartbi has no codes, only `msg`.
+impl From<Refusal> for SmartbiError {
+    fn from(r: Refusal) -> Self {
+        Self { msg: r.message }
     }
 }
 
@@ -94,12 +86,7 @@ impl SmartbiEnvelope {
 
 /// The answer to send: always 200, the envelope as JSON.
 pub fn respond(result: SmartbiResult) -> HttpResponse {
-    match serde_json::to_vec(&SmartbiEnvelope::of(result)) {
-        Ok(bytes) => HttpResponse::build(StatusCode::OK)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
+    json(StatusCode::OK, &SmartbiEnvelope::of(result))
 }
 
 /// Lets handlers return `Result<_, SmartbiError>`: a refusal is 200 with `success: false`.

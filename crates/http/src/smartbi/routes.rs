@@ -13,8 +13,9 @@ use super::actions::{Action, find};
 use super::envelope::{SmartbiEnvelope, SmartbiError, SmartbiResult, respond};
 use super::params::{self, SmartbiRequestBody};
 use super::{catalog, identity, token};
-use crate::native::envelope::NativeError;
-use crate::native::extract::{State, authenticate, header_token, read_body};
+use crate::core::auth::{authenticate, header_token};
+use crate::core::body::read_body;
+use crate::core::{Refusal, State, blocking};
 
 /// The document's prefix.
 pub const PREFIX: &str = "/smartbi/vision/api";
@@ -159,7 +160,7 @@ async fn caller(
         return by_smartbi_token(state, &raw).await;
     }
     if req.headers().contains_key(AUTHORIZATION) {
-        let refused = |e: NativeError| SmartbiError::new(format!("Authorization: {}", e.message));
+        let refused = |e: Refusal| SmartbiError::new(format!("Authorization: {}", e.message));
         let bearer = header_token(req).map_err(refused)?;
         return authenticate(state, bearer).await.map_err(refused);
     }
@@ -187,13 +188,12 @@ async fn by_smartbi_token(state: &State, raw: &str) -> Result<Principal, Smartbi
     let password = claims.password;
     let found = {
         let (state, tenant, username) = (state.clone(), tenant.clone(), username.clone());
-        web::block(move || {
+        blocking(move || {
             state
                 .identity
                 .principal_by_username(&tenant, &username, password.as_deref())
         })
-        .await
-        .map_err(|_| SmartbiError::new("internal server error"))?
+        .await?
     };
     match found {
         Ok(Some(principal)) => Ok(principal),

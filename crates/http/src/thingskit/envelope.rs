@@ -7,15 +7,13 @@
 //! role times (`createTime`, `updateTime`) use the same format. See docs/thingskit.md.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_identity::errors::AuthenticateError;
-use weir_kernel::{AsProblem, Clock, Millis, Problem, ProblemKind, SystemClock};
+use weir_kernel::{AsProblem, Clock, Millis, Problem, SystemClock};
 
-use crate::native::envelope::NativeError;
-use crate::request_id;
+use crate::core::{Refusal, RefusalKind};
 
 /// The document's platform error codes. 34 (WebSocket updates) and 40 (subscription) have
 /// no cause in Weir and are never sent; 15 (credentials expired) neither, as Weir's
@@ -66,15 +64,18 @@ impl ErrorCode {
         }
     }
 
-    /// How a domain problem reads in this dialect.
-    pub fn of(kind: ProblemKind) -> Self {
-        match kind {
-            ProblemKind::Invalid | ProblemKind::Conflict => Self::InvalidArguments,
-            ProblemKind::Unauthenticated => Self::Authentication,
-            ProblemKind::Forbidden => Self::PermissionDenied,
-            ProblemKind::NotFound => Self::ItemNotFound,
-            ProblemKind::TooManyRequests => Self::TooManyRequests,
-            ProblemKind::Internal | ProblemKind::Unavailable => Self::General,
+    /// How a kind of refusal (or of domain problem) reads in this dialect. A request that
+    /// cannot be read (malformed JSON, a field of the wrong type, a body over the limit) is
+    /// 31, a value that breaks a rule 30.
+    pub fn of(kind: impl Into<RefusalKind>) -> Self {
+        match kind.into() {
+            RefusalKind::Malformed | RefusalKind::TooLarge => Self::BadRequestParams,
+            RefusalKind::Invalid | RefusalKind::Conflict => Self::InvalidArguments,
+            RefusalKind::Unauthenticated => Self::Authentication,
+            RefusalKind::Forbidden => Self::PermissionDenied,
+            RefusalKind::NotFound => Self::ItemNotFound,
+            RefusalKind::TooManyRequests => Self::TooManyRequests,
+            RefusalKind::Internal | RefusalKind::Unavailable => Self::General,
         }
     }
 }
@@ -143,21 +144,10 @@ impl ThingsKitError {
         Self::new(ErrorCode::ItemNotFound, message)
     }
 
-    pub fn internal() -> Self {
-        Self::new(ErrorCode::General, "internal server error")
-    }
-
-    /// A domain error, logging the cause of a server-side failure with the request id (the
-    /// client only sees the generic message), as the native dialect does.
+    /// A domain error; the core logs the cause of a server-side failure (the client only
+    /// sees the generic message).
     pub fn from_domain<E: AsProblem + std::fmt::Display>(e: E) -> Self {
-        let problem = e.problem();
-        if matches!(
-            problem.kind,
-            ProblemKind::Internal | ProblemKind::Unavailable
-        ) {
-            tracing::error!(request_id = %request_id::current(), error = %e, "thingskit request failed");
-        }
-        problem.into()
+        Refusal::from_domain(&e).into()
     }
 
     pub fn body(&self, now: Millis) -> ErrorBody {
@@ -178,31 +168,23 @@ impl std::fmt::Display for ThingsKitError {
 
 impl From<Problem> for ThingsKitError {
     fn from(p: Problem) -> Self {
-        Self::new(ErrorCode::of(p.kind), p.message)
+        Refusal::from(p).into()
     }
 }
 
-/// The HTTP layer's own refusals (unreadable or oversized body, malformed JSON, a field of
-/// the wrong type, a malformed bearer header): a 400 there is a request that cannot be
-/// read (31), not a broken rule.
-impl From<NativeError> for ThingsKitError {
-    fn from(e: NativeError) -> Self {
-        let code = match e.status.as_u16() {
-            400 | 413 => ErrorCode::BadRequestParams,
-            401 => ErrorCode::Authentication,
-            403 => ErrorCode::PermissionDenied,
-            404 => ErrorCode::ItemNotFound,
-            429 => ErrorCode::TooManyRequests,
-            _ => return Self::internal(),
-        };
+/// The code of the refusal's kind; the status is the code's, except 413 for a body over the
+/// size limit.
+impl From<Refusal> for ThingsKitError {
+    fn from(r: Refusal) -> Self {
+        let code = ErrorCode::of(r.kind);
         Self {
             code,
-            status: if e.status == StatusCode::PAYLOAD_TOO_LARGE {
-                e.status
+            status: if r.kind == RefusalKind::TooLarge {
+                StatusCode::PAYLOAD_TOO_LARGE
             } else {
                 code.status()
             },
-            message: e.message,
+            message: r.message,
         }
     }
 }
@@ -231,14 +213,7 @@ impl From<weir_identity::errors::AccessDenied> for ThingsKitError {
 }
 
 /// A JSON answer with this status.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
-}
+pub use crate::core::response::json;
 
 impl ResponseError for ThingsKitError {
     fn status_code(&self) -> StatusCode {
@@ -267,6 +242,8 @@ pub fn iso8601(ms: Millis) -> String {
 
 #[cfg(test)]
 mod tests {
+    use weir_kernel::ProblemKind;
+
     use super::*;
 
     #[test]
@@ -324,19 +301,19 @@ mod tests {
 
     #[test]
     fn http_layer_refusals_are_bad_request_params() {
-        let syntax = NativeError::new(StatusCode::BAD_REQUEST, "parameter_syntax_error", "x");
+        let syntax = Refusal::syntax("x");
         assert_eq!(
             ThingsKitError::from(syntax).code,
             ErrorCode::BadRequestParams
         );
-        let big = NativeError::new(StatusCode::PAYLOAD_TOO_LARGE, "data_too_large", "x");
+        let big = Refusal::new(RefusalKind::TooLarge, "data_too_large", "x");
         let big = ThingsKitError::from(big);
         assert_eq!(
             (big.code, big.status.as_u16()),
             (ErrorCode::BadRequestParams, 413)
         );
         assert_eq!(
-            ThingsKitError::from(NativeError::internal()).code,
+            ThingsKitError::from(Refusal::internal()).code,
             ErrorCode::General
         );
     }

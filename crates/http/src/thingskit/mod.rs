@@ -14,17 +14,14 @@
 pub mod envelope;
 pub mod roles;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
+use actix_web::HttpRequest;
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{FromRequest, HttpRequest, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 use weir_identity::Principal;
 
-use self::envelope::{ErrorCode, ThingsKitError};
-use crate::native::extract::{State, bearer_token};
+use self::envelope::ThingsKitError;
+use crate::core::auth::{from_bearer_token, token_of};
+use crate::core::{Refusal, State, blocking};
 
 /// Where the ThingsKit routes are mounted.
 pub const PREFIX: &str = "/api/yt";
@@ -39,26 +36,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(roles::list);
 }
 
-/// Runs a blocking use-case on the blocking pool and converts its error.
-pub async fn blocking<T, E>(
-    f: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> Result<T, ThingsKitError>
-where
-    T: Send + 'static,
-    E: Into<ThingsKitError> + Send + 'static,
-{
-    match web::block(f).await {
-        Ok(result) => result.map_err(Into::into),
-        Err(_) => Err(ThingsKitError::internal()),
-    }
-}
-
 /// The authenticated caller. A missing, malformed or revoked token answers 10, an expired
 /// one 11 (both 401).
 #[derive(Debug)]
 pub struct ThingsKitCaller(pub Principal);
 
 impl ThingsKitCaller {
+    /// Checks the token with the identity service, keeping its error rather than the
+    /// core's refusal: an expired token is 11 here, not 10.
+    pub async fn authenticate(state: &State, token: String) -> Result<Self, ThingsKitError> {
+        let state = state.clone();
+        Ok(ThingsKitCaller(
+            blocking(move || state.identity.authenticate(&token)).await??,
+        ))
+    }
+
     /// Role management is for the super admin (20 otherwise). Checked before the request's
     /// values, so a caller who may not manage roles learns nothing from a bad one.
     pub fn admin(self) -> Result<Principal, ThingsKitError> {
@@ -68,37 +60,12 @@ impl ThingsKitCaller {
 }
 
 /// The token of `X-Authorization` when sent, else of `Authorization`; both `Bearer <token>`.
-pub fn header_token(req: &HttpRequest) -> Result<String, ThingsKitError> {
-    let value = req
-        .headers()
-        .get(X_AUTHORIZATION)
-        .or_else(|| req.headers().get(AUTHORIZATION))
-        .ok_or_else(|| {
-            ThingsKitError::new(
-                ErrorCode::Authentication,
-                "missing access token (X-Authorization: Bearer ... or Authorization: Bearer ...)",
-            )
-        })?;
-    let value = value
-        .to_str()
-        .map_err(|_| ThingsKitError::new(ErrorCode::Authentication, "access token is malformed"))?;
-    Ok(bearer_token(value)?)
+pub fn header_token(req: &HttpRequest) -> Result<String, Refusal> {
+    token_of(
+        req,
+        &[X_AUTHORIZATION, AUTHORIZATION.as_str()],
+        "missing access token (X-Authorization: Bearer ... or Authorization: Bearer ...)",
+    )
 }
 
-impl FromRequest for ThingsKitCaller {
-    type Error = ThingsKitError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ThingsKitError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<State>().cloned();
-        let token = header_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(ThingsKitError::internal)?;
-            let token = token?;
-            // The identity error itself, not the native one: an expired token is 11 here.
-            blocking(move || state.identity.authenticate(&token))
-                .await
-                .map(ThingsKitCaller)
-        })
-    }
-}
+from_bearer_token!(ThingsKitCaller, ThingsKitError, header_token);

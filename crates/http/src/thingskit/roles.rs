@@ -16,9 +16,10 @@ use weir_identity::RoleType;
 use weir_identity::service::{RoleChanges, RoleFilter, RoleProfile};
 use weir_kernel::Id;
 
+use super::ThingsKitCaller;
 use super::envelope::{Refusals, ThingsKitError, iso8601, json};
-use super::{ThingsKitCaller, blocking};
-use crate::native::extract::{State, parse_json, read_body};
+use crate::core::body::{Empty, parse_json, read_body};
+use crate::core::{State, blocking};
 
 /// What `tenantStatus` always holds: a caller's tenant is enabled (a disabled tenant's
 /// tokens stop working) and Weir's tenants do not expire.
@@ -293,7 +294,7 @@ pub async fn save_with_menu(
         None => state.identity.create_role_with(&p, &changes),
         Some(id) => state.identity.change_role(&p, id, &changes),
     })
-    .await?;
+    .await??;
     Ok(ok(&RoleDto::from(role)))
 }
 
@@ -305,7 +306,7 @@ pub async fn save_with_menu(
         ("roleId" = String, Path, description = "the role's id"),
         ("status" = i32, Path, minimum = 0, maximum = 1, description = "1 enables, 0 disables"),
     ),
-    request_body(content = Option<crate::native::envelope::Empty>, description = "None: the body is not read"),
+    request_body(content = Option<Empty>, description = "None: the body is not read"),
     responses((status = 200, body = RoleDto, description = "the role"), Refusals)
 )]
 #[put("/role/update_status/{roleId}/{status}")]
@@ -325,7 +326,7 @@ pub async fn update_status(
     })?;
     let enabled = enabled_of(status)?;
     let id = RawId(segment("roleId")).parse("role")?;
-    let role = blocking(move || state.identity.set_role_enabled(&p, id, enabled)).await?;
+    let role = blocking(move || state.identity.set_role_enabled(&p, id, enabled)).await??;
     Ok(ok(&RoleDto::from(role)))
 }
 
@@ -394,7 +395,7 @@ pub async fn delete(
     let p = caller.admin()?;
     let body = read_body(&req, &mut payload).await?;
     let ids = parse_ids("role", &delete_ids(&req, &body)?)?;
-    blocking(move || state.identity.delete_roles(&p, &ids)).await?;
+    blocking(move || state.identity.delete_roles(&p, &ids)).await??;
     Ok(ok(&true))
 }
 
@@ -589,7 +590,7 @@ pub async fn list(
         .map_err(|e| ThingsKitError::bad_params(format!("query string: {e}")))?;
     let max = state.identity.settings().max_page_size;
     let (query, filter) = params.parse(max)?;
-    let roles = blocking(move || state.identity.role_profiles(&p, &filter)).await?;
+    let roles = blocking(move || state.identity.role_profiles(&p, &filter)).await??;
     let (items, total) = page_of(roles, &query);
     Ok(ok(&RolePage {
         items: items.into_iter().map(RoleDto::from).collect(),

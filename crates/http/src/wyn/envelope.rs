@@ -5,15 +5,13 @@
 //! status and when it is answered.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{CONTENT_TYPE, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_identity::errors::RoleError;
-use weir_kernel::{AsProblem, ProblemKind};
 
-use crate::native::envelope::NativeError;
-use crate::request_id;
+use crate::core::refusal::codes;
+use crate::core::{Refusal, RefusalKind};
 
 /// The body is not JSON, or a field has the wrong type, or a value breaks a rule.
 pub const INVALID_ARGUMENT: &str = "InvalidArgument";
@@ -140,14 +138,6 @@ impl WynError {
         )
         .with_context(raw)
     }
-
-    pub fn internal() -> Self {
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            INTERNAL_SERVER_ERROR,
-            "internal server error",
-        )
-    }
 }
 
 impl std::fmt::Display for WynError {
@@ -174,26 +164,30 @@ impl ResponseError for WynError {
 }
 
 /// A JSON answer with this status.
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HttpResponse {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => HttpResponse::build(status)
-            .insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .body(bytes),
-        Err(_) => HttpResponse::InternalServerError().finish(),
-    }
-}
+pub use crate::core::response::json;
 
-/// The code a domain problem of no more precise kind gets, with its status.
-fn by_kind(kind: ProblemKind) -> (StatusCode, &'static str) {
-    match kind {
-        ProblemKind::Invalid => (StatusCode::BAD_REQUEST, INVALID_ARGUMENT),
-        ProblemKind::Conflict => (StatusCode::BAD_REQUEST, CONFLICT),
-        ProblemKind::Unauthenticated => (StatusCode::UNAUTHORIZED, UNAUTHORIZED),
-        ProblemKind::Forbidden => (StatusCode::FORBIDDEN, FORBIDDEN),
-        ProblemKind::NotFound => (StatusCode::NOT_FOUND, NOT_FOUND),
-        ProblemKind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, TOO_MANY_REQUESTS),
-        ProblemKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_SERVER_ERROR),
-        ProblemKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE),
+/// A refusal of no more precise code: Wyn's code and status for its kind. A body that is
+/// not JSON (the core's `parameter_syntax_error`) is `InvalidJson`, any other request that
+/// cannot be read `InvalidArgument`.
+impl From<Refusal> for WynError {
+    fn from(r: Refusal) -> Self {
+        let (status, code) = match r.kind {
+            RefusalKind::Malformed if r.code == codes::SYNTAX => {
+                (StatusCode::BAD_REQUEST, INVALID_JSON)
+            }
+            RefusalKind::Malformed | RefusalKind::Invalid => {
+                (StatusCode::BAD_REQUEST, INVALID_ARGUMENT)
+            }
+            RefusalKind::TooLarge => (StatusCode::PAYLOAD_TOO_LARGE, PAYLOAD_TOO_LARGE),
+            RefusalKind::Conflict => (StatusCode::BAD_REQUEST, CONFLICT),
+            RefusalKind::Unauthenticated => (StatusCode::UNAUTHORIZED, UNAUTHORIZED),
+            RefusalKind::Forbidden => (StatusCode::FORBIDDEN, FORBIDDEN),
+            RefusalKind::NotFound => (StatusCode::NOT_FOUND, NOT_FOUND),
+            RefusalKind::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, TOO_MANY_REQUESTS),
+            RefusalKind::Internal => (StatusCode::INTERNAL_SERVER_ERROR, INTERNAL_SERVER_ERROR),
+            RefusalKind::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE),
+        };
+        Self::new(status, code, r.message)
     }
 }
 
@@ -204,25 +198,19 @@ fn by_kind(kind: ProblemKind) -> (StatusCode, &'static str) {
 /// is named by the path.
 impl From<RoleError> for WynError {
     fn from(e: RoleError) -> Self {
-        let problem = e.problem();
-        if matches!(
-            problem.kind,
-            ProblemKind::Internal | ProblemKind::Unavailable
-        ) {
-            tracing::error!(request_id = %request_id::current(), error = %e, "wyn request failed");
-        }
-        let bad = |code| WynError::new(StatusCode::BAD_REQUEST, code, problem.message.clone());
+        let refusal = Refusal::from_domain(&e);
+        let bad = |code| WynError::new(StatusCode::BAD_REQUEST, code, refusal.message.clone());
         match &e {
             RoleError::NotFound(id) => WynError::new(
                 StatusCode::NOT_FOUND,
                 ROLE_NOT_FOUND,
-                problem.message.clone(),
+                refusal.message.clone(),
             )
             .with_context(id.to_string()),
             RoleError::NotFoundNamed(name) => WynError::new(
                 StatusCode::NOT_FOUND,
                 ROLE_NOT_FOUND,
-                problem.message.clone(),
+                refusal.message.clone(),
             )
             .with_context(name.clone()),
             RoleError::UserNotFound(id) => bad(USER_NOT_FOUND).with_context(id.to_string()),
@@ -234,40 +222,9 @@ impl From<RoleError> for WynError {
             }
             RoleError::HasUsers(_) | RoleError::HasGroups(_) => bad(ROLE_HAS_MEMBERS),
             RoleError::Invalid(f) => bad(INVALID_ARGUMENT).with_context(f.field.clone()),
-            _ => {
-                let (status, code) = by_kind(problem.kind);
-                WynError::new(status, code, problem.message)
-            }
+            _ => refusal.into(),
         }
     }
-}
-
-/// The HTTP layer's own refusals, shared with the native dialect (the bearer token, the
-/// body limit), in Wyn's codes.
-impl From<NativeError> for WynError {
-    fn from(e: NativeError) -> Self {
-        let code = match e.status {
-            StatusCode::UNAUTHORIZED => UNAUTHORIZED,
-            StatusCode::PAYLOAD_TOO_LARGE => PAYLOAD_TOO_LARGE,
-            StatusCode::BAD_REQUEST if e.code == "parameter_syntax_error" => INVALID_JSON,
-            StatusCode::BAD_REQUEST => INVALID_ARGUMENT,
-            StatusCode::FORBIDDEN => FORBIDDEN,
-            StatusCode::NOT_FOUND => NOT_FOUND,
-            StatusCode::TOO_MANY_REQUESTS => TOO_MANY_REQUESTS,
-            StatusCode::SERVICE_UNAVAILABLE => SERVICE_UNAVAILABLE,
-            _ => INTERNAL_SERVER_ERROR,
-        };
-        Self::new(e.status, code, e.message)
-    }
-}
-
-/// Runs a blocking use-case on the blocking pool.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, WynError> + Send + 'static,
-) -> Result<T, WynError> {
-    web::block(f)
-        .await
-        .unwrap_or_else(|_| Err(WynError::internal()))
 }
 
 /// Whatever no Wyn route takes under the dialect's prefix.

@@ -1,38 +1,21 @@
 //! What Wyn handlers read from a request: the caller behind the bearer token (checked by the
-//! same helpers as the native dialect), JSON bodies, query flags named case-insensitively,
-//! and ids in paths.
+//! HTTP core, as in every dialect), JSON bodies, query flags named case-insensitively, and
+//! ids in paths.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{HttpRequest, web};
 use serde::de::DeserializeOwned;
-use weir_identity::Principal;
 use weir_kernel::Id;
 
 use super::envelope::{INVALID_JSON, WynError};
-use crate::native::extract::{State, authenticate, header_token, read_body};
+use crate::core::auth::from_bearer_token;
+use crate::core::body::read_body;
 
 /// The authenticated caller (`Authorization: Bearer <access token>`, the tokens
 /// `/oauth2/token` issues). Refusals are 401 `Unauthorized`.
-#[derive(Debug)]
-pub struct Caller(pub Principal);
+pub type Caller = crate::core::auth::Caller<WynError>;
 
-impl FromRequest for Caller {
-    type Error = WynError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, WynError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<State>().cloned();
-        let token = header_token(req);
-        Box::pin(async move {
-            let state = state.ok_or_else(WynError::internal)?;
-            Ok(Caller(authenticate(&state, token?).await?))
-        })
-    }
-}
+from_bearer_token!(Caller, WynError);
 
 /// Reads and parses the JSON body, up to the configured limit (413 beyond it). Handlers
 /// call it after the caller is known, so a request without a token is refused with 401

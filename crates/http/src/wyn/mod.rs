@@ -4,7 +4,7 @@
 //! - [`roles`]: the thirteen operations;
 //! - [`models`]: the document's camelCase models (`RoleBizModel`, `UserBizModel`,
 //!   `PermissionModel`, the update and import models);
-//! - [`extract`]: the caller behind the bearer token (the native dialect's token check),
+//! - [`extract`]: the caller behind the bearer token (the HTTP core's token check),
 //!   JSON bodies, query parameters named in any case, ids in paths;
 //! - [`envelope`]: the failure answer `ApiErrorResult` and its codes.
 //!

@@ -13,15 +13,13 @@ use weir_identity::service::{MAX_BATCH, RoleChanges, RoleFilter};
 use weir_identity::{IdentityService, Principal};
 use weir_kernel::Id;
 
-use super::envelope::{
-    BUILTIN_ROLE_CANNOT_BE_DELETED, Refusals, USER_NOT_FOUND, WynError, blocking, json,
-};
+use super::envelope::{BUILTIN_ROLE_CANNOT_BE_DELETED, Refusals, USER_NOT_FOUND, WynError, json};
 use super::extract::{Caller, Query, SearchType, path_id, read_json};
 use super::models::{
     CountResult, PermissionModel, RoleBizModel, RoleBizModelInput, RoleList,
     RolePermissionsUpdateModel, RoleUsersUpdateModel, RolesImportModel, UserBizModel,
 };
-use crate::native::extract::State;
+use crate::core::{State, blocking};
 
 /// Where the dialect's routes are mounted; the operations add `/roles...`.
 pub const PREFIX: &str = "/api/v2/identity";
@@ -49,7 +47,7 @@ async fn list(
     let q = Query::of(req)?;
     let (permissions, members) = (q.flag(INCLUDE_PERMISSIONS)?, q.flag(INCLUDE_MEMBERS)?);
     let search = q.search_type()?;
-    let roles = blocking(move || Ok(state.identity.role_profiles(&caller.0, &filter)?)).await?;
+    let roles = blocking(move || state.identity.role_profiles(&caller.0, &filter)).await??;
     Ok(ok(&match search {
         SearchType::Count => RoleList::Count(CountResult { count: roles.len() }),
         SearchType::None => RoleList::Roles(
@@ -121,7 +119,7 @@ pub async fn my_non_org_roles(
     req: HttpRequest,
 ) -> Result<HttpResponse, WynError> {
     let all = Query::of(&req)?.flag(&["all"])?;
-    let roles = blocking(move || Ok(state.identity.my_global_roles(&caller.0, all)?)).await?;
+    let roles = blocking(move || state.identity.my_global_roles(&caller.0, all)).await??;
     let roles: Vec<RoleBizModel> = roles
         .into_iter()
         .map(|r| RoleBizModel::of(r, true, false))
@@ -165,7 +163,7 @@ pub async fn create_role(
 ) -> Result<HttpResponse, WynError> {
     let input: RoleBizModelInput = read_json(&req, payload).await?;
     let c = changes(input, "")?;
-    let role = blocking(move || Ok(state.identity.create_role_with(&caller.0, &c)?)).await?;
+    let role = blocking(move || state.identity.create_role_with(&caller.0, &c)).await??;
     let location = format!("{PREFIX}/roles/{}", role.role.id);
     let mut res = json(StatusCode::CREATED, &RoleBizModel::of(role, true, true));
     if let Ok(v) = location.parse() {
@@ -201,7 +199,7 @@ pub async fn import_roles(
         }
         all.push(changes(role, &at)?);
     }
-    let roles = blocking(move || Ok(state.identity.import_roles(&caller.0, &all)?)).await?;
+    let roles = blocking(move || state.identity.import_roles(&caller.0, &all)).await??;
     let roles: Vec<RoleBizModel> = roles
         .into_iter()
         .map(|r| RoleBizModel::of(r, true, true))
@@ -227,7 +225,7 @@ pub async fn get_role(
 ) -> Result<HttpResponse, WynError> {
     let id = role_id(&req)?;
     let permissions = Query::of(&req)?.flag(INCLUDE_PERMISSIONS)?;
-    let role = blocking(move || Ok(state.identity.role_profile(&caller.0, id)?)).await?;
+    let role = blocking(move || state.identity.role_profile(&caller.0, id)).await??;
     Ok(ok(&RoleBizModel::of(role, permissions, true)))
 }
 
@@ -260,7 +258,7 @@ pub async fn delete_role(
                 e => e.into(),
             })
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -297,7 +295,7 @@ pub async fn role_users(
     req: HttpRequest,
 ) -> Result<HttpResponse, WynError> {
     let id = role_id(&req)?;
-    let users = blocking(move || Ok(members(&state.identity, &caller.0, id)?)).await?;
+    let users = blocking(move || members(&state.identity, &caller.0, id)).await??;
     Ok(ok(&users))
 }
 
@@ -331,13 +329,13 @@ pub async fn add_role_users(
 ) -> Result<HttpResponse, WynError> {
     let id = role_id(&req)?;
     let users = user_ids(&req, payload).await?;
-    let users = blocking(move || {
+    let users = blocking(move || -> Result<_, WynError> {
         if !users.is_empty() {
             state.identity.associate_users(&caller.0, id, &users)?;
         }
         Ok(members(&state.identity, &caller.0, id)?)
     })
-    .await?;
+    .await??;
     Ok(ok(&users))
 }
 
@@ -359,11 +357,11 @@ pub async fn set_role_users(
 ) -> Result<HttpResponse, WynError> {
     let id = role_id(&req)?;
     let users = user_ids(&req, payload).await?;
-    let users = blocking(move || {
+    let users = blocking(move || -> Result<_, WynError> {
         state.identity.set_role_members(&caller.0, id, &users)?;
         Ok(members(&state.identity, &caller.0, id)?)
     })
-    .await?;
+    .await??;
     Ok(ok(&users))
 }
 
@@ -398,7 +396,7 @@ pub async fn remove_role_user(
                 out
             })
     })
-    .await?;
+    .await??;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -416,7 +414,7 @@ pub async fn role_permissions(
     req: HttpRequest,
 ) -> Result<HttpResponse, WynError> {
     let id = role_id(&req)?;
-    let role = blocking(move || Ok(state.identity.role_profile(&caller.0, id)?)).await?;
+    let role = blocking(move || state.identity.role_profile(&caller.0, id)).await??;
     Ok(ok(&PermissionModel::list(role.permissions)))
 }
 
@@ -443,6 +441,6 @@ pub async fn update_role_permissions(
         permissions: Some(body.permissions),
         ..RoleChanges::default()
     };
-    let role = blocking(move || Ok(state.identity.change_role(&caller.0, id, &c)?)).await?;
+    let role = blocking(move || state.identity.change_role(&caller.0, id, &c)).await??;
     Ok(ok(&PermissionModel::list(role.permissions)))
 }

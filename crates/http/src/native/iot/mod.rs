@@ -27,7 +27,7 @@ use crate::openapi::IdText;
 #[derive(Debug)]
 pub struct IotViewer(pub Viewer);
 
-from_bearer_token!(IotViewer);
+from_bearer_token!(IotViewer, NativeError);
 
 impl IotViewer {
     /// Checks an access token (as [`authenticate`] does) and loads the caller's grants.

@@ -86,11 +86,11 @@ fn request_token(req: &HttpRequest) -> Result<String, NativeError> {
     let value = query
         .into_iter()
         .find(|(k, v)| k.eq_ignore_ascii_case("authorization") && !v.trim().is_empty());
-    match value.as_ref().map(|(_, v)| v.trim()) {
-        None => header_token(req),
-        Some(v) if v.contains(' ') => bearer_token(v),
-        Some(v) => Ok(v.to_owned()),
-    }
+    Ok(match value.as_ref().map(|(_, v)| v.trim()) {
+        None => header_token(req)?,
+        Some(v) if v.contains(' ') => bearer_token(v)?,
+        Some(v) => v.to_owned(),
+    })
 }
 
 /// What the client sends.
@@ -250,7 +250,7 @@ impl Connection {
     /// Handles a client's text frame; the reply, if any.
     fn on_text(&mut self, text: &str) -> Option<String> {
         match parse_json_of::<ClientMessage>("message", text.as_bytes()) {
-            Err(e) => Some(error_frame(&e)),
+            Err(e) => Some(error_frame(&e.into())),
             Ok(ClientMessage::Heartbeat(payload)) => {
                 Some(ServerMessage::new("Heartbeat", payload).to_text())
             }

@@ -9,6 +9,7 @@
 pub mod components;
 pub mod designs;
 pub mod flows;
+pub mod http_in;
 pub mod logs;
 pub mod runs;
 pub mod transfer;
@@ -16,12 +17,11 @@ pub mod transfer;
 use std::collections::BTreeSet;
 
 use weir_identity::{Principal, ResourceType};
-use weir_kernel::{AsProblem, Id, ProblemKind};
+use weir_kernel::Id;
 use weir_workflow::{Caller, EntityGrants, WorkflowError};
 
 use super::envelope::NativeError;
 use super::extract::{State, authenticate, from_bearer_token};
-use crate::request_id;
 
 /// The caller as the workflow use-cases see them (`caller`): their tenant, user, function
 /// codes (`None` for the super admin) and granted flows (`None` for the super admin: all
@@ -32,7 +32,7 @@ pub struct WorkflowCaller {
     pub principal: Principal,
 }
 
-from_bearer_token!(WorkflowCaller);
+from_bearer_token!(WorkflowCaller, NativeError);
 
 impl WorkflowCaller {
     /// Checks an access token (as [`authenticate`] does) and loads the caller's WORKFLOW
@@ -95,18 +95,5 @@ impl WorkflowCaller {
             held.insert(code.to_owned());
         }
         c
-    }
-}
-
-impl From<WorkflowError> for NativeError {
-    fn from(e: WorkflowError) -> Self {
-        let problem = e.problem();
-        if matches!(
-            problem.kind,
-            ProblemKind::Internal | ProblemKind::Unavailable
-        ) {
-            tracing::error!(request_id = %request_id::current(), error = %e, "request failed");
-        }
-        NativeError::from(problem)
     }
 }

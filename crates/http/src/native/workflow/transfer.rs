@@ -110,7 +110,7 @@ async fn read_flow_file(req: &HttpRequest, payload: web::Payload) -> Result<Flow
     if !multipart {
         let mut payload = payload.into_inner();
         let bytes = read_body(req, &mut payload).await?;
-        return parse_json(&bytes);
+        return Ok(parse_json(&bytes)?);
     }
     let syntax = |e: String| {
         NativeError::new(
@@ -129,7 +129,7 @@ async fn read_flow_file(req: &HttpRequest, payload: web::Payload) -> Result<Flow
             continue;
         }
         let bytes = read_body(req, &mut part).await?;
-        return parse_json_of("file", &bytes);
+        return Ok(parse_json_of("file", &bytes)?);
     }
     Err(NativeError::invalid(
         "file: is required (a multipart upload with one file part)",

@@ -16,7 +16,7 @@ use weir_bi_catalog::row_perms::RowPermItem;
 use weir_kernel::Id;
 
 use super::{IdParams, blocking, opt_bool, opt_int, opt_ref, parse};
-use crate::native::extract::State;
+use crate::core::State;
 use crate::smartbi::actions::ResourceId;
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use weir_bi_catalog::catalog::{Caller, GrantRule, GrantSet, ResourceRef};
 
 use super::{IdParams, blocking, opt_bool, parse};
-use crate::native::extract::State;
+use crate::core::State;
 use crate::smartbi::actions::ResourceId;
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 

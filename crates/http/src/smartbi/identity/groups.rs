@@ -7,7 +7,7 @@ use weir_identity::service::{GroupInput, GroupUpdate};
 use weir_identity::{Group, Principal, ROOT_GROUP};
 
 use super::{call, opt_key};
-use crate::native::extract::State;
+use crate::core::State;
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 

@@ -9,7 +9,7 @@ use weir_identity::service::{LinkFailure, LinkMode};
 use weir_identity::{GroupLink, Principal, Role};
 
 use super::{Key, call, key_list, opt_key};
-use crate::native::extract::State;
+use crate::core::State;
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 

@@ -11,7 +11,6 @@ mod links;
 mod roles;
 mod users;
 
-use actix_web::web;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value as Json;
@@ -20,7 +19,7 @@ use weir_identity::{IdentityService, Principal};
 
 use super::actions::{Action, params};
 use super::envelope::{SmartbiError, SmartbiResult};
-use crate::native::extract::State;
+use crate::core::State;
 
 /// Section 3's actions.
 pub const ACTIONS: &[Action] = &[
@@ -174,9 +173,8 @@ where
     E: Refusal + Send + 'static,
 {
     let (state, who) = (state.clone(), who.clone());
-    web::block(move || f(&state.identity, &who))
-        .await
-        .map_err(|_| SmartbiError::new("internal server error"))?
+    crate::core::blocking(move || f(&state.identity, &who))
+        .await?
         .map_err(Refusal::refusal)
 }
 

@@ -9,7 +9,7 @@ use weir_identity::service::{RoleChanges, RoleProfile};
 use weir_identity::{Group, Principal, ROOT_GROUP};
 
 use super::{call, not_all_digits, opt_key};
-use crate::native::extract::State;
+use crate::core::State;
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 

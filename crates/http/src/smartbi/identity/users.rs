@@ -8,7 +8,7 @@ use weir_identity::Principal;
 use weir_identity::service::{Account, AccountInput, AccountUpdate};
 
 use super::{call, not_all_digits, opt_key, opt_secret};
-use crate::native::extract::State;
+use crate::core::State;
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 

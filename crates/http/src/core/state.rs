@@ -76,3 +76,6 @@ impl Default for HttpSettings {
         }
     }
 }
+
+/// What a handler takes to reach [`ApiState`].
+pub type State = actix_web::web::Data<ApiState>;

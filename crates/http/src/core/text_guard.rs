@@ -1,27 +1,23 @@
 //! Text that no backend can store (the NUL character, U+0000) is refused before any handler
 //! sees it, the same way in every dialect: in the path and the query string by
-//! [`middleware`], in bodies by [`body_field`], which `read_body` (through which every
-//! dialect reads its bodies) calls. The rule itself is `weir_kernel::text`; this module only
-//! finds where a request carries NUL, and names the field.
+//! [`uri_refusal`] (which the app's middleware calls, answering in the dialect of the path),
+//! in bodies by [`body_field`], which `read_body` (through which every dialect reads its
+//! bodies) calls. The rule itself is `weir_kernel::text`; this module only finds where a
+//! request carries NUL, and names the field.
 //!
 //! Finding it costs a scan for three byte patterns; only a body that holds one is parsed
 //! again to name the field.
 
-use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, ResponseError};
 use memchr::memmem;
 use serde_json::Value as Json;
 use weir_kernel::text::{NUL_REFUSED, nul_path, storable};
 
-use crate::native::envelope::NativeError;
-use crate::{smartbi, thingskit, wyn};
+use super::refusal::Refusal;
 
-/// The refusal of text holding NUL in `field`, in the native envelope (the other dialects
-/// convert it into theirs: 400 with their validation code).
-pub fn refusal(field: &str) -> NativeError {
-    NativeError::invalid(format!("{field}: {NUL_REFUSED}"))
+/// The refusal of text holding NUL in `field`: a request that cannot be read (400 with the
+/// dialect's validation code).
+pub fn refusal(field: &str) -> Refusal {
+    Refusal::malformed(format!("{field}: {NUL_REFUSED}"))
 }
 
 /// The field of a request body that carries NUL, if any: a JSON path (`items[1].name`), a
@@ -67,33 +63,9 @@ fn uri_field(path: &str, query: &str) -> Option<String> {
     form_field(query.as_bytes(), "query string").or_else(|| Some("query string".into()))
 }
 
-/// Refuses a request whose path or query string carries NUL, in the envelope of the dialect
-/// the path belongs to.
-pub async fn middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    if let Some(field) = uri_field(req.uri().path(), req.query_string()) {
-        let response = dialect_response(req.path(), refusal(&field));
-        return Ok(req.into_response(response).map_into_right_body());
-    }
-    next.call(req)
-        .await
-        .map(ServiceResponse::map_into_left_body)
-}
-
-/// `error` as the dialect serving `path` answers it.
-fn dialect_response(path: &str, error: NativeError) -> HttpResponse {
-    let under = |prefix: &str| path == prefix || path.starts_with(&format!("{prefix}/"));
-    if under(wyn::PREFIX) {
-        wyn::envelope::WynError::from(error).error_response()
-    } else if under(thingskit::PREFIX) {
-        thingskit::envelope::ThingsKitError::from(error).error_response()
-    } else if under(smartbi::routes::PREFIX) || under(smartbi::routes::SHORT_PREFIX) {
-        smartbi::envelope::SmartbiError::from(error).error_response()
-    } else {
-        error.error_response()
-    }
+/// The refusal of a request whose path or query string carries NUL.
+pub fn uri_refusal(path: &str, query: &str) -> Option<Refusal> {
+    uri_field(path, query).map(|field| refusal(&field))
 }
 
 #[cfg(test)]

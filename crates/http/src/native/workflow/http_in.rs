@@ -6,16 +6,19 @@
 //! JSON value, or text, under `body`), the query parameters under `queryParams` and the
 //! path variables under `pathVariables`. When the run ends in an `output` node, that
 //! output is the response body (200); a run that ends elsewhere answers 200 with `{}`; a
-//! failed run answers 422 `workflow_run_failed` with the failing node's message.
+//! failed run answers 422 `workflow_run_failed` with the failing node's message. Mounted
+//! outside the native prefix, but refusing in the native envelope.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, route, web};
 use serde_json::{Map, Value as Json};
 use weir_workflow::RunStatus;
 
+use super::runs::runtime;
+use crate::core::State;
+use crate::core::auth::header_token;
+use crate::core::body::read_body;
 use crate::native::envelope::{NativeError, Refusals};
-use crate::native::extract::{State, header_token, read_body};
-use crate::native::workflow::runs::runtime;
 
 /// Starts the `httpIn` flow the credential opens. Any of GET, POST, PUT and DELETE, as the
 /// node says.
