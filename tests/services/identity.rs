@@ -96,7 +96,7 @@ fn group(f: &Fixture, id: &str, parent: Option<&str>) {
 
 fn role_with_permissions(f: &Fixture, name: &str, permissions: &[&str]) -> weir_kernel::Id {
     f.identity
-        .create_role_with(
+        .create_role(
             &f.admin,
             &RoleChanges {
                 name: Some(name.into()),
@@ -338,7 +338,7 @@ fn organisations_form_a_tree_of_isolated_tenants() {
         Err(GroupError::NotFound(_))
     ));
     // A role may belong to the caller's own organisation only.
-    let other = f.identity.create_role_with(
+    let other = f.identity.create_role(
         &f.admin,
         &RoleChanges {
             name: Some("r".into()),
@@ -349,7 +349,7 @@ fn organisations_form_a_tree_of_isolated_tenants() {
     assert!(matches!(other, Err(RoleError::Invalid(_))), "{other:?}");
     let own = f
         .identity
-        .create_role_with(
+        .create_role(
             &f.admin,
             &RoleChanges {
                 name: Some("r".into()),
@@ -436,7 +436,7 @@ fn locked_permissions_and_unknown_names_are_refused() {
     let f = fixture();
     let locked = f
         .identity
-        .create_role_with(
+        .create_role(
             &f.admin,
             &RoleChanges {
                 name: Some("locked".into()),
@@ -459,7 +459,7 @@ fn locked_permissions_and_unknown_names_are_refused() {
         matches!(edit, Err(RoleError::PermissionsLocked(_))),
         "{edit:?}"
     );
-    let unknown = f.identity.create_role_with(
+    let unknown = f.identity.create_role(
         &f.admin,
         &RoleChanges {
             name: Some("x".into()),
@@ -504,4 +504,56 @@ fn accounts_without_email_sign_in_by_name_and_names_are_unique() {
         login(&f.identity, "default", "lisi"),
         Err(AuthError::InvalidCredentials)
     ));
+}
+
+#[test]
+fn a_page_of_role_profiles_is_cut_by_the_store_for_the_super_admin_only() {
+    use weir_identity::service::RoleFilter;
+    use weir_kernel::{Direction, PageRequest, Sort};
+    let f = fixture();
+    for name in ["ops-b", "ops-a", "sales"] {
+        role_with_permissions(&f, name, &["view-device"]);
+    }
+    let by_name = |number, size| PageRequest {
+        number,
+        size,
+        sorts: vec![Sort {
+            property: "name".into(),
+            direction: Direction::Asc,
+        }],
+    };
+    let ops = RoleFilter {
+        name_contains: Some("OPS".into()),
+        ..RoleFilter::default()
+    };
+    let page = f
+        .identity
+        .role_profile_page(&f.admin, &ops, &by_name(2, 1))
+        .unwrap();
+    let names: Vec<&str> = page.content.iter().map(|p| p.role.name.as_str()).collect();
+    assert_eq!((names, page.total, page.page_number), (vec!["ops-b"], 2, 2));
+    assert_eq!(page.content[0].permissions, ["view-device"]);
+    // Every role of the tenant, the built-in one too, on a page capped at the maximum.
+    let all = f
+        .identity
+        .role_profile_page(&f.admin, &RoleFilter::default(), &by_name(1, u32::MAX))
+        .unwrap();
+    assert_eq!((all.total, all.page_size), (4, 1000));
+    let unsortable = PageRequest {
+        sorts: vec![Sort {
+            property: "color".into(),
+            direction: Direction::Asc,
+        }],
+        ..by_name(1, 10)
+    };
+    let refused = f
+        .identity
+        .role_profile_page(&f.admin, &RoleFilter::default(), &unsortable);
+    assert!(matches!(refused, Err(RoleError::Invalid(_))), "{refused:?}");
+    account(&f, "carol");
+    let carol = login(&f.identity, "default", "carol").unwrap();
+    let denied = f
+        .identity
+        .role_profile_page(&carol, &RoleFilter::default(), &by_name(1, 10));
+    assert!(matches!(denied, Err(RoleError::Denied(_))), "{denied:?}");
 }

@@ -537,6 +537,18 @@ impl ResourceType {
     }
 }
 
+impl From<ResourceType> for weir_kernel::access::GrantKind {
+    fn from(t: ResourceType) -> Self {
+        match t {
+            ResourceType::Entity => Self::Entity,
+            ResourceType::Device => Self::Device,
+            ResourceType::Integration => Self::Integration,
+            ResourceType::Dashboard => Self::Dashboard,
+            ResourceType::Workflow => Self::Workflow,
+        }
+    }
+}
+
 /// A grant target: a resource type and the resource's id (integration ids are names,
 /// the others numeric ids; both are kept as text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -562,6 +574,15 @@ impl ResourceRef {
             resource_type,
             resource_id: id.to_owned(),
         })
+    }
+}
+
+impl From<ResourceRef> for weir_kernel::access::Grant {
+    fn from(r: ResourceRef) -> Self {
+        Self {
+            kind: r.resource_type.into(),
+            id: r.resource_id,
+        }
     }
 }
 

@@ -46,6 +46,16 @@ pub trait UserRepo {
     fn count_users(&mut self, t: &TenantId) -> R<i64>;
 }
 
+/// Which roles a listing answers.
+#[derive(Debug, Clone, Default)]
+pub struct RoleFilter {
+    /// Only roles without an organisation.
+    pub global_only: bool,
+    /// Only roles whose name contains this (trimmed; case-insensitive; blank: any).
+    pub name_contains: Option<String>,
+    pub enabled: Option<bool>,
+}
+
 /// Roles with their named permissions and their direct members (users). What a role
 /// grants beyond names lives in [`MenuRepo`] and [`ResourceGrantRepo`]; roles given to
 /// groups in [`GroupRepo`].
@@ -65,6 +75,15 @@ pub trait RoleRepo {
         keyword: Option<&str>,
         page: &PageRequest,
     ) -> R<(Vec<RoleSummary>, i64)>;
+    /// One page of the roles that pass `filter`, sorted by the page's terms (checked
+    /// against `service::ROLE_PROFILE_SORTS`; newest first when there are none), with how
+    /// many pass in all.
+    fn filtered_roles(
+        &mut self,
+        t: &TenantId,
+        filter: &RoleFilter,
+        page: &PageRequest,
+    ) -> R<(Vec<Role>, i64)>;
     /// Roles given directly to each of the given users, as (user id, role) pairs.
     fn roles_of_users(&mut self, t: &TenantId, users: &[Id]) -> R<Vec<(Id, Role)>>;
     /// The enabled roles a user holds, directly or through a group: the per-request

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use weir_kernel::access::{Access, Held};
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::AccessDenied;
@@ -34,6 +35,20 @@ impl Principal {
     /// Whether the caller holds a function code; the super admin holds them all.
     pub fn can(&self, code: &str) -> bool {
         self.super_admin || self.codes.contains(code)
+    }
+
+    /// What the caller holds, as the other domains build their callers from it: the
+    /// super admin holds everything; anyone else their codes and granted resources.
+    pub fn access(&self) -> Access {
+        let held = self.resources.as_ref().map(|resources| Held {
+            functions: self.codes.clone(),
+            grants: resources.iter().cloned().map(Into::into).collect(),
+        });
+        Access {
+            tenant_id: self.tenant_id.clone(),
+            user_id: self.user_id,
+            held,
+        }
     }
 
     /// Whether the caller holds a named permission; the super admin holds them all.

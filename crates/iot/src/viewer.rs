@@ -2,14 +2,15 @@
 
 use std::collections::BTreeSet;
 
+use weir_kernel::access::{Access, GrantKind};
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::IotError;
 use crate::events::CommittedValue;
 use crate::ports::{Dashboard, Device, Entity, VisibleSet};
 
-/// The caller of an IoT use-case. The HTTP adapter builds it from the identity principal;
-/// an integration writing its devices' values uses [`Viewer::system`].
+/// The caller of an IoT use-case: a signed-in user's is built from what they hold
+/// ([`Viewer::of`]); an integration writing its devices' values uses [`Viewer::system`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Viewer {
     pub tenant_id: TenantId,
@@ -44,6 +45,31 @@ impl Viewer {
             user_id: None,
             limits: Some(limits),
         }
+    }
+
+    /// A signed-in user: the super admin sees everything of the tenant; anyone else their
+    /// function codes and the integrations, devices, entities and dashboards granted to
+    /// them (workflow grants are not the IoT domain's; a grant whose id is not numeric
+    /// where one must be names nothing).
+    pub fn of(access: &Access) -> Self {
+        let Some(held) = &access.held else {
+            return Self::system(access.tenant_id.clone()).as_user(access.user_id);
+        };
+        let mut visible = VisibleSet::default();
+        for g in &held.grants {
+            match g.kind {
+                GrantKind::Integration => visible.integrations.push(g.id.clone()),
+                GrantKind::Device => visible.devices.extend(g.numeric_id()),
+                GrantKind::Entity => visible.entities.extend(g.numeric_id()),
+                GrantKind::Dashboard => visible.dashboards.extend(g.numeric_id()),
+                GrantKind::Workflow => {}
+            }
+        }
+        let limits = Limits {
+            functions: held.functions.clone(),
+            grants: visible,
+        };
+        Self::limited(access.tenant_id.clone(), limits).as_user(access.user_id)
     }
 
     /// The same caller, acting as this user.
@@ -113,5 +139,62 @@ impl Viewer {
                 || device.is_some_and(|d| v.devices.contains(&d))
                 || v.integrations.iter().any(|i| i == integration)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use weir_kernel::access::{Grant, Held};
+
+    use super::*;
+
+    fn grant(kind: GrantKind, id: &str) -> Grant {
+        Grant {
+            kind,
+            id: id.into(),
+        }
+    }
+
+    #[test]
+    fn a_viewer_holds_the_codes_and_iot_grants_of_the_access() {
+        let t = TenantId::parse("t1").unwrap();
+        let access = Access {
+            tenant_id: t.clone(),
+            user_id: Id(7),
+            held: Some(Held {
+                functions: BTreeSet::from(["device.view".to_owned()]),
+                grants: vec![
+                    grant(GrantKind::Integration, "mqtt-device"),
+                    grant(GrantKind::Device, "11"),
+                    grant(GrantKind::Entity, "12"),
+                    grant(GrantKind::Dashboard, "13"),
+                    grant(GrantKind::Workflow, "14"),
+                    grant(GrantKind::Device, "not-a-number"),
+                ],
+            }),
+        };
+        let v = Viewer::of(&access);
+        assert_eq!(v.user_id, Some(Id(7)));
+        assert!(v.require("device.view").is_ok());
+        assert!(v.require("device.edit").is_err());
+        let expected = VisibleSet {
+            integrations: vec!["mqtt-device".into()],
+            devices: vec![Id(11)],
+            entities: vec![Id(12)],
+            dashboards: vec![Id(13)],
+        };
+        assert_eq!(v.visible(), Some(&expected));
+    }
+
+    #[test]
+    fn the_super_admin_sees_everything_of_their_tenant() {
+        let t = TenantId::parse("t1").unwrap();
+        let v = Viewer::of(&Access {
+            tenant_id: t.clone(),
+            user_id: Id(1),
+            held: None,
+        });
+        assert_eq!(v, Viewer::system(t).as_user(Id(1)));
+        assert!(v.visible().is_none());
     }
 }

@@ -4,6 +4,7 @@
 //! milliseconds; every tenant-owned object carries a [`TenantId`]; storage is reached
 //! through [`store::Transactions`]; errors present themselves as a [`Problem`].
 
+pub mod access;
 pub mod clock;
 pub mod id;
 pub mod paging;

@@ -81,8 +81,9 @@ impl PageRequest {
         })
     }
 
+    /// Rows before the page; saturates, so a page far past the end reads as empty.
     pub fn offset(&self) -> i64 {
-        (self.number as i64 - 1) * self.size as i64
+        (i64::from(self.number) - 1).saturating_mul(i64::from(self.size))
     }
 
     pub fn limit(&self) -> i64 {

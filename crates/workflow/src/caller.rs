@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 
+use weir_kernel::access::{Access, GrantKind};
 use weir_kernel::{Id, TenantId};
 
 use crate::errors::WorkflowError;
@@ -17,8 +18,8 @@ pub mod functions {
     pub const EXPORT: &str = "workflow.export";
 }
 
-/// The caller of a workflow use-case. The HTTP adapter builds it from the identity
-/// principal.
+/// The caller of a workflow use-case, built from what a signed-in user holds
+/// ([`Caller::of`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
     pub tenant_id: TenantId,
@@ -53,6 +54,33 @@ impl Caller {
             functions: None,
             flows: None,
             entity_grants: None,
+        }
+    }
+
+    /// A signed-in user: the super admin may do everything in the tenant and sees every
+    /// flow; anyone else holds their function codes, sees the flows granted to them (and
+    /// the ones they created) and may name the IoT objects granted to them.
+    pub fn of(access: &Access) -> Self {
+        let Some(held) = &access.held else {
+            return Self::system(access.tenant_id.clone()).as_user(access.user_id);
+        };
+        let mut flows = BTreeSet::new();
+        let mut iot = EntityGrants::default();
+        for g in &held.grants {
+            match g.kind {
+                GrantKind::Workflow => flows.extend(g.numeric_id()),
+                GrantKind::Integration => iot.integrations.push(g.id.clone()),
+                GrantKind::Device => iot.devices.extend(g.numeric_id()),
+                GrantKind::Entity => iot.entities.extend(g.numeric_id()),
+                GrantKind::Dashboard => {}
+            }
+        }
+        Self {
+            tenant_id: access.tenant_id.clone(),
+            user_id: Some(access.user_id),
+            functions: Some(held.functions.clone()),
+            flows: Some(flows),
+            entity_grants: Some(iot),
         }
     }
 
@@ -119,6 +147,49 @@ impl Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_caller_holds_the_codes_flows_and_iot_grants_of_the_access() {
+        use weir_kernel::access::{Grant, Held};
+        let t = TenantId::parse("t1").unwrap();
+        let grant = |kind, id: &str| Grant {
+            kind,
+            id: id.into(),
+        };
+        let c = Caller::of(&Access {
+            tenant_id: t.clone(),
+            user_id: Id(7),
+            held: Some(Held {
+                functions: BTreeSet::from([functions::VIEW.to_owned()]),
+                grants: vec![
+                    grant(GrantKind::Workflow, "21"),
+                    grant(GrantKind::Integration, "demo"),
+                    grant(GrantKind::Device, "22"),
+                    grant(GrantKind::Entity, "23"),
+                    grant(GrantKind::Dashboard, "24"),
+                    grant(GrantKind::Workflow, "x"),
+                ],
+            }),
+        });
+        assert_eq!(c.user_id, Some(Id(7)));
+        assert!(c.require(functions::VIEW).is_ok());
+        assert!(c.require(functions::EDIT).is_err());
+        assert_eq!(c.flows, Some(BTreeSet::from([Id(21)])));
+        assert_eq!(
+            c.entity_grants,
+            Some(EntityGrants {
+                integrations: vec!["demo".into()],
+                devices: vec![Id(22)],
+                entities: vec![Id(23)],
+            })
+        );
+        let admin = Caller::of(&Access {
+            tenant_id: t.clone(),
+            user_id: Id(1),
+            held: None,
+        });
+        assert_eq!(admin, Caller::system(t).as_user(Id(1)));
+    }
 
     #[test]
     fn the_super_admin_may_do_everything_and_a_limited_caller_what_it_holds() {

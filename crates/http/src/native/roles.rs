@@ -4,7 +4,7 @@ use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use weir_identity::errors::RoleError;
-use weir_identity::service::RoleInput;
+use weir_identity::service::{RoleChanges, RoleInput};
 use weir_identity::{IdentityService, Principal, ResourceRef, ResourceType, RoleSummary, User};
 use weir_kernel::Id;
 
@@ -55,17 +55,15 @@ pub async fn create(
     body: Body<RoleRequest>,
 ) -> Result<Success<CreatedRole>, NativeError> {
     let b = body.0;
-    let role_id = blocking(move || {
-        state.identity.create_role(
-            &caller.0,
-            RoleInput {
-                name: b.name,
-                description: b.description,
-            },
-        )
-    })
-    .await?;
-    Ok(Success(CreatedRole { role_id }))
+    let changes = RoleChanges {
+        name: Some(b.name),
+        description: b.description,
+        ..RoleChanges::default()
+    };
+    let made = blocking(move || state.identity.create_role(&caller.0, &changes)).await?;
+    Ok(Success(CreatedRole {
+        role_id: made.role.id,
+    }))
 }
 
 #[utoipa::path(

@@ -1,10 +1,8 @@
 //! Tenant roles (`/api/yt/role...`): save with menus, enable and disable, delete in a batch,
 //! and the paged listing. Every operation is for the super admin.
 //!
-//! The listing reads all the tenant's roles that pass the filters and pages them here
-//! ([`page_of`], a pure function): a tenant has tens of roles, not millions.
-
-use std::cmp::Ordering;
+//! The listing reads its query here ([`ListParams::parse`]) and asks the identity
+//! use-case for one page ([`ListQuery::page_request`]): the store filters, sorts and cuts it.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, put, web};
@@ -14,7 +12,7 @@ use serde_json::Value as Json;
 use utoipa::ToSchema;
 use weir_identity::RoleType;
 use weir_identity::service::{RoleChanges, RoleFilter, RoleProfile};
-use weir_kernel::Id;
+use weir_kernel::{Direction, Id, PageRequest, Sort};
 
 use super::ThingsKitCaller;
 use super::envelope::{Refusals, ThingsKitError, iso8601, json};
@@ -291,7 +289,7 @@ pub async fn save_with_menu(
     };
     let (id, changes) = dto.into_changes()?;
     let role = blocking(move || match id {
-        None => state.identity.create_role_with(&p, &changes),
+        None => state.identity.create_role(&p, &changes),
         Some(id) => state.identity.change_role(&p, id, &changes),
     })
     .await??;
@@ -430,25 +428,20 @@ impl OrderField {
         })
     }
 
-    fn compare(self, a: &RoleProfile, b: &RoleProfile) -> Ordering {
-        let (a, b) = (&a.role, &b.role);
-        let by = match self {
-            Self::CreateTime => a.created_at.cmp(&b.created_at),
-            Self::UpdateTime => a.updated_at.cmp(&b.updated_at),
-            Self::Name => a
-                .name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then_with(|| a.name.cmp(&b.name)),
-            Self::Status => a.enabled.cmp(&b.enabled),
-            Self::RoleType => a.role_type.as_str().cmp(b.role_type.as_str()),
-        };
-        // Ties fall back to the id (the order of creation), so pages never overlap.
-        by.then_with(|| a.id.cmp(&b.id))
+    /// The property of a role profile page it sorts by
+    /// ([`weir_identity::service::ROLE_PROFILE_SORTS`]).
+    fn property(self) -> &'static str {
+        match self {
+            Self::CreateTime => "created_at",
+            Self::UpdateTime => "updated_at",
+            Self::Name => "name",
+            Self::Status => "enabled",
+            Self::RoleType => "role_type",
+        }
     }
 }
 
-/// One page of the listing, as [`page_of`] cuts it.
+/// One page of the listing, as the query string asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
     /// 1 or more.
@@ -457,6 +450,25 @@ pub struct ListQuery {
     pub page_size: u64,
     pub order: OrderField,
     pub descending: bool,
+}
+
+impl ListQuery {
+    /// The page in the kernel's terms; a page beyond `u32::MAX` reads as that page (as
+    /// empty as any other page past the end).
+    pub fn page_request(&self) -> PageRequest {
+        PageRequest {
+            number: u32::try_from(self.page).unwrap_or(u32::MAX),
+            size: u32::try_from(self.page_size).unwrap_or(u32::MAX),
+            sorts: vec![Sort {
+                property: self.order.property().to_owned(),
+                direction: if self.descending {
+                    Direction::Desc
+                } else {
+                    Direction::Asc
+                },
+            }],
+        }
+    }
 }
 
 /// The query string as sent: every value a string, checked by [`ListParams::parse`].
@@ -538,22 +550,6 @@ impl ListParams {
     }
 }
 
-/// Orders the roles and cuts the page; also answers how many there are in all.
-pub fn page_of(mut roles: Vec<RoleProfile>, q: &ListQuery) -> (Vec<RoleProfile>, usize) {
-    roles.sort_by(|a, b| {
-        let by = q.order.compare(a, b);
-        if q.descending { by.reverse() } else { by }
-    });
-    let total = roles.len();
-    let skip = (q.page - 1).saturating_mul(q.page_size);
-    let items = roles
-        .into_iter()
-        .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-        .take(usize::try_from(q.page_size).unwrap_or(usize::MAX))
-        .collect();
-    (items, total)
-}
-
 /// One page of roles.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RolePage {
@@ -590,46 +586,17 @@ pub async fn list(
         .map_err(|e| ThingsKitError::bad_params(format!("query string: {e}")))?;
     let max = state.identity.settings().max_page_size;
     let (query, filter) = params.parse(max)?;
-    let roles = blocking(move || state.identity.role_profiles(&p, &filter)).await??;
-    let (items, total) = page_of(roles, &query);
+    let page = query.page_request();
+    let page = blocking(move || state.identity.role_profile_page(&p, &filter, &page)).await??;
     Ok(ok(&RolePage {
-        items: items.into_iter().map(RoleDto::from).collect(),
-        total: i64::try_from(total).unwrap_or(i64::MAX),
+        items: page.content.into_iter().map(RoleDto::from).collect(),
+        total: page.total,
     }))
 }
 
 #[cfg(test)]
 mod tests {
-    use weir_identity::Role;
-    use weir_kernel::TenantId;
-
     use super::*;
-
-    fn role(id: i64, name: &str, created: i64, updated: i64, enabled: bool) -> RoleProfile {
-        let mut role = Role::new(
-            Id(id),
-            TenantId::parse("default").unwrap(),
-            name.into(),
-            created,
-        );
-        role.updated_at = updated;
-        role.enabled = enabled;
-        RoleProfile {
-            role,
-            permissions: Vec::new(),
-            menus: Vec::new(),
-            members: Vec::new(),
-        }
-    }
-
-    fn roles() -> Vec<RoleProfile> {
-        vec![
-            role(1, "beta", 30, 40, true),
-            role(2, "Alpha", 10, 50, false),
-            role(3, "gamma", 20, 10, true),
-            role(4, "alpha", 20, 20, true),
-        ]
-    }
 
     fn query(order: OrderField, descending: bool, page: u64, page_size: u64) -> ListQuery {
         ListQuery {
@@ -640,36 +607,22 @@ mod tests {
         }
     }
 
-    fn ids(page: &[RoleProfile]) -> Vec<i64> {
-        page.iter().map(|p| p.role.id.0).collect()
-    }
-
     #[test]
-    fn orders_by_each_field_both_ways() {
-        let cases = [
-            (OrderField::CreateTime, false, vec![2, 3, 4, 1]),
-            (OrderField::CreateTime, true, vec![1, 4, 3, 2]),
-            (OrderField::UpdateTime, false, vec![3, 4, 1, 2]),
-            (OrderField::Name, false, vec![2, 4, 1, 3]),
-            (OrderField::Name, true, vec![3, 1, 4, 2]),
-            (OrderField::Status, false, vec![2, 1, 3, 4]),
-        ];
-        for (order, descending, expected) in cases {
-            let (page, total) = page_of(roles(), &query(order, descending, 1, 10));
-            assert_eq!((ids(&page), total), (expected, 4), "{order:?} {descending}");
-        }
-    }
-
-    #[test]
-    fn cuts_pages() {
-        let q = |page| query(OrderField::CreateTime, false, page, 3);
-        assert_eq!(ids(&page_of(roles(), &q(1)).0), [2, 3, 4]);
-        assert_eq!(ids(&page_of(roles(), &q(2)).0), [1]);
-        let (beyond, total) = page_of(roles(), &q(3));
-        assert!(beyond.is_empty());
-        assert_eq!(total, 4);
-        let (huge, _) = page_of(roles(), &query(OrderField::Name, true, u64::MAX, u64::MAX));
-        assert!(huge.is_empty());
+    fn asks_for_the_page_in_the_kernels_terms() {
+        let p = query(OrderField::Status, false, 3, 20).page_request();
+        assert_eq!((p.number, p.size, p.offset()), (3, 20, 40));
+        assert_eq!(
+            p.sorts,
+            [Sort {
+                property: "enabled".into(),
+                direction: Direction::Asc,
+            }]
+        );
+        let p = query(OrderField::Name, true, u64::MAX, 10).page_request();
+        assert_eq!(
+            (p.number, p.sorts[0].direction),
+            (u32::MAX, Direction::Desc)
+        );
     }
 
     fn params(pairs: &[(&str, &str)]) -> ListParams {

@@ -163,7 +163,7 @@ pub async fn create_role(
 ) -> Result<HttpResponse, WynError> {
     let input: RoleBizModelInput = read_json(&req, payload).await?;
     let c = changes(input, "")?;
-    let role = blocking(move || state.identity.create_role_with(&caller.0, &c)).await??;
+    let role = blocking(move || state.identity.create_role(&caller.0, &c)).await??;
     let location = format!("{PREFIX}/roles/{}", role.role.id);
     let mut res = json(StatusCode::CREATED, &RoleBizModel::of(role, true, true));
     if let Ok(v) = location.parse() {

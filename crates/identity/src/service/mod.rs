@@ -22,7 +22,7 @@ pub use accounts::{Account, AccountInput, AccountUpdate};
 pub use auth::{ClientCredentials, RegisterInput};
 pub use groups::{GroupInput, GroupUpdate, LinkFailure, LinkMode};
 pub use menus::{MenuInput, MenuNode, MenuUpdate};
-pub use role_profiles::{RoleChanges, RoleFilter, RoleProfile};
+pub use role_profiles::{ROLE_PROFILE_SORTS, RoleChanges, RoleFilter, RoleProfile};
 pub use roles::{ROLE_SORTS, RoleInput};
 pub use users::{MEMBER_SORTS, Me, Member, NewMember, UpdateMember};
 

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use weir_kernel::store::{read, write};
-use weir_kernel::{Id, TenantId};
+use weir_kernel::{Id, Page, PageRequest, TenantId};
 
 use super::IdentityService;
 use super::roles::check_batch;
@@ -13,6 +13,7 @@ use crate::errors::{FieldError, RoleError};
 use crate::models::*;
 use crate::permissions::permission;
 use crate::ports::IdentityTx;
+pub use crate::ports::RoleFilter;
 use crate::principal::Principal;
 
 /// Fields of a role to set; `None` leaves a field as it is (or, creating, at its default).
@@ -39,15 +40,11 @@ pub struct RoleChanges {
     pub check_group: bool,
 }
 
-/// Which roles a listing answers.
-#[derive(Debug, Clone, Default)]
-pub struct RoleFilter {
-    /// Only roles without an organisation.
-    pub global_only: bool,
-    /// Only roles whose name contains this (case-insensitive).
-    pub name_contains: Option<String>,
-    pub enabled: Option<bool>,
-}
+/// Properties a page of role profiles can be sorted by: a name sorts case-insensitively
+/// (then by case); ties fall back to the id, in the direction of the last term, so pages
+/// never overlap.
+pub const ROLE_PROFILE_SORTS: &[&str] =
+    &["created_at", "updated_at", "name", "enabled", "role_type"];
 
 /// A role with what the dialects show beside it.
 #[derive(Debug, Clone)]
@@ -199,12 +196,10 @@ impl IdentityService {
         Ok(())
     }
 
-    /// Creates a role from `c` (`name` required) and answers it with its grants.
-    pub fn create_role_with(
-        &self,
-        p: &Principal,
-        c: &RoleChanges,
-    ) -> Result<RoleProfile, RoleError> {
+    /// Creates a role from `c` (`name` required) and answers it with its grants: the one
+    /// role-creation use-case of every dialect, each sending the fields it has. The role
+    /// belongs to `c.group_id` (the root group when none), created by the caller.
+    pub fn create_role(&self, p: &Principal, c: &RoleChanges) -> Result<RoleProfile, RoleError> {
         p.require_super_admin()?;
         let Some(name) = &c.name else {
             return Err(FieldError::new("name", "is required").into());
@@ -352,6 +347,34 @@ impl IdentityService {
                 })
                 .collect();
             self.profiles_of(tx, &p.tenant_id, roles)
+        })
+    }
+
+    /// One page of the tenant's roles that pass `filter`, with their grants and members,
+    /// sorted as the page says (newest first when it names no sort). The page is cut by
+    /// the store; its size is capped at the maximum page size.
+    pub fn role_profile_page(
+        &self,
+        p: &Principal,
+        filter: &RoleFilter,
+        page: &PageRequest,
+    ) -> Result<Page<RoleProfile>, RoleError> {
+        p.require_super_admin()?;
+        let page = PageRequest::new(
+            Some(page.number.into()),
+            Some(page.size.into()),
+            page.sorts.clone(),
+            self.settings.max_page_size,
+            ROLE_PROFILE_SORTS,
+        )
+        .map_err(FieldError::from)?;
+        read(self.store(), |tx| {
+            let (roles, total) = tx.filtered_roles(&p.tenant_id, filter, &page)?;
+            Ok(Page::new(
+                &page,
+                total,
+                self.profiles_of(tx, &p.tenant_id, roles)?,
+            ))
         })
     }
 

@@ -86,25 +86,6 @@ impl IdentityService {
         }
     }
 
-    pub fn create_role(&self, p: &Principal, input: RoleInput) -> Result<Id, RoleError> {
-        p.require_super_admin()?;
-        let name = parse_name("name", &input.name, NAME_MAX)?;
-        let description = parse_text("description", input.description.as_deref(), DESCRIPTION_MAX)?;
-        let now = self.clock.now_ms();
-        write(self.store(), |tx| {
-            if tx.role_by_name(&p.tenant_id, &name)?.is_some() {
-                return Err(RoleError::NameTaken(name.clone()));
-            }
-            let role = Role {
-                description: description.clone(),
-                creator_id: Some(p.user_id),
-                ..Role::new(self.ids.next_id(), p.tenant_id.clone(), name.clone(), now)
-            };
-            tx.insert_role(&role)?;
-            Ok(role.id)
-        })
-    }
-
     pub fn update_role(&self, p: &Principal, id: Id, input: RoleInput) -> Result<(), RoleError> {
         p.require_super_admin()?;
         let name = parse_name("name", &input.name, NAME_MAX)?;

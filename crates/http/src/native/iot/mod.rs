@@ -13,9 +13,8 @@ pub mod websocket;
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use weir_identity::ResourceType;
-use weir_iot::ports::{Entity, VisibleSet};
-use weir_iot::{Limits, Viewer};
+use weir_iot::Viewer;
+use weir_iot::ports::Entity;
 use weir_kernel::Id;
 
 use super::envelope::NativeError;
@@ -30,31 +29,11 @@ pub struct IotViewer(pub Viewer);
 from_bearer_token!(IotViewer, NativeError);
 
 impl IotViewer {
-    /// Checks an access token (as [`authenticate`] does) and loads the caller's grants.
+    /// Checks an access token (as [`authenticate`] does); the IoT domain builds the
+    /// viewer from what the caller holds.
     pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
         let p = authenticate(state, token).await?;
-        let Some(grants) = p.resources else {
-            return Ok(Self(Viewer::system(p.tenant_id).as_user(p.user_id)));
-        };
-        let mut visible = VisibleSet::default();
-        for r in grants {
-            match r.resource_type {
-                ResourceType::Integration => visible.integrations.push(r.resource_id),
-                ResourceType::Device => visible.devices.extend(r.resource_id.parse::<Id>().ok()),
-                ResourceType::Entity => visible.entities.extend(r.resource_id.parse::<Id>().ok()),
-                ResourceType::Dashboard => {
-                    visible.dashboards.extend(r.resource_id.parse::<Id>().ok())
-                }
-                ResourceType::Workflow => {}
-            }
-        }
-        let limits = Limits {
-            functions: p.codes,
-            grants: visible,
-        };
-        Ok(Self(
-            Viewer::limited(p.tenant_id, limits).as_user(p.user_id),
-        ))
+        Ok(Self(Viewer::of(&p.access())))
     }
 }
 

@@ -14,11 +14,8 @@ pub mod logs;
 pub mod runs;
 pub mod transfer;
 
-use std::collections::BTreeSet;
-
-use weir_identity::{Principal, ResourceType};
-use weir_kernel::Id;
-use weir_workflow::{Caller, EntityGrants, WorkflowError};
+use weir_identity::Principal;
+use weir_workflow::{Caller, WorkflowError};
 
 use super::envelope::NativeError;
 use super::extract::{State, authenticate, from_bearer_token};
@@ -35,37 +32,12 @@ pub struct WorkflowCaller {
 from_bearer_token!(WorkflowCaller, NativeError);
 
 impl WorkflowCaller {
-    /// Checks an access token (as [`authenticate`] does) and loads the caller's WORKFLOW
-    /// grants. The super admin (whose grants the identity service answers `None`) holds
-    /// every function code and sees every flow of the tenant.
+    /// Checks an access token (as [`authenticate`] does); the workflow domain builds the
+    /// caller from what the principal holds (the super admin: every code, every flow).
     pub async fn authenticate(state: &State, token: String) -> Result<Self, NativeError> {
         let p = authenticate(state, token).await?;
-        let caller = match p.resources.clone() {
-            None => Caller::system(p.tenant_id.clone()).as_user(p.user_id),
-            Some(grants) => {
-                let mut flows = BTreeSet::new();
-                let mut iot = EntityGrants::default();
-                for r in grants {
-                    let id = r.resource_id.parse::<Id>().ok();
-                    match r.resource_type {
-                        ResourceType::Workflow => flows.extend(id),
-                        ResourceType::Integration => iot.integrations.push(r.resource_id),
-                        ResourceType::Device => iot.devices.extend(id),
-                        ResourceType::Entity => iot.entities.extend(id),
-                        ResourceType::Dashboard => {}
-                    }
-                }
-                Caller {
-                    tenant_id: p.tenant_id.clone(),
-                    user_id: Some(p.user_id),
-                    functions: Some(p.codes.clone()),
-                    flows: Some(flows),
-                    entity_grants: Some(iot),
-                }
-            }
-        };
         Ok(Self {
-            caller,
+            caller: Caller::of(&p.access()),
             principal: p,
         })
     }

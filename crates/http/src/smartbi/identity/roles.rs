@@ -32,7 +32,7 @@ pub(super) async fn run(
                 check_group: p.check_group_exist.unwrap_or(false),
                 ..RoleChanges::default()
             };
-            let made = call(state, who, move |s, p| s.create_role_with(p, &changes)).await?;
+            let made = call(state, who, move |s, p| s.create_role(p, &changes)).await?;
             Ok(json!(made.role.id.to_string()))
         }
         "update" => {
