@@ -3,6 +3,9 @@
 //! `WEIR_TEST_DATABASE_URL` is set. The answers are those ThingsKit's role listing gave
 //! when it sorted and paged in memory.
 
+// Test code: a panic is how a test fails (docs/architecture.md, "Panics").
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use weir_identity::ports::RoleFilter;
 use weir_identity::{IdentityTx, Role, Tenant};
 use weir_kernel::store::{read, write};

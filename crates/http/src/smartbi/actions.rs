@@ -1,14 +1,21 @@
-//! Every action of the Smartbi dialect, with the shape of its `paramsInfo`. The dispatcher
-//! knows an action by these tables ([`find`]) and the OpenAPI document lists one operation
-//! per entry ([`Document`]), so the two cannot drift apart.
+//! Every action of the Smartbi dialect, with the shape of its `paramsInfo` and what runs
+//! it ([`Handler`]). The dispatcher finds an action in these tables ([`find`]) and runs its
+//! handler; the OpenAPI document lists one operation per entry ([`Document`]): one source
+//! of truth, so the two cannot drift apart.
 
 use std::borrow::Cow;
 
+use futures_util::future::LocalBoxFuture;
+use serde_json::Value as Json;
 use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
 use utoipa::openapi::{ContentBuilder, PathItem, Ref, RefOr};
 use utoipa::{Modify, PartialSchema, ToSchema};
+use weir_identity::Principal;
+
+use super::envelope::SmartbiResult;
+use crate::native::extract::State;
 
 use super::routes::PREFIX;
 use super::{catalog, identity, routes};
@@ -20,6 +27,31 @@ pub type Schemas = Vec<(String, RefOr<Schema>)>;
 /// answers it.
 pub type ParamsSchema = fn(&mut Schemas) -> RefOr<Schema>;
 
+/// A catalog action: runs as the catalog's caller with the parsed `paramsInfo`.
+pub type CatalogFn =
+    fn(State, weir_bi_catalog::catalog::Caller, Json) -> LocalBoxFuture<'static, SmartbiResult>;
+
+/// What runs an action.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Weir's own, answered from the caller alone.
+    Caller(fn(&Principal) -> SmartbiResult),
+    /// One handler per catalog action (`catalog::dispatch` makes the caller).
+    Catalog(CatalogFn),
+    /// Users, groups, roles and links: `identity::dispatch` runs them by module.
+    Identity,
+}
+
+/// A catalog action's `async fn (State, Caller, Json) -> SmartbiResult` as a [`Handler`].
+macro_rules! catalog_handler {
+    ($f:path) => {
+        $crate::smartbi::actions::Handler::Catalog(|state, caller, params| {
+            Box::pin($f(state, caller, params))
+        })
+    };
+}
+pub(crate) use catalog_handler;
+
 /// One action: `POST /smartbi/vision/api/{module}/{action}`.
 pub struct Action {
     pub module: &'static str,
@@ -28,6 +60,7 @@ pub struct Action {
     pub summary: &'static str,
     /// The shape of its `paramsInfo`; `None` when it takes none.
     pub params: Option<ParamsSchema>,
+    pub run: Handler,
 }
 
 impl Action {
@@ -36,12 +69,14 @@ impl Action {
         action: &'static str,
         summary: &'static str,
         params: ParamsSchema,
+        run: Handler,
     ) -> Self {
         Self {
             module,
             action,
             summary,
             params: Some(params),
+            run,
         }
     }
 
@@ -58,11 +93,9 @@ pub fn all() -> impl Iterator<Item = &'static Action> {
         .chain(catalog::ACTIONS)
 }
 
-/// Whether `module/action` is one of `actions`.
-pub fn find(actions: &'static [Action], module: &str, action: &str) -> Option<&'static Action> {
-    actions
-        .iter()
-        .find(|a| a.module == module && a.action == action)
+/// The action `module/action` names, if there is one.
+pub fn find(module: &str, action: &str) -> Option<&'static Action> {
+    all().find(|a| a.module == module && a.action == action)
 }
 
 /// `paramsInfo` as `T`: a reference to its schema, which is added with the ones it uses.

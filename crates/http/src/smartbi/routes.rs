@@ -9,7 +9,7 @@ use weir_identity::Principal;
 use weir_identity::errors::AuthError;
 use weir_kernel::{Clock, SystemClock};
 
-use super::actions::{Action, find};
+use super::actions::{Action, Handler, find};
 use super::envelope::{SmartbiEnvelope, SmartbiError, SmartbiResult, respond};
 use super::params::{self, SmartbiRequestBody};
 use super::{catalog, identity, token};
@@ -115,18 +115,17 @@ async fn run(state: &State, req: &HttpRequest, payload: &mut web::Payload) -> Sm
     let request = params::parse(content_type, &body, req.query_string())?;
     let who = caller(state, req, request.token).await?;
     let params = params::params_value(request.params_info)?;
-    if find(BUILTIN, &module, &action).is_some() {
-        builtin(&who, &module, &action)
-    } else if find(identity::ACTIONS, &module, &action).is_some() {
-        identity::dispatch(state, &who, &module, &action, params).await
-    } else if find(catalog::ACTIONS, &module, &action).is_some() {
-        catalog::dispatch(state, &who, &module, &action, params).await
-    } else {
-        Err(SmartbiError::new(format!(
+    let Some(found) = find(&module, &action) else {
+        return Err(SmartbiError::new(format!(
             "unknown action {}/{}",
             clip(&module),
             clip(&action)
-        )))
+        )));
+    };
+    match found.run {
+        Handler::Caller(run) => run(&who),
+        Handler::Catalog(run) => catalog::dispatch(state, &who, run, params).await,
+        Handler::Identity => identity::dispatch(state, &who, &module, &action, params).await,
     }
 }
 
@@ -136,18 +135,14 @@ pub const BUILTIN: &[Action] = &[Action {
     action: "whoami",
     summary: "The caller: their user name and tenant",
     params: None,
+    run: Handler::Caller(whoami),
 }];
 
-fn builtin(who: &Principal, module: &str, action: &str) -> SmartbiResult {
-    match (module, action) {
-        ("system", "whoami") => Ok(json!({
-            "username": who.user.username.as_str(),
-            "tenant": who.tenant_id.to_string(),
-        })),
-        _ => Err(SmartbiError::new(format!(
-            "unknown action {module}/{action}"
-        ))),
-    }
+fn whoami(who: &Principal) -> SmartbiResult {
+    Ok(json!({
+        "username": who.user.username.as_str(),
+        "tenant": who.tenant_id.to_string(),
+    }))
 }
 
 /// The caller: `smartbiToken` when the request has one, else the bearer token.

@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 use weir_identity::errors::{FieldError, GroupError, RoleError, UserError};
 use weir_identity::{IdentityService, Principal};
 
-use super::actions::{Action, params};
+use super::actions::{Action, Handler, params};
 use super::envelope::{SmartbiError, SmartbiResult};
 use crate::core::State;
 
@@ -28,106 +28,147 @@ pub const ACTIONS: &[Action] = &[
         "create",
         "Adds a user group",
         params::<groups::GroupParams>,
+        Handler::Identity,
     ),
     Action::new(
         "group",
         "update",
         "Changes a user group",
         params::<groups::GroupParams>,
+        Handler::Identity,
     ),
     Action::new(
         "group",
         "delete",
         "Deletes a user group",
         params::<groups::GroupParams>,
+        Handler::Identity,
     ),
     Action::new(
         "group",
         "get",
         "A user group",
         params::<groups::GroupParams>,
+        Handler::Identity,
     ),
-    Action::new("user", "create", "Adds a user", params::<users::UserParams>),
+    Action::new(
+        "user",
+        "create",
+        "Adds a user",
+        params::<users::UserParams>,
+        Handler::Identity,
+    ),
     Action::new(
         "user",
         "update",
         "Changes a user",
         params::<users::UserParams>,
+        Handler::Identity,
     ),
     Action::new(
         "user",
         "delete",
         "Deletes a user",
         params::<users::UserParams>,
+        Handler::Identity,
     ),
-    Action::new("user", "get", "A user", params::<users::UserParams>),
-    Action::new("role", "create", "Adds a role", params::<roles::RoleParams>),
+    Action::new(
+        "user",
+        "get",
+        "A user",
+        params::<users::UserParams>,
+        Handler::Identity,
+    ),
+    Action::new(
+        "role",
+        "create",
+        "Adds a role",
+        params::<roles::RoleParams>,
+        Handler::Identity,
+    ),
     Action::new(
         "role",
         "update",
         "Changes a role",
         params::<roles::RoleParams>,
+        Handler::Identity,
     ),
     Action::new(
         "role",
         "delete",
         "Deletes a role",
         params::<roles::RoleParams>,
+        Handler::Identity,
     ),
-    Action::new("role", "get", "A role", params::<roles::RoleParams>),
+    Action::new(
+        "role",
+        "get",
+        "A role",
+        params::<roles::RoleParams>,
+        Handler::Identity,
+    ),
     Action::new(
         "usergroup",
         "update",
         "Puts a user in groups",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "usergroup",
         "delete",
         "Takes a user out of groups",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "usergroup",
         "get",
         "A user's groups",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "rolegroup",
         "update",
         "Gives a role to groups",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "rolegroup",
         "delete",
         "Takes a role from groups",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "rolegroup",
         "get",
         "The groups holding a role",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "userrole",
         "update",
         "Gives a user roles",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "userrole",
         "delete",
         "Takes roles from a user",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
     Action::new(
         "userrole",
         "get",
         "A user's roles",
         params::<links::LinkParams>,
+        Handler::Identity,
     ),
 ];
 

@@ -1,6 +1,5 @@
-//! Data models and row permissions in the Smartbi dialect: `augmented/create` (document
-//! 2.8), `dataperm/create` and `dataperm/get` (2.5), and Weir's own `augmented/get` and
-//! `augmented/query`. See docs/bi-query.md.
+//! Data models in the Smartbi dialect: `augmented/create` (document 2.8) and Weir's own
+//! `augmented/get` and `augmented/query`. See docs/bi-query.md.
 
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer};
@@ -9,10 +8,9 @@ use utoipa::ToSchema;
 use weir_bi_catalog::augmented::{
     Aggregator, Dimension, LinkType, Measure, ModelDefinition, Relation, View,
 };
-use weir_bi_catalog::catalog::{Caller, NewModel, QueryAnswer, RejectedItem, ResourceRef};
+use weir_bi_catalog::catalog::{Caller, NewModel, QueryAnswer, ResourceRef};
 use weir_bi_catalog::drivers::FieldType;
 use weir_bi_catalog::query::{FieldFilter, Operator, OrderBy, QueryRequest};
-use weir_bi_catalog::row_perms::RowPermItem;
 use weir_kernel::Id;
 
 use super::{IdParams, blocking, opt_bool, opt_int, opt_ref, parse};
@@ -20,92 +18,30 @@ use crate::core::State;
 use crate::smartbi::actions::ResourceId;
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
-pub(super) async fn run(
-    state: State,
-    c: Caller,
-    module: &str,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
-    match (module, action) {
-        ("augmented", "create") => {
-            let p: ModelParams = parse(params)?;
-            let req = p.into_request();
-            let r = blocking(&state, move |s| s.create_model(&c, req)).await?;
-            Ok(json!(r.api_id()))
-        }
-        ("augmented", "get") => {
-            let p: IdParams = parse(params)?;
-            let v = blocking(&state, move |s| s.model(&c, p.id)).await?;
-            Ok(model_json(&v))
-        }
-        ("augmented", "query") => {
-            let p: QueryParams = parse(params)?;
-            let (id, dry_run, request) = p.into_request()?;
-            let answer =
-                blocking(&state, move |s| s.query_model(&c, id, &request, dry_run)).await?;
-            Ok(match answer {
-                QueryAnswer::Statement(st) => json!({"sql": st.sql, "params": st.params}),
-                QueryAnswer::Rows(rows) => json!({"columns": rows.columns, "rows": rows.rows}),
-            })
-        }
-        ("dataperm", "create") => {
-            let p: DatapermParams = parse(params)?;
-            // Items of the wrong shape are refused one by one, like items that do not
-            // check: the others are still stored.
-            let mut rejected = Vec::new();
-            let mut items = Vec::new();
-            let mut places = Vec::new();
-            for (index, raw) in p.rowperm_items.into_iter().enumerate() {
-                let name = raw
-                    .get("itemName")
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
-                match serde_path_to_error::deserialize::<_, RowPermItem>(raw) {
-                    Ok(item) => {
-                        items.push(item);
-                        places.push(index);
-                    }
-                    Err(e) => {
-                        let path = e.path().to_string();
-                        let inner = e.into_inner();
-                        rejected.push(RejectedItem {
-                            index,
-                            item_name: name,
-                            message: if path == "." {
-                                inner.to_string()
-                            } else {
-                                format!("{path}: {inner}")
-                            },
-                        });
-                    }
-                }
-            }
-            let replace = p.replace.unwrap_or(false);
-            let refused =
-                blocking(&state, move |s| s.set_row_perms(&c, p.id, items, replace)).await?;
-            rejected.extend(refused.into_iter().map(|mut r| {
-                r.index = places[r.index];
-                r
-            }));
-            rejected.sort_by_key(|r| r.index);
-            Ok(Json::Array(
-                rejected
-                    .into_iter()
-                    .map(|r| json!({"itemName": r.item_name, "msg": r.message, "index": r.index}))
-                    .collect(),
-            ))
-        }
-        ("dataperm", "get") => {
-            let p: IdParams = parse(params)?;
-            let items = blocking(&state, move |s| s.row_perms(&c, p.id)).await?;
-            serde_json::to_value(items).map_err(|_| SmartbiError::new("internal server error"))
-        }
-        _ => Err(SmartbiError::new(format!(
-            "unknown action {module}/{action}"
-        ))),
-    }
+/// Adds a data model; answers its id.
+pub(super) async fn create(state: State, c: Caller, params: Json) -> SmartbiResult {
+    let p: ModelParams = parse(params)?;
+    let req = p.into_request();
+    let r = blocking(&state, move |s| s.create_model(&c, req)).await?;
+    Ok(json!(r.api_id()))
+}
+
+/// A data model.
+pub(super) async fn get(state: State, c: Caller, params: Json) -> SmartbiResult {
+    let p: IdParams = parse(params)?;
+    let v = blocking(&state, move |s| s.model(&c, p.id)).await?;
+    Ok(model_json(&v))
+}
+
+/// Queries a data model (or shows its SQL: `dryRun`).
+pub(super) async fn query(state: State, c: Caller, params: Json) -> SmartbiResult {
+    let p: QueryParams = parse(params)?;
+    let (id, dry_run, request) = p.into_request()?;
+    let answer = blocking(&state, move |s| s.query_model(&c, id, &request, dry_run)).await?;
+    Ok(match answer {
+        QueryAnswer::Statement(st) => json!({"sql": st.sql, "params": st.params}),
+        QueryAnswer::Rows(rows) => json!({"columns": rows.columns, "rows": rows.rows}),
+    })
 }
 
 // ---- reading paramsInfo ----
@@ -347,20 +283,6 @@ impl QueryParams {
         };
         Ok((self.id, self.dry_run.unwrap_or(false), request))
     }
-}
-
-/// `dataperm/create`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = smartbi::DatapermParams)]
-pub(super) struct DatapermParams {
-    #[schema(value_type = ResourceId)]
-    id: ResourceRef,
-    #[serde(default, rename = "override", deserialize_with = "opt_bool")]
-    replace: Option<bool>,
-    /// The items (docs/bi-query.md, "Row permissions").
-    #[schema(value_type = Vec<Object>)]
-    rowperm_items: Vec<Json>,
 }
 
 // ---- answers ----

@@ -10,25 +10,23 @@ use weir_bi_catalog::catalog::{Caller, GrantRule, GrantSet, ResourceRef};
 use super::{IdParams, blocking, opt_bool, parse};
 use crate::core::State;
 use crate::smartbi::actions::ResourceId;
-use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
+use crate::smartbi::envelope::SmartbiResult;
 
-pub(super) async fn run(state: State, c: Caller, action: &str, params: Json) -> SmartbiResult {
-    match action {
-        "assignee/resource" => {
-            let p: AssignParams = parse(params)?;
-            let rules: Vec<GrantRule> = p.perm_auth.into_iter().map(Into::into).collect();
-            let replace = p.replace.unwrap_or(false);
-            blocking(&state, move |s| s.set_grants(&c, p.id, &rules, replace)).await?;
-            // The document answers nothing (无).
-            Ok(Json::Null)
-        }
-        "get" => {
-            let p: IdParams = parse(params)?;
-            let sets = blocking(&state, move |s| s.grants(&c, p.id)).await?;
-            Ok(Json::Array(sets.iter().map(set_json).collect()))
-        }
-        _ => Err(SmartbiError::new(format!("unknown action perm/{action}"))),
-    }
+/// Grants users, groups or roles a level on a resource.
+pub(super) async fn assign(state: State, c: Caller, params: Json) -> SmartbiResult {
+    let p: AssignParams = parse(params)?;
+    let rules: Vec<GrantRule> = p.perm_auth.into_iter().map(Into::into).collect();
+    let replace = p.replace.unwrap_or(false);
+    blocking(&state, move |s| s.set_grants(&c, p.id, &rules, replace)).await?;
+    // The document answers nothing (无).
+    Ok(Json::Null)
+}
+
+/// Who holds which level on a resource.
+pub(super) async fn get(state: State, c: Caller, params: Json) -> SmartbiResult {
+    let p: IdParams = parse(params)?;
+    let sets = blocking(&state, move |s| s.grants(&c, p.id)).await?;
+    Ok(Json::Array(sets.iter().map(set_json).collect()))
 }
 
 fn set_json(s: &GrantSet) -> Json {
