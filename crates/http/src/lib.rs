@@ -7,8 +7,6 @@
 //! (state, bodies, the blocking pool, bearer tokens, refusals) is [`crate::core`]; no dialect
 //! imports another.
 
-// TODO(issue 13): removed when the http core lands
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app;
 pub mod core;

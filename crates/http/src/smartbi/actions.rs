@@ -15,7 +15,7 @@ use utoipa::{Modify, PartialSchema, ToSchema};
 use weir_identity::Principal;
 
 use super::envelope::SmartbiResult;
-use crate::native::extract::State;
+use crate::core::State;
 
 use super::routes::PREFIX;
 use super::{catalog, identity, routes};
