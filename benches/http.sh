@@ -6,6 +6,7 @@
 # permission lookup. Needs wrk (Debian: apt-get install wrk).
 #   bash benches/http.sh            # 10 s per endpoint, 2 threads, 32 connections
 #   DURATION=30s CONNECTIONS=64 bash benches/http.sh
+#   WEIR_BIN=/tmp/weir-before bash benches/http.sh   # a given binary (to compare two builds)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
@@ -15,9 +16,12 @@ PORT=${PORT:-9299}
 work=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
 
-cargo build --release -p weir --quiet
+if [ -z "${WEIR_BIN:-}" ]; then
+  cargo build --release -p weir --quiet
+  WEIR_BIN="${CARGO_TARGET_DIR:-target}/release/weir"
+fi
 WEIR_HTTP_ADDR=127.0.0.1:$PORT WEIR_DATABASE_URL=${WEIR_DATABASE_URL:-$work/bench.db} RUST_LOG=warn \
-  target/release/weir >"$work/server.log" 2>&1 &
+  "$WEIR_BIN" >"$work/server.log" 2>&1 &
 pid=$!
 base=http://127.0.0.1:$PORT
 for _ in $(seq 100); do curl -fs "$base/healthz" >/dev/null && break; sleep 0.1; done
