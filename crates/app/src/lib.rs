@@ -105,27 +105,11 @@ impl Weir {
         settings: Settings,
         integrations: Vec<Arc<dyn Integration>>,
     ) -> Result<Self, StartError> {
-        if !(weir_identity::crypto::MIN_BCRYPT_COST..=31).contains(&settings.auth.bcrypt_cost) {
-            return Err(StartError::WeakBcryptCost);
-        }
-        settings
-            .mqtt
-            .to_mqtt()
-            .check()
-            .map_err(weir_mqtt::MqttError::from)?;
-        settings
-            .smartbi
-            .to_http()
-            .map_err(config::ConfigError::Message)?;
-        if settings.demo.enabled {
-            demo_tenant(&settings)?;
-        }
-        let outbound = outbound_policy(&settings)?;
+        let outbound = check_settings(&settings)?;
         let mut options = DatabaseOptions::new(settings.database.url.clone());
         options.pool_size = settings.database.pool_size;
         let database = Database::open(&options)?;
         let key = match &settings.auth.signing_key {
-            Some(k) if k.len() < 32 => return Err(StartError::WeakSigningKey),
             Some(k) => k.clone(),
             None => database.setting_or_init("auth.signing_key", || {
                 let mut bytes = [0u8; 32];
@@ -369,6 +353,48 @@ impl Weir {
 
 /// The outbound policy of `[outbound]`, with the deprecated
 /// `workflow.webhook.allow_private` read as opening every address.
+/// Every check of the configuration that needs no database, as the server runs them before
+/// it opens one (and `weir check-config` runs them alone); answers the outbound policy the
+/// configuration makes.
+pub fn check_settings(settings: &Settings) -> Result<OutboundPolicy, StartError> {
+    if !(weir_identity::crypto::MIN_BCRYPT_COST..=31).contains(&settings.auth.bcrypt_cost) {
+        return Err(StartError::WeakBcryptCost);
+    }
+    if settings
+        .auth
+        .signing_key
+        .as_ref()
+        .is_some_and(|k| k.len() < 32)
+    {
+        return Err(StartError::WeakSigningKey);
+    }
+    settings
+        .mqtt
+        .to_mqtt()
+        .check()
+        .map_err(weir_mqtt::MqttError::from)?;
+    settings
+        .smartbi
+        .to_http()
+        .map_err(config::ConfigError::Message)?;
+    if settings.demo.enabled {
+        demo_tenant(settings)?;
+    }
+    let outbound = outbound_policy(settings)?;
+    datasource_guard(settings, &outbound).map_err(|e| StartError::Bi(e.0))?;
+    if let Some(k) = settings
+        .bi
+        .secret_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+    {
+        weir_bi_catalog::catalog::AesGcmSealer::from_hex(k)
+            .map_err(|e| StartError::Bi(format!("bi.secret_key: {e}")))?;
+    }
+    Ok(outbound)
+}
+
 fn outbound_policy(settings: &Settings) -> Result<OutboundPolicy, StartError> {
     let mut allow = settings.outbound.allow.clone();
     if settings.workflow.webhook.allow_private {

@@ -1,4 +1,4 @@
-//! `weir`: run the server, or manage tenants.
+//! `weir`: run the server, or manage tenants and users, or check a configuration.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,8 +29,37 @@ enum Command {
         #[command(subcommand)]
         action: TenantAction,
     },
+    /// Manage a tenant's users (as its super admin would).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Print the effective configuration (file, then WEIR_* variables) with secrets masked,
+    /// and exit non-zero when the server would refuse to start with it.
+    CheckConfig,
     /// Print a smartbiToken for the Smartbi API (valid for smartbi.token_window_secs).
     Token(TokenArgs),
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Set a user's password; every session of theirs ends. The new password is read from
+    /// WEIR_NEW_PASSWORD, or else from the first line of standard input (never an argument,
+    /// which other users of the machine could see).
+    ResetPassword(UserArgs),
+    /// Disable a user: they can no longer sign in and every token of theirs stops working.
+    Disable(UserArgs),
+    /// Enable a disabled user again.
+    Enable(UserArgs),
+}
+
+#[derive(clap::Args)]
+struct UserArgs {
+    /// The user: login name, email or id.
+    user: String,
+    /// The tenant the user belongs to.
+    #[arg(long, default_value = "default")]
+    tenant: String,
 }
 
 #[derive(clap::Args)]
@@ -93,15 +122,25 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     let settings = Settings::load(cli.config.as_deref())?;
     let command = cli.command.unwrap_or(Command::Serve);
-    if let Command::Token(args) = &command {
-        // Needs no database.
-        println!("{}", smartbi_token(&settings, args)?);
-        return Ok(());
+    // These need no database.
+    match &command {
+        Command::Token(args) => {
+            println!("{}", smartbi_token(&settings, args)?);
+            return Ok(());
+        }
+        Command::CheckConfig => {
+            print!("{}", settings.masked_toml()?);
+            weir::check_settings(&settings)?;
+            eprintln!("weir: the configuration is valid");
+            return Ok(());
+        }
+        _ => {}
     }
     let weir = Weir::assemble(settings)?;
     match command {
         Command::Serve => serve(weir),
-        Command::Token(_) => Ok(()),
+        Command::Token(_) | Command::CheckConfig => Ok(()),
+        Command::User { action } => user_action(&weir, action),
         Command::Tenant {
             action: TenantAction::Add { id, name, parent },
         } => {
@@ -133,6 +172,55 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             Ok(())
         }
     }
+}
+
+/// `weir user ...`: the account changed as the tenant's super admin would change it.
+fn user_action(weir: &Weir, action: UserAction) -> Result<(), Box<dyn std::error::Error>> {
+    use weir_identity::service::AccountUpdate;
+    let (args, update, done) = match action {
+        UserAction::ResetPassword(args) => {
+            let password = new_password()?;
+            let update = AccountUpdate {
+                password: Some(password),
+                ..AccountUpdate::default()
+            };
+            (args, update, "password reset; every session ended")
+        }
+        UserAction::Disable(args) => {
+            let update = AccountUpdate {
+                enabled: Some(false),
+                ..AccountUpdate::default()
+            };
+            (args, update, "disabled")
+        }
+        UserAction::Enable(args) => {
+            let update = AccountUpdate {
+                enabled: Some(true),
+                ..AccountUpdate::default()
+            };
+            (args, update, "enabled")
+        }
+    };
+    let account = weir
+        .identity
+        .operator_update_account(&args.tenant, &args.user, update)?;
+    println!("user {} of tenant {}: {done}", account.user.id, args.tenant);
+    Ok(())
+}
+
+/// The new password of `weir user reset-password`: WEIR_NEW_PASSWORD, or standard input's
+/// first line.
+fn new_password() -> Result<String, Box<dyn std::error::Error>> {
+    if let Ok(p) = std::env::var("WEIR_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\r', '\n']);
+    if line.is_empty() {
+        return Err("no new password: set WEIR_NEW_PASSWORD or give it on standard input".into());
+    }
+    Ok(line.to_owned())
 }
 
 /// `weir token`: a smartbiToken made now (docs/smartbi.md).

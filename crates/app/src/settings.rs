@@ -452,6 +452,14 @@ impl Default for PagingConfig {
 
 impl Settings {
     /// Loads settings from the optional file and the environment.
+    /// The settings as TOML, every secret (passwords, keys, the client secret, the password
+    /// of a URL) replaced by `********`; unset options left out.
+    pub fn masked_toml(&self) -> Result<String, String> {
+        let mut value = serde_json::to_value(self).map_err(|e| e.to_string())?;
+        mask(&mut value);
+        toml::to_string(&value).map_err(|e| e.to_string())
+    }
+
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let mut builder = Config::builder().add_source(Config::try_from(&Settings::default())?);
@@ -474,6 +482,41 @@ impl Settings {
             builder = builder.set_override("http.addr", addr)?;
         }
         builder.build()?.try_deserialize()
+    }
+}
+
+/// What [`Settings::masked_toml`] hides: a field named like a secret, and the password of
+/// any URL; nulls (unset options) go, as TOML has none.
+fn mask(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    const MASK: &str = "********";
+    let Value::Object(fields) = value else { return };
+    fields.retain(|_, v| !v.is_null());
+    for (name, v) in fields.iter_mut() {
+        let secret =
+            name.ends_with("password") || name.ends_with("secret") || name.ends_with("_key");
+        match v {
+            Value::String(_) if secret => *v = Value::String(MASK.into()),
+            Value::String(url) if name.ends_with("url") => *url = masked_url(url),
+            Value::Object(_) => mask(v),
+            _ => {}
+        }
+    }
+}
+
+/// `scheme://user:secret@host/...` as `scheme://user:********@host/...`.
+fn masked_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((login, host)) => {
+            let user = login.split_once(':').map_or(login, |(user, _)| user);
+            let hidden = if login.contains(':') { ":********" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{path}")
+        }
+        None => url.to_owned(),
     }
 }
 

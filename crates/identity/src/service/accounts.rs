@@ -143,6 +143,36 @@ impl IdentityService {
         upd: AccountUpdate,
     ) -> Result<Account, UserError> {
         p.require_super_admin()?;
+        self.change_account(&p.tenant_id, Some(p.user_id), key, upd)
+    }
+
+    /// What an operator changes from the command line (`weir user reset-password`, `weir
+    /// user disable`): an account of `tenant` named by id or login name, as its super admin
+    /// would, with no session of theirs to keep.
+    pub fn operator_update_account(
+        &self,
+        tenant: &str,
+        key: &str,
+        upd: AccountUpdate,
+    ) -> Result<Account, UserError> {
+        let t = TenantId::parse(tenant).map_err(|e| FieldError::new("tenant", e.to_string()))?;
+        if read(self.store(), |tx| tx.tenant(&t))?.is_none() {
+            return Err(
+                FieldError::new("tenant", format!("tenant `{tenant}` does not exist")).into(),
+            );
+        }
+        self.change_account(&t, None, key, upd)
+    }
+
+    /// `upd` applied to the account `key` of tenant `t`; `acting` is the user making the
+    /// change, who may not disable themselves.
+    fn change_account(
+        &self,
+        t: &TenantId,
+        acting: Option<Id>,
+        key: &str,
+        upd: AccountUpdate,
+    ) -> Result<Account, UserError> {
         let nickname = parse_changed_name("alias", upd.nickname.as_deref(), NAME_MAX)?;
         let description = parse_changed_text("desc", upd.description.as_deref(), DESCRIPTION_MAX)?;
         let hash = upd
@@ -152,7 +182,6 @@ impl IdentityService {
             .transpose()?
             .map(|pw| self.hasher.hash(&pw))
             .transpose()?;
-        let t = &p.tenant_id;
         write(self.store(), |tx| {
             let mut user = self.user_by_key(tx, t, key)?;
             if let Some(n) = &nickname {
@@ -162,7 +191,7 @@ impl IdentityService {
                 user.description = d.clone();
             }
             let disabling = upd.enabled == Some(false) && user.status.is_enabled();
-            if disabling && user.id == p.user_id {
+            if disabling && Some(user.id) == acting {
                 return Err(
                     FieldError::new("enabled", "you cannot disable your own account").into(),
                 );
