@@ -9,6 +9,7 @@
 
 
 mod app;
+mod console;
 pub mod core;
 mod health;
 pub mod native;

@@ -1,0 +1,164 @@
+//! What Beaver IoT's own web console (v1.1.1) needs of Weir beyond the seed document: the
+//! console served from `static_dir` (navigations, cache headers, compression) and the
+//! forms its pages send (issue 14). See docs/console.md.
+
+use std::io::Read;
+
+use reqwest::Response;
+use serde_json::{Value, json};
+use weir_test_kit::{Session, TestApp};
+
+use crate::support::{
+    UNKNOWN_ID, forbidden, invalid, link, new_role, not_found, ok, refused, setup, unauthenticated,
+};
+
+/// What a browser sends when it navigates.
+const NAVIGATION: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+const INDEX: &str = "<html>the console</html>";
+const BUNDLE: &str = "console.log('the bundle');";
+
+/// A server whose `static_dir` holds the console's `index.html` and one hashed bundle
+/// under `assets/`, large enough to be worth compressing; with its admin signed in.
+async fn with_console() -> (TestApp, Session, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("index.html"), INDEX).expect("write");
+    std::fs::create_dir(dir.path().join("assets")).expect("mkdir");
+    std::fs::write(dir.path().join("assets/index-1a2b3c.js"), BUNDLE.repeat(200)).expect("write");
+    let root = dir.path().to_owned();
+    let app = TestApp::spawn_with(move |s| s.http.static_dir = Some(root)).await;
+    let admin = app.register_admin().await;
+    (app, admin, dir)
+}
+
+async fn get(app: &TestApp, path: &str, headers: &[(&str, &str)]) -> Response {
+    let mut req = app.client().get(app.url(path));
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    req.send().await.expect("request sent")
+}
+
+fn header<'a>(res: &'a Response, name: &str) -> Option<&'a str> {
+    res.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+async fn json_of(res: Response) -> (u16, Value) {
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("json body"))
+}
+
+/// The console's client-side routes that share their first segment with the native API's
+/// bare paths, and one that does not.
+const CONSOLE_ROUTES: [&str; 10] = [
+    "/dashboard",
+    "/device",
+    "/device/detail/123",
+    "/entity",
+    "/workflow",
+    "/workflow/editor",
+    "/integration",
+    "/integration/detail/x",
+    "/user-role",
+    "/dashboard/dashboards",
+];
+
+#[tokio::test]
+async fn a_navigation_to_a_console_route_answers_index_html() {
+    let (app, _admin, _dir) = with_console().await;
+    for path in CONSOLE_ROUTES {
+        let res = get(&app, path, &[("Accept", NAVIGATION)]).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert!(
+            header(&res, "content-type").is_some_and(|c| c.starts_with("text/html")),
+            "{path}"
+        );
+        assert_eq!(header(&res, "cache-control"), Some("no-cache"), "{path}");
+        assert_eq!(res.text().await.expect("text"), INDEX, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn api_calls_of_the_bare_paths_keep_answering_json() {
+    let (app, admin, _dir) = with_console().await;
+    let bearer = format!("Bearer {}", admin.access_token);
+    // With a token, even a client that accepts HTML is an API client.
+    for accept in ["application/json, text/plain, */*", NAVIGATION] {
+        let res = get(
+            &app,
+            "/dashboard/dashboards",
+            &[("Accept", accept), ("Authorization", &bearer)],
+        )
+        .await;
+        assert!(ok(&json_of(res).await).is_array(), "{accept}");
+    }
+    // Without HTML in Accept, a bare path is the API's: its JSON refusals as before.
+    let res = get(&app, "/dashboard/dashboards", &[("Accept", "*/*")]).await;
+    unauthenticated(&json_of(res).await, "");
+    let res = get(&app, "/device/detail/123", &[]).await;
+    refused(&json_of(res).await, 404, "data_no_found");
+    // Under /api/ nothing is a navigation.
+    let res = get(&app, "/api/v1/dashboard/dashboards", &[("Accept", NAVIGATION)]).await;
+    unauthenticated(&json_of(res).await, "");
+    let res = get(&app, "/api/v1/nope", &[("Accept", NAVIGATION)]).await;
+    let res_cache = header(&res, "cache-control").map(str::to_owned);
+    refused(&json_of(res).await, 404, "data_no_found");
+    assert_eq!(res_cache, None, "refusals are not cached");
+}
+
+#[tokio::test]
+async fn without_a_console_a_navigation_is_an_api_call() {
+    let app = TestApp::spawn().await;
+    let res = get(&app, "/dashboard/dashboards", &[("Accept", NAVIGATION)]).await;
+    unauthenticated(&json_of(res).await, "");
+}
+
+#[tokio::test]
+async fn hashed_assets_are_immutable_and_the_rest_revalidated() {
+    let (app, _admin, _dir) = with_console().await;
+    let res = get(&app, "/assets/index-1a2b3c.js", &[]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        header(&res, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert!(header(&res, "etag").is_some());
+    for path in ["/", "/index.html", "/some/client/route"] {
+        let res = get(&app, path, &[]).await;
+        assert_eq!(res.status(), 200, "{path}");
+        assert_eq!(header(&res, "cache-control"), Some("no-cache"), "{path}");
+        assert_eq!(res.text().await.expect("text"), INDEX, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn console_files_are_compressed_for_clients_that_accept_it() {
+    let (app, _admin, _dir) = with_console().await;
+    let path = "/assets/index-1a2b3c.js";
+    let res = get(&app, path, &[("Accept-Encoding", "gzip")]).await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(header(&res, "content-encoding"), Some("gzip"));
+    assert!(header(&res, "vary").is_some_and(|v| v.to_lowercase().contains("accept-encoding")));
+    let raw = res.bytes().await.expect("body");
+    assert!(raw.len() < BUNDLE.len() * 200, "{} bytes", raw.len());
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(&raw[..])
+        .read_to_string(&mut text)
+        .expect("gzip");
+    assert_eq!(text, BUNDLE.repeat(200));
+
+    let res = get(&app, path, &[("Accept-Encoding", "br")]).await;
+    assert_eq!(header(&res, "content-encoding"), Some("br"));
+
+    let res = get(&app, path, &[]).await;
+    assert_eq!(header(&res, "content-encoding"), None);
+    assert_eq!(res.text().await.expect("text"), BUNDLE.repeat(200));
+
+    // The navigation fallback too.
+    let res = get(
+        &app,
+        "/device/detail/123",
+        &[("Accept", NAVIGATION), ("Accept-Encoding", "gzip")],
+    )
+    .await;
+    assert_eq!(header(&res, "content-encoding"), Some("gzip"));
+}
