@@ -162,3 +162,94 @@ async fn console_files_are_compressed_for_clients_that_accept_it() {
     .await;
     assert_eq!(header(&res, "content-encoding"), Some("gzip"));
 }
+
+// ---- Roles → Members: the paged POST form ----
+
+/// A role holding alice, bob and carol.
+async fn role_of_three(app: &TestApp, admin: &Session) -> (String, Vec<Session>) {
+    let role = new_role(app, admin, "operators").await;
+    let mut users = Vec::new();
+    for email in ["alice@example.com", "bob@example.com", "carol@example.com"] {
+        users.push(app.create_user(admin, email).await);
+    }
+    let ids: Vec<&String> = users.iter().map(|u| &u.user_id).collect();
+    link(app, admin, &role, "associate-user", &ids).await;
+    (role, users)
+}
+
+#[tokio::test]
+async fn role_members_are_paged_as_the_console_asks() {
+    let (app, admin) = setup().await;
+    let (role, users) = role_of_three(&app, &admin).await;
+    let path = format!("/api/v1/user/roles/{role}/members");
+    let ask = |body: Value| app.call("POST", &path, Some(&admin), Some(body));
+
+    let first = ask(json!({"keyword": "", "page_size": 2, "page_number": 1})).await;
+    let page = ok(&first);
+    assert_eq!(
+        (&page["page_number"], &page["page_size"], &page["total"]),
+        (&json!(1), &json!(2), &json!(3)),
+        "{page}"
+    );
+    let rows = page["content"].as_array().expect("content");
+    assert_eq!(rows.len(), 2, "{page}");
+    for row in rows {
+        assert_eq!(row["role_id"], role, "{row}");
+        let user = users
+            .iter()
+            .find(|u| row["user_id"] == u.user_id)
+            .unwrap_or_else(|| panic!("not a member: {row}"));
+        assert_eq!(row["user_email"], user.email, "{row}");
+        let nickname = user.email.split('@').next().expect("nickname");
+        assert_eq!(row["user_nickname"], nickname, "{row}");
+    }
+    let second = ask(json!({"keyword": "", "page_size": 2, "page_number": 2})).await;
+    let rest = &ok(&second)["content"];
+    assert_eq!(rest.as_array().map(Vec::len), Some(1), "{rest}");
+    assert!(!rows.contains(&rest[0]), "pages do not overlap");
+
+    let found = ask(json!({"keyword": "BOB", "page_size": 10, "page_number": 1})).await;
+    let page = ok(&found);
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["content"][0]["user_email"], "bob@example.com");
+    // Defaults: the first page of 10.
+    let all = ask(json!({})).await;
+    assert_eq!(ok(&all)["content"].as_array().map(Vec::len), Some(3));
+    // The seed's GET form still answers the plain list.
+    let listed = app.call("GET", &path, Some(&admin), None).await;
+    assert_eq!(ok(&listed).as_array().map(Vec::len), Some(3));
+}
+
+#[tokio::test]
+async fn role_members_page_is_for_the_super_admin_and_checks_its_input() {
+    let (app, admin) = setup().await;
+    let (role, users) = role_of_three(&app, &admin).await;
+    let path = format!("/api/v1/user/roles/{role}/members");
+    let body = json!({"keyword": "", "page_size": 10, "page_number": 1});
+    forbidden(&app.call("POST", &path, Some(&users[0]), Some(body.clone())).await);
+    unauthenticated(&app.call("POST", &path, None, Some(body.clone())).await, "");
+
+    for (bad, field) in [
+        (json!({"page_number": 0}), "page_number"),
+        (json!({"page_size": 0}), "page_size"),
+        (json!({"page_size": "ten"}), "page_size"),
+        (json!({"sorts": [{"property": "email", "direction": "ASC"}]}), "sorts[0].property"),
+    ] {
+        invalid(&app.call("POST", &path, Some(&admin), Some(bad)).await, field);
+    }
+    invalid(
+        &app.call("POST", "/api/v1/user/roles/abc/members", Some(&admin), Some(body.clone()))
+            .await,
+        "role_id",
+    );
+    not_found(
+        &app.call(
+            "POST",
+            &format!("/api/v1/user/roles/{UNKNOWN_ID}/members"),
+            Some(&admin),
+            Some(body),
+        )
+        .await,
+        UNKNOWN_ID,
+    );
+}
