@@ -253,3 +253,85 @@ async fn role_members_page_is_for_the_super_admin_and_checks_its_input() {
         UNKNOWN_ID,
     );
 }
+
+// ---- the entity history popup: no time range ----
+
+/// A custom LONG property `system.integration.level` written twice; its id.
+async fn custom_level(app: &TestApp, admin: &Session) -> String {
+    let created = app
+        .call(
+            "POST",
+            "/api/v1/entity",
+            Some(admin),
+            Some(json!({"name": "Level", "identifier": "level", "type": "PROPERTY",
+                "access_mod": "RW", "value_type": "LONG", "value_attribute": {}})),
+        )
+        .await;
+    let id = ok(&created)["entity_id"]
+        .as_str()
+        .expect("entity_id")
+        .to_owned();
+    for value in [5, 6] {
+        let written = app
+            .call(
+                "POST",
+                "/api/v1/entity/property/update",
+                Some(admin),
+                Some(json!({"exchange": {"system.integration.level": value}})),
+            )
+            .await;
+        ok(&written);
+        // Values are kept one per millisecond.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    id
+}
+
+#[tokio::test]
+async fn history_without_a_time_range_is_all_of_it_newest_first() {
+    let (app, admin) = setup().await;
+    let id = custom_level(&app, &admin).await;
+    let search = |body: Value| {
+        app.call("POST", "/api/v1/entity/history/search", Some(&admin), Some(body))
+    };
+    let all = search(json!({"entity_id": id, "page_size": 10, "page_number": 1})).await;
+    let page = ok(&all);
+    assert_eq!(page["total"], 2, "{page}");
+    assert_eq!(page["content"][0]["value"], 6, "{page}");
+    assert_eq!(page["content"][1]["value"], 5, "{page}");
+    assert_eq!(page["content"][0]["value_type"], "LONG", "{page}");
+    let newest = page["content"][0]["timestamp"].as_i64().expect("timestamp");
+    assert!(newest > 1_700_000_000_000, "epoch ms: {newest}");
+
+    // Either end alone.
+    let since = search(json!({"entity_id": id, "start_timestamp": newest})).await;
+    assert_eq!(ok(&since)["total"], 1);
+    let until = search(json!({"entity_id": id, "end_timestamp": newest - 1})).await;
+    assert_eq!(ok(&until)["content"][0]["value"], 5);
+    let none = search(json!({"entity_id": id, "start_timestamp": null, "end_timestamp": 0})).await;
+    assert_eq!(ok(&none)["total"], 0);
+}
+
+#[tokio::test]
+async fn history_without_a_time_range_keeps_its_checks() {
+    let (app, admin) = setup().await;
+    let id = custom_level(&app, &admin).await;
+    let body = json!({"entity_id": id});
+    let plain = app.create_user(&admin, "plain@example.com").await;
+    forbidden(
+        &app.call("POST", "/api/v1/entity/history/search", Some(&plain), Some(body))
+            .await,
+    );
+    for (bad, field) in [
+        (json!({}), "entity_id"),
+        (json!({"entity_id": id, "start_timestamp": "yesterday"}), "start_timestamp"),
+        (json!({"entity_id": id, "start_timestamp": 10, "end_timestamp": 0}), "start_timestamp"),
+        (json!({"entity_id": id, "page_number": 0}), "page_number"),
+    ] {
+        invalid(
+            &app.call("POST", "/api/v1/entity/history/search", Some(&admin), Some(bad))
+                .await,
+            field,
+        );
+    }
+}

@@ -236,8 +236,10 @@ pub async fn batch_status(
 pub struct HistoryRequest {
     #[schema(value_type = IdText)]
     pub entity_id: Id,
-    pub start_timestamp: Millis,
-    pub end_timestamp: Millis,
+    /// Epoch ms; absent: from the first value (the web console's history popup sends none).
+    pub start_timestamp: Option<Millis>,
+    /// Epoch ms; absent: up to the last value, even one stamped in the future.
+    pub end_timestamp: Option<Millis>,
     pub page_number: Option<i64>,
     pub page_size: Option<i64>,
 }
@@ -251,7 +253,7 @@ pub struct HistoryPoint {
     pub value_type: ValueType,
 }
 
-/// Values of one entity in [start, end], newest first.
+/// Values of one entity in [start, end] (either end open when absent), newest first.
 #[utoipa::path(tag = "entities", request_body = HistoryRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<HistoryPoint>>), Refusals))]
 #[post("/entity/history/search")]
 pub async fn history(
@@ -269,8 +271,8 @@ pub async fn history(
         state.iot.history(
             &viewer.0,
             b.entity_id,
-            b.start_timestamp,
-            b.end_timestamp,
+            b.start_timestamp.unwrap_or(Millis::MIN),
+            b.end_timestamp.unwrap_or(Millis::MAX),
             &query,
         )
     })
