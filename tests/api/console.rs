@@ -335,3 +335,84 @@ async fn history_without_a_time_range_keeps_its_checks() {
         );
     }
 }
+
+// ---- adding a dashboard widget ----
+
+async fn widgets_of(app: &TestApp, who: &Session, dashboard: &str) -> Vec<Value> {
+    let listed = app
+        .call("GET", "/api/v1/dashboard/dashboards", Some(who), None)
+        .await;
+    let all = ok(&listed).as_array().expect("dashboards").clone();
+    let d = all
+        .into_iter()
+        .find(|d| d["dashboard_id"] == dashboard)
+        .expect("the dashboard");
+    d["widgets"].as_array().expect("widgets").clone()
+}
+
+async fn new_dashboard(app: &TestApp, who: &Session) -> String {
+    let created = app
+        .call("POST", "/api/v1/dashboard", Some(who), Some(json!({"name": "Plant"})))
+        .await;
+    ok(&created)["dashboard_id"]
+        .as_str()
+        .expect("dashboard_id")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn new_widgets_without_an_id_are_given_one() {
+    let (app, admin) = setup().await;
+    let dashboard = new_dashboard(&app, &admin).await;
+    let path = format!("/api/v1/dashboard/{dashboard}");
+    let line = json!({"type": "line", "config": {"title": "T"}, "pos": {"i": "1733500000000", "w": 2}});
+    // As the console sends them: a kept widget, and new ones with only its temporary id.
+    let update = json!({"dashboard_id": dashboard, "name": "Plant", "widgets": [
+        {"widget_id": "w1", "data": {"type": "text"}},
+        {"tempId": "1733500000000", "data": line},
+        {"widget_id": null, "tempId": 1733500000001_i64, "data": {}},
+    ]});
+    ok(&app.call("PUT", &path, Some(&admin), Some(update)).await);
+    let widgets = widgets_of(&app, &admin, &dashboard).await;
+    assert_eq!(widgets.len(), 3, "{widgets:?}");
+    assert_eq!(widgets[0], json!({"widget_id": "w1", "data": {"type": "text"}}));
+    assert_eq!(widgets[1]["data"], line, "data kept as given");
+    assert_eq!(widgets[2]["data"], json!({}));
+    let new_ids: Vec<&str> = widgets[1..]
+        .iter()
+        .map(|w| w["widget_id"].as_str().expect("widget_id"))
+        .collect();
+    assert!(new_ids.iter().all(|id| !id.is_empty() && *id != "w1"), "{new_ids:?}");
+    assert_ne!(new_ids[0], new_ids[1]);
+    assert!(widgets.iter().all(|w| w.get("tempId").is_none()), "{widgets:?}");
+
+    // Saved again as listed, the ids stay.
+    let again = json!({"name": "Plant", "widgets": widgets});
+    ok(&app.call("PUT", &path, Some(&admin), Some(again)).await);
+    assert_eq!(widgets_of(&app, &admin, &dashboard).await, widgets);
+}
+
+#[tokio::test]
+async fn new_widgets_keep_the_dashboard_checks() {
+    let (app, admin) = setup().await;
+    let dashboard = new_dashboard(&app, &admin).await;
+    let path = format!("/api/v1/dashboard/{dashboard}");
+    let viewer = app.create_user(&admin, "viewer@example.com").await;
+    let one_new = json!({"name": "Plant", "widgets": [{"tempId": "1", "data": {}}]});
+    forbidden(&app.call("PUT", &path, Some(&viewer), Some(one_new)).await);
+    for (bad, field) in [
+        (json!({"name": "Plant", "widgets": [{"tempId": "1"}]}), "data"),
+        (json!({"name": "Plant", "widgets": [{"tempId": "1", "data": 5}]}), "data"),
+        (
+            json!({"name": "Plant", "widgets": [{"widget_id": "", "data": {}}]}),
+            "widgets[0].widget_id",
+        ),
+        (
+            json!({"name": "Plant", "widgets": [{"data": {}}, {"widget_id": 7, "data": {}}]}),
+            "widget_id",
+        ),
+    ] {
+        invalid(&app.call("PUT", &path, Some(&admin), Some(bad)).await, field);
+    }
+    assert!(widgets_of(&app, &admin, &dashboard).await.is_empty());
+}
