@@ -416,3 +416,63 @@ async fn new_widgets_keep_the_dashboard_checks() {
     }
     assert!(widgets_of(&app, &admin, &dashboard).await.is_empty());
 }
+
+// ---- adding a device: parameters by their full key ----
+
+const ADD_DEVICE: &str = "http-device.integration.add_device";
+
+async fn add_device(app: &TestApp, who: &Session, params: Value) -> (u16, Value) {
+    app.call(
+        "POST",
+        "/api/v1/device",
+        Some(who),
+        Some(json!({"name": "Pump", "integration": "http-device", "param_entities": params})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn add_device_parameters_may_be_named_by_their_full_key() {
+    let (app, admin) = setup().await;
+    for (params, identifier) in [
+        (json!({ format!("{ADD_DEVICE}.identifier"): "pump-1" }), "pump-1"),
+        (json!({"identifier": "pump-2"}), "pump-2"),
+    ] {
+        let added = add_device(&app, &admin, params).await;
+        let id = ok(&added)["device_id"].as_str().expect("device_id").to_owned();
+        let detail = app
+            .call("GET", &format!("/api/v1/device/{id}"), Some(&admin), None)
+            .await;
+        let d = ok(&detail);
+        assert_eq!(d["identifier"], identifier, "{d}");
+        assert_eq!(d["integration"], "http-device", "{d}");
+    }
+}
+
+#[tokio::test]
+async fn add_device_parameters_by_full_key_keep_their_checks() {
+    let (app, admin) = setup().await;
+    let plain = app.create_user(&admin, "plain@example.com").await;
+    let full = format!("{ADD_DEVICE}.identifier");
+    forbidden(&add_device(&app, &plain, json!({ full.clone(): "pump-1" })).await);
+    for (params, field) in [
+        (
+            json!({ full.clone(): "pump-1", "identifier": "pump-1" }),
+            "param_entities.identifier",
+        ),
+        (
+            json!({ format!("{ADD_DEVICE}.colour"): "red" }),
+            "param_entities.http-device.integration.add_device.colour",
+        ),
+        (
+            json!({"http-device.integration.delete_device.identifier": "pump-1"}),
+            "param_entities.http-device.integration.delete_device.identifier",
+        ),
+        (json!({}), "param_entities.identifier"),
+    ] {
+        let (status, body) = add_device(&app, &admin, params).await;
+        assert_eq!(status, 400, "{body}");
+        let message = body["error_message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "`{field}` not in {body}");
+    }
+}
