@@ -476,3 +476,78 @@ async fn add_device_parameters_by_full_key_keep_their_checks() {
         assert!(message.contains(field), "`{field}` not in {body}");
     }
 }
+
+// ---- the Custom Entity tab ----
+
+#[tokio::test]
+async fn entity_search_filters_custom_entities_and_shows_when_they_were_created() {
+    let (app, admin) = setup().await;
+    let before = weir_now();
+    custom_level(&app, &admin).await;
+    let added = add_device(&app, &admin, json!({"identifier": "pump-1"})).await;
+    ok(&added);
+    let search = |body: Value| app.call("POST", "/api/v1/entity/search", Some(&admin), Some(body));
+
+    let custom = search(json!({"customized": true, "page_size": 100, "page_number": 1})).await;
+    let page = ok(&custom);
+    assert_eq!(page["total"], 1, "{page}");
+    let row = &page["content"][0];
+    assert_eq!(row["entity_key"], "system.integration.level", "{row}");
+    let created = row["entity_created_at"].as_i64().expect("entity_created_at");
+    assert!(created >= before && created <= weir_now(), "epoch ms: {created}");
+
+    let others = search(json!({"customized": false, "page_size": 100})).await;
+    let page = ok(&others);
+    let keys: Vec<&str> = page["content"]
+        .as_array()
+        .expect("content")
+        .iter()
+        .map(|r| r["entity_key"].as_str().unwrap_or_default())
+        .collect();
+    assert!(!keys.is_empty() && !keys.contains(&"system.integration.level"), "{keys:?}");
+    assert!(
+        page["content"].as_array().expect("content").iter().all(|r| r["entity_created_at"].is_i64()),
+        "{page}"
+    );
+    let all = search(json!({"page_size": 100})).await;
+    assert_eq!(ok(&all)["total"], page["total"].as_i64().expect("total") + 1);
+
+    invalid(&search(json!({"customized": "yes"})).await, "customized");
+    let plain = app.create_user(&admin, "plain@example.com").await;
+    forbidden(
+        &app.call("POST", "/api/v1/entity/search", Some(&plain), Some(json!({"customized": true})))
+            .await,
+    );
+}
+
+fn weir_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+// ---- the OpenAPI document ----
+
+#[tokio::test]
+async fn the_openapi_document_shows_the_console_forms() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    let members = &doc["paths"]["/api/v1/user/roles/{role_id}/members"];
+    assert!(members["get"].is_object(), "the seed's form stays");
+    let post = &members["post"];
+    assert!(post["responses"]["200"].is_object(), "{post}");
+    assert!(post["requestBody"].is_object(), "{post}");
+    let schemas = &doc["components"]["schemas"];
+    let required = |schema: &str| -> Vec<String> {
+        schemas[schema]["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    };
+    assert_eq!(required("HistoryRequest"), ["entity_id"]);
+    assert_eq!(required("WidgetUpdateDto"), ["data"]);
+    assert!(schemas["EntitySearch"]["properties"]["customized"].is_object());
+    assert!(required("EntityRowDto").contains(&"entity_created_at".to_owned()));
+}

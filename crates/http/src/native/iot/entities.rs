@@ -39,6 +39,8 @@ pub struct EntityRowDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
     pub integration_name: String,
+    /// When the entity was created (epoch ms), as the web console's entity lists read it.
+    pub entity_created_at: Time,
 }
 
 impl From<EntityView> for EntityRowDto {
@@ -56,6 +58,7 @@ impl From<EntityView> for EntityRowDto {
             entity_parent_key: e.parent_key,
             device_name: v.device_name,
             integration_name: v.integration_name,
+            entity_created_at: e.created_at,
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct EntitySearch {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub entity_access_mod: Vec<AccessMod>,
+    /// `true`: only custom entities; `false`: none of them; absent: either.
+    pub customized: Option<bool>,
     pub page_number: Option<i64>,
     pub page_size: Option<i64>,
 }
@@ -93,6 +98,7 @@ pub async fn search(
         value_types: b.entity_value_type,
         access_mods: b.entity_access_mod,
         exclude_children: b.exclude_children,
+        customized: b.customized,
         ..Default::default()
     };
     let query = SearchQuery {
