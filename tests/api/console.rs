@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use weir_test_kit::{Session, TestApp};
 
 use crate::support::{
-    UNKNOWN_ID, forbidden, invalid, link, new_role, not_found, ok, refused, setup, unauthenticated,
+    UNKNOWN_ID, forbidden, invalid, link, new_role, not_found, ok, password_grant, refused, setup,
+    unauthenticated,
 };
 
 /// What a browser sends when it navigates.
@@ -550,4 +551,55 @@ async fn the_openapi_document_shows_the_console_forms() {
     assert_eq!(required("WidgetUpdateDto"), ["data"]);
     assert!(schemas["EntitySearch"]["properties"]["customized"].is_object());
     assert!(required("EntityRowDto").contains(&"entity_created_at".to_owned()));
+}
+
+// ---- the README's example credentials ----
+
+/// The console's password rule (v1.1.1, `passwordChecker`): 8 to 63 printable ASCII
+/// characters but space, with an upper-case letter, a lower-case letter and a digit.
+fn console_accepts(password: &str) -> bool {
+    (8..=63).contains(&password.len())
+        && password.bytes().all(|b| (0x21..=0x7e).contains(&b))
+        && password.bytes().any(|b| b.is_ascii_uppercase())
+        && password.bytes().any(|b| b.is_ascii_lowercase())
+        && password.bytes().any(|b| b.is_ascii_digit())
+}
+
+/// Every password the README's walk-through uses, in order of appearance.
+fn readme_passwords() -> Vec<String> {
+    let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+    let mut found = Vec::new();
+    for line in readme.lines() {
+        for marker in ["\"password\":\"", "-d password="] {
+            if let Some(at) = line.find(marker) {
+                let rest = &line[at + marker.len()..];
+                let end = rest.find(['"', ' ']).unwrap_or(rest.len());
+                found.push(rest[..end].to_owned());
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_readme_credentials_pass_the_console_and_sign_in() {
+    let passwords = readme_passwords();
+    assert!(passwords.len() >= 4, "{passwords:?}");
+    for p in &passwords {
+        assert!(console_accepts(p), "the console refuses {p}");
+    }
+    assert!(!console_accepts("admin-password"), "the rule as the console has it");
+    // Step 1 and 2 of the README.
+    let app = TestApp::spawn().await;
+    let registered = app
+        .call(
+            "POST",
+            "/api/v1/user/register",
+            None,
+            Some(json!({"email": "admin@example.com", "nickname": "Admin", "password": passwords[0]})),
+        )
+        .await;
+    ok(&registered);
+    let token = password_grant(&app, "admin@example.com", &passwords[0]).await;
+    assert!(ok(&token)["access_token"].is_string());
 }
