@@ -24,7 +24,11 @@ async fn with_console() -> (TestApp, Session, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("index.html"), INDEX).expect("write");
     std::fs::create_dir(dir.path().join("assets")).expect("mkdir");
-    std::fs::write(dir.path().join("assets/index-1a2b3c.js"), BUNDLE.repeat(200)).expect("write");
+    std::fs::write(
+        dir.path().join("assets/index-1a2b3c.js"),
+        BUNDLE.repeat(200),
+    )
+    .expect("write");
     let root = dir.path().to_owned();
     let app = TestApp::spawn_with(move |s| s.http.static_dir = Some(root)).await;
     let admin = app.register_admin().await;
@@ -98,7 +102,12 @@ async fn api_calls_of_the_bare_paths_keep_answering_json() {
     let res = get(&app, "/device/detail/123", &[]).await;
     refused(&json_of(res).await, 404, "data_no_found");
     // Under /api/ nothing is a navigation.
-    let res = get(&app, "/api/v1/dashboard/dashboards", &[("Accept", NAVIGATION)]).await;
+    let res = get(
+        &app,
+        "/api/v1/dashboard/dashboards",
+        &[("Accept", NAVIGATION)],
+    )
+    .await;
     unauthenticated(&json_of(res).await, "");
     let res = get(&app, "/api/v1/nope", &[("Accept", NAVIGATION)]).await;
     let res_cache = header(&res, "cache-control").map(str::to_owned);
@@ -227,20 +236,34 @@ async fn role_members_page_is_for_the_super_admin_and_checks_its_input() {
     let (role, users) = role_of_three(&app, &admin).await;
     let path = format!("/api/v1/user/roles/{role}/members");
     let body = json!({"keyword": "", "page_size": 10, "page_number": 1});
-    forbidden(&app.call("POST", &path, Some(&users[0]), Some(body.clone())).await);
+    forbidden(
+        &app.call("POST", &path, Some(&users[0]), Some(body.clone()))
+            .await,
+    );
     unauthenticated(&app.call("POST", &path, None, Some(body.clone())).await, "");
 
     for (bad, field) in [
         (json!({"page_number": 0}), "page_number"),
         (json!({"page_size": 0}), "page_size"),
         (json!({"page_size": "ten"}), "page_size"),
-        (json!({"sorts": [{"property": "email", "direction": "ASC"}]}), "sorts[0].property"),
+        (
+            json!({"sorts": [{"property": "email", "direction": "ASC"}]}),
+            "sorts[0].property",
+        ),
     ] {
-        invalid(&app.call("POST", &path, Some(&admin), Some(bad)).await, field);
+        invalid(
+            &app.call("POST", &path, Some(&admin), Some(bad)).await,
+            field,
+        );
     }
     invalid(
-        &app.call("POST", "/api/v1/user/roles/abc/members", Some(&admin), Some(body.clone()))
-            .await,
+        &app.call(
+            "POST",
+            "/api/v1/user/roles/abc/members",
+            Some(&admin),
+            Some(body.clone()),
+        )
+        .await,
         "role_id",
     );
     not_found(
@@ -264,8 +287,10 @@ async fn custom_level(app: &TestApp, admin: &Session) -> String {
             "POST",
             "/api/v1/entity",
             Some(admin),
-            Some(json!({"name": "Level", "identifier": "level", "type": "PROPERTY",
-                "access_mod": "RW", "value_type": "LONG", "value_attribute": {}})),
+            Some(
+                json!({"name": "Level", "identifier": "level", "type": "PROPERTY",
+                "access_mod": "RW", "value_type": "LONG", "value_attribute": {}}),
+            ),
         )
         .await;
     let id = ok(&created)["entity_id"]
@@ -293,7 +318,12 @@ async fn history_without_a_time_range_is_all_of_it_newest_first() {
     let (app, admin) = setup().await;
     let id = custom_level(&app, &admin).await;
     let search = |body: Value| {
-        app.call("POST", "/api/v1/entity/history/search", Some(&admin), Some(body))
+        app.call(
+            "POST",
+            "/api/v1/entity/history/search",
+            Some(&admin),
+            Some(body),
+        )
     };
     let all = search(json!({"entity_id": id, "page_size": 10, "page_number": 1})).await;
     let page = ok(&all);
@@ -320,18 +350,34 @@ async fn history_without_a_time_range_keeps_its_checks() {
     let body = json!({"entity_id": id});
     let plain = app.create_user(&admin, "plain@example.com").await;
     forbidden(
-        &app.call("POST", "/api/v1/entity/history/search", Some(&plain), Some(body))
-            .await,
+        &app.call(
+            "POST",
+            "/api/v1/entity/history/search",
+            Some(&plain),
+            Some(body),
+        )
+        .await,
     );
     for (bad, field) in [
         (json!({}), "entity_id"),
-        (json!({"entity_id": id, "start_timestamp": "yesterday"}), "start_timestamp"),
-        (json!({"entity_id": id, "start_timestamp": 10, "end_timestamp": 0}), "start_timestamp"),
+        (
+            json!({"entity_id": id, "start_timestamp": "yesterday"}),
+            "start_timestamp",
+        ),
+        (
+            json!({"entity_id": id, "start_timestamp": 10, "end_timestamp": 0}),
+            "start_timestamp",
+        ),
         (json!({"entity_id": id, "page_number": 0}), "page_number"),
     ] {
         invalid(
-            &app.call("POST", "/api/v1/entity/history/search", Some(&admin), Some(bad))
-                .await,
+            &app.call(
+                "POST",
+                "/api/v1/entity/history/search",
+                Some(&admin),
+                Some(bad),
+            )
+            .await,
             field,
         );
     }
@@ -353,7 +399,12 @@ async fn widgets_of(app: &TestApp, who: &Session, dashboard: &str) -> Vec<Value>
 
 async fn new_dashboard(app: &TestApp, who: &Session) -> String {
     let created = app
-        .call("POST", "/api/v1/dashboard", Some(who), Some(json!({"name": "Plant"})))
+        .call(
+            "POST",
+            "/api/v1/dashboard",
+            Some(who),
+            Some(json!({"name": "Plant"})),
+        )
         .await;
     ok(&created)["dashboard_id"]
         .as_str()
@@ -366,7 +417,8 @@ async fn new_widgets_without_an_id_are_given_one() {
     let (app, admin) = setup().await;
     let dashboard = new_dashboard(&app, &admin).await;
     let path = format!("/api/v1/dashboard/{dashboard}");
-    let line = json!({"type": "line", "config": {"title": "T"}, "pos": {"i": "1733500000000", "w": 2}});
+    let line =
+        json!({"type": "line", "config": {"title": "T"}, "pos": {"i": "1733500000000", "w": 2}});
     // As the console sends them: a kept widget, and new ones with only its temporary id.
     let update = json!({"dashboard_id": dashboard, "name": "Plant", "widgets": [
         {"widget_id": "w1", "data": {"type": "text"}},
@@ -376,16 +428,25 @@ async fn new_widgets_without_an_id_are_given_one() {
     ok(&app.call("PUT", &path, Some(&admin), Some(update)).await);
     let widgets = widgets_of(&app, &admin, &dashboard).await;
     assert_eq!(widgets.len(), 3, "{widgets:?}");
-    assert_eq!(widgets[0], json!({"widget_id": "w1", "data": {"type": "text"}}));
+    assert_eq!(
+        widgets[0],
+        json!({"widget_id": "w1", "data": {"type": "text"}})
+    );
     assert_eq!(widgets[1]["data"], line, "data kept as given");
     assert_eq!(widgets[2]["data"], json!({}));
     let new_ids: Vec<&str> = widgets[1..]
         .iter()
         .map(|w| w["widget_id"].as_str().expect("widget_id"))
         .collect();
-    assert!(new_ids.iter().all(|id| !id.is_empty() && *id != "w1"), "{new_ids:?}");
+    assert!(
+        new_ids.iter().all(|id| !id.is_empty() && *id != "w1"),
+        "{new_ids:?}"
+    );
     assert_ne!(new_ids[0], new_ids[1]);
-    assert!(widgets.iter().all(|w| w.get("tempId").is_none()), "{widgets:?}");
+    assert!(
+        widgets.iter().all(|w| w.get("tempId").is_none()),
+        "{widgets:?}"
+    );
 
     // Saved again as listed, the ids stay.
     let again = json!({"name": "Plant", "widgets": widgets});
@@ -402,8 +463,14 @@ async fn new_widgets_keep_the_dashboard_checks() {
     let one_new = json!({"name": "Plant", "widgets": [{"tempId": "1", "data": {}}]});
     forbidden(&app.call("PUT", &path, Some(&viewer), Some(one_new)).await);
     for (bad, field) in [
-        (json!({"name": "Plant", "widgets": [{"tempId": "1"}]}), "data"),
-        (json!({"name": "Plant", "widgets": [{"tempId": "1", "data": 5}]}), "data"),
+        (
+            json!({"name": "Plant", "widgets": [{"tempId": "1"}]}),
+            "data",
+        ),
+        (
+            json!({"name": "Plant", "widgets": [{"tempId": "1", "data": 5}]}),
+            "data",
+        ),
         (
             json!({"name": "Plant", "widgets": [{"widget_id": "", "data": {}}]}),
             "widgets[0].widget_id",
@@ -413,7 +480,10 @@ async fn new_widgets_keep_the_dashboard_checks() {
             "widget_id",
         ),
     ] {
-        invalid(&app.call("PUT", &path, Some(&admin), Some(bad)).await, field);
+        invalid(
+            &app.call("PUT", &path, Some(&admin), Some(bad)).await,
+            field,
+        );
     }
     assert!(widgets_of(&app, &admin, &dashboard).await.is_empty());
 }
@@ -436,11 +506,17 @@ async fn add_device(app: &TestApp, who: &Session, params: Value) -> (u16, Value)
 async fn add_device_parameters_may_be_named_by_their_full_key() {
     let (app, admin) = setup().await;
     for (params, identifier) in [
-        (json!({ format!("{ADD_DEVICE}.identifier"): "pump-1" }), "pump-1"),
+        (
+            json!({ format!("{ADD_DEVICE}.identifier"): "pump-1" }),
+            "pump-1",
+        ),
         (json!({"identifier": "pump-2"}), "pump-2"),
     ] {
         let added = add_device(&app, &admin, params).await;
-        let id = ok(&added)["device_id"].as_str().expect("device_id").to_owned();
+        let id = ok(&added)["device_id"]
+            .as_str()
+            .expect("device_id")
+            .to_owned();
         let detail = app
             .call("GET", &format!("/api/v1/device/{id}"), Some(&admin), None)
             .await;
@@ -494,8 +570,13 @@ async fn entity_search_filters_custom_entities_and_shows_when_they_were_created(
     assert_eq!(page["total"], 1, "{page}");
     let row = &page["content"][0];
     assert_eq!(row["entity_key"], "system.integration.level", "{row}");
-    let created = row["entity_created_at"].as_i64().expect("entity_created_at");
-    assert!(created >= before && created <= weir_now(), "epoch ms: {created}");
+    let created = row["entity_created_at"]
+        .as_i64()
+        .expect("entity_created_at");
+    assert!(
+        created >= before && created <= weir_now(),
+        "epoch ms: {created}"
+    );
 
     let others = search(json!({"customized": false, "page_size": 100})).await;
     let page = ok(&others);
@@ -505,19 +586,34 @@ async fn entity_search_filters_custom_entities_and_shows_when_they_were_created(
         .iter()
         .map(|r| r["entity_key"].as_str().unwrap_or_default())
         .collect();
-    assert!(!keys.is_empty() && !keys.contains(&"system.integration.level"), "{keys:?}");
     assert!(
-        page["content"].as_array().expect("content").iter().all(|r| r["entity_created_at"].is_i64()),
+        !keys.is_empty() && !keys.contains(&"system.integration.level"),
+        "{keys:?}"
+    );
+    assert!(
+        page["content"]
+            .as_array()
+            .expect("content")
+            .iter()
+            .all(|r| r["entity_created_at"].is_i64()),
         "{page}"
     );
     let all = search(json!({"page_size": 100})).await;
-    assert_eq!(ok(&all)["total"], page["total"].as_i64().expect("total") + 1);
+    assert_eq!(
+        ok(&all)["total"],
+        page["total"].as_i64().expect("total") + 1
+    );
 
     invalid(&search(json!({"customized": "yes"})).await, "customized");
     let plain = app.create_user(&admin, "plain@example.com").await;
     forbidden(
-        &app.call("POST", "/api/v1/entity/search", Some(&plain), Some(json!({"customized": true})))
-            .await,
+        &app.call(
+            "POST",
+            "/api/v1/entity/search",
+            Some(&plain),
+            Some(json!({"customized": true})),
+        )
+        .await,
     );
 }
 
@@ -544,7 +640,11 @@ async fn the_openapi_document_shows_the_console_forms() {
     let required = |schema: &str| -> Vec<String> {
         schemas[schema]["required"]
             .as_array()
-            .map(|r| r.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     assert_eq!(required("HistoryRequest"), ["entity_id"]);
@@ -588,7 +688,10 @@ async fn the_readme_credentials_pass_the_console_and_sign_in() {
     for p in &passwords {
         assert!(console_accepts(p), "the console refuses {p}");
     }
-    assert!(!console_accepts("admin-password"), "the rule as the console has it");
+    assert!(
+        !console_accepts("admin-password"),
+        "the rule as the console has it"
+    );
     // Step 1 and 2 of the README.
     let app = TestApp::spawn().await;
     let registered = app

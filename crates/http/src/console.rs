@@ -81,7 +81,10 @@ pub async fn bare_paths_unless_navigation(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody, impl MessageBody>>, Error> {
     if is_navigation(&req) {
-        return next.call(req).await.map(ServiceResponse::map_into_right_body);
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_right_body);
     }
     native::bare_paths(req, next)
         .await

@@ -170,7 +170,11 @@ impl IdentityService {
         let all = self.role_members(p, id, q.keyword())?;
         let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
         let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-        let content = all.into_iter().skip(skip).take(page.size as usize).collect();
+        let content = all
+            .into_iter()
+            .skip(skip)
+            .take(page.size as usize)
+            .collect();
         Ok(Page::new(&page, total, content))
     }
 
