@@ -178,6 +178,7 @@ const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("put", "/user/roles/{role_id}"),
     ("delete", "/user/roles/{role_id}"),
     ("get", "/user/roles/{role_id}/members"),
+    ("post", "/user/roles/{role_id}/members"),
     ("post", "/user/roles/{role_id}/undistributed-users"),
     ("get", "/user/roles/{role_id}/menus"),
     ("post", "/user/roles/{role_id}/resources"),

@@ -6,6 +6,7 @@
 
 mod account;
 mod auth;
+mod console;
 mod http_surface;
 mod identity_dialects;
 mod iot_custom_entities;

@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::core::state::{ApiState, HttpSettings};
 use crate::core::{Refusal, text_guard};
 use crate::native::envelope::NativeError;
-use crate::{health, native, openapi, request_id, smartbi, thingskit, wyn};
+use crate::{console, health, native, openapi, request_id, smartbi, thingskit, wyn};
 
 /// The whole HTTP surface of Weir over the given use-cases.
 pub fn app(
@@ -71,18 +71,25 @@ pub fn app(
         .configure(smartbi::routes::aliases)
         .default_service(web::to(not_found));
     if let Some(dir) = settings.static_dir.clone() {
-        // Only reads go to the console; other methods fall through to the JSON 404.
+        // Only reads go to the console; other methods fall through to the JSON 404. The
+        // console's files (and only they) get cache headers and are compressed for clients
+        // that accept it.
         app = app.service(
-            actix_files::Files::new("/", dir.clone())
-                .index_file("index.html")
+            web::scope("")
                 .guard(guard::Any(guard::Get()).or(guard::Head()))
-                .default_handler(web::to(move |req: HttpRequest| {
-                    spa_fallback(req, dir.clone())
-                })),
+                .wrap(middleware::Compress::default())
+                .wrap(middleware::from_fn(console::cache_headers))
+                .service(
+                    actix_files::Files::new("/", dir.clone())
+                        .index_file("index.html")
+                        .default_handler(web::to(move |req: HttpRequest| {
+                            spa_fallback(req, dir.clone())
+                        })),
+                ),
         );
     }
     // The last wrap runs first: the access log sees the request id the next layer sets.
-    app.wrap(middleware::from_fn(native::bare_paths))
+    app.wrap(middleware::from_fn(console::bare_paths_unless_navigation))
         .wrap(middleware::from_fn(refuse_nul_in_uri))
         .wrap(cors(&settings))
         .wrap(middleware::from_fn(request_id::middleware))

@@ -8,6 +8,7 @@
 //! imports another.
 
 mod app;
+mod console;
 pub mod core;
 mod health;
 pub mod native;

@@ -95,7 +95,8 @@ impl AsProblem for IotError {
                 crate::integration::ParamProblem::Value(v) => {
                     Problem::new(ProblemKind::Invalid, v.code(), msg)
                 }
-                crate::integration::ParamProblem::Unknown => Problem::invalid(msg),
+                crate::integration::ParamProblem::Unknown
+                | crate::integration::ParamProblem::Repeated => Problem::invalid(msg),
             },
             Self::NotWritable { .. } => {
                 Problem::new(ProblemKind::Invalid, "entity_not_writable", msg)

@@ -34,6 +34,33 @@ impl DeviceService {
         }
     }
 
+    /// `given` with every parameter named by its identifier. The web console names a
+    /// parameter by its full entity key, `{service_key}.{identifier}`
+    /// (`http-device.integration.add_device.identifier`); the seed document by its
+    /// identifier alone. Both are accepted, but not both for one parameter. A key that is
+    /// neither is kept as it is, for [`Self::check`] to refuse.
+    pub fn by_identifier(
+        &self,
+        service_key: &str,
+        given: &Map<String, Json>,
+    ) -> Result<Map<String, Json>, ParamError> {
+        let mut out = Map::new();
+        for (key, value) in given {
+            let short = key
+                .strip_prefix(service_key)
+                .and_then(|rest| rest.strip_prefix('.'))
+                .filter(|id| self.params.iter().any(|p| p.identifier == *id))
+                .unwrap_or(key);
+            if out.insert(short.to_owned(), value.clone()).is_some() {
+                return Err(ParamError {
+                    param: short.to_owned(),
+                    error: ParamProblem::Repeated,
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Checks the values a user gave for the parameters: each known, each valid, none
     /// missing unless its `value_attribute.optional` is true. Errors name the parameter.
     pub fn check(
@@ -83,6 +110,8 @@ pub struct ParamError {
 pub enum ParamProblem {
     #[error("not a parameter of this service")]
     Unknown,
+    #[error("given twice, by its identifier and by its full key")]
+    Repeated,
     #[error(transparent)]
     Value(ValueError),
 }

@@ -98,6 +98,9 @@ pub struct EntityFilter {
     pub value_types: Vec<ValueType>,
     pub access_mods: Vec<AccessMod>,
     pub exclude_children: bool,
+    /// `Some(true)`: only custom entities (of the `system` integration, on no device);
+    /// `Some(false)`: none of them; `None`: either.
+    pub customized: Option<bool>,
     /// Only entities the caller's grants reach (directly, through their device or through
     /// their integration); `None` for all of the tenant's.
     pub visible: Option<VisibleSet>,

@@ -57,6 +57,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(roles::update)
         .service(roles::delete_one)
         .service(roles::members)
+        .service(roles::members_page)
         .service(roles::undistributed_users)
         .service(roles::menus)
         .service(roles::resources)

@@ -198,6 +198,32 @@ pub async fn members(
     ))
 }
 
+/// One page of the role's users, as the web console asks for them: `keyword` over
+/// nickname and email, `page_number` from 1, `page_size` (no `sorts`).
+#[utoipa::path(
+    tag = "roles",
+    request_body = SearchRequest,
+    security(("bearer" = [])),
+    responses((status = 200, body = Envelope<PageDto<RoleMemberDto>>), Refusals)
+)]
+#[post("/user/roles/{role_id}/members")]
+pub async fn members_page(
+    state: State,
+    caller: Caller,
+    path: web::Path<String>,
+    body: Body<SearchRequest>,
+) -> Result<Success<PageDto<RoleMemberDto>>, NativeError> {
+    let id = path_id("role_id", &path)?;
+    let query = body.0.into_query();
+    let page = blocking(move || state.identity.role_members_page(&caller.0, id, &query)).await?;
+    Ok(Success(PageDto::from_page(page, |u| RoleMemberDto {
+        user_id: u.id,
+        user_email: u.email_or_username().to_owned(),
+        user_nickname: u.nickname,
+        role_id: id,
+    })))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UndistributedUserDto {
     pub email: String,

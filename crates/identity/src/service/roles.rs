@@ -156,6 +156,28 @@ impl IdentityService {
         })
     }
 
+    /// One page of the role's members (optionally filtered by the query's keyword), in the
+    /// order [`Self::role_members`] lists them. Roles hold few enough members to be paged in
+    /// memory; the query may not sort.
+    pub fn role_members_page(
+        &self,
+        p: &Principal,
+        id: Id,
+        q: &SearchQuery,
+    ) -> Result<Page<User>, RoleError> {
+        p.require_super_admin()?;
+        let page = self.page_of(q, &[])?;
+        let all = self.role_members(p, id, q.keyword())?;
+        let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
+        let content = all
+            .into_iter()
+            .skip(skip)
+            .take(page.size as usize)
+            .collect();
+        Ok(Page::new(&page, total, content))
+    }
+
     /// Users who are not yet members of the role.
     pub fn users_outside_role(
         &self,

@@ -1,5 +1,6 @@
 //! Dashboards: created, renamed and refilled with widgets, listed, deleted.
 
+use serde_json::{Map, Value as Json};
 use weir_kernel::Id;
 use weir_kernel::store::{read, write};
 
@@ -7,6 +8,13 @@ use super::{IotService, display_name};
 use crate::errors::IotError;
 use crate::ports::{Dashboard, DashboardRepo, Widget};
 use crate::viewer::Viewer;
+
+/// A widget as a dashboard update gives it: `widget_id` absent for a new widget.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WidgetInput {
+    pub widget_id: Option<String>,
+    pub data: Map<String, Json>,
+}
 
 /// Most widgets one dashboard holds.
 pub const MAX_WIDGETS: usize = 100;
@@ -80,16 +88,27 @@ impl IotService {
         Ok(dashboard)
     }
 
-    /// Renames a dashboard and replaces its widgets.
+    /// Renames a dashboard and replaces its widgets. A widget without an id is new: it
+    /// gets one here (the web console sends new widgets with a temporary id of its own,
+    /// which is not kept).
     pub fn update_dashboard(
         &self,
         v: &Viewer,
         id: Id,
         name: &str,
-        widgets: Vec<Widget>,
+        widgets: Vec<WidgetInput>,
     ) -> Result<(), IotError> {
         v.require("dashboard.edit")?;
         let name = display_name(name)?;
+        let widgets: Vec<Widget> = widgets
+            .into_iter()
+            .map(|w| Widget {
+                widget_id: w
+                    .widget_id
+                    .unwrap_or_else(|| self.ids.next_id().to_string()),
+                data: w.data,
+            })
+            .collect();
         check_widgets(&widgets)?;
         let now = self.clock.now_ms();
         write(self.store(), |tx| {

@@ -51,12 +51,13 @@ impl IotService {
         v.require("device.add")?;
         let name = display_name(name)?;
         let plugin = self.visible_integration(v, integration)?;
-        let service = plugin
-            .info()
+        let info = plugin.info();
+        let service = info
             .add_device
             .as_ref()
             .ok_or_else(|| IotError::CannotAddDevices(integration.into()))?;
-        let checked = service.check(params)?;
+        let params = service.by_identifier(&info.service_key(service), params)?;
+        let checked = service.check(&params)?;
         let new = plugin.add_device(&name, &checked)?;
         let (device, rows) = self.device_rows(&v.tenant_id, integration, name, &new)?;
         let exists = || IotError::DeviceExists {

@@ -23,6 +23,7 @@ use crate::ports::{Entity, IotStore};
 
 pub use credentials::DEVICE_TOKEN_PREFIX;
 pub use custom::SYSTEM_INTEGRATION;
+pub use dashboards::WidgetInput;
 pub use entities::EntityView;
 pub use integrations::IntegrationSummary;
 pub use values::{WriteKind, WriteOutcome};

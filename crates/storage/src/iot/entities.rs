@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 use weir_iot::ports::{Entity, EntityFilter, EntityRepo};
+use weir_iot::service::SYSTEM_INTEGRATION;
 use weir_kernel::{Id, PageRequest, TenantId};
 
 use super::IotRepo;
@@ -49,6 +50,23 @@ fn entities_matching<'a>(
     }
     if f.exclude_children {
         q = q.filter(entities::parent_key.is_null());
+    }
+    match f.customized {
+        Some(true) => {
+            q = q.filter(
+                entities::integration
+                    .eq(SYSTEM_INTEGRATION)
+                    .and(entities::device_id.is_null()),
+            );
+        }
+        Some(false) => {
+            q = q.filter(
+                entities::integration
+                    .ne(SYSTEM_INTEGRATION)
+                    .or(entities::device_id.is_not_null()),
+            );
+        }
+        None => {}
     }
     if let Some(v) = &f.visible {
         q = q.filter(

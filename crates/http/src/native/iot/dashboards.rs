@@ -5,7 +5,8 @@ use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
-use weir_iot::ports::{Dashboard, Widget};
+use weir_iot::ports::Dashboard;
+use weir_iot::service::WidgetInput;
 use weir_kernel::Id;
 
 use super::IotViewer;
@@ -46,16 +47,31 @@ pub struct WidgetDto {
     pub data: Map<String, Json>,
 }
 
+/// A widget of a dashboard update.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WidgetUpdateDto {
+    /// Absent (or null) for a new widget: the server gives it one.
+    pub widget_id: Option<String>,
+    /// The web console's temporary id of a new widget (epoch ms as text or a number);
+    /// accepted and not kept.
+    #[serde(default, rename = "tempId")]
+    #[schema(value_type = Option<String>)]
+    pub temp_id: Option<Json>,
+    /// What the console draws; kept as given.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Json>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateDashboard {
     /// 1 to 64 characters, unique in the tenant.
     #[schema(min_length = 1, max_length = 64)]
     pub name: String,
     /// Replaces every widget; at most 100, each `widget_id` once.
-    pub widgets: Vec<WidgetDto>,
+    pub widgets: Vec<WidgetUpdateDto>,
 }
 
-/// Renames a dashboard and replaces its widgets.
+/// Renames a dashboard and replaces its widgets; widgets without `widget_id` are new.
 #[utoipa::path(tag = "dashboards", request_body = UpdateDashboard, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
 #[put("/dashboard/{dashboard_id}")]
 pub async fn update(
@@ -69,7 +85,7 @@ pub async fn update(
     let widgets = b
         .widgets
         .into_iter()
-        .map(|w| Widget {
+        .map(|w| WidgetInput {
             widget_id: w.widget_id,
             data: w.data,
         })

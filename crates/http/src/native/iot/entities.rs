@@ -39,6 +39,8 @@ pub struct EntityRowDto {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
     pub integration_name: String,
+    /// When the entity was created (epoch ms), as the web console's entity lists read it.
+    pub entity_created_at: Time,
 }
 
 impl From<EntityView> for EntityRowDto {
@@ -56,6 +58,7 @@ impl From<EntityView> for EntityRowDto {
             entity_parent_key: e.parent_key,
             device_name: v.device_name,
             integration_name: v.integration_name,
+            entity_created_at: e.created_at,
         }
     }
 }
@@ -75,6 +78,8 @@ pub struct EntitySearch {
     #[serde(default)]
     #[schema(value_type = Vec<String>)]
     pub entity_access_mod: Vec<AccessMod>,
+    /// `true`: only custom entities; `false`: none of them; absent: either.
+    pub customized: Option<bool>,
     pub page_number: Option<i64>,
     pub page_size: Option<i64>,
 }
@@ -93,6 +98,7 @@ pub async fn search(
         value_types: b.entity_value_type,
         access_mods: b.entity_access_mod,
         exclude_children: b.exclude_children,
+        customized: b.customized,
         ..Default::default()
     };
     let query = SearchQuery {
@@ -236,8 +242,10 @@ pub async fn batch_status(
 pub struct HistoryRequest {
     #[schema(value_type = IdText)]
     pub entity_id: Id,
-    pub start_timestamp: Millis,
-    pub end_timestamp: Millis,
+    /// Epoch ms; absent: from the first value (the web console's history popup sends none).
+    pub start_timestamp: Option<Millis>,
+    /// Epoch ms; absent: up to the last value, even one stamped in the future.
+    pub end_timestamp: Option<Millis>,
     pub page_number: Option<i64>,
     pub page_size: Option<i64>,
 }
@@ -251,7 +259,7 @@ pub struct HistoryPoint {
     pub value_type: ValueType,
 }
 
-/// Values of one entity in [start, end], newest first.
+/// Values of one entity in [start, end] (either end open when absent), newest first.
 #[utoipa::path(tag = "entities", request_body = HistoryRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<PageDto<HistoryPoint>>), Refusals))]
 #[post("/entity/history/search")]
 pub async fn history(
@@ -269,8 +277,8 @@ pub async fn history(
         state.iot.history(
             &viewer.0,
             b.entity_id,
-            b.start_timestamp,
-            b.end_timestamp,
+            b.start_timestamp.unwrap_or(Millis::MIN),
+            b.end_timestamp.unwrap_or(Millis::MAX),
             &query,
         )
     })
