@@ -85,6 +85,30 @@ async fn custom_entities_are_created_used_edited_and_deleted() {
     assert_eq!((s, code(&body)), (404, "data_no_found"));
 }
 
+/// The console renames an entity with its name alone: the stored attributes stay.
+#[tokio::test]
+async fn a_rename_alone_keeps_the_value_attribute() {
+    let app = TestApp::spawn().await;
+    let admin = app.register_admin().await;
+    let (_, body) = create(&app, &admin, setpoint("kept")).await;
+    let id = body["data"]["entity_id"].as_str().unwrap().to_owned();
+    let (s, body) = app
+        .call(
+            "PUT",
+            &format!("/entity/{id}"),
+            Some(&admin),
+            Some(json!({"name": "Renamed"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{body}");
+    let (_, body) = app
+        .call("GET", &format!("/entity/{id}/meta"), Some(&admin), None)
+        .await;
+    assert_eq!(body["data"]["name"], "Renamed");
+    assert_eq!(body["data"]["value_attribute"]["min"].as_f64(), Some(5.0));
+    assert_eq!(body["data"]["value_attribute"]["max"].as_f64(), Some(30.0));
+}
+
 #[tokio::test]
 async fn an_object_entity_brings_its_children() {
     let app = TestApp::spawn().await;

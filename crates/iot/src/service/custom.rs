@@ -80,14 +80,17 @@ impl IotService {
         v: &Viewer,
         id: Id,
         name: &str,
-        attribute: ValueAttribute,
+        attribute: Option<ValueAttribute>,
     ) -> Result<(), IotError> {
         v.require("entity_custom.edit")?;
         write(self.store(), |tx| {
             let mut entity = self.custom_entity(tx, v, id)?;
             let mut def = entity.definition.clone();
             def.name = name.trim().to_owned();
-            def.value_attribute = attribute.clone();
+            // A rename alone (the console sends only the name) keeps the attributes.
+            if let Some(attribute) = &attribute {
+                def.value_attribute = attribute.clone();
+            }
             // Stored rows hold no children: check the entity's own fields.
             def.check_own()
                 .map_err(|e| IotError::invalid(e.field, e.message))?;

@@ -82,9 +82,9 @@ pub async fn create(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateEntityRequest {
     pub name: String,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub value_attribute: ValueAttribute,
+    /// The new attributes; absent, the stored ones stay (a rename alone).
+    #[schema(value_type = Option<Object>)]
+    pub value_attribute: Option<ValueAttribute>,
 }
 
 #[utoipa::path(tag = "entities", request_body = UpdateEntityRequest, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
