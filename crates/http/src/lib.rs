@@ -7,7 +7,6 @@
 //! (state, bodies, the blocking pool, bearer tokens, refusals) is [`crate::core`]; no dialect
 //! imports another.
 
-
 mod app;
 pub mod core;
 mod health;

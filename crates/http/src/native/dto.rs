@@ -113,6 +113,21 @@ impl SearchRequest {
     }
 }
 
+/// A search of the keyword and page a request names, in the store's order: what the
+/// endpoints without sorts ask of a use-case.
+pub fn page_query(
+    keyword: Option<String>,
+    page_number: Option<i64>,
+    page_size: Option<i64>,
+) -> SearchQuery {
+    SearchQuery {
+        keyword,
+        page_number,
+        page_size,
+        sorts: Vec::new(),
+    }
+}
+
 /// A `keyword` filter.
 #[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
 pub struct KeywordRequest {

@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix_web::{get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_kernel::{Id, SearchQuery};
+use weir_kernel::Id;
 use weir_workflow::Flow;
 
 use super::WorkflowCaller;
-use crate::native::dto::{PageDto, Time};
+use crate::native::dto::{PageDto, Time, page_query};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -79,12 +79,7 @@ pub async fn search(
     body: Body<FlowSearch>,
 ) -> Result<Success<PageDto<FlowDto>>, NativeError> {
     let b = body.0;
-    let query = SearchQuery {
-        keyword: b.name,
-        page_number: b.page_number,
-        page_size: b.page_size,
-        sorts: Vec::new(),
-    };
+    let query = page_query(b.name, b.page_number, b.page_size);
     let (page, nicknames) = blocking(move || -> Result<_, NativeError> {
         let page = state.workflow.search(&who.caller, &query)?;
         // One query for the page's creators.
