@@ -4,19 +4,20 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 use weir_identity::service::{GroupInput, GroupUpdate};
-use weir_identity::{Group, Principal, ROOT_GROUP};
+use weir_identity::{Group, ROOT_GROUP};
 
-use super::{call, opt_key};
-use crate::core::State;
+use super::{Request, call, opt_key};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
+pub(super) async fn run(request: Request<'_>) -> SmartbiResult {
+    let Request {
+        state,
+        who,
+        action,
+        params,
+        ..
+    } = request;
     match action {
         "create" => {
             let p: GroupParams = parse(params)?;

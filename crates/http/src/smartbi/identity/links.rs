@@ -6,20 +6,20 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 use weir_identity::service::{LinkFailure, LinkMode};
-use weir_identity::{GroupLink, Principal, Role};
+use weir_identity::{GroupLink, Role};
 
-use super::{Key, call, key_list, opt_key};
-use crate::core::State;
+use super::{Key, Request, call, key_list, opt_key};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    module: &str,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
+pub(super) async fn run(request: Request<'_>) -> SmartbiResult {
+    let Request {
+        state,
+        who,
+        module,
+        action,
+        params,
+    } = request;
     let p: LinkParams = parse(params)?;
     let mode = if p.replace.unwrap_or(false) {
         LinkMode::Override

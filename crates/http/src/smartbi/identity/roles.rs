@@ -6,19 +6,20 @@ use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 use weir_identity::errors::{GroupError, RoleError};
 use weir_identity::service::{RoleChanges, RoleProfile};
-use weir_identity::{Group, Principal, ROOT_GROUP};
+use weir_identity::{Group, ROOT_GROUP};
 
-use super::{call, not_all_digits, opt_key};
-use crate::core::State;
+use super::{Request, call, not_all_digits, opt_key};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
+pub(super) async fn run(request: Request<'_>) -> SmartbiResult {
+    let Request {
+        state,
+        who,
+        action,
+        params,
+        ..
+    } = request;
     let p: RoleParams = parse(params)?;
     let name = p.name.ok_or_else(|| missing("name"))?;
     match action {

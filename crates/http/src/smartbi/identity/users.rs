@@ -4,20 +4,20 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
-use weir_identity::Principal;
 use weir_identity::service::{Account, AccountInput, AccountUpdate};
 
-use super::{call, not_all_digits, opt_key, opt_secret};
-use crate::core::State;
+use super::{Request, call, not_all_digits, opt_key, opt_secret};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
+pub(super) async fn run(request: Request<'_>) -> SmartbiResult {
+    let Request {
+        state,
+        who,
+        action,
+        params,
+        ..
+    } = request;
     let p: UserParams = parse(params)?;
     match action {
         "create" => {
