@@ -26,14 +26,21 @@ pub struct FlowSearch {
     pub page_size: Option<i64>,
 }
 
-/// A flow as the list shows it.
+/// What every answer about one flow starts with.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FlowDto {
+pub struct FlowHead {
     #[schema(value_type = IdText)]
     pub id: Id,
     pub name: String,
     pub remark: String,
     pub enabled: bool,
+}
+
+/// A flow as the list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlowDto {
+    #[serde(flatten)]
+    pub head: FlowHead,
     /// The number of the newest saved design.
     pub version: i64,
     /// Who created it.
@@ -53,10 +60,12 @@ fn flow_dto(f: Flow, nicknames: &BTreeMap<Id, String>) -> FlowDto {
             .user_id
             .and_then(|u| nicknames.get(&u).cloned())
             .unwrap_or_default(),
-        id: f.id,
-        name: f.name,
-        remark: f.remark,
-        enabled: f.enabled,
+        head: FlowHead {
+            id: f.id,
+            name: f.name,
+            remark: f.remark,
+            enabled: f.enabled,
+        },
         version: f.version,
         user_id: f.user_id,
         created_at: f.created_at,
