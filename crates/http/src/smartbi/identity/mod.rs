@@ -208,6 +208,13 @@ pub async fn dispatch(
     }
 }
 
+/// The answer to an action of a known module that has no such action.
+fn unknown_action(module: &str, action: &str) -> SmartbiResult {
+    Err(SmartbiError::new(format!(
+        "unknown action {module}/{action}"
+    )))
+}
+
 /// One action as [`dispatch`] hands it to the module that runs it, once the caller and
 /// the shape of `paramsInfo` have passed.
 struct Request<'a> {
