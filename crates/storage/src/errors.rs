@@ -1,6 +1,7 @@
 //! Diesel and pool errors, turned into the domain's [`StoreError`]: no driver type leaves
 //! this crate.
 
+use diesel::OptionalExtension;
 use diesel::result::{DatabaseErrorKind, Error};
 use weir_kernel::{StoreError, TenantId};
 
@@ -35,6 +36,24 @@ pub(crate) trait OrStore<T> {
 impl<T> OrStore<T> for Result<T, Error> {
     fn or_store(self) -> Result<T, StoreError> {
         self.map_err(store_error)
+    }
+}
+
+/// The row a lookup may not find, read into its domain type: `.first(c).found(Row::into_x)`,
+/// the one spelling of "none, or the converted row, or why not" for every repository.
+pub(crate) trait Found<Row> {
+    fn found<T>(
+        self,
+        into: impl FnOnce(Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError>;
+}
+
+impl<Row> Found<Row> for Result<Row, Error> {
+    fn found<T>(
+        self,
+        into: impl FnOnce(Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        self.optional().or_store()?.map(into).transpose()
     }
 }
 

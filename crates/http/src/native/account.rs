@@ -4,31 +4,18 @@
 use actix_web::{HttpRequest, get, post, put};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_identity::service::RegisterInput;
-use weir_kernel::Id;
+use weir_identity::service::{Me, Member, RegisterInput};
 
-use super::dto::{MenuDto, RoleRef, Time};
+use super::dto::{MenuDto, NewAccountRequest};
 use super::envelope::{Empty, Envelope, Failure, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, tenant_header};
-use crate::openapi::IdText;
-
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct RegisterRequest {
-    #[schema(format = Email, max_length = 254)]
-    pub email: String,
-    /// 1 to 64 characters.
-    #[schema(min_length = 1, max_length = 64)]
-    pub nickname: String,
-    /// 8 to 64 characters.
-    #[schema(min_length = 8, max_length = 64)]
-    pub password: String,
-}
+use super::members::MemberDto;
 
 /// Registers the tenant's first user, who becomes its super admin. Refused once the tenant
 /// has a user (`tenant_user_inited`).
 #[utoipa::path(
     tag = "user",
-    request_body = RegisterRequest,
+    request_body = NewAccountRequest,
     params(("TENANT-ID" = Option<String>, Header, description = "tenant; default `default`")),
     responses(
         (status = 200, body = Envelope<Empty>),
@@ -40,7 +27,7 @@ pub struct RegisterRequest {
 pub async fn register(
     state: State,
     req: HttpRequest,
-    body: Body<RegisterRequest>,
+    body: Body<NewAccountRequest>,
 ) -> Result<Success<Empty>, NativeError> {
     let tenant = tenant_header(&req);
     let b = body.0;
@@ -76,13 +63,8 @@ pub async fn status(state: State, req: HttpRequest) -> Result<Success<StatusData
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserInfo {
-    pub tenant_id: String,
-    #[schema(value_type = IdText)]
-    pub user_id: Id,
-    pub nickname: String,
-    pub email: String,
-    pub created_at: Time,
-    pub roles: Vec<RoleRef>,
+    #[serde(flatten)]
+    pub member: MemberDto,
     pub menus: Vec<MenuDto>,
     pub is_super_admin: bool,
     /// The same as `is_super_admin`, under the name the document uses.
@@ -97,16 +79,17 @@ pub struct UserInfo {
 #[get("/user")]
 pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, NativeError> {
     let me = blocking(move || state.identity.me(&caller.0)).await?;
+    let Me {
+        user,
+        roles,
+        menus,
+        super_admin,
+    } = me;
     Ok(Success(UserInfo {
-        tenant_id: me.user.tenant_id.to_string(),
-        user_id: me.user.id,
-        nickname: me.user.nickname.clone(),
-        email: me.user.email_or_username().to_owned(),
-        created_at: me.user.created_at,
-        roles: me.roles.iter().map(RoleRef::from).collect(),
-        menus: me.menus.iter().map(MenuDto::from).collect(),
-        is_super_admin: me.super_admin,
-        super_admin: me.super_admin,
+        member: MemberDto::from(Member { user, roles }),
+        menus: menus.iter().map(MenuDto::from).collect(),
+        is_super_admin: super_admin,
+        super_admin,
     }))
 }
 

@@ -35,6 +35,7 @@ pub struct MenuDto {
     /// `MENU` or `FUNCTION`.
     #[serde(rename = "type")]
     pub menu_type: &'static str,
+    /// Absent on root menus.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<IdText>)]
     pub parent_id: Option<Id>,
@@ -111,6 +112,34 @@ impl SearchRequest {
                 .collect(),
         }
     }
+}
+
+/// A search of the keyword and page a request names, in the store's order: what the
+/// endpoints without sorts ask of a use-case.
+pub fn page_query(
+    keyword: Option<String>,
+    page_number: Option<i64>,
+    page_size: Option<i64>,
+) -> SearchQuery {
+    SearchQuery {
+        keyword,
+        page_number,
+        page_size,
+        sorts: Vec::new(),
+    }
+}
+
+/// A new account: the tenant's first user registering, or a member an admin adds.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAccountRequest {
+    #[schema(format = Email, max_length = 254)]
+    pub email: String,
+    /// 1 to 64 characters.
+    #[schema(min_length = 1, max_length = 64)]
+    pub nickname: String,
+    /// 8 to 64 characters.
+    #[schema(min_length = 8, max_length = 64)]
+    pub password: String,
 }
 
 /// A `keyword` filter.

@@ -7,7 +7,7 @@ use weir_identity::ResourceRef;
 use weir_identity::service::{Member, NewMember, UpdateMember};
 use weir_kernel::Id;
 
-use super::dto::{MenuDto, PageDto, RoleRef, SearchRequest, Time};
+use super::dto::{MenuDto, NewAccountRequest, PageDto, RoleRef, SearchRequest, Time};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -54,18 +54,6 @@ pub async fn search(
     Ok(Success(PageDto::from_page(found, MemberDto::from)))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct CreateMemberRequest {
-    #[schema(format = Email, max_length = 254)]
-    pub email: String,
-    /// 1 to 64 characters.
-    #[schema(min_length = 1, max_length = 64)]
-    pub nickname: String,
-    /// 8 to 64 characters.
-    #[schema(min_length = 8, max_length = 64)]
-    pub password: String,
-}
-
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {
     #[schema(value_type = IdText)]
@@ -74,7 +62,7 @@ pub struct CreatedUser {
 
 #[utoipa::path(
     tag = "members",
-    request_body = CreateMemberRequest,
+    request_body = NewAccountRequest,
     security(("bearer" = [])),
     responses((status = 200, body = Envelope<CreatedUser>), Refusals)
 )]
@@ -82,7 +70,7 @@ pub struct CreatedUser {
 pub async fn create(
     state: State,
     caller: Caller,
-    body: Body<CreateMemberRequest>,
+    body: Body<NewAccountRequest>,
 ) -> Result<Success<CreatedUser>, NativeError> {
     let b = body.0;
     let input = NewMember {

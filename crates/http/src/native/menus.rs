@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 use weir_identity::service::{MenuInput, MenuNode, MenuUpdate};
 use weir_kernel::Id;
 
+use super::dto::MenuDto;
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -115,16 +116,8 @@ pub async fn delete_one(
 /// A menu with its children.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MenuTreeDto {
-    #[schema(value_type = IdText)]
-    pub menu_id: Id,
-    pub code: String,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub menu_type: &'static str,
-    /// Absent on root menus.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<IdText>)]
-    pub parent_id: Option<Id>,
+    #[serde(flatten)]
+    pub menu: MenuDto,
     #[schema(no_recursion)]
     pub children: Vec<MenuTreeDto>,
 }
@@ -132,11 +125,7 @@ pub struct MenuTreeDto {
 impl From<MenuNode> for MenuTreeDto {
     fn from(n: MenuNode) -> Self {
         Self {
-            menu_id: n.menu.id,
-            code: n.menu.code,
-            name: n.menu.name,
-            menu_type: n.menu.menu_type.as_str(),
-            parent_id: n.menu.parent_id,
+            menu: MenuDto::from(&n.menu),
             children: n.children.into_iter().map(Into::into).collect(),
         }
     }

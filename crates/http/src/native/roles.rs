@@ -337,43 +337,10 @@ pub struct UserIdsRequest {
     pub user_ids: Vec<Id>,
 }
 
-/// Adds users to the role; an unknown user refuses the whole request.
-#[utoipa::path(
-    tag = "roles",
-    request_body = UserIdsRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
-)]
-#[post("/user/roles/{role_id}/associate-user")]
-pub async fn associate_users(
-    state: State,
-    caller: Caller,
-    path: web::Path<String>,
-    body: Body<UserIdsRequest>,
-) -> Result<Success<Empty>, NativeError> {
-    on_role(state, caller, &path, move |identity, p, id| {
-        identity.associate_users(p, id, &body.0.user_ids)
-    })
-    .await
-}
-
-#[utoipa::path(
-    tag = "roles",
-    request_body = UserIdsRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
-)]
-#[post("/user/roles/{role_id}/disassociate-user")]
-pub async fn disassociate_users(
-    state: State,
-    caller: Caller,
-    path: web::Path<String>,
-    body: Body<UserIdsRequest>,
-) -> Result<Success<Empty>, NativeError> {
-    on_role(state, caller, &path, move |identity, p, id| {
-        identity.disassociate_users(p, id, &body.0.user_ids)
-    })
-    .await
+impl UserIdsRequest {
+    fn items(self) -> Result<Vec<Id>, NativeError> {
+        Ok(self.user_ids)
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -383,43 +350,10 @@ pub struct MenuIdsRequest {
     pub menu_ids: Vec<Id>,
 }
 
-/// Grants menus and function codes to the role.
-#[utoipa::path(
-    tag = "roles",
-    request_body = MenuIdsRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
-)]
-#[post("/user/roles/{role_id}/associate-menu")]
-pub async fn associate_menus(
-    state: State,
-    caller: Caller,
-    path: web::Path<String>,
-    body: Body<MenuIdsRequest>,
-) -> Result<Success<Empty>, NativeError> {
-    on_role(state, caller, &path, move |identity, p, id| {
-        identity.associate_menus(p, id, &body.0.menu_ids)
-    })
-    .await
-}
-
-#[utoipa::path(
-    tag = "roles",
-    request_body = MenuIdsRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
-)]
-#[post("/user/roles/{role_id}/disassociate-menu")]
-pub async fn disassociate_menus(
-    state: State,
-    caller: Caller,
-    path: web::Path<String>,
-    body: Body<MenuIdsRequest>,
-) -> Result<Success<Empty>, NativeError> {
-    on_role(state, caller, &path, move |identity, p, id| {
-        identity.disassociate_menus(p, id, &body.0.menu_ids)
-    })
-    .await
+impl MenuIdsRequest {
+    fn items(self) -> Result<Vec<Id>, NativeError> {
+        Ok(self.menu_ids)
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -443,7 +377,7 @@ pub struct ResourcesRequest {
 }
 
 impl ResourcesRequest {
-    fn parse(self) -> Result<Vec<ResourceRef>, NativeError> {
+    fn items(self) -> Result<Vec<ResourceRef>, NativeError> {
         self.resources
             .iter()
             .enumerate()
@@ -460,42 +394,41 @@ impl ResourcesRequest {
     }
 }
 
-#[utoipa::path(
-    tag = "roles",
-    request_body = ResourcesRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
-)]
-#[post("/user/roles/{role_id}/associate-resource")]
-pub async fn associate_resources(
-    state: State,
-    caller: Caller,
-    path: web::Path<String>,
-    body: Body<ResourcesRequest>,
-) -> Result<Success<Empty>, NativeError> {
-    let items = body.0.parse()?;
-    on_role(state, caller, &path, move |identity, p, id| {
-        identity.associate_resources(p, id, &items)
-    })
-    .await
+/// The (dis)association endpoints: `POST /user/roles/{role_id}/<route>` with a body whose
+/// `items()` name what to add to or take from the role, through the use-case of the
+/// handler's name, answering `{}`. They differ in nothing else, so they are written once.
+macro_rules! role_list_changes {
+    ($($(#[$doc:meta])* $name:ident($route:tt, $body:ident);)*) => {$(
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "roles",
+            request_body = $body,
+            security(("bearer" = [])),
+            responses((status = 200, body = Envelope<Empty>), Refusals)
+        )]
+        #[post($route)]
+        pub async fn $name(
+            state: State,
+            caller: Caller,
+            path: web::Path<String>,
+            body: Body<$body>,
+        ) -> Result<Success<Empty>, NativeError> {
+            let items = body.0.items()?;
+            on_role(state, caller, &path, move |identity, p, id| {
+                identity.$name(p, id, &items)
+            })
+            .await
+        }
+    )*};
 }
 
-#[utoipa::path(
-    tag = "roles",
-    request_body = ResourcesRequest,
-    security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Empty>), Refusals)
-)]
-#[post("/user/roles/{role_id}/disassociate-resource")]
-pub async fn disassociate_resources(
-    state: State,
-    caller: Caller,
-    path: web::Path<String>,
-    body: Body<ResourcesRequest>,
-) -> Result<Success<Empty>, NativeError> {
-    let items = body.0.parse()?;
-    on_role(state, caller, &path, move |identity, p, id| {
-        identity.disassociate_resources(p, id, &items)
-    })
-    .await
+role_list_changes! {
+    /// Adds users to the role; an unknown user refuses the whole request.
+    associate_users("/user/roles/{role_id}/associate-user", UserIdsRequest);
+    disassociate_users("/user/roles/{role_id}/disassociate-user", UserIdsRequest);
+    /// Grants menus and function codes to the role.
+    associate_menus("/user/roles/{role_id}/associate-menu", MenuIdsRequest);
+    disassociate_menus("/user/roles/{role_id}/disassociate-menu", MenuIdsRequest);
+    associate_resources("/user/roles/{role_id}/associate-resource", ResourcesRequest);
+    disassociate_resources("/user/roles/{role_id}/disassociate-resource", ResourcesRequest);
 }

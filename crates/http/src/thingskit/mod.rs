@@ -14,13 +14,17 @@
 pub mod envelope;
 pub mod roles;
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
+use actix_web::web::BytesMut;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use utoipa_actix_web::service_config::ServiceConfig;
 use weir_identity::Principal;
 
 use self::envelope::ThingsKitError;
 use crate::core::auth::{from_bearer_token, token_of};
+use crate::core::body::read_body;
 use crate::core::{Refusal, State, blocking};
 
 /// Where the ThingsKit routes are mounted.
@@ -56,6 +60,26 @@ impl ThingsKitCaller {
     pub fn admin(self) -> Result<Principal, ThingsKitError> {
         self.0.require_super_admin()?;
         Ok(self.0)
+    }
+}
+
+/// The super admin's raw request body (JSON or a form, as the endpoint reads it): the
+/// caller is authenticated and checked by [`ThingsKitCaller::admin`] before the body is read.
+pub struct AdminBody(pub Principal, pub BytesMut);
+
+impl FromRequest for AdminBody {
+    type Error = ThingsKitError;
+    type Future = LocalBoxFuture<'static, Result<Self, ThingsKitError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = ThingsKitCaller::from_request(req, payload);
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let p = caller.await?.admin()?;
+            let body = read_body(&req, &mut payload).await?;
+            Ok(AdminBody(p, body))
+        })
     }
 }
 

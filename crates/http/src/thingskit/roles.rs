@@ -5,7 +5,7 @@
 //! use-case for one page ([`ListQuery::page_request`]): the store filters, sorts and cuts it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, put, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, delete, get, post, put};
 use serde::de::{self, Deserializer};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -14,9 +14,9 @@ use weir_identity::RoleType;
 use weir_identity::service::{RoleChanges, RoleFilter, RoleProfile};
 use weir_kernel::{Direction, Id, PageRequest, Sort};
 
-use super::ThingsKitCaller;
 use super::envelope::{Refusals, ThingsKitError, iso8601, json};
-use crate::core::body::{Empty, parse_json, read_body};
+use super::{AdminBody, ThingsKitCaller};
+use crate::core::body::{Empty, parse_json};
 use crate::core::{State, blocking};
 
 /// What `tenantStatus` always holds: a caller's tenant is enabled (a disabled tenant's
@@ -276,12 +276,9 @@ fn ok<T: Serialize>(body: &T) -> HttpResponse {
 #[post("/role/save_with_menu")]
 pub async fn save_with_menu(
     state: State,
-    caller: ThingsKitCaller,
     req: HttpRequest,
-    mut payload: web::Payload,
+    AdminBody(p, body): AdminBody,
 ) -> Result<HttpResponse, ThingsKitError> {
-    let p = caller.admin()?;
-    let body = read_body(&req, &mut payload).await?;
     let dto = if is_form(&req) {
         RoleReqDto::from_form(&body)?
     } else {
@@ -386,12 +383,9 @@ fn delete_ids(req: &HttpRequest, body: &[u8]) -> Result<Vec<RawId>, ThingsKitErr
 #[delete("/role")]
 pub async fn delete(
     state: State,
-    caller: ThingsKitCaller,
     req: HttpRequest,
-    mut payload: web::Payload,
+    AdminBody(p, body): AdminBody,
 ) -> Result<HttpResponse, ThingsKitError> {
-    let p = caller.admin()?;
-    let body = read_body(&req, &mut payload).await?;
     let ids = parse_ids("role", &delete_ids(&req, &body)?)?;
     blocking(move || state.identity.delete_roles(&p, &ids)).await??;
     Ok(ok(&true))

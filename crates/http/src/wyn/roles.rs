@@ -7,18 +7,23 @@ use std::collections::BTreeMap;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::LOCATION;
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, delete, get, post, put, web};
+use futures_util::future::LocalBoxFuture;
 use weir_identity::errors::RoleError;
 use weir_identity::service::{MAX_BATCH, RoleChanges, RoleFilter};
 use weir_identity::{IdentityService, Principal};
 use weir_kernel::Id;
 
 use super::envelope::{BUILTIN_ROLE_CANNOT_BE_DELETED, Refusals, USER_NOT_FOUND, WynError, json};
-use super::extract::{Caller, Query, SearchType, path_id, read_json};
+use super::extract::{Caller, Query, SearchType, parse_body, path_id, read_json};
 use super::models::{
     CountResult, PermissionModel, RoleBizModel, RoleBizModelInput, RoleList,
     RolePermissionsUpdateModel, RoleUsersUpdateModel, RolesImportModel, UserBizModel,
 };
+use crate::core::body::read_body;
 use crate::core::{State, blocking};
 
 /// Where the dialect's routes are mounted; the operations add `/roles...`.
@@ -33,8 +38,17 @@ fn ok<T: serde::Serialize>(body: &T) -> HttpResponse {
     json(StatusCode::OK, body)
 }
 
-fn role_id(req: &HttpRequest) -> Result<Id, WynError> {
-    path_id(req, "id", WynError::role_not_found)
+/// The role the path names (`{id}`), read before the handler runs; a path that is no id
+/// is 404 `RoleNotFound`.
+struct RoleId(Id);
+
+impl FromRequest for RoleId {
+    type Error = WynError;
+    type Future = Ready<Result<Self, WynError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(path_id(req, "id", WynError::role_not_found).map(RoleId))
+    }
 }
 
 /// A listing as the query asks: every role, or with `SearchType=Count` their number.
@@ -221,9 +235,9 @@ pub async fn import_roles(
 pub async fn get_role(
     state: State,
     caller: Caller,
+    RoleId(id): RoleId,
     req: HttpRequest,
 ) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
     let permissions = Query::of(&req)?.flag(INCLUDE_PERMISSIONS)?;
     let role = blocking(move || state.identity.role_profile(&caller.0, id)).await??;
     Ok(ok(&RoleBizModel::of(role, permissions, true)))
@@ -241,9 +255,8 @@ pub async fn get_role(
 pub async fn delete_role(
     state: State,
     caller: Caller,
-    req: HttpRequest,
+    RoleId(id): RoleId,
 ) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
     blocking(move || {
         state
             .identity
@@ -292,77 +305,79 @@ fn members(
 pub async fn role_users(
     state: State,
     caller: Caller,
-    req: HttpRequest,
+    RoleId(id): RoleId,
 ) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
     let users = blocking(move || members(&state.identity, &caller.0, id)).await??;
     Ok(ok(&users))
 }
 
-/// Reads `RoleUsersUpdateModel`, refusing more ids than one batch may name.
-async fn user_ids(req: &HttpRequest, payload: web::Payload) -> Result<Vec<Id>, WynError> {
-    let body: RoleUsersUpdateModel = read_json(req, payload).await?;
-    if body.user_ids.len() > MAX_BATCH {
-        return Err(WynError::invalid(
-            "userIds",
-            format!("userIds must have at most {MAX_BATCH} items"),
-        ));
+/// The body of the role-users endpoints (`RoleUsersUpdateModel`), read after the caller
+/// and the role id, refusing more ids than one batch may name.
+struct UserIds(Vec<Id>);
+
+impl FromRequest for UserIds {
+    type Error = WynError;
+    type Future = LocalBoxFuture<'static, Result<Self, WynError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            let body: RoleUsersUpdateModel = parse_body(&read_body(&req, &mut payload).await?)?;
+            if body.user_ids.len() > MAX_BATCH {
+                return Err(WynError::invalid(
+                    "userIds",
+                    format!("userIds must have at most {MAX_BATCH} items"),
+                ));
+            }
+            Ok(UserIds(body.user_ids))
+        })
     }
-    Ok(body.user_ids)
 }
 
-/// Adds users to the role (those already in it stay); an unknown user id refuses the whole
-/// list (400 `UserNotFound`). Answers the role's users.
-#[utoipa::path(
-    tag = "wyn",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The role id.")),
-    request_body = RoleUsersUpdateModel,
-    responses((status = 200, body = Vec<UserBizModel>), Refusals)
-)]
-#[post("/roles/{id}/users")]
-pub async fn add_role_users(
-    state: State,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
-    let users = user_ids(&req, payload).await?;
-    let users = blocking(move || -> Result<_, WynError> {
-        if !users.is_empty() {
-            state.identity.associate_users(&caller.0, id, &users)?;
+/// The two endpoints that change a role's users by a `RoleUsersUpdateModel` and answer the
+/// role's users: they differ only in method, route and the change, so they are written once.
+macro_rules! role_users_changes {
+    ($($(#[$doc:meta])* $method:ident $name:ident = $change:expr;)*) => {$(
+        $(#[$doc])*
+        #[utoipa::path(
+            tag = "wyn",
+            security(("bearer" = [])),
+            params(("id" = String, Path, description = "The role id.")),
+            request_body = RoleUsersUpdateModel,
+            responses((status = 200, body = Vec<UserBizModel>), Refusals)
+        )]
+        #[$method("/roles/{id}/users")]
+        pub async fn $name(
+            state: State,
+            caller: Caller,
+            RoleId(id): RoleId,
+            UserIds(users): UserIds,
+        ) -> Result<HttpResponse, WynError> {
+            let change: fn(&IdentityService, &Principal, Id, Vec<Id>) -> Result<(), RoleError> =
+                $change;
+            let users = blocking(move || -> Result<_, WynError> {
+                change(&state.identity, &caller.0, id, users)?;
+                Ok(members(&state.identity, &caller.0, id)?)
+            })
+            .await??;
+            Ok(ok(&users))
         }
-        Ok(members(&state.identity, &caller.0, id)?)
-    })
-    .await??;
-    Ok(ok(&users))
+    )*};
 }
 
-/// Replaces the role's users with these (an empty list removes them all, except from the
-/// built-in role, which keeps at least one). Answers the role's users.
-#[utoipa::path(
-    tag = "wyn",
-    security(("bearer" = [])),
-    params(("id" = String, Path, description = "The role id.")),
-    request_body = RoleUsersUpdateModel,
-    responses((status = 200, body = Vec<UserBizModel>), Refusals)
-)]
-#[put("/roles/{id}/users")]
-pub async fn set_role_users(
-    state: State,
-    caller: Caller,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
-    let users = user_ids(&req, payload).await?;
-    let users = blocking(move || -> Result<_, WynError> {
-        state.identity.set_role_members(&caller.0, id, &users)?;
-        Ok(members(&state.identity, &caller.0, id)?)
-    })
-    .await??;
-    Ok(ok(&users))
+role_users_changes! {
+    /// Adds users to the role (those already in it stay); an unknown user id refuses the whole
+    /// list (400 `UserNotFound`). Answers the role's users.
+    post add_role_users = |identity, p, id, users| {
+        if users.is_empty() {
+            return Ok(());
+        }
+        identity.associate_users(p, id, &users)
+    };
+    /// Replaces the role's users with these (an empty list removes them all, except from the
+    /// built-in role, which keeps at least one). Answers the role's users.
+    put set_role_users = |identity, p, id, users| identity.set_role_members(p, id, &users);
 }
 
 /// Removes one user from the role; a user who is not a member is 404 `UserNotFound`.
@@ -379,9 +394,9 @@ pub async fn set_role_users(
 pub async fn remove_role_user(
     state: State,
     caller: Caller,
+    RoleId(id): RoleId,
     req: HttpRequest,
 ) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
     let user = path_id(&req, "userId", WynError::user_not_found)?;
     blocking(move || {
         state
@@ -411,9 +426,8 @@ pub async fn remove_role_user(
 pub async fn role_permissions(
     state: State,
     caller: Caller,
-    req: HttpRequest,
+    RoleId(id): RoleId,
 ) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
     let role = blocking(move || state.identity.role_profile(&caller.0, id)).await??;
     Ok(ok(&PermissionModel::list(role.permissions)))
 }
@@ -432,10 +446,10 @@ pub async fn role_permissions(
 pub async fn update_role_permissions(
     state: State,
     caller: Caller,
+    RoleId(id): RoleId,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, WynError> {
-    let id = role_id(&req)?;
     let body: RolePermissionsUpdateModel = read_json(&req, payload).await?;
     let c = RoleChanges {
         permissions: Some(body.permissions),

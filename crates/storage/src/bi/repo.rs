@@ -11,7 +11,7 @@ use weir_kernel::{Id, StoreError, TenantId};
 use super::rows::*;
 use crate::backend::{DbConn, on_each_backend};
 use crate::database::Pooled;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::ids;
 use crate::schema::*;
 
@@ -60,10 +60,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_resources::tenant_id.eq(t.as_str()))
             .select(ResourceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(ResourceRow::into_resource)
-            .transpose()
+            .found(ResourceRow::into_resource)
     }
 
     fn root(&mut self, t: &TenantId, root: Root) -> R<Option<Resource>> {
@@ -72,10 +69,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_resources::root_key.eq(root.key()))
             .select(ResourceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(ResourceRow::into_resource)
-            .transpose()
+            .found(ResourceRow::into_resource)
     }
 
     fn children(&mut self, t: &TenantId, parents: &[Id]) -> R<Vec<Resource>> {
@@ -99,10 +93,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_resources::name.eq(name))
             .select(ResourceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(ResourceRow::into_resource)
-            .transpose()
+            .found(ResourceRow::into_resource)
     }
 
     fn update_resource(&mut self, r: &Resource) -> R<()> {
@@ -172,10 +163,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_datasources::tenant_id.eq(t.as_str()))
             .select(DatasourceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(DatasourceRow::into_datasource)
-            .transpose()
+            .found(DatasourceRow::into_datasource)
     }
 
     fn update_datasource(&mut self, d: &Datasource) -> R<()> {
@@ -204,10 +192,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_schemas::tenant_id.eq(t.as_str()))
             .select(SchemaRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(SchemaRow::into_schema)
-            .transpose()
+            .found(SchemaRow::into_schema)
     }
 
     fn schema_named(
@@ -222,10 +207,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_schemas::schema_name.eq(schema_name))
             .select(SchemaRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(SchemaRow::into_schema)
-            .transpose()
+            .found(SchemaRow::into_schema)
     }
 
     fn update_schema(&mut self, s: &Schema) -> R<()> {
@@ -258,10 +240,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_tables::tenant_id.eq(t.as_str()))
             .select(TableRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(TableRow::into_table)
-            .transpose()
+            .found(TableRow::into_table)
     }
 
     fn tables_of(&mut self, t: &TenantId, schema: Id) -> R<Vec<(Resource, Table)>> {
@@ -307,10 +286,7 @@ impl CatalogTx for CatalogRepo {
             .filter(bi_models::tenant_id.eq(t.as_str()))
             .select(ModelRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(ModelRow::into_model)
-            .transpose()
+            .found(ModelRow::into_model)
     }
 
     fn lock_resource(&mut self, t: &TenantId, id: Id) -> R<()> {

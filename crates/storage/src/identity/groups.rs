@@ -8,7 +8,7 @@ use super::IdentityRepo;
 use super::rows::*;
 use super::shared::*;
 use crate::backend::insert_ignoring_duplicates;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::escape_like;
 use crate::schema::*;
 
@@ -61,10 +61,7 @@ impl GroupRepo for IdentityRepo {
             .filter(user_groups::id.eq(id))
             .select(GroupRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(GroupRow::into_group)
-            .transpose()
+            .found(GroupRow::into_group)
     }
 
     fn groups_by_ids(&mut self, t: &TenantId, wanted: &[String]) -> R<Vec<Group>> {

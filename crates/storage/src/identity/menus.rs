@@ -8,12 +8,31 @@ use super::IdentityRepo;
 use super::rows::*;
 use super::shared::*;
 use crate::backend::insert_ignoring_duplicates;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::ids;
 use crate::schema::*;
 
 fn load_menus(rows: Vec<MenuRow>) -> R<Vec<Menu>> {
     rows.into_iter().map(MenuRow::into_menu).collect()
+}
+
+/// The tenant's menus granted by the `role_menus` rows `which` selects, oldest first, as
+/// one query. (A macro, as the two callers' subqueries have different diesel types.)
+macro_rules! menus_granted {
+    ($t:expr, $which:expr) => {
+        menus::table
+            .filter(menus::tenant_id.eq($t.as_str()))
+            .filter(
+                menus::id.eq_any(
+                    role_menus::table
+                        .filter(role_menus::tenant_id.eq($t.as_str()))
+                        .filter($which)
+                        .select(role_menus::menu_id),
+                ),
+            )
+            .order((menus::created_at.asc(), menus::id.asc()))
+            .select(MenuRow::as_select())
+    };
 }
 
 impl MenuRepo for IdentityRepo {
@@ -43,10 +62,7 @@ impl MenuRepo for IdentityRepo {
             .filter(menus::tenant_id.eq(t.as_str()))
             .select(MenuRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(MenuRow::into_menu)
-            .transpose()
+            .found(MenuRow::into_menu)
     }
 
     fn menu_by_code(&mut self, t: &TenantId, code: &str) -> R<Option<Menu>> {
@@ -55,10 +71,7 @@ impl MenuRepo for IdentityRepo {
             .filter(menus::code.eq(code))
             .select(MenuRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(MenuRow::into_menu)
-            .transpose()
+            .found(MenuRow::into_menu)
     }
 
     fn menus(&mut self, t: &TenantId) -> R<Vec<Menu>> {
@@ -128,35 +141,17 @@ impl MenuRepo for IdentityRepo {
     }
 
     fn role_menus(&mut self, t: &TenantId, role: Id) -> R<Vec<Menu>> {
-        let granted = role_menus::table
-            .filter(role_menus::tenant_id.eq(t.as_str()))
-            .filter(role_menus::role_id.eq(role.get()))
-            .select(role_menus::menu_id);
-        load_menus(
-            menus::table
-                .filter(menus::tenant_id.eq(t.as_str()))
-                .filter(menus::id.eq_any(granted))
-                .order((menus::created_at.asc(), menus::id.asc()))
-                .select(MenuRow::as_select())
-                .load(self.c())
-                .or_store()?,
-        )
+        let rows = menus_granted!(t, role_menus::role_id.eq(role.get()))
+            .load(self.c())
+            .or_store()?;
+        load_menus(rows)
     }
 
     fn menus_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Menu>> {
-        let granted = role_menus::table
-            .filter(role_menus::tenant_id.eq(t.as_str()))
-            .filter(role_menus::role_id.eq_any(roles_of_user!(t, user)))
-            .select(role_menus::menu_id);
-        load_menus(
-            menus::table
-                .filter(menus::tenant_id.eq(t.as_str()))
-                .filter(menus::id.eq_any(granted))
-                .order((menus::created_at.asc(), menus::id.asc()))
-                .select(MenuRow::as_select())
-                .load(self.c())
-                .or_store()?,
-        )
+        let rows = menus_granted!(t, role_menus::role_id.eq_any(roles_of_user!(t, user)))
+            .load(self.c())
+            .or_store()?;
+        load_menus(rows)
     }
 
     fn menu_codes_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>> {

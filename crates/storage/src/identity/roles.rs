@@ -10,7 +10,7 @@ use super::IdentityRepo;
 use super::rows::*;
 use super::shared::*;
 use crate::backend::{MultiBackend, insert_ignoring_duplicates};
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::{contains_pattern, ids};
 use crate::schema::*;
 
@@ -112,10 +112,7 @@ impl RoleRepo for IdentityRepo {
             .filter(roles::tenant_id.eq(t.as_str()))
             .select(RoleRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(RoleRow::into_role)
-            .transpose()
+            .found(RoleRow::into_role)
     }
 
     fn role_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Role>> {
@@ -124,10 +121,7 @@ impl RoleRepo for IdentityRepo {
             .filter(roles::name.eq(name))
             .select(RoleRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(RoleRow::into_role)
-            .transpose()
+            .found(RoleRow::into_role)
     }
 
     fn roles_by_ids(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Role>> {

@@ -7,7 +7,7 @@ use weir_kernel::TenantId;
 use super::IdentityRepo;
 use super::rows::*;
 use super::shared::*;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::schema::*;
 
 impl TenantRepo for IdentityRepo {
@@ -16,10 +16,7 @@ impl TenantRepo for IdentityRepo {
             .find(id.as_str())
             .select(TenantRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(TenantRow::into_tenant)
-            .transpose()
+            .found(TenantRow::into_tenant)
     }
 
     fn tenants(&mut self) -> R<Vec<Tenant>> {

@@ -7,7 +7,7 @@ use weir_kernel::{Direction, Id, PageRequest, TenantId};
 use super::IdentityRepo;
 use super::rows::*;
 use super::shared::*;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::ids;
 use crate::schema::*;
 
@@ -38,10 +38,7 @@ impl UserRepo for IdentityRepo {
             .filter(users::tenant_id.eq(t.as_str()))
             .select(UserRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(UserRow::into_user)
-            .transpose()
+            .found(UserRow::into_user)
     }
 
     fn user_by_email(&mut self, t: &TenantId, email: &Email) -> R<Option<User>> {
@@ -50,10 +47,7 @@ impl UserRepo for IdentityRepo {
             .filter(users::email.eq(email.as_str()))
             .select(UserRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(UserRow::into_user)
-            .transpose()
+            .found(UserRow::into_user)
     }
 
     fn user_and_tenant_state(&mut self, t: &TenantId, id: Id) -> R<Option<(User, bool)>> {
@@ -63,10 +57,7 @@ impl UserRepo for IdentityRepo {
             .filter(users::tenant_id.eq(t.as_str()))
             .select((UserRow::as_select(), tenants::enabled))
             .first::<(UserRow, bool)>(self.c())
-            .optional()
-            .or_store()?
-            .map(|(u, enabled)| Ok((u.into_user()?, enabled)))
-            .transpose()
+            .found(|(u, enabled)| Ok((u.into_user()?, enabled)))
     }
 
     fn user_by_username(&mut self, t: &TenantId, username: &str) -> R<Option<User>> {
@@ -75,10 +66,7 @@ impl UserRepo for IdentityRepo {
             .filter(users::username.eq(username))
             .select(UserRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(UserRow::into_user)
-            .transpose()
+            .found(UserRow::into_user)
     }
 
     fn users(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<User>> {

@@ -7,7 +7,7 @@ use weir_kernel::{Id, TenantId};
 use super::IotRepo;
 use super::rows::*;
 use super::shared::*;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::schema::*;
 
 impl DashboardRepo for IotRepo {
@@ -37,10 +37,7 @@ impl DashboardRepo for IotRepo {
             .filter(dashboards::tenant_id.eq(t.as_str()))
             .select(DashboardRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(DashboardRow::into_dashboard)
-            .transpose()
+            .found(DashboardRow::into_dashboard)
     }
 
     fn dashboard_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Dashboard>> {
@@ -49,10 +46,7 @@ impl DashboardRepo for IotRepo {
             .filter(dashboards::name.eq(name))
             .select(DashboardRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(DashboardRow::into_dashboard)
-            .transpose()
+            .found(DashboardRow::into_dashboard)
     }
 
     fn dashboards(&mut self, t: &TenantId) -> R<Vec<Dashboard>> {

@@ -11,7 +11,7 @@ use super::IotRepo;
 use super::rows::*;
 use super::shared::*;
 use crate::backend::MultiBackend;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::{contains_pattern, ids, keyword};
 use crate::schema::*;
 
@@ -50,10 +50,7 @@ impl DeviceRepo for IotRepo {
             .filter(devices::tenant_id.eq(t.as_str()))
             .select(DeviceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(DeviceRow::into_device)
-            .transpose()
+            .found(DeviceRow::into_device)
     }
 
     fn device_by_identifier(
@@ -68,10 +65,7 @@ impl DeviceRepo for IotRepo {
             .filter(devices::identifier.eq(identifier))
             .select(DeviceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(DeviceRow::into_device)
-            .transpose()
+            .found(DeviceRow::into_device)
     }
 
     fn devices(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Device>> {
@@ -197,9 +191,6 @@ impl DeviceRepo for IotRepo {
             .filter(device_tokens::token_hash.eq(hash))
             .select(DeviceRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(DeviceRow::into_device)
-            .transpose()
+            .found(DeviceRow::into_device)
     }
 }

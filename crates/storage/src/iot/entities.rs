@@ -9,7 +9,7 @@ use super::IotRepo;
 use super::rows::*;
 use super::shared::*;
 use crate::backend::{MultiBackend, on_each_backend};
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::{contains_pattern, ids, keyword};
 use crate::schema::*;
 
@@ -109,10 +109,7 @@ impl EntityRepo for IotRepo {
             .filter(entities::tenant_id.eq(t.as_str()))
             .select(EntityRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(EntityRow::into_entity)
-            .transpose()
+            .found(EntityRow::into_entity)
     }
 
     fn entities(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Entity>> {

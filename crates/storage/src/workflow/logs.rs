@@ -7,7 +7,7 @@ use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId};
 use weir_workflow::{NodeTrace, RunLog, RunStatus};
 
 use crate::backend::{DbConn, MultiBackend, on_each_backend};
-use crate::errors::{OrStore, tenant_id};
+use crate::errors::{Found, OrStore, tenant_id};
 use crate::schema::flow_logs;
 
 type R<T> = Result<T, StoreError>;
@@ -196,10 +196,7 @@ pub(super) fn find(c: &mut DbConn, t: &TenantId, id: Id) -> R<Option<RunLog>> {
         .filter(flow_logs::tenant_id.eq(t.as_str()))
         .select(LogRow::as_select())
         .first(c)
-        .optional()
-        .or_store()?
-        .map(LogRow::into_log)
-        .transpose()
+        .found(LogRow::into_log)
 }
 
 pub(super) fn delete_before(c: &mut DbConn, before: Millis, limit: i64) -> R<usize> {

@@ -9,7 +9,7 @@ use super::logs;
 use super::rows::*;
 use crate::backend::{DbConn, MultiBackend};
 use crate::database::Pooled;
-use crate::errors::OrStore;
+use crate::errors::{Found, OrStore};
 use crate::filters::{contains_pattern, ids};
 use crate::schema::*;
 
@@ -64,10 +64,7 @@ impl WorkflowTx for WorkflowRepo {
             .filter(flows::tenant_id.eq(t.as_str()))
             .select(FlowRow::as_select())
             .first(self.c())
-            .optional()
-            .or_store()?
-            .map(FlowRow::into_flow)
-            .transpose()
+            .found(FlowRow::into_flow)
     }
 
     fn flows(&mut self, t: &TenantId, wanted: &[Id]) -> R<Vec<Flow>> {

@@ -6,10 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
 use utoipa::ToSchema;
 use weir_iot::ports::Device;
-use weir_kernel::{Id, SearchQuery};
+use weir_kernel::Id;
 
 use super::{EntityDto, IotViewer};
-use crate::native::dto::{PageDto, Time};
+use crate::native::dto::{PageDto, Time, page_query};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -115,12 +115,7 @@ pub async fn search(
     body: Body<DeviceSearch>,
 ) -> Result<Success<PageDto<DeviceDto>>, NativeError> {
     let b = body.0;
-    let query = SearchQuery {
-        keyword: b.name,
-        page_number: b.page_number,
-        page_size: b.page_size,
-        sorts: Vec::new(),
-    };
+    let query = page_query(b.name, b.page_number, b.page_size);
     let iot = state.clone();
     let page = blocking(move || iot.iot.search_devices(&viewer.0, &query)).await?;
     Ok(Success(PageDto::from_page(page, |d| device_dto(&state, d))))

@@ -11,10 +11,10 @@ use weir_iot::errors::IotError;
 use weir_iot::ports::{Aggregate, AggregateResult, EntityFilter, ValuePoint};
 use weir_iot::service::{EntityView, WriteKind};
 use weir_iot::{AccessMod, EntityType, ValueType};
-use weir_kernel::{Id, Millis, Page, SearchQuery};
+use weir_kernel::{Id, Millis, Page};
 
 use super::IotViewer;
-use crate::native::dto::{PageDto, Time};
+use crate::native::dto::{PageDto, Time, page_query};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -101,12 +101,7 @@ pub async fn search(
         customized: b.customized,
         ..Default::default()
     };
-    let query = SearchQuery {
-        keyword: b.keyword,
-        page_number: b.page_number,
-        page_size: b.page_size,
-        sorts: Vec::new(),
-    };
+    let query = page_query(b.keyword, b.page_number, b.page_size);
     let page = blocking(move || {
         let page = state.iot.search_entities(&viewer.0, filter, &query)?;
         let views = state.iot.entity_views(&viewer.0, page.content)?;
@@ -268,11 +263,7 @@ pub async fn history(
     body: Body<HistoryRequest>,
 ) -> Result<Success<PageDto<HistoryPoint>>, NativeError> {
     let b = body.0;
-    let query = SearchQuery {
-        page_number: b.page_number,
-        page_size: b.page_size,
-        ..Default::default()
-    };
+    let query = page_query(None, b.page_number, b.page_size);
     let page = blocking(move || {
         state.iot.history(
             &viewer.0,

@@ -9,6 +9,7 @@ use weir_workflow::caller::functions;
 use weir_workflow::{SaveDesign, parse_and_validate};
 
 use super::WorkflowCaller;
+use super::flows::FlowHead;
 use crate::native::dto::Time;
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
@@ -95,11 +96,8 @@ pub struct DesignQuery {
 /// A flow with one of its designs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DesignDto {
-    #[schema(value_type = IdText)]
-    pub id: Id,
-    pub name: String,
-    pub remark: String,
-    pub enabled: bool,
+    #[serde(flatten)]
+    pub head: FlowHead,
     /// The version of this design (not necessarily the newest).
     pub version: i64,
     /// The design as it was saved.
@@ -134,10 +132,12 @@ pub async fn design(
     };
     let (flow, design) = blocking(move || state.workflow.design(&who.caller, id, version)).await?;
     Ok(Success(DesignDto {
-        id: flow.id,
-        name: flow.name,
-        remark: flow.remark,
-        enabled: flow.enabled,
+        head: FlowHead {
+            id: flow.id,
+            name: flow.name,
+            remark: flow.remark,
+            enabled: flow.enabled,
+        },
         version: design.version,
         design_data: design.design_data,
         created_at: flow.created_at,

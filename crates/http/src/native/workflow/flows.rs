@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use actix_web::{get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_kernel::{Id, SearchQuery};
+use weir_kernel::Id;
 use weir_workflow::Flow;
 
 use super::WorkflowCaller;
-use crate::native::dto::{PageDto, Time};
+use crate::native::dto::{PageDto, Time, page_query};
 use crate::native::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -26,14 +26,21 @@ pub struct FlowSearch {
     pub page_size: Option<i64>,
 }
 
-/// A flow as the list shows it.
+/// What every answer about one flow starts with.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct FlowDto {
+pub struct FlowHead {
     #[schema(value_type = IdText)]
     pub id: Id,
     pub name: String,
     pub remark: String,
     pub enabled: bool,
+}
+
+/// A flow as the list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FlowDto {
+    #[serde(flatten)]
+    pub head: FlowHead,
     /// The number of the newest saved design.
     pub version: i64,
     /// Who created it.
@@ -53,10 +60,12 @@ fn flow_dto(f: Flow, nicknames: &BTreeMap<Id, String>) -> FlowDto {
             .user_id
             .and_then(|u| nicknames.get(&u).cloned())
             .unwrap_or_default(),
-        id: f.id,
-        name: f.name,
-        remark: f.remark,
-        enabled: f.enabled,
+        head: FlowHead {
+            id: f.id,
+            name: f.name,
+            remark: f.remark,
+            enabled: f.enabled,
+        },
         version: f.version,
         user_id: f.user_id,
         created_at: f.created_at,
@@ -79,12 +88,7 @@ pub async fn search(
     body: Body<FlowSearch>,
 ) -> Result<Success<PageDto<FlowDto>>, NativeError> {
     let b = body.0;
-    let query = SearchQuery {
-        keyword: b.name,
-        page_number: b.page_number,
-        page_size: b.page_size,
-        sorts: Vec::new(),
-    };
+    let query = page_query(b.name, b.page_number, b.page_size);
     let (page, nicknames) = blocking(move || -> Result<_, NativeError> {
         let page = state.workflow.search(&who.caller, &query)?;
         // One query for the page's creators.

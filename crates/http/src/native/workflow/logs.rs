@@ -4,11 +4,11 @@
 use actix_web::{get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use weir_kernel::{Id, SearchQuery};
+use weir_kernel::Id;
 use weir_workflow::{NodeTrace, RunLog};
 
 use super::WorkflowCaller;
-use crate::native::dto::{PageDto, Time};
+use crate::native::dto::{PageDto, Time, page_query};
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{Body, State, blocking, path_id};
 use crate::openapi::IdText;
@@ -99,12 +99,7 @@ pub async fn search(
 ) -> Result<Success<PageDto<LogDto>>, NativeError> {
     let id = path_id("flow_id", &path)?;
     let b = body.0;
-    let query = SearchQuery {
-        keyword: None,
-        page_number: b.page_number,
-        page_size: b.page_size,
-        sorts: Vec::new(),
-    };
+    let query = page_query(None, b.page_number, b.page_size);
     let page = blocking(move || {
         state
             .workflow

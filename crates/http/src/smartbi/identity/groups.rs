@@ -4,22 +4,16 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 use weir_identity::service::{GroupInput, GroupUpdate};
-use weir_identity::{Group, Principal, ROOT_GROUP};
+use weir_identity::{Group, ROOT_GROUP};
 
-use super::{call, opt_key};
-use crate::core::State;
+use super::{Request, call, opt_key, unknown_action};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
-use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
+use crate::smartbi::envelope::SmartbiResult;
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
-    match action {
+pub(super) async fn run(r: Request<'_>) -> SmartbiResult {
+    match r.action {
         "create" => {
-            let p: GroupParams = parse(params)?;
+            let p: GroupParams = parse(r.params)?;
             let input = GroupInput {
                 id: p.id,
                 parent_id: p.parent_id,
@@ -29,11 +23,11 @@ pub(super) async fn run(
                 description: p.desc,
                 code: p.code,
             };
-            let g = call(state, who, move |s, p| s.create_group(p, input)).await?;
+            let g = call(r.state, r.who, move |s, p| s.create_group(p, input)).await?;
             Ok(json!(g.id))
         }
         "update" => {
-            let p: GroupParams = parse(params)?;
+            let p: GroupParams = parse(r.params)?;
             let id = p.id.ok_or_else(|| missing("id"))?;
             let upd = GroupUpdate {
                 parent_id: p.parent_id,
@@ -42,24 +36,24 @@ pub(super) async fn run(
                 description: p.desc,
                 code: p.code,
             };
-            let g = call(state, who, move |s, p| s.update_group(p, &id, upd)).await?;
+            let g = call(r.state, r.who, move |s, p| s.update_group(p, &id, upd)).await?;
             Ok(json!(g.id))
         }
         "delete" => {
-            let p: GroupParams = parse(params)?;
+            let p: GroupParams = parse(r.params)?;
             let id = p.id.ok_or_else(|| missing("id"))?;
             let gone = id.clone();
-            call(state, who, move |s, p| s.delete_group(p, &gone)).await?;
+            call(r.state, r.who, move |s, p| s.delete_group(p, &gone)).await?;
             Ok(json!(id))
         }
         "get" => {
-            let p: GroupParams = parse(params)?;
+            let p: GroupParams = parse(r.params)?;
             // **Decision:** the document lets the id be empty; no id reads the root.
             let id = p.id.unwrap_or_else(|| ROOT_GROUP.to_owned());
-            let g = call(state, who, move |s, p| s.group(p, &id)).await?;
+            let g = call(r.state, r.who, move |s, p| s.group(p, &id)).await?;
             Ok(group_json(&g))
         }
-        _ => Err(SmartbiError::new(format!("unknown action group/{action}"))),
+        _ => unknown_action(r.module, r.action),
     }
 }
 

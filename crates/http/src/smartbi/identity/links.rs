@@ -6,32 +6,25 @@ use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 use weir_identity::service::{LinkFailure, LinkMode};
-use weir_identity::{GroupLink, Principal, Role};
+use weir_identity::{GroupLink, Role};
 
-use super::{Key, call, key_list, opt_key};
-use crate::core::State;
+use super::{Key, Request, call, key_list, opt_key, unknown_action};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
-use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
+use crate::smartbi::envelope::SmartbiResult;
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    module: &str,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
-    let p: LinkParams = parse(params)?;
+pub(super) async fn run(r: Request<'_>) -> SmartbiResult {
+    let p: LinkParams = parse(r.params)?;
     let mode = if p.replace.unwrap_or(false) {
         LinkMode::Override
     } else {
         LinkMode::Append
     };
-    match (module, action) {
+    match (r.module, r.action) {
         ("usergroup", "update") => {
             let user = p.userid.ok_or_else(|| missing("userid"))?;
             let groups = key_list("groupList", p.group_list, "group")?;
             let default = p.default_group_id;
-            let failed = call(state, who, move |s, p| {
+            let failed = call(r.state, r.who, move |s, p| {
                 s.add_user_groups(p, &user, &groups, default.as_deref(), mode)
             })
             .await?;
@@ -40,7 +33,7 @@ pub(super) async fn run(
         ("usergroup", "delete") => {
             let user = p.userid.ok_or_else(|| missing("userid"))?;
             let groups = key_list("groupList", p.group_list, "group")?;
-            call(state, who, move |s, p| {
+            call(r.state, r.who, move |s, p| {
                 s.remove_user_groups(p, &user, &groups)
             })
             .await?;
@@ -49,7 +42,7 @@ pub(super) async fn run(
         }
         ("usergroup", "get") => {
             let user = p.userid.ok_or_else(|| missing("userid"))?;
-            let links = call(state, who, move |s, p| s.user_groups(p, &user)).await?;
+            let links = call(r.state, r.who, move |s, p| s.user_groups(p, &user)).await?;
             Ok(Json::Array(
                 links.iter().map(|l| group_json(l, true)).collect(),
             ))
@@ -57,7 +50,7 @@ pub(super) async fn run(
         ("rolegroup", "update") => {
             let role = p.rolename.ok_or_else(|| missing("rolename"))?;
             let groups = key_list("groupList", p.group_list, "group")?;
-            let failed = call(state, who, move |s, p| {
+            let failed = call(r.state, r.who, move |s, p| {
                 s.add_role_groups(p, &role, &groups, mode)
             })
             .await?;
@@ -66,7 +59,7 @@ pub(super) async fn run(
         ("rolegroup", "delete") => {
             let role = p.rolename.ok_or_else(|| missing("rolename"))?;
             let groups = key_list("groupList", p.group_list, "group")?;
-            call(state, who, move |s, p| {
+            call(r.state, r.who, move |s, p| {
                 s.remove_role_groups(p, &role, &groups)
             })
             .await?;
@@ -74,7 +67,7 @@ pub(super) async fn run(
         }
         ("rolegroup", "get") => {
             let role = p.rolename.ok_or_else(|| missing("rolename"))?;
-            let links = call(state, who, move |s, p| s.role_groups(p, &role)).await?;
+            let links = call(r.state, r.who, move |s, p| s.role_groups(p, &role)).await?;
             Ok(Json::Array(
                 links.iter().map(|l| group_json(l, false)).collect(),
             ))
@@ -82,7 +75,7 @@ pub(super) async fn run(
         ("userrole", "update") => {
             let user = p.userid.ok_or_else(|| missing("userid"))?;
             let roles = key_list("roleList", p.role_list, "role")?;
-            let failed = call(state, who, move |s, p| {
+            let failed = call(r.state, r.who, move |s, p| {
                 s.add_account_roles(p, &user, &roles, mode)
             })
             .await?;
@@ -91,7 +84,7 @@ pub(super) async fn run(
         ("userrole", "delete") => {
             let user = p.userid.ok_or_else(|| missing("userid"))?;
             let roles = key_list("roleList", p.role_list, "role")?;
-            call(state, who, move |s, p| {
+            call(r.state, r.who, move |s, p| {
                 s.remove_account_roles(p, &user, &roles)
             })
             .await?;
@@ -99,12 +92,10 @@ pub(super) async fn run(
         }
         ("userrole", "get") => {
             let user = p.userid.ok_or_else(|| missing("userid"))?;
-            let roles = call(state, who, move |s, p| s.account_roles(p, &user)).await?;
+            let roles = call(r.state, r.who, move |s, p| s.account_roles(p, &user)).await?;
             Ok(Json::Array(roles.iter().map(role_json).collect()))
         }
-        _ => Err(SmartbiError::new(format!(
-            "unknown action {module}/{action}"
-        ))),
+        _ => unknown_action(r.module, r.action),
     }
 }
 

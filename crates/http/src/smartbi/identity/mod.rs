@@ -193,12 +193,36 @@ pub async fn dispatch(
             kind_of(&params)
         )));
     }
+    let request = Request {
+        state,
+        who,
+        module,
+        action,
+        params,
+    };
     match module {
-        "group" => groups::run(state, who, action, params).await,
-        "user" => users::run(state, who, action, params).await,
-        "role" => roles::run(state, who, action, params).await,
-        _ => links::run(state, who, module, action, params).await,
+        "group" => groups::run(request).await,
+        "user" => users::run(request).await,
+        "role" => roles::run(request).await,
+        _ => links::run(request).await,
     }
+}
+
+/// The answer to an action of a known module that has no such action.
+fn unknown_action(module: &str, action: &str) -> SmartbiResult {
+    Err(SmartbiError::new(format!(
+        "unknown action {module}/{action}"
+    )))
+}
+
+/// One action as [`dispatch`] hands it to the module that runs it, once the caller and
+/// the shape of `paramsInfo` have passed.
+struct Request<'a> {
+    state: &'a State,
+    who: &'a Principal,
+    module: &'a str,
+    action: &'a str,
+    params: Json,
 }
 
 // ---- running use-cases ----

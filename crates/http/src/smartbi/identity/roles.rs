@@ -6,22 +6,16 @@ use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
 use weir_identity::errors::{GroupError, RoleError};
 use weir_identity::service::{RoleChanges, RoleProfile};
-use weir_identity::{Group, Principal, ROOT_GROUP};
+use weir_identity::{Group, ROOT_GROUP};
 
-use super::{call, not_all_digits, opt_key};
-use crate::core::State;
+use super::{Request, call, not_all_digits, opt_key, unknown_action};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
-use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
+use crate::smartbi::envelope::SmartbiResult;
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
-    let p: RoleParams = parse(params)?;
+pub(super) async fn run(r: Request<'_>) -> SmartbiResult {
+    let p: RoleParams = parse(r.params)?;
     let name = p.name.ok_or_else(|| missing("name"))?;
-    match action {
+    match r.action {
         "create" => {
             not_all_digits("name", &name)?;
             let changes = RoleChanges {
@@ -32,7 +26,7 @@ pub(super) async fn run(
                 check_group: p.check_group_exist.unwrap_or(false),
                 ..RoleChanges::default()
             };
-            let made = call(state, who, move |s, p| s.create_role(p, &changes)).await?;
+            let made = call(r.state, r.who, move |s, p| s.create_role(p, &changes)).await?;
             Ok(json!(made.role.id.to_string()))
         }
         "update" => {
@@ -41,7 +35,7 @@ pub(super) async fn run(
                 description: p.desc,
                 ..RoleChanges::default()
             };
-            let r = call(state, who, move |s, p| {
+            let r = call(r.state, r.who, move |s, p| {
                 let role = s.find_role(p, &name)?;
                 s.change_role(p, role.role.id, &changes)
             })
@@ -49,7 +43,7 @@ pub(super) async fn run(
             Ok(json!(r.role.id.to_string()))
         }
         "delete" => {
-            let id = call(state, who, move |s, p| {
+            let id = call(r.state, r.who, move |s, p| {
                 let role = s.find_role(p, &name)?;
                 s.delete_role(p, role.role.id)?;
                 Ok::<_, RoleError>(role.role.id)
@@ -58,10 +52,10 @@ pub(super) async fn run(
             Ok(json!(id.to_string()))
         }
         "get" => {
-            let role = call(state, who, move |s, p| s.find_role(p, &name)).await?;
+            let role = call(r.state, r.who, move |s, p| s.find_role(p, &name)).await?;
             // The group the role belongs to (not a grant: rolegroup/get lists those).
             let id = role.role.group_id.clone();
-            let home = call(state, who, move |s, p| {
+            let home = call(r.state, r.who, move |s, p| {
                 match s.group(p, id.as_deref().unwrap_or(ROOT_GROUP)) {
                     Ok(g) => Ok(Some(g)),
                     Err(GroupError::NotFound(_)) => Ok(None),
@@ -71,7 +65,7 @@ pub(super) async fn run(
             .await?;
             Ok(role_json(&role, home.as_ref()))
         }
-        _ => Err(SmartbiError::new(format!("unknown action role/{action}"))),
+        _ => unknown_action(r.module, r.action),
     }
 }
 

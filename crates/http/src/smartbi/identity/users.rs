@@ -4,22 +4,15 @@
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use utoipa::ToSchema;
-use weir_identity::Principal;
 use weir_identity::service::{Account, AccountInput, AccountUpdate};
 
-use super::{call, not_all_digits, opt_key, opt_secret};
-use crate::core::State;
+use super::{Request, call, not_all_digits, opt_key, opt_secret, unknown_action};
 use crate::smartbi::catalog::{missing, opt_bool, parse};
 use crate::smartbi::envelope::{SmartbiError, SmartbiResult};
 
-pub(super) async fn run(
-    state: &State,
-    who: &Principal,
-    action: &str,
-    params: Json,
-) -> SmartbiResult {
-    let p: UserParams = parse(params)?;
-    match action {
+pub(super) async fn run(r: Request<'_>) -> SmartbiResult {
+    let p: UserParams = parse(r.params)?;
+    match r.action {
         "create" => {
             // **Decision:** Weir mints user ids (numbers, docs/architecture.md); a client
             // cannot choose one. The new id is the answer.
@@ -43,7 +36,7 @@ pub(super) async fn run(
                 group_id: p.group_id,
                 check_group: p.check_group_exist.unwrap_or(false),
             };
-            let a = call(state, who, move |s, p| s.create_account(p, input)).await?;
+            let a = call(r.state, r.who, move |s, p| s.create_account(p, input)).await?;
             Ok(json!(a.user.id.to_string()))
         }
         "update" => {
@@ -54,20 +47,20 @@ pub(super) async fn run(
                 password: p.password,
                 enabled: p.enabled,
             };
-            let a = call(state, who, move |s, p| s.update_account(p, &key, upd)).await?;
+            let a = call(r.state, r.who, move |s, p| s.update_account(p, &key, upd)).await?;
             Ok(json!(a.user.id.to_string()))
         }
         "delete" => {
             let key = p.id.ok_or_else(|| missing("id"))?;
-            let id = call(state, who, move |s, p| s.delete_account(p, &key)).await?;
+            let id = call(r.state, r.who, move |s, p| s.delete_account(p, &key)).await?;
             Ok(json!(id.to_string()))
         }
         "get" => {
             let key = p.id.ok_or_else(|| missing("id"))?;
-            let a = call(state, who, move |s, p| s.account(p, &key)).await?;
+            let a = call(r.state, r.who, move |s, p| s.account(p, &key)).await?;
             Ok(account_json(&a))
         }
-        _ => Err(SmartbiError::new(format!("unknown action user/{action}"))),
+        _ => unknown_action(r.module, r.action),
     }
 }
 
