@@ -122,7 +122,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     // ingest does; a signed-in user's viewer is `Viewer::of(&principal.access())`.
     let viewer = Viewer::system(TenantId::default_tenant());
     let params = values(json!({"code": "ROOF-1"}));
-    let device = weir.iot.create_device(&viewer, "Roof station", ID, &params)?;
+    let device = weir
+        .iot
+        .create_device(&viewer, "Roof station", ID, &params)?;
     println!(
         "added device `{}` ({}) of integration `{}`",
         device.name, device.identifier, device.integration
@@ -149,7 +151,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     let latest = weir.iot.latest(&viewer, &ids)?;
     let mut seen = BTreeMap::new();
     for (entity, point) in &latest {
-        let unit = entity.definition.value_attribute.unit.as_deref().unwrap_or("");
+        let unit = entity
+            .definition
+            .value_attribute
+            .unit
+            .as_deref()
+            .unwrap_or("");
         match point {
             Some(p) => {
                 println!(

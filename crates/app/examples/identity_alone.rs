@@ -66,7 +66,11 @@ fn main() -> Result<(), Box<dyn Error>> {
 
     // A tenant with its seeded menus (function codes), super admin role and root group.
     identity.ensure_default_tenant()?;
-    let tenant = match identity.tenants()?.into_iter().find(|t| t.id.as_str() == TENANT) {
+    let tenant = match identity
+        .tenants()?
+        .into_iter()
+        .find(|t| t.id.as_str() == TENANT)
+    {
         Some(t) => t,
         None => identity.add_tenant(TENANT, Some("Acme"), None)?,
     };
@@ -87,7 +91,10 @@ fn main() -> Result<(), Box<dyn Error>> {
         println!("registered {admin_email}, the tenant's super admin");
     }
     let admin = sign_in(&identity, admin_email, admin_password)?;
-    println!("signed in as {admin_email}: super admin = {}", admin.super_admin);
+    println!(
+        "signed in as {admin_email}: super admin = {}",
+        admin.super_admin
+    );
 
     // A second user, and a role granting them one menu code.
     let email = format!("viewer-{}@acme.example", unique());
@@ -144,13 +151,8 @@ fn sign_in(
     login: &str,
     password: &str,
 ) -> Result<Principal, Box<dyn Error>> {
-    let tokens = identity.token_by_password(
-        TENANT,
-        &ClientCredentials::default(),
-        login,
-        password,
-        None,
-    )?;
+    let tokens =
+        identity.token_by_password(TENANT, &ClientCredentials::default(), login, password, None)?;
     Ok(identity.authenticate(&tokens.access_token)?)
 }
 
