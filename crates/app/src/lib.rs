@@ -1,7 +1,9 @@
 //! The Weir server: wires the domains to their adapters and runs one actix server.
 //!
 //! [`Weir::assemble`] opens the database and builds the use-cases; [`Weir::serve`] binds
-//! the HTTP server. The binary (`main.rs`) and the test kit both go through these two.
+//! the HTTP server. The binary (`main.rs`) and the test kit both go through these two. A
+//! program embedding Weir adds its own integrations with [`Weir::assemble_with`] and its
+//! own routes with [`Weir::serve_with`] (docs/embedding.md).
 
 pub mod demo;
 mod resources;
@@ -308,6 +310,22 @@ impl Weir {
     /// Binds the HTTP server on the configured address (port 0 picks a free one) and
     /// returns it with the address it got. Await the server to run it.
     pub fn serve(&self) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {
+        self.serve_with(|_: &mut web::ServiceConfig| {})
+    }
+
+    /// [`Self::serve`] with a program's own routes beside Weir's: `routes` is called on
+    /// each worker's app, as `App::configure` would. They are registered after Weir's own
+    /// services (a path Weir serves stays Weir's: keep yours outside `/api`, `/docs`,
+    /// `/openapi.json`, `/healthz`, `/readyz` and the native API's bare roots) and before
+    /// the JSON 404 and the static console. Weir's middleware wraps them. See
+    /// docs/embedding.md.
+    pub fn serve_with<F>(
+        &self,
+        routes: F,
+    ) -> Result<(actix_web::dev::Server, SocketAddr), StartError>
+    where
+        F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+    {
         let addr = self.settings.http.addr.clone();
         let bind_err = |source| StartError::Bind {
             addr: addr.clone(),
@@ -342,7 +360,8 @@ impl Weir {
             // Checked by `assemble_with`.
             smartbi: self.settings.smartbi.to_http().unwrap_or_default(),
         });
-        let mut server = HttpServer::new(move || weir_http::app(state.clone()));
+        let mut server =
+            HttpServer::new(move || weir_http::app_with(state.clone(), routes.clone()));
         if let Some(workers) = self.settings.http.workers {
             server = server.workers(workers.max(1));
         }

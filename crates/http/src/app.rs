@@ -27,6 +27,25 @@ pub fn app(
         InitError = (),
     >,
 > {
+    app_with(state, |_| {})
+}
+
+/// [`app`] with a program's own routes beside Weir's (a program embedding Weir). `routes`
+/// registers them after Weir's own services, so a path Weir serves stays Weir's, and
+/// before the JSON 404 and the static console (`http.static_dir`), so neither hides them.
+/// Weir's middleware (access log, request id, CORS, the NUL check) wraps them too.
+pub fn app_with(
+    state: web::Data<ApiState>,
+    routes: impl FnOnce(&mut web::ServiceConfig),
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
     let settings = state.settings.clone();
     let (app, mut api) = App::new()
         .into_utoipa_app()
@@ -69,6 +88,7 @@ pub fn app(
                 .to(docs_redirect),
         )
         .configure(smartbi::routes::aliases)
+        .configure(routes)
         .default_service(web::to(not_found));
     if let Some(dir) = settings.static_dir.clone() {
         // Only reads go to the console; other methods fall through to the JSON 404. The

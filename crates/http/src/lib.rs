@@ -20,4 +20,4 @@ mod times;
 pub mod wyn;
 
 pub use crate::core::state::{ApiState, HttpSettings, MqttBrokerInfo, Readiness};
-pub use app::app;
+pub use app::{app, app_with};
