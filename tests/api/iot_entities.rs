@@ -506,8 +506,8 @@ async fn history_exports_as_csv() {
             "/entity/export?ids={}&start_timestamp=5&end_timestamp=1",
             ids["temp"]
         ),
-        format!("/entity/export?ids={}", ids["temp"]),
         "/entity/export?ids=&start_timestamp=0&end_timestamp=1".to_owned(),
+        format!("/entity/export?ids={}&start_timestamp=now", ids["temp"]),
     ];
     for path in &bad {
         let (s, body) = app.call("GET", path, Some(&admin), None).await;
@@ -517,6 +517,37 @@ async fn history_exports_as_csv() {
             "{path}: {body}"
         );
     }
+    // The console may leave the range out: the whole history, 3000 included.
+    let res = app
+        .client()
+        .get(app.url(&format!("/entity/export?ids={}", ids["temp"])))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    assert_eq!(
+        text,
+        "entity_key,entity_name,timestamp,value\nheat.device.h1.temp,Temperature,1000,20\nheat.device.h1.temp,Temperature,2000,22\nheat.device.h1.temp,Temperature,3000,21\n"
+    );
+    let only_start = app
+        .client()
+        .get(app.url(&format!(
+            "/entity/export?ids={}&start_timestamp=1500",
+            ids["temp"]
+        )))
+        .bearer_auth(&admin.access_token)
+        .send()
+        .await
+        .unwrap();
+    let text = only_start.text().await.unwrap();
+    assert!(!text.contains(",1000,"), "{text}");
+    assert!(
+        text.contains(",2000,22") && text.contains(",3000,21"),
+        "{text}"
+    );
+
     let path = format!(
         "/entity/export?ids={}&start_timestamp=0&end_timestamp=1",
         ids["temp"]

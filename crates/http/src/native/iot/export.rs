@@ -17,10 +17,12 @@ pub const EXPORT_LIMIT: usize = 100_000;
 pub struct ExportQuery {
     /// Entity ids, comma-separated.
     pub ids: String,
-    #[param(value_type = i64)]
-    pub start_timestamp: Millis,
-    #[param(value_type = i64)]
-    pub end_timestamp: Millis,
+    /// Epoch ms; absent: from the first value (the web console may send none).
+    #[param(value_type = Option<i64>)]
+    pub start_timestamp: Option<Millis>,
+    /// Epoch ms; absent: up to the last value, as the history search.
+    #[param(value_type = Option<i64>)]
+    pub end_timestamp: Option<Millis>,
 }
 
 /// One row per value: entity key, entity name, timestamp (epoch ms) and value (BINARY as
@@ -52,8 +54,8 @@ pub async fn export(
         state.iot.export(
             &viewer.0,
             &ids,
-            q.start_timestamp,
-            q.end_timestamp,
+            q.start_timestamp.unwrap_or(Millis::MIN),
+            q.end_timestamp.unwrap_or(Millis::MAX),
             EXPORT_LIMIT,
         )
     })
