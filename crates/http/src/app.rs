@@ -15,22 +15,8 @@ use crate::core::{Refusal, text_guard};
 use crate::native::envelope::NativeError;
 use crate::{console, health, native, openapi, request_id, smartbi, thingskit, wyn};
 
-/// The whole HTTP surface of Weir over the given use-cases.
-pub fn app(
-    state: web::Data<ApiState>,
-) -> App<
-    impl ServiceFactory<
-        ServiceRequest,
-        Config = (),
-        Response = ServiceResponse<impl MessageBody>,
-        Error = Error,
-        InitError = (),
-    >,
-> {
-    app_with(state, |_| {})
-}
-
-/// [`app`] with a program's own routes beside Weir's (a program embedding Weir). `routes`
+/// The whole HTTP surface of Weir over the given use-cases, with a program's own routes
+/// beside Weir's (a program embedding Weir; `|_| {}` for none). `routes`
 /// registers them after Weir's own services, so a path Weir serves stays Weir's, and
 /// before the JSON 404 and the static console (`http.static_dir`), so neither hides them.
 /// Weir's middleware (access log, request id, CORS, the NUL check) wraps them too.

@@ -1,6 +1,6 @@
 //! Weir's HTTP adapter: actix-web, one module per API dialect.
 //!
-//! [`app`] builds the whole actix `App`: request ids, CORS, the bare-path alias of the
+//! [`app_with`] builds the whole actix `App`: request ids, CORS, the bare-path alias of the
 //! native API, each dialect's routes, health checks, the OpenAPI document and UI, and the
 //! optional single-page web console. Handlers translate HTTP to use-case calls and never
 //! touch storage: the use-cases arrive ready-wired in [`ApiState`]. What the dialects share
@@ -20,4 +20,4 @@ mod times;
 pub mod wyn;
 
 pub use crate::core::state::{ApiState, HttpSettings, MqttBrokerInfo, Readiness};
-pub use app::{app, app_with};
+pub use app::app_with;
