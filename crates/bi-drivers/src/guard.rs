@@ -23,7 +23,7 @@ use weir_outbound_policy::{OutboundPolicy, Refusal};
 use crate::own::OwnStorage;
 use crate::{Server, SqliteFile, whole_seconds};
 
-/// Where datasources may be; see the [module](self) documentation. Cheap to clone.
+/// Where datasources may be; see the module documentation. Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Guard {
     policy: OutboundPolicy,

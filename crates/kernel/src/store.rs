@@ -2,7 +2,7 @@
 //!
 //! A domain describes its repository as an object-safe trait (`IdentityTx`, ...); the
 //! storage adapter runs a unit of work against it inside one database transaction.
-//! [`read`] and [`write`] let a use-case return its own error type through that boundary.
+//! [`read`] and [`write()`] let a use-case return its own error type through that boundary.
 
 /// What storage can fail with, free of any driver type.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]

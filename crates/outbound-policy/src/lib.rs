@@ -38,7 +38,7 @@ use allow::{Allowed, normal_host};
 /// The configuration key of the allow-list, as refusals name it.
 pub const ALLOW_KEY: &str = "outbound.allow";
 
-/// Where Weir may connect on a user's behalf; see the [crate](crate) documentation.
+/// Where Weir may connect on a user's behalf; see the [crate] documentation.
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct OutboundPolicy {

@@ -11,7 +11,7 @@
 //! operator configured.
 //!
 //! Both ports are blocking: the engine calls them on blocking threads, never on an async
-//! runtime's worker. With the `testing` feature, [`testing`] has an SMTP sink and an HTTP
+//! runtime's worker. With the `testing` feature, `testing` has an SMTP sink and an HTTP
 //! receiver on local ports for tests.
 
 pub mod email;

@@ -79,7 +79,7 @@ impl WorkflowService {
     }
 
     /// Deletes the run logs of every tenant that started before `older_than`, in batches
-    /// of [`PURGE_BATCH`], each its own transaction, until none is left; answers how many.
+    /// of `PURGE_BATCH` rows, each its own transaction, until none is left; answers how many.
     pub fn purge_logs(&self, older_than: Millis) -> Result<usize, WorkflowError> {
         let mut deleted = 0;
         loop {

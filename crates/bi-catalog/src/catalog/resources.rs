@@ -215,7 +215,7 @@ impl Resource {
 }
 
 /// How to reach a datasource, beside its resource. The password is kept sealed (see
-/// [`crate::seal`]).
+/// [`crate::catalog::seal`]).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Datasource {
     /// Its resource's id.

@@ -57,7 +57,7 @@ pub async fn authenticate(state: &State, token: String) -> Result<Principal, Ref
 /// The caller behind `Authorization: Bearer <token>`, in any dialect: `E` is the dialect's
 /// error, in which a missing or bad token is refused. A dialect names it
 /// (`type Caller = core::auth::Caller<WynError>`) and makes it an extractor with
-/// [`from_bearer_token!`].
+/// `from_bearer_token!`.
 #[derive(Debug)]
 pub struct Caller<E>(pub Principal, PhantomData<fn() -> E>);
 

@@ -1,7 +1,7 @@
 //! The catalog actions of the Smartbi dialect (document 2.1–2.3, 2.5–2.10), with Weir's
 //! own `datasource/test`, `schema/sync`, `table/get`, `augmented/get`, `augmented/query`
-//! and `perm/get`: one file per module ([`datasource`], [`schema`], [`table`], [`folder`],
-//! [`resource`], [`augmented`], [`dataperm`], [`perm`]), one handler per action, listed in
+//! and `perm/get`: one file per module (`datasource`, `schema`, `table`, `folder`,
+//! `resource`, `augmented`, `dataperm`, `perm`), one handler per action, listed in
 //! [`ACTIONS`] (which the dispatcher and the OpenAPI document read). Each handler reads
 //! its `paramsInfo` into a typed request (a refusal names the field: `paramsInfo.url:
 //! ...`), runs the use-case of [`weir_bi_catalog::CatalogService`] on the blocking pool and
