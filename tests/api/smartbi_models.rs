@@ -476,6 +476,18 @@ async fn bad_input_is_refused_naming_the_field_and_another_tenants_ids_are_not_f
         .await,
         "paramsInfo.filters[0].values: takes at least one value",
     );
+    let many: Vec<String> = (0..1001).map(|i| format!("s{i}")).collect();
+    failure(
+        &act(
+            &app,
+            &admin,
+            "augmented/query",
+            json!({"id": id, "dimensions": ["region"],
+                   "filters": [{"field": "status", "operator": "in", "values": many}]}),
+        )
+        .await,
+        "paramsInfo.filters[0].values: takes at most 1000 values, not 1001",
+    );
     failure(
         &act(
             &app,

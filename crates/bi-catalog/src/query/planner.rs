@@ -11,6 +11,13 @@ use crate::augmented::{
     Aggregator, Dimension, ModelDefinition, ModelProblem, ValidModel, output_name, problem,
 };
 
+/// Most filters one query may carry.
+pub const MAX_FILTERS: usize = 32;
+/// Most values of one `in` / `not in` filter. With [`MAX_FILTERS`], a query binds at most
+/// 32,000 values: under PostgreSQL's 65,535 parameters a statement, with room for the row
+/// permissions.
+pub const MAX_IN_VALUES: usize = 1000;
+
 /// Plans `request` over `model`. `row_filters` holds the caller's row permissions as
 /// conditions by view name (already combined: a view's rows must satisfy its condition).
 /// `max_rows` caps the limit.
@@ -194,6 +201,16 @@ fn filter_conditions(
     problems: &mut Vec<ModelProblem>,
 ) -> BTreeMap<String, Vec<Condition>> {
     let mut filters: BTreeMap<String, Vec<Condition>> = BTreeMap::new();
+    if request.filters.len() > MAX_FILTERS {
+        problems.push(problem(
+            "filters",
+            format!(
+                "at most {MAX_FILTERS} filters, not {}",
+                request.filters.len()
+            ),
+        ));
+        return filters;
+    }
     for (i, f) in request.filters.iter().enumerate() {
         let Some(d) = dimension(def, &f.field) else {
             problems.push(problem(
@@ -214,6 +231,13 @@ fn filter_conditions(
             None if f.values.is_empty() => problems.push(problem(
                 format!("filters[{i}].values"),
                 "takes at least one value",
+            )),
+            None if f.values.len() > MAX_IN_VALUES => problems.push(problem(
+                format!("filters[{i}].values"),
+                format!(
+                    "takes at most {MAX_IN_VALUES} values, not {}",
+                    f.values.len()
+                ),
             )),
             _ => {}
         }

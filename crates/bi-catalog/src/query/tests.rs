@@ -126,3 +126,29 @@ fn row_permissions_and_filters_become_conditions_and_bad_names_are_named() {
         ]
     );
 }
+
+#[test]
+fn filters_and_in_lists_are_capped_and_the_cap_is_named() {
+    let filter = |values: usize| FieldFilter {
+        field: "region".into(),
+        operator: Operator::In,
+        values: (0..values).map(|i| json!(format!("r{i}"))).collect(),
+    };
+    let mut req = request(&["status"], &["sales"]);
+    req.filters.push(filter(planner::MAX_IN_VALUES));
+    assert!(plan(&model(), &req, &BTreeMap::new(), 10).is_ok());
+
+    req.filters[0] = filter(planner::MAX_IN_VALUES + 1);
+    let e = plan(&model(), &req, &BTreeMap::new(), 10).unwrap_err();
+    assert_eq!(
+        e.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["filters[0].values: takes at most 1000 values, not 1001"]
+    );
+
+    req.filters = (0..=planner::MAX_FILTERS).map(|_| filter(1)).collect();
+    let e = plan(&model(), &req, &BTreeMap::new(), 10).unwrap_err();
+    assert_eq!(
+        e.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["filters: at most 32 filters, not 33"]
+    );
+}
