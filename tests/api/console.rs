@@ -703,6 +703,7 @@ async fn the_openapi_document_shows_the_console_forms() {
     // The role lists take the paging fields and answer either the list or the page.
     assert!(schemas["ListRequest"]["properties"]["page_size"].is_object());
     assert!(schemas["ListRequest"]["properties"]["page_number"].is_object());
+    assert!(schemas["FlowSearch"]["properties"]["status"].is_object());
     for what in [
         "undistributed-users",
         "integrations",
