@@ -278,6 +278,69 @@ async fn role_members_page_is_for_the_super_admin_and_checks_its_input() {
     );
 }
 
+#[tokio::test]
+async fn users_outside_a_role_are_paged_as_the_console_asks() {
+    let (app, admin) = setup().await;
+    let role = new_role(&app, &admin, "operators").await;
+    let mut users = Vec::new();
+    for email in ["alice@example.com", "bob@example.com", "carol@example.com"] {
+        users.push(app.create_user(&admin, email).await);
+    }
+    link(&app, &admin, &role, "associate-user", &[&users[0].user_id]).await;
+    let path = format!("/api/v1/user/roles/{role}/undistributed-users");
+    let ask = |body: Value| app.call("POST", &path, Some(&admin), Some(body));
+
+    // bob, carol and the admin are outside the role.
+    let first = ask(json!({"keyword": "", "page_size": 2, "page_number": 1})).await;
+    let page = ok(&first);
+    assert_eq!(
+        (&page["page_number"], &page["page_size"], &page["total"]),
+        (&json!(1), &json!(2), &json!(3)),
+        "{page}"
+    );
+    let rows = page["content"].as_array().expect("content");
+    assert_eq!(rows.len(), 2, "{page}");
+    let second = ask(json!({"keyword": "", "page_size": 2, "page_number": 2})).await;
+    let rest = ok(&second)["content"].as_array().expect("content").clone();
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert!(!rows.contains(&rest[0]), "pages do not overlap");
+    assert!(
+        rows.iter()
+            .chain(&rest)
+            .all(|r| r["user_id"] != users[0].user_id),
+        "alice is in the role"
+    );
+
+    let found = ask(json!({"keyword": "CAROL", "page_size": 10, "page_number": 1})).await;
+    let page = ok(&found);
+    assert_eq!(page["total"], 1, "{page}");
+    let row = &page["content"][0];
+    assert_eq!(
+        (&row["user_id"], &row["email"], &row["nickname"]),
+        (
+            &json!(users[2].user_id),
+            &json!("carol@example.com"),
+            &json!("carol")
+        ),
+        "{row}"
+    );
+    // The seed's form still answers the plain list.
+    let listed = ask(json!({"keyword": "carol"})).await;
+    assert_eq!(
+        ok(&listed).as_array().map(Vec::len),
+        Some(1),
+        "{:?}",
+        listed.1
+    );
+    let listed = ask(json!({})).await;
+    assert_eq!(
+        ok(&listed).as_array().map(Vec::len),
+        Some(3),
+        "{:?}",
+        listed.1
+    );
+}
+
 // ---- the entity history popup: no time range ----
 
 /// A custom LONG property `system.integration.level` written twice; its id.
@@ -637,6 +700,27 @@ async fn the_openapi_document_shows_the_console_forms() {
     assert!(post["responses"]["200"].is_object(), "{post}");
     assert!(post["requestBody"].is_object(), "{post}");
     let schemas = &doc["components"]["schemas"];
+    // The role lists take the paging fields and answer either the list or the page.
+    assert!(schemas["ListRequest"]["properties"]["page_size"].is_object());
+    assert!(schemas["ListRequest"]["properties"]["page_number"].is_object());
+    assert!(schemas["FlowSearch"]["properties"]["status"].is_object());
+    for what in [
+        "undistributed-users",
+        "integrations",
+        "undistributed-integrations",
+        "devices",
+        "undistributed-devices",
+        "dashboards",
+        "undistributed-dashboards",
+    ] {
+        let post = &doc["paths"][format!("/api/v1/user/roles/{{role_id}}/{what}")]["post"];
+        let request = post["requestBody"]["content"]["application/json"]["schema"].to_string();
+        assert!(request.contains("ListRequest"), "{what}: {request}");
+        let answer = post["responses"]["200"]["content"]["application/json"]["schema"].to_string();
+        let forms = answer_forms(&doc, &answer);
+        assert!(forms.contains("\"type\":\"array\""), "{what}: {forms}");
+        assert!(forms.contains("page_number"), "{what}: {forms}");
+    }
     let required = |schema: &str| -> Vec<String> {
         schemas[schema]["required"]
             .as_array()
@@ -651,6 +735,21 @@ async fn the_openapi_document_shows_the_console_forms() {
     assert_eq!(required("WidgetUpdateDto"), ["data"]);
     assert!(schemas["EntitySearch"]["properties"]["customized"].is_object());
     assert!(required("EntityRowDto").contains(&"entity_created_at".to_owned()));
+}
+
+/// The schema text of an answer with the component schemas it names spelled out, two
+/// levels deep (the envelope, then its `data`).
+fn answer_forms(doc: &Value, schema: &str) -> String {
+    let mut text = schema.to_owned();
+    for _ in 0..2 {
+        let mut more = String::new();
+        for part in text.split("#/components/schemas/").skip(1) {
+            let name = part.split('"').next().unwrap_or_default();
+            more.push_str(&doc["components"]["schemas"][name].to_string());
+        }
+        text.push_str(&more);
+    }
+    text
 }
 
 // ---- the README's example credentials ----

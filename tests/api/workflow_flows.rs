@@ -157,6 +157,81 @@ async fn flows_are_searched_by_name_paged_newest_first_with_their_creator() {
 }
 
 #[tokio::test]
+async fn flows_are_searched_by_status_as_the_console_asks() {
+    let (app, admin) = setup().await;
+    let cooling = new_flow(&app, &admin, "Cooling").await;
+    new_flow(&app, &admin, "Heating").await;
+    let backup = new_flow(&app, &admin, "Cooling backup").await;
+    for id in [&cooling, &backup] {
+        let path = format!("/workflow/flows/{id}/enable");
+        ok(&app.call("GET", &path, Some(&admin), None).await);
+    }
+
+    // The console's type spells them `enable` and `disable`; any case is taken.
+    for (status, want) in [
+        ("enable", vec!["Cooling backup", "Cooling"]),
+        ("ENABLE", vec!["Cooling backup", "Cooling"]),
+        ("disable", vec!["Heating"]),
+        ("Disable", vec!["Heating"]),
+        ("", vec!["Cooling backup", "Heating", "Cooling"]),
+    ] {
+        let page = search(&app, &admin, json!({"status": status, "page_size": 10})).await;
+        assert_eq!(pluck(&page["content"], "name"), want, "{status}: {page}");
+        assert_eq!(page["total"], want.len(), "{status}");
+    }
+    // With the name and the page.
+    let page = search(
+        &app,
+        &admin,
+        json!({"name": "cool", "status": "enable", "page_size": 1, "page_number": 2}),
+    )
+    .await;
+    assert_eq!(
+        (&page["total"], pluck(&page["content"], "name")),
+        (&json!(2), vec!["Cooling".to_owned()]),
+        "{page}"
+    );
+    let page = search(&app, &admin, json!({"name": "heat", "status": "enable"})).await;
+    assert_eq!(page["total"], 0, "{page}");
+    // A user sees only their flows, whatever the status.
+    let user = flow_user(
+        &app,
+        &admin,
+        "viewer@weir.test",
+        &["workflow.view"],
+        Some(&cooling),
+    )
+    .await;
+    let page = search(&app, &user, json!({"status": "enable"})).await;
+    assert_eq!(pluck(&page["content"], "name"), ["Cooling"], "{page}");
+    let page = search(&app, &user, json!({"status": "disable"})).await;
+    assert_eq!(page["total"], 0, "{page}");
+
+    for bad in [json!("enabled"), json!("RUNNING"), json!(1), json!(true)] {
+        let answer = app
+            .call(
+                "POST",
+                "/workflow/flows/search",
+                Some(&admin),
+                Some(json!({"status": bad})),
+            )
+            .await;
+        invalid(&answer, "status");
+    }
+    // Who may not view flows learns nothing from a bad status.
+    let nobody = app.create_user(&admin, "nobody@weir.test").await;
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/search",
+            Some(&nobody),
+            Some(json!({"status": "sideways"})),
+        )
+        .await;
+    forbidden(&answer);
+}
+
+#[tokio::test]
 async fn every_caller_sees_the_creators_nicknames() {
     let (app, admin) = setup().await;
     let shared = new_flow(&app, &admin, "Shared").await;

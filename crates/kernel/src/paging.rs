@@ -145,6 +145,15 @@ impl<T> Page<T> {
         }
     }
 
+    /// The page `req` names of a whole list held in memory, for use-cases whose lists are
+    /// short enough to be read whole and cut.
+    pub fn cut(req: &PageRequest, all: Vec<T>) -> Self {
+        let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        let skip = usize::try_from(req.offset()).unwrap_or(usize::MAX);
+        let content = all.into_iter().skip(skip).take(req.size as usize).collect();
+        Self::new(req, total, content)
+    }
+
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             page_number: self.page_number,

@@ -56,11 +56,12 @@ pub trait WorkflowTx {
     /// The flow's newest version.
     fn latest_version(&mut self, t: &TenantId, flow_id: Id) -> R<Option<FlowVersion>>;
     /// Flows whose name contains `keyword` (case-insensitive), newest first, with the total;
-    /// only the `visible` ones when it is given.
+    /// only the `visible` ones when it is given, and only those `enabled` or not when it is.
     fn search_flows(
         &mut self,
         t: &TenantId,
         keyword: Option<&str>,
+        enabled: Option<bool>,
         visible: Option<&Visible>,
         page: &PageRequest,
     ) -> R<(Vec<Flow>, i64)>;

@@ -306,10 +306,39 @@ impl WorkflowService {
 
     /// The tenant's flows whose name contains the keyword, newest first.
     pub fn search(&self, c: &Caller, q: &SearchQuery) -> Result<Page<Flow>, WorkflowError> {
+        self.search_by_status(c, q, None)
+    }
+
+    /// [`Self::search`], only the flows enabled (`status` ENABLE) or disabled (DISABLE) when
+    /// `status` is given (in any case; the web console's type spells them `enable` and
+    /// `disable`).
+    pub fn search_by_status(
+        &self,
+        c: &Caller,
+        q: &SearchQuery,
+        status: Option<&str>,
+    ) -> Result<Page<Flow>, WorkflowError> {
         c.require(functions::VIEW)?;
+        let enabled = match status.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) if s.eq_ignore_ascii_case("enable") => Some(true),
+            Some(s) if s.eq_ignore_ascii_case("disable") => Some(false),
+            Some(_) => {
+                return Err(WorkflowError::invalid(
+                    "status",
+                    "must be ENABLE or DISABLE",
+                ));
+            }
+        };
         let page = q.page(self.settings.max_page_size, &[])?;
         let (flows, total) = read(self.store(), |tx| {
-            tx.search_flows(&c.tenant_id, q.keyword(), c.visible().as_ref(), &page)
+            tx.search_flows(
+                &c.tenant_id,
+                q.keyword(),
+                enabled,
+                c.visible().as_ref(),
+                &page,
+            )
         })?;
         Ok(Page::new(&page, total, flows))
     }

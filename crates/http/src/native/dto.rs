@@ -74,6 +74,68 @@ impl<T> PageDto<T> {
     }
 }
 
+/// A list as the seed document has it (`{keyword}`) or a page of it as the web console asks
+/// (`{keyword, page_number, page_size}`); a value for `page_number` or `page_size` asks for
+/// the page.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct ListRequest {
+    /// Matched, case-insensitively, as a substring.
+    pub keyword: Option<String>,
+    /// From 1; default 1. Asks for a page.
+    pub page_number: Option<i64>,
+    /// Default 10; capped at the configured maximum. Asks for a page.
+    pub page_size: Option<i64>,
+}
+
+/// What a [`ListRequest`] asks for.
+#[derive(Debug)]
+pub enum Listing {
+    /// The whole list, filtered by the keyword.
+    All(Option<String>),
+    /// One page of it.
+    Page(SearchQuery),
+}
+
+impl ListRequest {
+    pub fn listing(self) -> Listing {
+        if self.page_number.is_some() || self.page_size.is_some() {
+            Listing::Page(page_query(self.keyword, self.page_number, self.page_size))
+        } else {
+            Listing::All(self.keyword)
+        }
+    }
+}
+
+/// The answer to a [`ListRequest`]: the plain list, or the page asked for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Listed<T> {
+    List(Vec<T>),
+    Page(PageDto<T>),
+}
+
+impl<T> Listed<T> {
+    /// The listed items (those of the page, when paged).
+    pub fn items(&self) -> &[T] {
+        match self {
+            Self::List(items) => items,
+            Self::Page(page) => &page.content,
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Listed<U> {
+        match self {
+            Self::List(items) => Listed::List(items.into_iter().map(f).collect()),
+            Self::Page(page) => Listed::Page(PageDto {
+                page_number: page.page_number,
+                page_size: page.page_size,
+                total: page.total,
+                content: page.content.into_iter().map(f).collect(),
+            }),
+        }
+    }
+}
+
 /// One ordering term of a search.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct SortDto {

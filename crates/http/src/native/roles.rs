@@ -8,7 +8,9 @@ use weir_identity::service::{RoleChanges, RoleInput};
 use weir_identity::{IdentityService, Principal, ResourceRef, ResourceType, RoleSummary, User};
 use weir_kernel::Id;
 
-use super::dto::{KeywordRequest, MenuDto, PageDto, SearchRequest, Time};
+use super::dto::{
+    KeywordRequest, ListRequest, Listed, Listing, MenuDto, PageDto, SearchRequest, Time,
+};
 use super::envelope::{Empty, Envelope, NativeError, Refusals, Success};
 use super::extract::{Body, Caller, State, blocking, path_id};
 use crate::openapi::{IdText, one_of};
@@ -242,29 +244,35 @@ impl From<User> for UndistributedUserDto {
     }
 }
 
-/// Users not yet in the role.
+/// Users not yet in the role: the plain list (`{keyword}`), or one page of it when the body
+/// names `page_number` or `page_size` (the web console's form).
 #[utoipa::path(
     tag = "roles",
-    request_body = KeywordRequest,
+    request_body = ListRequest,
     security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Vec<UndistributedUserDto>>), Refusals)
+    responses((status = 200, body = Envelope<Listed<UndistributedUserDto>>), Refusals)
 )]
 #[post("/user/roles/{role_id}/undistributed-users")]
 pub async fn undistributed_users(
     state: State,
     caller: Caller,
     path: web::Path<String>,
-    body: Body<KeywordRequest>,
-) -> Result<Success<Vec<UndistributedUserDto>>, NativeError> {
+    body: Body<ListRequest>,
+) -> Result<Success<Listed<UndistributedUserDto>>, NativeError> {
     let id = path_id("role_id", &path)?;
-    let keyword = body.0.keyword;
-    let users = blocking(move || {
-        state
-            .identity
-            .users_outside_role(&caller.0, id, keyword.as_deref())
-    })
-    .await?;
-    Ok(Success(users.into_iter().map(Into::into).collect()))
+    let p = caller.0;
+    let identity = state.identity.clone();
+    Ok(Success(match body.0.listing() {
+        Listing::All(keyword) => {
+            let users =
+                blocking(move || identity.users_outside_role(&p, id, keyword.as_deref())).await?;
+            Listed::List(users.into_iter().map(Into::into).collect())
+        }
+        Listing::Page(q) => {
+            let page = blocking(move || identity.users_outside_role_page(&p, id, &q)).await?;
+            Listed::Page(PageDto::from_page(page, Into::into))
+        }
+    }))
 }
 
 /// The menus the role grants (the built-in role: all).

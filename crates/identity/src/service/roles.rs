@@ -167,15 +167,7 @@ impl IdentityService {
     ) -> Result<Page<User>, RoleError> {
         p.require_super_admin()?;
         let page = self.page_of(q, &[])?;
-        let all = self.role_members(p, id, q.keyword())?;
-        let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
-        let skip = usize::try_from(page.offset()).unwrap_or(usize::MAX);
-        let content = all
-            .into_iter()
-            .skip(skip)
-            .take(page.size as usize)
-            .collect();
-        Ok(Page::new(&page, total, content))
+        Ok(Page::cut(&page, self.role_members(p, id, q.keyword())?))
     }
 
     /// Users who are not yet members of the role.
@@ -192,6 +184,22 @@ impl IdentityService {
             self.existing_role(tx, p, id)?;
             Ok(tx.users_outside_role(&p.tenant_id, id, keyword)?)
         })
+    }
+
+    /// One page of the users outside the role (optionally filtered by the query's keyword),
+    /// in the order [`Self::users_outside_role`] lists them; the query may not sort.
+    pub fn users_outside_role_page(
+        &self,
+        p: &Principal,
+        id: Id,
+        q: &SearchQuery,
+    ) -> Result<Page<User>, RoleError> {
+        p.require_super_admin()?;
+        let page = self.page_of(q, &[])?;
+        Ok(Page::cut(
+            &page,
+            self.users_outside_role(p, id, q.keyword())?,
+        ))
     }
 
     /// The menus a role grants; the built-in role grants them all.

@@ -9,6 +9,7 @@ mod devices;
 mod entities;
 mod integrations;
 mod reports;
+mod role_reach;
 mod values;
 
 use std::sync::Arc;

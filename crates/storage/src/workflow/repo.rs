@@ -29,6 +29,7 @@ impl WorkflowRepo {
 fn flows_matching<'a>(
     t: &'a TenantId,
     keyword: Option<&str>,
+    enabled: Option<bool>,
     visible: Option<&Visible>,
 ) -> flows::BoxedQuery<'a, MultiBackend> {
     let mut q = flows::table
@@ -36,6 +37,9 @@ fn flows_matching<'a>(
         .into_boxed();
     if let Some(k) = keyword.map(str::trim).filter(|k| !k.is_empty()) {
         q = q.filter(flows::name_folded.like(contains_pattern(k)).escape('\\'));
+    }
+    if let Some(enabled) = enabled {
+        q = q.filter(flows::enabled.eq(enabled));
     }
     if let Some(v) = visible {
         // -1 is no user id: a caller without one created nothing.
@@ -135,14 +139,15 @@ impl WorkflowTx for WorkflowRepo {
         &mut self,
         t: &TenantId,
         keyword: Option<&str>,
+        enabled: Option<bool>,
         visible: Option<&Visible>,
         page: &PageRequest,
     ) -> R<(Vec<Flow>, i64)> {
-        let total: i64 = flows_matching(t, keyword, visible)
+        let total: i64 = flows_matching(t, keyword, enabled, visible)
             .count()
             .get_result(self.c())
             .or_store()?;
-        let rows = flows_matching(t, keyword, visible)
+        let rows = flows_matching(t, keyword, enabled, visible)
             .order((flows::created_at.desc(), flows::id.desc()))
             .offset(page.offset())
             .limit(page.limit())

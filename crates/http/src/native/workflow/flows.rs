@@ -24,6 +24,10 @@ pub struct FlowSearch {
     pub page_number: Option<i64>,
     /// Default 10; capped at the configured maximum.
     pub page_size: Option<i64>,
+    /// Only the enabled flows (`ENABLE`) or the disabled ones (`DISABLE`), in any case (the
+    /// web console spells them `enable` and `disable`); absent or empty for both.
+    #[schema(example = "ENABLE")]
+    pub status: Option<String>,
 }
 
 /// What every answer about one flow starts with.
@@ -74,7 +78,7 @@ fn flow_dto(f: Flow, nicknames: &BTreeMap<Id, String>) -> FlowDto {
 }
 
 /// The flows the caller may see (granted to their roles, or created by them), newest
-/// first. Needs `workflow.view`.
+/// first, only the enabled or disabled ones when `status` says so. Needs `workflow.view`.
 #[utoipa::path(
     tag = "workflows",
     request_body = FlowSearch,
@@ -89,8 +93,11 @@ pub async fn search(
 ) -> Result<Success<PageDto<FlowDto>>, NativeError> {
     let b = body.0;
     let query = page_query(b.name, b.page_number, b.page_size);
+    let status = b.status;
     let (page, nicknames) = blocking(move || -> Result<_, NativeError> {
-        let page = state.workflow.search(&who.caller, &query)?;
+        let page = state
+            .workflow
+            .search_by_status(&who.caller, &query, status.as_deref())?;
         // One query for the page's creators.
         let creators: BTreeSet<Id> = page.content.iter().filter_map(|f| f.user_id).collect();
         let creators: Vec<Id> = creators.into_iter().collect();
