@@ -95,7 +95,7 @@ pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
 pub const ID_PATTERN: &str = "^[1-9][0-9]{0,18}$";
 
 /// Types the path parameters the routes leave as plain strings: an `id`, `*_id` or `*Id` is
-/// one of Weir's ids (but an integration's id is its name), and `component_id` names one of
+/// one of Weir's ids (but an integration's id is its name, and a widget's any short text), and `component_id` names one of
 /// the workflow components.
 struct PathParameters;
 
@@ -117,7 +117,10 @@ impl Modify for PathParameters {
 }
 
 fn names_an_id(name: &str) -> bool {
-    (name == "id" || name.ends_with("_id") || name.ends_with("Id")) && name != "integration_id"
+    // A widget's id is whatever text (1 to 64 characters) the dashboard's update gave it.
+    (name == "id" || name.ends_with("_id") || name.ends_with("Id"))
+        && name != "integration_id"
+        && name != "widget_id"
 }
 
 fn is_plain_string(schema: Option<&RefOr<Schema>>) -> bool {

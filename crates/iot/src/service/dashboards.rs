@@ -16,6 +16,11 @@ pub struct WidgetInput {
     pub data: Map<String, Json>,
 }
 
+/// A widget id as a refusal names it: at most 64 characters.
+fn clipped(widget_id: &str) -> String {
+    widget_id.chars().take(64).collect()
+}
+
 /// Most widgets one dashboard holds.
 pub const MAX_WIDGETS: usize = 100;
 
@@ -116,6 +121,74 @@ impl IotService {
             Self::name_free(tx, v, &name, Some(id))?;
             d.name = name.clone();
             d.widgets = widgets.clone();
+            d.updated_at = now;
+            Ok(tx.update_dashboard(&d)?)
+        })
+    }
+
+    /// Adds one widget to a dashboard: `POST /dashboard/{id}/widget`. It gets a new id.
+    pub fn add_widget(
+        &self,
+        v: &Viewer,
+        id: Id,
+        data: Map<String, Json>,
+    ) -> Result<Widget, IotError> {
+        let widget = Widget {
+            widget_id: self.ids.next_id().to_string(),
+            data,
+        };
+        let added = widget.clone();
+        self.change_widgets(v, id, move |widgets| {
+            widgets.push(added);
+            Ok(())
+        })?;
+        Ok(widget)
+    }
+
+    /// Replaces one widget's data: `PUT /dashboard/{id}/widget/{widget_id}`.
+    pub fn update_widget(
+        &self,
+        v: &Viewer,
+        id: Id,
+        widget_id: &str,
+        data: Map<String, Json>,
+    ) -> Result<(), IotError> {
+        self.change_widgets(v, id, |widgets| {
+            let widget = widgets
+                .iter_mut()
+                .find(|w| w.widget_id == widget_id)
+                .ok_or_else(|| IotError::not_found("widget", clipped(widget_id)))?;
+            widget.data = data;
+            Ok(())
+        })
+    }
+
+    /// Removes one widget: `DELETE /dashboard/{id}/widget/{widget_id}`.
+    pub fn delete_widget(&self, v: &Viewer, id: Id, widget_id: &str) -> Result<(), IotError> {
+        self.change_widgets(v, id, |widgets| {
+            let before = widgets.len();
+            widgets.retain(|w| w.widget_id != widget_id);
+            if widgets.len() == before {
+                return Err(IotError::not_found("widget", clipped(widget_id)));
+            }
+            Ok(())
+        })
+    }
+
+    /// Changes a visible dashboard's widgets in one write, under `dashboard.edit`; the
+    /// result holds to the widget rules of a whole update.
+    fn change_widgets(
+        &self,
+        v: &Viewer,
+        id: Id,
+        change: impl FnOnce(&mut Vec<Widget>) -> Result<(), IotError>,
+    ) -> Result<(), IotError> {
+        v.require("dashboard.edit")?;
+        let now = self.clock.now_ms();
+        write(self.store(), move |tx| {
+            let mut d = self.visible_dashboard(tx, v, id)?;
+            change(&mut d.widgets)?;
+            check_widgets(&d.widgets)?;
             d.updated_at = now;
             Ok(tx.update_dashboard(&d)?)
         })

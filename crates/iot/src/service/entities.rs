@@ -1,10 +1,11 @@
-//! Reading entities: search, one entity, its children.
+//! Reading entities: search, one entity, its children, the forms of their values.
 
 use weir_kernel::store::read;
 use weir_kernel::{Id, Page, SearchQuery};
 
 use super::IotService;
 use crate::errors::IotError;
+use crate::model::EntityType;
 use crate::ports::{Entity, EntityFilter, EntityRepo};
 use crate::viewer::Viewer;
 
@@ -15,6 +16,19 @@ pub struct EntityView {
     pub device_name: Option<String>,
     pub integration_name: String,
 }
+
+/// The form of a property's or a service's values (`POST /entity/form`): the fields a
+/// caller fills to write the property or call the service, each an entity whose key is the
+/// field's name in `exchange`. An OBJECT entity's fields are its children; any other
+/// entity is its own one field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityForm {
+    pub entity: Entity,
+    pub fields: Vec<Entity>,
+}
+
+/// Most entities one form request names.
+pub const MAX_FORM_ENTITIES: usize = 100;
 
 impl IotService {
     /// Adds device and integration names to entities (one query for the devices).
@@ -88,6 +102,42 @@ impl IotService {
     pub fn entities_named(&self, v: &Viewer, keys: &[String]) -> Result<Vec<Entity>, IotError> {
         let entities = read(self.store(), |tx| tx.entities_by_keys(&v.tenant_id, keys))?;
         Ok(entities.into_iter().filter(|e| v.sees_entity(e)).collect())
+    }
+
+    /// The forms of properties and services, in the order asked. An entity the caller
+    /// does not see is not found; an event, which takes no values, is refused.
+    pub fn entity_forms(&self, v: &Viewer, ids: &[Id]) -> Result<Vec<EntityForm>, IotError> {
+        v.require("entity_data.view")?;
+        if ids.is_empty() || ids.len() > MAX_FORM_ENTITIES {
+            return Err(IotError::invalid(
+                "entity_id_list",
+                format!("must name 1 to {MAX_FORM_ENTITIES} entities"),
+            ));
+        }
+        read(self.store(), |tx| {
+            let mut forms = Vec::with_capacity(ids.len());
+            for (i, &id) in ids.iter().enumerate() {
+                let entity = self.visible_entity(tx, v, id)?;
+                if entity.definition.entity_type == EntityType::Event {
+                    return Err(IotError::invalid(
+                        format!("entity_id_list[{i}]"),
+                        format!("entity {id} is an event, which takes no values"),
+                    ));
+                }
+                let children: Vec<Entity> = tx
+                    .children(&v.tenant_id, &entity.key)?
+                    .into_iter()
+                    .filter(|e| v.sees_entity(e))
+                    .collect();
+                let fields = if children.is_empty() {
+                    vec![entity.clone()]
+                } else {
+                    children
+                };
+                forms.push(EntityForm { entity, fields });
+            }
+            Ok(forms)
+        })
     }
 
     /// The children of an OBJECT entity.

@@ -25,7 +25,7 @@ use crate::ports::{Entity, IotStore};
 pub use credentials::DEVICE_TOKEN_PREFIX;
 pub use custom::SYSTEM_INTEGRATION;
 pub use dashboards::WidgetInput;
-pub use entities::EntityView;
+pub use entities::{EntityForm, EntityView, MAX_FORM_ENTITIES};
 pub use integrations::IntegrationSummary;
 pub use values::{WriteKind, WriteOutcome};
 

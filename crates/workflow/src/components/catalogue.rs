@@ -3,6 +3,7 @@
 
 use serde_json::{Value as Json, json};
 
+use super::form::ui;
 use super::*;
 
 // ---------------------------------------------------------------------------------------
@@ -95,7 +96,8 @@ fn entry() -> Vec<Component> {
                     .unique_by("identify"),
                 )
                 .describe("The values a caller passes when it starts the flow.")
-                .default(json!([])),
+                .default(json!([]))
+                .widget(ui::PARAM_DEFINE),
             ],
             rules: None,
         },
@@ -107,9 +109,10 @@ fn entry() -> Vec<Component> {
             parameters: vec![
                 param("entities", "Entities", entity_keys())
                     .required()
-                    .describe("The entities whose new values start the flow."),
+                    .describe("The entities whose new values start the flow.")
+                    .widget(ui::ENTITIES),
                 // The console's helper; kept, not used by the server.
-                param("entityData", "Entity data", Kind::Any),
+                param("entityData", "Entity data", Kind::Any).helper(),
             ],
             rules: None,
         },
@@ -160,7 +163,8 @@ fn entry() -> Vec<Component> {
                         ),
                     ]),
                 )
-                .required(),
+                .required()
+                .widget(ui::TIMER),
             ],
             rules: Some(timer_rules),
         },
@@ -254,7 +258,8 @@ fn control() -> Vec<Component> {
                     .required(),
                 ]),
             )
-            .required(),
+            .required()
+            .widget(ui::CONDITIONS),
         ],
         rules: Some(choice_rules),
     }]
@@ -270,8 +275,10 @@ fn action() -> Vec<Component> {
             title: "Entity selector",
             description: "Reads the latest values of the chosen entities.",
             parameters: vec![
-                param("entities", "Entities", entity_keys()).required(),
-                param("entityData", "Entity data", Kind::Any),
+                param("entities", "Entities", entity_keys())
+                    .required()
+                    .widget(ui::ENTITIES),
+                param("entityData", "Entity data", Kind::Any).helper(),
             ],
             rules: None,
         },
@@ -291,7 +298,8 @@ fn action() -> Vec<Component> {
                         max_entries: Some(MAX_ENTITIES),
                     },
                 )
-                .required(),
+                .required()
+                .widget(ui::ENTITY_ASSIGN),
             ],
             rules: None,
         },
@@ -313,9 +321,12 @@ fn action() -> Vec<Component> {
                         ),
                     ]),
                 )
-                .required(),
+                .required()
+                .widget(ui::SERVICE),
                 param("payload", "Outputs", outputs())
-                    .describe("The service's results other nodes may refer to."),
+                    .describe("The service's results other nodes may refer to.")
+                    .widget(ui::PARAM_DEFINE)
+                    .output(),
             ],
             rules: None,
         },
@@ -334,14 +345,18 @@ fn action() -> Vec<Component> {
                         param("expression", "Code", string(MAX_TEXT)).required(),
                     ]),
                 )
-                .required(),
+                .required()
+                .widget(ui::CODE),
                 param(
                     "inputArguments",
                     "Input arguments",
                     map(KeyFormat::Identifier, Kind::Scalar, 50),
                 )
-                .describe("Script variable to value, or to an earlier node's output."),
-                param("payload", "Outputs", outputs()),
+                .describe("Script variable to value, or to an earlier node's output.")
+                .widget(ui::PARAM_ASSIGN),
+                param("payload", "Outputs", outputs())
+                    .widget(ui::PARAM_DEFINE)
+                    .output(),
             ],
             rules: None,
         },
@@ -369,13 +384,14 @@ fn external() -> Vec<Component> {
                     },
                 )
                 .required(),
-                param("secretKey", "Secret key", string(256)),
+                param("secretKey", "Secret key", string(256)).secret(),
                 param(
                     "inputArguments",
                     "Body",
                     map(KeyFormat::Any, Kind::Scalar, 100),
                 )
-                .describe("The JSON body's members; absent or empty sends the run's data."),
+                .describe("The JSON body's members; absent or empty sends the run's data.")
+                .widget(ui::PARAM_ASSIGN),
                 // Weir's own: the product has no per-node timeout.
                 param("timeoutSeconds", "Timeout", integer(Some(1), Some(60)))
                     .describe("Seconds to wait for an answer.")
@@ -413,13 +429,14 @@ fn external() -> Vec<Component> {
                                 )
                                 .required(),
                                 param("username", "User", string(255)),
-                                param("password", "Password", string(255)),
+                                param("password", "Password", string(255)).secret(),
                             ]),
                         ),
                     ]),
                 )
                 .required()
-                .describe("useSystemSettings, or an SMTP provider with its smtpConfig."),
+                .describe("useSystemSettings, or an SMTP provider with its smtpConfig.")
+                .widget(ui::EMAIL_SOURCE),
                 param(
                     "recipients",
                     "Recipients",
@@ -431,9 +448,10 @@ fn external() -> Vec<Component> {
                     .max(50)
                     .unique(),
                 )
-                .required(),
+                .required()
+                .widget(ui::EMAIL_RECIPIENTS),
                 param("subject", "Subject", string(255)).required(),
-                param("content", "Content", string(MAX_TEXT)),
+                param("content", "Content", string(MAX_TEXT)).widget(ui::EMAIL_CONTENT),
             ],
             rules: Some(email_rules),
         },
@@ -448,7 +466,8 @@ fn external() -> Vec<Component> {
                     "Outputs",
                     map(KeyFormat::Any, Kind::Scalar, 100),
                 )
-                .default(json!({})),
+                .default(json!({}))
+                .widget(ui::PARAM_ASSIGN),
             ],
             rules: None,
         },
@@ -465,6 +484,7 @@ pub(super) fn param(name: &'static str, title: &'static str, kind: Kind) -> Para
         required: false,
         default: None,
         kind,
+        form: FormHints::default(),
     }
 }
 
@@ -481,6 +501,30 @@ impl Param {
 
     pub(super) fn describe(mut self, description: &'static str) -> Self {
         self.description = description;
+        self
+    }
+
+    /// The console's widget for it (its form's `uiComponent`).
+    pub(super) fn widget(mut self, ui_component: &'static str) -> Self {
+        self.form.ui_component = Some(ui_component);
+        self
+    }
+
+    /// Shown masked (a password, a key).
+    pub(super) fn secret(mut self) -> Self {
+        self.form.secret = true;
+        self
+    }
+
+    /// A declaration of the node's outputs: among the form's `outputProperties`.
+    pub(super) fn output(mut self) -> Self {
+        self.form.output = true;
+        self
+    }
+
+    /// The console's helper, kept when sent but never shown in a form.
+    pub(super) fn helper(mut self) -> Self {
+        self.form.helper = true;
         self
     }
 }

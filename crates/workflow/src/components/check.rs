@@ -26,6 +26,10 @@ pub(super) fn check_fields(
             Some(Json::String(s)) if field.required && s.trim().is_empty() => {
                 out.push(FieldProblem::missing(path));
             }
+            // A number the console's text field left empty: absent, as if never typed.
+            Some(Json::String(s))
+                if s.trim().is_empty()
+                    && matches!(field.kind, Kind::Integer { .. } | Kind::Number { .. }) => {}
             Some(value) => check_value(&field.kind, value, &path, out),
         }
     }

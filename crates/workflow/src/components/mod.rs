@@ -1,5 +1,6 @@
 //! The catalogue of node kinds (components) a flow is built from, each with the schema of
-//! its parameters. `GET /workflow/components` serialises [`Catalogue::grouped`];
+//! its parameters. `GET /workflow/components` serialises [`Catalogue::grouped`], each
+//! component with its form in the console's format ([`form`]);
 //! [`crate::validate()`] checks every node's `data.parameters` against [`Component::check`].
 //!
 //! Component names, groups and parameter names are the reference product's (Beaver IoT), as
@@ -91,6 +92,9 @@ pub struct Param {
     pub default: Option<Json>,
     #[serde(flatten)]
     pub kind: Kind,
+    /// How the console's editor shows it (see [`form`]).
+    #[serde(skip)]
+    pub(crate) form: FormHints,
 }
 
 /// A parameter's type, with its limits. Serialised with a `type` tag:
@@ -255,13 +259,14 @@ pub struct Catalogue {
     components: Vec<Component>,
 }
 
-/// The catalogue as `GET /workflow/components` shows it: by group, in palette order.
+/// The catalogue as `GET /workflow/components` shows it: by group, in palette order, each
+/// component with its console form ([`Described`]).
 #[derive(Debug, Serialize)]
 pub struct ComponentGroups<'a> {
-    pub entry: Vec<&'a Component>,
-    pub control: Vec<&'a Component>,
-    pub action: Vec<&'a Component>,
-    pub external: Vec<&'a Component>,
+    pub entry: Vec<Described<'a>>,
+    pub control: Vec<Described<'a>>,
+    pub action: Vec<Described<'a>>,
+    pub external: Vec<Described<'a>>,
 }
 
 impl Catalogue {
@@ -274,7 +279,13 @@ impl Catalogue {
     }
 
     pub fn grouped(&self) -> ComponentGroups<'_> {
-        let of = |g: Group| self.components.iter().filter(|c| c.group == g).collect();
+        let of = |g: Group| {
+            self.components
+                .iter()
+                .filter(|c| c.group == g)
+                .map(Described::new)
+                .collect()
+        };
         ComponentGroups {
             entry: of(Group::Entry),
             control: of(Group::Control),
@@ -313,6 +324,7 @@ pub fn choice_branches(parameters: Option<&Map<String, Json>>) -> Vec<&str> {
 
 mod catalogue;
 mod check;
+pub mod form;
 mod rules;
 #[cfg(test)]
 mod tests;
@@ -321,4 +333,6 @@ use catalogue::*;
 pub use catalogue::{OPERATORS, SCRIPT_LANGUAGES};
 pub(crate) use check::clip;
 use check::*;
+use form::FormHints;
+pub use form::{ConsoleForm, Described, FormProperty};
 use rules::*;

@@ -408,3 +408,31 @@ fn declared_outputs_have_unique_names() {
     );
     assert_eq!(fields(&p), ["parameters.entityConfigs[0].type"]);
 }
+
+#[test]
+fn every_parameter_is_a_field_of_the_console_form() {
+    for c in catalogue().all() {
+        let form = serde_json::to_value(c.form()).unwrap();
+        let mut fields: Vec<&str> = form["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .chain(form["outputProperties"].as_object().unwrap().keys())
+            .map(String::as_str)
+            .collect();
+        fields.sort_unstable();
+        let mut names: Vec<&str> = c.parameters.iter().map(|p| p.name).collect();
+        names.sort_unstable();
+        assert_eq!(fields, names, "{}", c.name);
+    }
+    let listed = serde_json::to_value(catalogue().grouped()).unwrap();
+    let code = &listed["action"][3];
+    assert_eq!(code["name"], "code");
+    let form: Json = serde_json::from_str(code["data"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        form["properties"]["expression"]["uiComponent"],
+        "codeEditor"
+    );
+    assert_eq!(form["outputProperties"]["payload"]["editable"], true);
+    assert_eq!(form["component"]["type"], "action");
+}

@@ -1,5 +1,6 @@
 //! Dashboards: `POST /dashboard`, `PUT /dashboard/{id}`, `DELETE /dashboard/{id}`,
-//! `GET /dashboard/dashboards`.
+//! `GET /dashboard/dashboards`; one widget at a time: `POST /dashboard/{id}/widget`,
+//! `PUT /dashboard/{id}/widget/{widget_id}`, `DELETE /dashboard/{id}/widget/{widget_id}`.
 
 use actix_web::{delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,71 @@ pub async fn delete_one(
 ) -> Result<Success<Empty>, NativeError> {
     let id = path_id("dashboard_id", &path)?;
     blocking(move || state.iot.delete_dashboard(&viewer.0, id)).await?;
+    Ok(Success(Empty {}))
+}
+
+/// One widget, as the console's `addWidget` and `updateWidget` send it.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct WidgetBody {
+    /// What the console draws; kept as given.
+    #[schema(value_type = Object)]
+    pub data: Map<String, Json>,
+    /// Ignored: the server gives a new widget its id, and the path names the one updated.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub widget_id: Option<Json>,
+    /// The web console's temporary id of a new widget; accepted and not kept.
+    #[serde(default, rename = "tempId")]
+    #[schema(value_type = Option<String>)]
+    pub temp_id: Option<Json>,
+}
+
+/// Adds a widget to the dashboard (it gets a new `widget_id`); the dashboard's other
+/// widgets are kept. Needs `dashboard.edit`; at most 100 widgets a dashboard.
+#[utoipa::path(tag = "dashboards", request_body = WidgetBody, security(("bearer" = [])), responses((status = 200, body = Envelope<WidgetDto>), Refusals))]
+#[post("/dashboard/{dashboard_id}/widget")]
+pub async fn add_widget(
+    state: State,
+    viewer: IotViewer,
+    path: web::Path<String>,
+    body: Body<WidgetBody>,
+) -> Result<Success<WidgetDto>, NativeError> {
+    let id = path_id("dashboard_id", &path)?;
+    let data = body.0.data;
+    let w = blocking(move || state.iot.add_widget(&viewer.0, id, data)).await?;
+    Ok(Success(WidgetDto {
+        widget_id: w.widget_id,
+        data: w.data,
+    }))
+}
+
+/// Replaces one widget's `data`; an unknown widget answers 404. Needs `dashboard.edit`.
+#[utoipa::path(tag = "dashboards", request_body = WidgetBody, security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[put("/dashboard/{dashboard_id}/widget/{widget_id}")]
+pub async fn update_widget(
+    state: State,
+    viewer: IotViewer,
+    path: web::Path<(String, String)>,
+    body: Body<WidgetBody>,
+) -> Result<Success<Empty>, NativeError> {
+    let (dashboard, widget) = path.into_inner();
+    let id = path_id("dashboard_id", &dashboard)?;
+    let data = body.0.data;
+    blocking(move || state.iot.update_widget(&viewer.0, id, &widget, data)).await?;
+    Ok(Success(Empty {}))
+}
+
+/// Removes one widget; an unknown widget answers 404. Needs `dashboard.edit`.
+#[utoipa::path(tag = "dashboards", security(("bearer" = [])), responses((status = 200, body = Envelope<Empty>), Refusals))]
+#[delete("/dashboard/{dashboard_id}/widget/{widget_id}")]
+pub async fn delete_widget(
+    state: State,
+    viewer: IotViewer,
+    path: web::Path<(String, String)>,
+) -> Result<Success<Empty>, NativeError> {
+    let (dashboard, widget) = path.into_inner();
+    let id = path_id("dashboard_id", &dashboard)?;
+    blocking(move || state.iot.delete_widget(&viewer.0, id, &widget)).await?;
     Ok(Success(Empty {}))
 }
 

@@ -5,6 +5,7 @@ pub mod dashboards;
 pub mod devices;
 pub mod entities;
 pub mod export;
+pub mod forms;
 pub mod ingest;
 pub mod integrations;
 pub mod mqtt;

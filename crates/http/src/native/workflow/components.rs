@@ -9,7 +9,7 @@ use actix_web::{get, web};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
 use weir_workflow::caller::functions;
-use weir_workflow::components::{Component, ComponentGroups, SCRIPT_LANGUAGES};
+use weir_workflow::components::{ComponentGroups, Described, SCRIPT_LANGUAGES};
 use weir_workflow::{WorkflowError, catalogue};
 
 use super::WorkflowCaller;
@@ -32,6 +32,12 @@ pub struct ComponentDto {
     /// `enum`, `entityKey`, `scalar`, `any`, `list`, `object` or `map`, with its limits.
     #[schema(value_type = Vec<Object>)]
     pub parameters: Vec<Json>,
+    /// The same parameters as the console's editor reads them: a JSON string of
+    /// `{component: {name, title, type, description, testable}, properties,
+    /// outputProperties}`, each property keyed by its parameter's name with `type`,
+    /// `displayName`, `description`, `required`, `defaultValue`, `enum` (value to label),
+    /// `index`, `secret`, `autowired`, `editable` and `uiComponent`.
+    pub data: String,
 }
 
 /// The catalogue by palette group, as the OpenAPI document shows it.
@@ -77,11 +83,11 @@ pub async fn languages(who: WorkflowCaller) -> Result<Success<Vec<&'static str>>
 pub async fn one(
     who: WorkflowCaller,
     path: web::Path<String>,
-) -> Result<Success<&'static Component>, NativeError> {
+) -> Result<Success<Described<'static>>, NativeError> {
     who.require_any(READERS)?;
     let name = path.into_inner();
     let component = catalogue().get(&name).ok_or_else(|| {
         WorkflowError::not_found("component", name.chars().take(64).collect::<String>())
     })?;
-    Ok(Success(component))
+    Ok(Success(Described::new(component)))
 }

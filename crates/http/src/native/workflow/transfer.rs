@@ -1,5 +1,6 @@
 //! Moving flows between servers: `GET /workflow/flows/{flow_id}/export` (a JSON file) and
-//! `POST /workflow/flows/import` (that file's object as the body).
+//! `POST /workflow/flows/import` (that file's object as the body, or the console's
+//! `{dsl}`: its editor's schema).
 
 use actix_multipart::Multipart;
 use actix_web::http::StatusCode;
@@ -7,6 +8,7 @@ use actix_web::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 use utoipa::ToSchema;
 use weir_workflow::SaveDesign;
 use weir_workflow::caller::functions;
@@ -14,7 +16,7 @@ use weir_workflow::caller::functions;
 use super::WorkflowCaller;
 use super::designs::SavedDesign;
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
-use crate::native::extract::{State, blocking, parse_json, parse_json_of, path_id, read_body};
+use crate::native::extract::{State, blocking, parse_json_of, path_id, read_body};
 
 /// A flow as a file: what an export writes and an import reads.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -63,12 +65,19 @@ pub async fn export(
 /// validates it: the file's object as the JSON body, or the file uploaded as
 /// `multipart/form-data` (its first file part, whatever the part's name). Needs
 /// `workflow.import`.
+///
+/// The console's form is accepted too: `{"dsl": ...}`, where `dsl` is its editor's schema
+/// (`{name, remark?, version?, nodes, edges, viewport?}`, as an object or as its JSON text)
+/// or an exported file. The schema is stored whole as the design; its `name` and `remark`
+/// name the flow. A body (or uploaded file) that is such a schema itself imports the same.
 #[utoipa::path(
     tag = "workflows",
     security(("bearer" = [])),
     request_body(
         content = FlowFile,
-        description = "The exported file's object as JSON, or the file itself as multipart/form-data"
+        description = "The exported file's object as JSON, the console's `{dsl}` (its editor's \
+                       schema, an object or its JSON text), or the file itself as \
+                       multipart/form-data"
     ),
     responses((status = 200, body = Envelope<SavedDesign>), Refusals)
 )]
@@ -110,7 +119,7 @@ async fn read_flow_file(req: &HttpRequest, payload: web::Payload) -> Result<Flow
     if !multipart {
         let mut payload = payload.into_inner();
         let bytes = read_body(req, &mut payload).await?;
-        return Ok(parse_json(&bytes)?);
+        return flow_file_of("request body", &bytes);
     }
     let syntax = |e: String| {
         NativeError::new(
@@ -129,11 +138,72 @@ async fn read_flow_file(req: &HttpRequest, payload: web::Payload) -> Result<Flow
             continue;
         }
         let bytes = read_body(req, &mut part).await?;
-        return Ok(parse_json_of("file", &bytes)?);
+        return flow_file_of("file", &bytes);
     }
     Err(NativeError::invalid(
         "file: is required (a multipart upload with one file part)",
     ))
+}
+
+/// The console's import body: its editor's schema under `dsl`.
+#[derive(Debug, Deserialize)]
+struct DslImport {
+    dsl: Json,
+}
+
+/// The flow file of an import body or uploaded file (`what`): an exported file, the
+/// console's `{dsl}`, or an editor's schema itself (`nodes` and no `design_data`).
+fn flow_file_of(what: &str, bytes: &[u8]) -> Result<FlowFile, NativeError> {
+    let probe = serde_json::from_slice::<Json>(bytes).ok();
+    let has = |member: &str| probe.as_ref().is_some_and(|p| p.get(member).is_some());
+    if has("dsl") && !has("design_data") {
+        let body: DslImport = parse_json_of(what, bytes)?;
+        return from_dsl(body.dsl, "dsl");
+    }
+    match probe {
+        Some(schema) if has("nodes") && !has("design_data") => from_dsl(schema, what),
+        _ => Ok(parse_json_of(what, bytes)?),
+    }
+}
+
+/// A flow file from the console's editor schema (or an exported file) named `what`.
+fn from_dsl(dsl: Json, what: &str) -> Result<FlowFile, NativeError> {
+    let dsl = match dsl {
+        Json::String(text) => serde_json::from_str(&text).map_err(|e| {
+            NativeError::new(
+                StatusCode::BAD_REQUEST,
+                "parameter_syntax_error",
+                format!("{what} is not valid JSON: {e}"),
+            )
+        })?,
+        other => other,
+    };
+    let Json::Object(schema) = &dsl else {
+        return Err(NativeError::invalid(format!(
+            "{what}: must be the editor's schema (an object with name, nodes and edges)"
+        )));
+    };
+    if schema.contains_key("design_data") {
+        return serde_json::from_value(dsl)
+            .map_err(|e| NativeError::invalid(format!("{what}: {e}")));
+    }
+    let text = |member: &str| -> Result<Option<String>, NativeError> {
+        match schema.get(member) {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(NativeError::invalid(format!(
+                "{what}.{member}: must be a string"
+            ))),
+        }
+    };
+    let name =
+        text("name")?.ok_or_else(|| NativeError::invalid(format!("{what}.name: is required")))?;
+    let remark = text("remark")?;
+    Ok(FlowFile {
+        name,
+        remark,
+        design_data: dsl.to_string(),
+    })
 }
 
 /// `attachment; filename="..."; filename*=UTF-8''...` for a flow name: letters, digits,
