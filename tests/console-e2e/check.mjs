@@ -189,6 +189,44 @@ await step("see the device's entities after it reports", async () => {
     return (await shows('temperature')) && (await shows('humidity'));
 });
 
+// Entity → Entity Data → the detail button of the reported entity opens its history.
+await step("open an entity's history", async () => {
+    await page.goto(`${base}/entity`, { waitUntil: 'networkidle2' });
+    await settle();
+    if (!(await clickText('[role="tab"]', /^Entity Data$/))) throw new Error('no Entity Data tab');
+    await shows(`e2e-${run}`);
+    const rows = await page.$$('.MuiDataGrid-row');
+    for (const row of rows) {
+        const text = await row.evaluate(n => n.innerText);
+        if (text.includes(`e2e-${run}`) && text.includes('temperature')) {
+            const [detail] = await row.$$('button');
+            await detail.click();
+            await settle();
+            return (await page.$('[role="dialog"]')) !== null && (await shows('21.5'));
+        }
+    }
+    throw new Error('the reported entity is not listed');
+});
+
+// Entity → Custom Entity lists the custom entities and nothing a device reported.
+await step('see only custom entities in their tab', async () => {
+    const identifier = `e2e_${run}`;
+    const made = await api('POST', '/entity', {
+        identifier,
+        name: `e2e custom ${run}`,
+        type: 'PROPERTY',
+        access_mod: 'RW',
+        value_type: 'LONG',
+    });
+    if (made.status !== 'Success') throw new Error(`POST /entity: ${made.error_code} ${made.error_message}`);
+    await page.goto(`${base}/entity`, { waitUntil: 'networkidle2' });
+    await settle();
+    if (!(await clickText('[role="tab"]', /^Custom Entity$/))) throw new Error('no Custom Entity tab');
+    if (!(await shows(`e2e custom ${run}`))) return false;
+    const listed = await page.evaluate(() => document.querySelector('.MuiDataGrid-root')?.innerText ?? '');
+    return !listed.includes('temperature');
+});
+
 // User & roles → Roles → a role → Members lists the users given that role.
 await step("see a role's members", async () => {
     const roleName = `e2e role ${run}`;
