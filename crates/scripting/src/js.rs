@@ -100,11 +100,34 @@ enum Stop {
 
 /// Runs one JavaScript script: a fresh runtime and context, bound variables, the value as
 /// JSON. Call it on the stack the run may use (the runtime records where it starts).
+///
+/// Also answers about how many operations the run performed (see [`OPERATIONS_PER_CHECK`]),
+/// `u64::MAX` when it ran out of stack: whether the stack it ran on may have been touched
+/// deep, for [`crate::stack`].
 pub(crate) fn run(
     script: &str,
     variables: &Map<String, Json>,
     deadline: Instant,
     limits: &ScriptLimits,
+) -> (Result<Json, NodeError>, u64) {
+    let checks = Rc::new(Cell::new(0_u64));
+    let answer = run_counted(script, variables, deadline, limits, &checks);
+    let operations = match &answer {
+        Err(error) if error.0.starts_with(TOO_DEEP) => u64::MAX,
+        _ => checks.get().saturating_mul(OPERATIONS_PER_CHECK),
+    };
+    (answer, operations)
+}
+
+/// What the message of a run out of stack starts with.
+const TOO_DEEP: &str = "script called functions too deep";
+
+fn run_counted(
+    script: &str,
+    variables: &Map<String, Json>,
+    deadline: Instant,
+    limits: &ScriptLimits,
+    counted: &Rc<Cell<u64>>,
 ) -> Result<Json, NodeError> {
     if Instant::now() >= deadline {
         return Err(crate::errors::time_limit());
@@ -121,9 +144,11 @@ pub(crate) fn run(
     };
     runtime.set_interrupt_handler(Some(Box::new({
         let stop = Rc::clone(&stop);
+        let counted = Rc::clone(counted);
         let mut checks = 0_u64;
         move || {
             checks += 1;
+            counted.set(checks);
             if Instant::now() >= deadline {
                 stop.set(Stop::PastDeadline);
             } else if checks > checks_allowed {
@@ -275,7 +300,7 @@ fn exception(ctx: &Ctx<'_>, stop: Stop, limits: &ScriptLimits) -> NodeError {
     }
     if name == "RangeError" && message.contains("call stack size exceeded") {
         return NodeError::new(format!(
-            "script called functions too deep: more than {} bytes of stack",
+            "{TOO_DEEP}: more than {} bytes of stack",
             js_stack(limits)
         ));
     }

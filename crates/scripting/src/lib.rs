@@ -284,9 +284,9 @@ impl ScriptEngine for JsScripts {
                 "language `{language}` is not available: Weir runs {JS} scripts"
             )));
         }
-        // Nothing of a run stays on the stack, so it is always kept (0 operations).
+        // A run that ran out of stack, or ran long, gives its stack back (see `stack`).
         stack::on_large_stack(self.limits.stack_size, || {
-            (js::run(script, variables, deadline, &self.limits), 0)
+            js::run(script, variables, deadline, &self.limits)
         })?
     }
 }
