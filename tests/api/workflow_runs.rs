@@ -1450,9 +1450,9 @@ async fn by_default_a_chain_stops_after_eight_runs() {
     );
 }
 
-/// A design as the console writes it: `#{properties.<node>['<key>']}` references, a `js`
-/// code node with the console's own template, a `choice` with a `js` script branch and a
-/// condition branch.
+/// A design as the console writes it: `#{properties.<node>['<key>']}` references (one in
+/// the `${...}` its email editor wraps them in), a `js` code node with the console's own
+/// template, a `choice` with a `js` script branch and a condition branch.
 fn console_design() -> String {
     design(
         vec![
@@ -1491,7 +1491,7 @@ fn console_design() -> String {
                 "output",
                 json!({"outputVariables": {
                     "sum": "#{properties.node_calc['result']}",
-                    "text": "#{properties.node_start['a']} + #{properties.node_start['b']} is even"}}),
+                    "text": "${#{properties.node_start['a']}} + #{properties.node_start['b']} is even"}}),
             ),
             node(
                 "node_above",

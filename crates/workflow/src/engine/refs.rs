@@ -18,6 +18,10 @@
 //!   - anything else — a member of the message the node received (the output of the node
 //!     before it), by whole name, then as a path.
 //!
+//! The console's email editor inserts a reference as `${#{properties.nodeId['key']}}`: a
+//! console reference wrapped in `${` and `}` is read with its wrapper, as the reference
+//! alone.
+//!
 //! A parameter value that is exactly one reference (spaces around allowed) is replaced by
 //! the value it names, keeping its JSON type; a string with references inside other text
 //! gets the values written into it (strings as they are, `null` as nothing, other values as
@@ -186,6 +190,13 @@ fn next_reference(s: &str) -> Option<(usize, usize, Reference<'_>)> {
             weir_reference(&s[at..])
         };
         match found {
+            // The console's email editor wraps what it inserts in `${...}`: the wrapper
+            // belongs to the reference.
+            Some((len, reference @ Reference::Console { .. }))
+                if s[..at].ends_with("${") && s[at + len..].starts_with('}') =>
+            {
+                return Some((at - 2, at + len + 1, reference));
+            }
             Some((len, reference)) => return Some((at, at + len, reference)),
             // Not a reference after all: look on after its first character.
             None => from = at + 1,
@@ -387,6 +398,30 @@ mod tests {
             Some((0, 7, Reference::Weir("b")))
         );
         assert_eq!(next_reference("{{open #{"), None);
+        assert_eq!(
+            next_reference("It is ${#{properties.n1['k']}} now"),
+            Some((
+                6,
+                30,
+                Reference::Console {
+                    node: "n1",
+                    key: "k"
+                }
+            )),
+            "the email editor's wrapper goes with the reference"
+        );
+        assert_eq!(
+            next_reference("${#{properties.n1['k']}"),
+            Some((
+                2,
+                23,
+                Reference::Console {
+                    node: "n1",
+                    key: "k"
+                }
+            )),
+            "no closing brace: no wrapper"
+        );
         assert!(has_reference("x #{properties.y"));
         assert!(!has_reference("#{other} {x}"));
     }
