@@ -5,7 +5,7 @@
 FROM rust:1-bookworm AS build
 WORKDIR /src
 COPY . .
-# SQLite and libpq are bundled C libraries: no -dev packages needed.
+# SQLite, libpq and QuickJS are bundled C libraries: no -dev packages needed.
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release -p weir \

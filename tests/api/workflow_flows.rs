@@ -771,7 +771,10 @@ async fn the_component_catalogue_is_listed_by_group() {
     let languages = app
         .call("GET", "/workflow/components/languages", Some(&admin), None)
         .await;
-    assert_eq!(ok(&languages), &json!(["rhai"]));
+    assert_eq!(
+        ok(&languages),
+        &json!({"code": ["rhai", "js"], "expression": ["rhai", "js"]})
+    );
 
     for unknown in ["nope", "Trigger", "languages2"] {
         let answer = app

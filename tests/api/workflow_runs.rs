@@ -1449,3 +1449,160 @@ async fn by_default_a_chain_stops_after_eight_runs() {
         json!(8)
     );
 }
+
+/// A design as the console writes it: `#{properties.<node>['<key>']}` references (one in
+/// the `${...}` its email editor wraps them in), a `js` code node with the console's own
+/// template, a `choice` with a `js` script branch and a condition branch.
+fn console_design() -> String {
+    design(
+        vec![
+            node(
+                "node_start",
+                "trigger",
+                json!({"entityConfigs": [
+                    {"identify": "a", "name": "A", "type": "LONG", "required": true},
+                    {"identify": "b", "name": "B", "type": "LONG", "required": true}]}),
+            ),
+            node(
+                "node_calc",
+                "code",
+                json!({"expression": {"language": "js",
+                                      "expression": "return {\n  result: arg1 + arg2,\n};"},
+                       "inputArguments": {"arg1": "#{properties.node_start['a']}",
+                                          "arg2": "#{properties.node_start['b']}"},
+                       "payload": [{"name": "result", "type": "LONG"}]}),
+            ),
+            node(
+                "node_check",
+                "choice",
+                json!({"choice": {
+                    "when": [
+                        {"id": "even", "logicOperator": "AND", "expressionType": "js",
+                         "conditions": [{"id": "s1",
+                             "expressionValue": "#{properties.node_calc['result']} > 40 && result % 2 === 0"}]},
+                        {"id": "above", "logicOperator": "AND", "expressionType": "condition",
+                         "conditions": [{"id": "s2", "expressionValue": {
+                             "key": "#{properties.node_calc['result']}", "operator": "GT",
+                             "value": "#{properties.node_start['b']}"}}]}],
+                    "otherwise": {"id": "else"}}}),
+            ),
+            node(
+                "node_even",
+                "output",
+                json!({"outputVariables": {
+                    "sum": "#{properties.node_calc['result']}",
+                    "text": "${#{properties.node_start['a']}} + #{properties.node_start['b']} is even"}}),
+            ),
+            node(
+                "node_above",
+                "output",
+                json!({"outputVariables": {"branch": "above", "a": "#{properties.node_start['a']}"}}),
+            ),
+            node(
+                "node_else",
+                "output",
+                json!({"outputVariables": {"branch": "else"}}),
+            ),
+        ],
+        vec![
+            edge("e1", "node_start", "node_calc", None),
+            edge("e2", "node_calc", "node_check", None),
+            edge("e3", "node_check", "node_even", Some("even")),
+            edge("e4", "node_check", "node_above", Some("above")),
+            edge("e5", "node_check", "node_else", Some("else")),
+        ],
+    )
+}
+
+#[tokio::test]
+async fn a_design_in_the_consoles_form_runs_its_references_and_js_scripts() {
+    let (app, admin) = setup().await;
+    let data = console_design();
+    for (input, output) in [
+        (
+            json!({"a": 2, "b": 40}),
+            json!({"sum": 42, "text": "2 + 40 is even"}),
+        ),
+        (json!({"a": 2, "b": 39}), json!({"branch": "above", "a": 2})),
+        (json!({"a": -3, "b": 40}), json!({"branch": "else"})),
+    ] {
+        let body = json!({"design_data": data, "input": input});
+        let answer = app
+            .call(
+                "POST",
+                "/workflow/flows/design/test",
+                Some(&admin),
+                Some(body),
+            )
+            .await;
+        let run = ok(&answer);
+        assert_eq!(run["status"], "SUCCESS", "{run}");
+        assert_eq!(run["output"], output, "{input}");
+    }
+
+    // A node test: the input stands for the nodes referred to.
+    let calc = serde_json::from_str::<Value>(&data).unwrap()["nodes"][1].clone();
+    let body = json!({"node": calc, "input": {"node_start": {"a": 5, "b": 6}}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/node/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(run["trace_info"][0]["output"], r#"{"result":11}"#);
+
+    // A js error names the node, the line and the error.
+    let broken = data.replace("arg1 + arg2", "arg1.nope.x");
+    let body = json!({"design_data": broken, "input": {"a": 1, "b": 2}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "ERROR");
+    let message = run["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("NODE_CALC: script error at line 2") && message.contains("TypeError"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_design_naming_a_language_weir_cannot_run_is_refused_with_the_languages_it_can() {
+    let (app, admin) = setup().await;
+    for language in ["groovy", "mvel", "python"] {
+        let data = console_design().replace(
+            "\"language\":\"js\"",
+            &format!("\"language\":\"{language}\""),
+        );
+        assert!(data.contains(language));
+        for path in [
+            "/workflow/flows/design/validate",
+            "/workflow/flows/design/test",
+            "/workflow/flows/design",
+        ] {
+            let body = json!({"design_data": data, "input": {"a": 1, "b": 2}, "name": "Sum"});
+            let message = refused(
+                &app.call("POST", path, Some(&admin), Some(body)).await,
+                400,
+                "parameter_validation_failed",
+            );
+            assert_eq!(
+                message,
+                format!(
+                    "design_data: node \"node_calc\" (NODE_CALC): parameters.expression.language: \
+                     must be one of rhai, js, not \"{language}\""
+                ),
+                "{path}"
+            );
+        }
+    }
+}

@@ -26,7 +26,7 @@ use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
 use weir_mqtt::{Mqtt, MqttDevices};
 use weir_outbound::{HttpWebhooks, OutboundPolicy, SmtpMailer, SmtpSettings};
-use weir_scripting::{RhaiScripts, ScriptLimits};
+use weir_scripting::{ScriptLimits, Scripts};
 use weir_storage::{Database, DatabaseOptions};
 use weir_workflow::engine::{Encryption, Engine, EnginePorts, EngineSettings};
 use weir_workflow::runtime::{Runtime, RuntimePorts, RuntimeSettings};
@@ -276,7 +276,7 @@ impl Weir {
         let engine = Engine::new(
             EnginePorts {
                 entities: Arc::new(workflows::IotEntities(self.iot.clone())),
-                scripts: Arc::new(RhaiScripts::new(limits)),
+                scripts: Arc::new(Scripts::new(limits)),
                 webhooks: Arc::new(webhooks),
                 mailer: Arc::new(SmtpMailer::new(smtp, self.outbound.clone())),
                 clock: Arc::new(SystemClock),

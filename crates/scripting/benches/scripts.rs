@@ -1,7 +1,8 @@
 //! How long a script run takes: the first run of a script (compiled, then cached), a run of
 //! a cached one (on the run's own large stack, the default, and on the caller's), a longer
 //! script over a 1,000-item array (with and without the audit of the variables' sizes), and
-//! cached runs on several threads at once.
+//! cached runs on several threads at once; and a JavaScript run (a fresh QuickJS runtime and
+//! context every time: nothing is cached).
 //!
 //! Run it with `cargo bench -p weir-scripting`. Plain `std::time` timing: each line prints
 //! the mean time of one run, in nanoseconds.
@@ -13,7 +14,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value as Json, json};
-use weir_scripting::{RHAI, RhaiScripts, ScriptLimits};
+use weir_scripting::{JS, JsScripts, RHAI, RhaiScripts, ScriptLimits};
 use weir_workflow::engine::ScriptEngine;
 
 /// The 3-line script: a message's field converted and stamped.
@@ -64,6 +65,19 @@ fn main() {
     measure("cached run", 50_000, |_| {
         black_box(scripts.run(RHAI, SCRIPT, &variables, deadline()).unwrap());
     });
+    let js = JsScripts::new(ScriptLimits::default());
+    let js_script = "msg.fahrenheit = temperature * 1.8 + 32;\nreturn msg;";
+    assert_eq!(
+        js.run(JS, js_script, &variables, deadline()).unwrap()["fahrenheit"],
+        json!(70.7)
+    );
+    measure(
+        "JavaScript run (runtime, context, compile, run)",
+        2_000,
+        |_| {
+            black_box(js.run(JS, js_script, &variables, deadline()).unwrap());
+        },
+    );
     let on_caller_stack = RhaiScripts::new(ScriptLimits {
         stack_size: 0,
         ..ScriptLimits::default()

@@ -1,7 +1,10 @@
 //! Weir's script adapter: runs the workflow engine's scripts (`code` nodes, `choice`
-//! expressions) with [Rhai](https://rhai.rs), behind the [`ScriptEngine`] port.
+//! expressions) behind the [`ScriptEngine`] port, in two languages: [Rhai](https://rhai.rs)
+//! (`rhai`, [`RhaiScripts`]) and JavaScript (`js`, the console's default, run by QuickJS:
+//! [`JsScripts`]; its sandbox is described in the `js` module's source). [`Scripts`] runs
+//! both, by the `language` a node names; it is what the app wires to the engine.
 //!
-//! # The sandbox
+//! # The Rhai sandbox
 //!
 //! A script can compute and nothing else:
 //! - no files, no network, no processes: Rhai has none of these built in, no package giving
@@ -58,9 +61,11 @@ mod audit;
 mod cache;
 mod convert;
 mod errors;
+mod js;
 mod stack;
 mod watch;
 
+pub use js::{JS, OPERATIONS_PER_CHECK};
 pub use watch::CLOCK_EVERY;
 
 use std::sync::Arc;
@@ -73,8 +78,8 @@ use weir_workflow::engine::{NodeError, ScriptEngine};
 
 use cache::AstCache;
 
-/// The language this adapter runs: the one name in the workflow catalogue's
-/// `SCRIPT_LANGUAGES` (private to `weir-workflow`, so repeated here).
+/// The language name of Rhai, one of the workflow catalogue's `SCRIPT_LANGUAGES` (with
+/// [`JS`]; `tests/scripts.rs` checks that the two lists agree).
 pub const RHAI: &str = "rhai";
 
 /// The bounds of every run. For the size limits and `max_operations`, 0 means no limit, as
@@ -82,7 +87,8 @@ pub const RHAI: &str = "rhai";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptLimits {
     /// Operations one run may perform (an operation is roughly one expression or statement
-    /// evaluated). Default 1,000,000.
+    /// evaluated). Default 1,000,000. A JavaScript run counts jumps and calls instead, in
+    /// steps of [`OPERATIONS_PER_CHECK`].
     pub max_operations: u64,
     /// The longest string, in bytes; for a value holding strings (an array, a map), the sum of
     /// them. Default 1 MiB.
@@ -121,6 +127,13 @@ pub struct ScriptLimits {
     /// the `audit` module). `None` never measures them, which lets a script take as much
     /// memory as it can allocate in its operations. Default 1 ms.
     pub audit_interval: Option<Duration>,
+    /// The most memory a JavaScript run may take, in bytes: its values, its compiled script
+    /// and the engine's own objects (about 200 KiB). 0 means no limit. Default 32 MiB.
+    pub js_memory_limit: usize,
+    /// The most stack a JavaScript run may use, in bytes (deeper recursion is a
+    /// `RangeError`), and at most half of `stack_size`. Default 8 MiB: a JavaScript call
+    /// takes up to about 3 KB of it in a debug build, less in a release build.
+    pub js_stack_size: usize,
 }
 
 impl Default for ScriptLimits {
@@ -137,6 +150,8 @@ impl Default for ScriptLimits {
             cache_bytes: 16 * 1024 * 1024,
             stack_size: 256 * 1024 * 1024,
             audit_interval: Some(Duration::from_millis(1)),
+            js_memory_limit: 32 * 1024 * 1024,
+            js_stack_size: 8 * 1024 * 1024,
         }
     }
 }
@@ -239,6 +254,86 @@ impl ScriptEngine for RhaiScripts {
     }
 }
 
+/// The JavaScript implementation of the [`ScriptEngine`] port: every run in a QuickJS
+/// runtime of its own. Cheap to share between threads (it holds only the limits).
+#[derive(Debug, Clone, Default)]
+pub struct JsScripts {
+    limits: ScriptLimits,
+}
+
+impl JsScripts {
+    pub fn new(limits: ScriptLimits) -> Self {
+        Self { limits }
+    }
+}
+
+impl ScriptEngine for JsScripts {
+    fn languages(&self) -> Vec<&'static str> {
+        vec![JS]
+    }
+
+    fn run(
+        &self,
+        language: &str,
+        script: &str,
+        variables: &Map<String, Json>,
+        deadline: Instant,
+    ) -> Result<Json, NodeError> {
+        if language != JS {
+            return Err(NodeError::new(format!(
+                "language `{language}` is not available: Weir runs {JS} scripts"
+            )));
+        }
+        // A run that ran out of stack, or ran long, gives its stack back (see `stack`).
+        stack::on_large_stack(self.limits.stack_size, || {
+            js::run(script, variables, deadline, &self.limits)
+        })?
+    }
+}
+
+/// Every language Weir runs, by name: what the app gives the workflow engine.
+pub struct Scripts {
+    rhai: RhaiScripts,
+    js: JsScripts,
+}
+
+impl Scripts {
+    pub fn new(limits: ScriptLimits) -> Self {
+        Self {
+            rhai: RhaiScripts::new(limits.clone()),
+            js: JsScripts::new(limits),
+        }
+    }
+}
+
+impl Default for Scripts {
+    fn default() -> Self {
+        Self::new(ScriptLimits::default())
+    }
+}
+
+impl ScriptEngine for Scripts {
+    fn languages(&self) -> Vec<&'static str> {
+        vec![RHAI, JS]
+    }
+
+    fn run(
+        &self,
+        language: &str,
+        script: &str,
+        variables: &Map<String, Json>,
+        deadline: Instant,
+    ) -> Result<Json, NodeError> {
+        match language {
+            RHAI => self.rhai.run(language, script, variables, deadline),
+            JS => self.js.run(language, script, variables, deadline),
+            other => Err(NodeError::new(format!(
+                "language `{other}` is not available: Weir runs {RHAI} and {JS} scripts"
+            ))),
+        }
+    }
+}
+
 impl RhaiScripts {
     /// A run, from compiling to dropping the last value: on the large stack, watched.
     fn run_rhai(
@@ -329,5 +424,7 @@ mod tests {
     fn the_engine_is_shared_between_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<RhaiScripts>();
+        shared::<JsScripts>();
+        shared::<Scripts>();
     }
 }

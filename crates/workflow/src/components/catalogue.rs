@@ -9,17 +9,20 @@ use super::*;
 // ---------------------------------------------------------------------------------------
 // The catalogue itself.
 
-/// The script languages of `code` nodes and of `choice` expressions.
+/// The script languages of `code` nodes and of `choice` expressions: exactly the ones Weir
+/// runs (`GET /workflow/components/languages` answers them).
 ///
 /// **Decision:** the reference product evaluates `js`, `python`, `groovy` and `mvel`
-/// through its JVM; Weir embeds one sandboxed engine, [Rhai](https://rhai.rs), whose syntax
-/// is close to JavaScript's and which bounds operations, memory and time without a
-/// process of its own. A design naming another language is refused when it is saved,
-/// rather than accepted and failing on every run (see `docs/workflow.md`).
-pub const SCRIPT_LANGUAGES: &[&str] = &["rhai"];
+/// through its JVM; Weir embeds two sandboxed engines: QuickJS for `js` (the console's
+/// default language, and its template runs as written) and [Rhai](https://rhai.rs), whose
+/// syntax is close to JavaScript's. Both bound operations, memory and time without a process
+/// of their own. A design naming another language is refused when it is saved, rather than
+/// accepted and failing on every run (see `docs/workflow.md`).
+pub const SCRIPT_LANGUAGES: &[&str] = &["rhai", "js"];
 
-/// A `choice` branch's `expressionType`: structured conditions, or scripts.
-pub(super) const EXPRESSION_TYPES: &[&str] = &["condition", "rhai"];
+/// A `choice` branch's `expressionType`: structured conditions, or a script in one of the
+/// [`SCRIPT_LANGUAGES`] (a test keeps the two lists in step).
+pub const EXPRESSION_TYPES: &[&str] = &["condition", "rhai", "js"];
 
 /// The comparison operators of a `choice` condition (the product's `ExpressionOperator`).
 pub const OPERATORS: &[&str] = &[

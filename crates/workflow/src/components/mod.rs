@@ -330,7 +330,7 @@ mod rules;
 mod tests;
 
 use catalogue::*;
-pub use catalogue::{OPERATORS, SCRIPT_LANGUAGES};
+pub use catalogue::{EXPRESSION_TYPES, OPERATORS, SCRIPT_LANGUAGES};
 pub(crate) use check::clip;
 use check::*;
 use form::FormHints;

@@ -1,7 +1,8 @@
 //! How a `choice` node picks its branch: the first `when` branch whose conditions hold
 //! (all of them with `AND`, one with `OR`), else `otherwise`.
 //!
-//! A `condition` is `{key, operator, value}`: `key` is a reference (`{{node.member}}`) or the
+//! A `condition` is `{key, operator, value}`: `key` is a reference (the console's
+//! `#{properties.node['member']}` or Weir's `{{node.member}}`, see [`super::refs`]) or the
 //! name of a member of the message the node received; `value` a literal or a reference.
 //! - `EQ`, `NE`: numbers compare as numbers (`"30"` equals `30`), other values as JSON.
 //! - `GT`, `GE`, `LT`, `LE`: numbers, or strings holding numbers. A missing value (`null`) is
@@ -12,14 +13,15 @@
 //! - `IS_EMPTY`, `IS_NOT_EMPTY`: `null`, `""`, `[]` and `{}` are empty.
 //!
 //! A script branch (`expressionType` a script language) runs each condition as a script
-//! over the message's members, which must answer a boolean.
+//! over the message's members, which must answer a boolean. A console reference in it is
+//! read as a variable holding the value (`#{properties.n1['t']} > 30`).
 
 use std::time::Instant;
 
 use serde_json::{Map, Value as Json};
 
 use super::ports::{NodeError, ScriptEngine};
-use super::refs::Scope;
+use super::refs::{Scope, has_reference};
 
 /// The id of the branch the run follows.
 pub fn pick_branch(
@@ -69,7 +71,10 @@ fn script(
     deadline: Instant,
 ) -> Result<bool, NodeError> {
     let code = expression.as_str().unwrap_or_default();
-    match scripts.run(language, code, scope.message, deadline)? {
+    let (code, references) = scope.script_references(code);
+    let mut variables = scope.message.clone();
+    variables.extend(references);
+    match scripts.run(language, &code, &variables, deadline)? {
         Json::Bool(b) => Ok(b),
         other => Err(NodeError(format!(
             "the script answered {}, not a boolean",
@@ -80,7 +85,7 @@ fn script(
 
 fn compare(expression: &Json, scope: &Scope<'_>) -> Result<bool, NodeError> {
     let key = expression["key"].as_str().unwrap_or_default();
-    let left = if key.contains("{{") {
+    let left = if has_reference(key) {
         scope.resolve_str(key)
     } else {
         scope.lookup(key)
@@ -200,6 +205,8 @@ mod tests {
         assert!(holds("kind", "EQ", json!("temp"), m.clone()).unwrap());
         assert!(holds("{{kind}}", "NE", json!("hum"), m.clone()).unwrap());
         assert!(holds("{{n1.t}}", "GT", json!(30), m.clone()).unwrap());
+        assert!(holds("#{properties.n1['t']}", "GT", json!(30), m.clone()).unwrap());
+        assert!(holds("v", "LT", json!("#{properties.n1['t']}"), m.clone()).unwrap());
         assert!(holds("{{n1.t}}", "EQ", json!("31"), m.clone()).unwrap());
         assert!(holds("v", "LE", json!(12.5), m.clone()).unwrap());
         assert!(!holds("missing", "GT", json!(1), m.clone()).unwrap());

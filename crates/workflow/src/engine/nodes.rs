@@ -118,20 +118,24 @@ impl NodeRun<'_> {
     }
 
     /// The script sees the message's members and the input arguments (which win) as
-    /// variables; what it answers is the node's output (a non-object under `result`).
+    /// variables, and console references in its text as variables too (see
+    /// [`Scope::script_references`]); what it answers is the node's output (a non-object
+    /// under `result`).
     fn code(&self) -> Result<Step, NodeError> {
         let expression = self.param("expression");
         let language = expression["language"].as_str().unwrap_or_default();
         let script = expression["expression"].as_str().unwrap_or_default();
+        let (script, references) = self.scope.script_references(script);
         let mut variables = self.scope.message.clone();
         variables.extend(
             self.scope
                 .resolve_map(self.param("inputArguments").as_object()),
         );
+        variables.extend(references);
         let answer = self
             .ports
             .scripts
-            .run(language, script, &variables, self.deadline)?;
+            .run(language, &script, &variables, self.deadline)?;
         Ok(Step::output(as_object(answer)))
     }
 

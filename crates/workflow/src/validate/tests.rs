@@ -577,3 +577,61 @@ fn the_topological_order_waits_for_every_predecessor() {
     let flow = validate(&d, &Limits::default()).unwrap();
     assert_eq!(flow.order(), [0, 2, 3, 1]);
 }
+
+#[test]
+fn a_script_language_weir_cannot_run_is_refused_naming_the_node_and_the_languages() {
+    use crate::components::{EXPRESSION_TYPES, SCRIPT_LANGUAGES};
+    assert_eq!(
+        EXPRESSION_TYPES,
+        [&["condition"][..], SCRIPT_LANGUAGES].concat(),
+        "a choice branch's script languages are the code nodes'"
+    );
+    let code = |language: &str| {
+        Node::new(
+            "code",
+            "code",
+            "Compute",
+            json!({"expression": {"language": language, "expression": "return {a: 1}"}}),
+        )
+    };
+    let edges = || vec![Edge::new("e1", "n1", "code")];
+    for language in SCRIPT_LANGUAGES {
+        validate(
+            &design(vec![listener("n1"), code(language)], edges()),
+            &Limits::default(),
+        )
+        .unwrap();
+    }
+    for language in ["groovy", "mvel", "python", "JS", "javascript"] {
+        let refused = refusal(&design(vec![listener("n1"), code(language)], edges()));
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "node \"code\" (Compute): parameters.expression.language: must be one of \
+                 rhai, js, not \"{language}\""
+            )
+        );
+    }
+    let branch = Node::new(
+        "c",
+        "choice",
+        "Hot?",
+        json!({"choice": {
+            "when": [{"id": "hot", "expressionType": "mvel", "conditions": [
+                {"expressionValue": "a > 1"}
+            ]}],
+            "otherwise": {"id": "else"}
+        }}),
+    );
+    let refused = refusal(&design(
+        vec![listener("n1"), branch],
+        vec![Edge::new("e1", "n1", "c")],
+    ));
+    assert!(
+        refused.to_string().starts_with(
+            "node \"c\" (Hot?): parameters.choice.when[0].expressionType: must be one of \
+             condition, rhai, js, not \"mvel\""
+        ),
+        "{refused}"
+    );
+}

@@ -9,7 +9,7 @@ use actix_web::{get, web};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
 use weir_workflow::caller::functions;
-use weir_workflow::components::{ComponentGroups, Described, SCRIPT_LANGUAGES};
+use weir_workflow::components::{ComponentGroups, Described, EXPRESSION_TYPES, SCRIPT_LANGUAGES};
 use weir_workflow::{WorkflowError, catalogue};
 
 use super::WorkflowCaller;
@@ -61,16 +61,34 @@ pub async fn list(who: WorkflowCaller) -> Result<Success<ComponentGroups<'static
     Ok(Success(catalogue().grouped()))
 }
 
-/// The script languages of `code` nodes and `choice` scripts.
+/// What `GET /workflow/components/languages` answers: the console's form.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct LanguagesDto {
+    /// The languages of `code` nodes (`expression.language`).
+    pub code: Vec<&'static str>,
+    /// The script languages of a `choice` branch (its `expressionType`, besides
+    /// `condition`).
+    pub expression: Vec<&'static str>,
+}
+
+/// The script languages Weir runs, as the console asks for them: `{code, expression}`.
+/// Both come from the workflow catalogue (`SCRIPT_LANGUAGES`, `EXPRESSION_TYPES`).
 #[utoipa::path(
     tag = "workflow components",
     security(("bearer" = [])),
-    responses((status = 200, body = Envelope<Vec<String>>), Refusals)
+    responses((status = 200, body = Envelope<LanguagesDto>), Refusals)
 )]
 #[get("/workflow/components/languages")]
-pub async fn languages(who: WorkflowCaller) -> Result<Success<Vec<&'static str>>, NativeError> {
+pub async fn languages(who: WorkflowCaller) -> Result<Success<LanguagesDto>, NativeError> {
     who.require_any(READERS)?;
-    Ok(Success(SCRIPT_LANGUAGES.to_vec()))
+    Ok(Success(LanguagesDto {
+        code: SCRIPT_LANGUAGES.to_vec(),
+        expression: EXPRESSION_TYPES
+            .iter()
+            .copied()
+            .filter(|kind| *kind != "condition")
+            .collect(),
+    }))
 }
 
 /// One component; an unknown name answers 404 `data_no_found`.
