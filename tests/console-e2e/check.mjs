@@ -65,10 +65,10 @@ async function clickText(selector, text) {
     return false;
 }
 
-/** Waits until the page shows `text` (a string) somewhere; false after 10 s. */
-async function shows(text) {
+/** Waits until the page shows `text` (a string) somewhere; false after `ms` (10 s). */
+async function shows(text, ms = 10000) {
     return page
-        .waitForFunction(t => document.body.innerText.includes(t), { timeout: 10000 }, text)
+        .waitForFunction(t => document.body.innerText.includes(t), { timeout: ms }, text)
         .then(() => true)
         .catch(() => false);
 }
@@ -189,12 +189,57 @@ await step("see the device's entities after it reports", async () => {
     return (await shows('temperature')) && (await shows('humidity'));
 });
 
+// Dashboard → + → a new dashboard → Card → the device's temperature → Save; the widget
+// survives a reload and shows the next value the device reports without one. (The console
+// gathers WebSocket pushes and hands them to its widgets every 10 s: BATCH_PUSH_TIME.)
+await step('add a dashboard widget that survives a reload and updates live', async () => {
+    const board = `e2e board ${run}`;
+    await page.goto(`${base}/dashboard`, { waitUntil: 'networkidle2' });
+    await settle();
+    // The "+" beside the dashboards' tabs.
+    await page.click('.dashboard-add');
+    await settle();
+    const opened = (await page.$('[role="dialog"] input')) !== null;
+    if (!opened) throw new Error('no dialog to add a dashboard');
+    await (await page.$('[role="dialog"] input')).type(board);
+    if (!(await clickText('[role="dialog"] button', /confirm/i))) throw new Error('no Confirm button');
+    if (!(await clickText('[role="tab"]', new RegExp(`^${board}$`)))) throw new Error('dashboard tab not shown');
+    if (!(await clickText('div, span, p', /^Card$/))) throw new Error('no Card widget');
+    await (await page.$('[role="dialog"] input')).type('temperature');
+    await settle();
+    await pause(500);
+    if (!(await clickText('.MuiAutocomplete-popper li, .MuiAutocomplete-popper [role="option"], .MuiAutocomplete-popper div', new RegExp(`^temperature\\s*PROPERTY, ${deviceName}$`)))) {
+        throw new Error("the device's temperature is not offered");
+    }
+    if (!(await clickText('[role="dialog"] button', /^\s*confirm\s*$/i))) throw new Error('no Confirm button in the widget dialog');
+    if (!(await clickText('button', /^\s*Save\s*$/))) throw new Error('no Save button');
+    await page.reload({ waitUntil: 'networkidle2' });
+    await settle();
+    await clickText('[role="tab"]', new RegExp(`^${board}$`));
+    if (!(await shows('21.5'))) throw new Error('the widget is gone after a reload');
+    // The device reports again; the open page shows the new value (WebSocket), no reload.
+    const issued = await api('POST', `/device/${deviceId}/token`);
+    await fetch(`${base}/api/v1/device/report`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Device-Token': issued.data.token },
+        body: JSON.stringify({ temperature: 23.25 }),
+    });
+    const sent = Date.now();
+    const live = await shows('23.25', 30000);
+    console.log(`     the widget showed the new value after ${Date.now() - sent} ms`);
+    return live;
+});
+
 // Entity → Entity Data → the detail button of the reported entity opens its history.
 await step("open an entity's history", async () => {
     await page.goto(`${base}/entity`, { waitUntil: 'networkidle2' });
     await settle();
     if (!(await clickText('[role="tab"]', /^Entity Data$/))) throw new Error('no Entity Data tab');
-    await shows(`e2e-${run}`);
+    // The search box matches entity keys, which hold the device's identifier.
+    const search = await page.$('input[placeholder="Search"]');
+    await search.type(`e2e-${run}.temperature`);
+    await settle();
+    await pause(500);
     const rows = await page.$$('.MuiDataGrid-row');
     for (const row of rows) {
         const text = await row.evaluate(n => n.innerText);
