@@ -35,16 +35,52 @@ pub struct Design {
 /// One step of the flow: an instance of a component from the [`crate::components`]
 /// catalogue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NodeAsSent")]
 pub struct Node {
     /// Unique within the design; edges refer to it.
     pub id: String,
     /// The component this node is an instance of (`eventListener`, `choice`, `webhook`...).
+    /// When a design leaves it out, the node's React Flow `type` names the component: the
+    /// console v1.1.1 sets `componentName` only for the node kinds it knows itself, and a
+    /// kind it learnt from `GET /workflow/components` (`output`, `httpIn`) gets the
+    /// component's name as its `type` and no `componentName`.
     #[serde(rename = "componentName")]
     pub component_name: String,
     pub data: NodeData,
     /// React Flow's members (`type`, `position`, `width`, `height`, `selected`...).
     #[serde(flatten)]
     pub extra: Map<String, Json>,
+}
+
+/// A node as a design holds it, `componentName` perhaps absent.
+#[derive(Deserialize)]
+struct NodeAsSent {
+    id: String,
+    #[serde(rename = "componentName", default)]
+    component_name: Option<String>,
+    data: NodeData,
+    #[serde(flatten)]
+    extra: Map<String, Json>,
+}
+
+impl TryFrom<NodeAsSent> for Node {
+    type Error = &'static str;
+
+    fn try_from(node: NodeAsSent) -> Result<Self, Self::Error> {
+        let component_name = match (node.component_name, node.extra.get("type")) {
+            (Some(name), _) => name,
+            (None, Some(Json::String(kind))) => kind.clone(),
+            (None, _) => {
+                return Err("missing field `componentName` (or a `type` naming the component)");
+            }
+        };
+        Ok(Self {
+            id: node.id,
+            component_name,
+            data: node.data,
+            extra: node.extra,
+        })
+    }
 }
 
 /// What a user fills in for a node.
@@ -355,6 +391,33 @@ mod tests {
 
         let e = Design::parse(r#"{"nodes": [], "edges": [{}]}"#).unwrap_err();
         assert!(e.to_string().starts_with("design_data.edges[0]"), "{e}");
+    }
+
+    #[test]
+    fn a_node_without_component_name_is_the_component_its_type_names() {
+        // The console's own output node: `type` only.
+        let design = Design::parse(
+            r#"{"nodes": [{"id": "o", "type": "output",
+                           "data": {"parameters": {"outputVariables": {}}}}], "edges": []}"#,
+        )
+        .unwrap();
+        assert_eq!(design.nodes[0].component_name, "output");
+        assert_eq!(design.nodes[0].extra["type"], json!("output"));
+
+        // `componentName` wins over `type` (the console's listener is `type: listener`).
+        let design = Design::parse(
+            r#"{"nodes": [{"id": "l", "type": "listener", "componentName": "eventListener",
+                           "data": {}}], "edges": []}"#,
+        )
+        .unwrap();
+        assert_eq!(design.nodes[0].component_name, "eventListener");
+
+        let (path, message) = shape(r#"{"nodes": [{"id": "x", "data": {}}], "edges": []}"#);
+        assert_eq!(path, "nodes[0]");
+        assert!(
+            message.contains("missing field `componentName`"),
+            "{message}"
+        );
     }
 
     #[test]
