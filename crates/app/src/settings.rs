@@ -21,6 +21,30 @@ pub struct Settings {
     pub smartbi: SmartbiConfig,
     pub bi: BiConfig,
     pub outbound: OutboundConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// The `[metrics]` section: Prometheus metrics at `GET /metrics` (see docs/operations.md).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// Records metrics and serves them. Needs `token` or `listen`.
+    pub enabled: bool,
+    /// The bearer token `/metrics` asks for on the main address (`http.addr`). Unset:
+    /// `/metrics` answers 404 there.
+    pub token: Option<String>,
+    /// A separate address (`127.0.0.1:9201`) that serves `/metrics` alone, without a token.
+    pub listen: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("enabled", &self.enabled)
+            .field("token", &self.token.as_ref().map(|_| "********"))
+            .field("listen", &self.listen)
+            .finish()
+    }
 }
 
 /// The `[outbound]` section: where Weir may connect on a user's behalf (webhooks, email
@@ -493,8 +517,10 @@ fn mask(value: &mut serde_json::Value) {
     let Value::Object(fields) = value else { return };
     fields.retain(|_, v| !v.is_null());
     for (name, v) in fields.iter_mut() {
-        let secret =
-            name.ends_with("password") || name.ends_with("secret") || name.ends_with("_key");
+        let secret = name.ends_with("password")
+            || name.ends_with("secret")
+            || name.ends_with("_key")
+            || name == "token";
         match v {
             Value::String(_) if secret => *v = Value::String(MASK.into()),
             Value::String(url) if name.ends_with("url") => *url = masked_url(url),
