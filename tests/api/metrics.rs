@@ -237,3 +237,26 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// The Grafana dashboard asks only for metrics operations.md lists.
+#[test]
+fn the_dashboard_names_documented_metrics() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dashboard = std::fs::read_to_string(root.join("docs/grafana/weir.json")).unwrap();
+    let operations = std::fs::read_to_string(root.join("docs/operations.md")).unwrap();
+    serde_json::from_str::<serde_json::Value>(&dashboard).unwrap();
+    let mut named = 0;
+    for (i, _) in dashboard.match_indices("weir_") {
+        let name: String = dashboard[i..]
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+            .collect();
+        let family = name.strip_suffix("_bucket").unwrap_or(&name);
+        assert!(
+            operations.contains(&format!("| `{family}` |")),
+            "{family} is not in docs/operations.md"
+        );
+        named += 1;
+    }
+    assert!(named > 10);
+}

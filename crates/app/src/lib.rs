@@ -317,8 +317,8 @@ impl Weir {
     /// [`Self::serve`] with a program's own routes beside Weir's: `routes` is called on
     /// each worker's app, as `App::configure` would. They are registered after Weir's own
     /// services (a path Weir serves stays Weir's: keep yours outside `/api`, `/docs`,
-    /// `/openapi.json`, `/healthz`, `/readyz` and the native API's bare roots) and before
-    /// the JSON 404 and the static console. Weir's middleware wraps them. See
+    /// `/openapi.json`, `/healthz`, `/readyz`, `/metrics` and the native API's bare roots)
+    /// and before the JSON 404 and the static console. Weir's middleware wraps them. See
     /// docs/embedding.md.
     pub fn serve_with<F>(
         &self,
@@ -581,6 +581,26 @@ mod tests {
             refused.starts_with("configuration: outbound.allow: `db.internal` is not"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn metrics_on_need_a_token_or_an_address() {
+        let mut m = settings::MetricsConfig {
+            enabled: true,
+            ..Default::default()
+        };
+        let refused = check_metrics(&m).unwrap_err().to_string();
+        assert!(
+            refused.contains("metrics.enabled needs metrics.token"),
+            "{refused}"
+        );
+        m.token = Some("  ".into());
+        assert!(check_metrics(&m).is_err());
+        m.listen = Some("127.0.0.1:9201".into());
+        assert!(check_metrics(&m).is_ok());
+        m.enabled = false;
+        m.listen = None;
+        assert!(check_metrics(&m).is_ok());
     }
 
     #[test]

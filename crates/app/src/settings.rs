@@ -573,4 +573,17 @@ mod tests {
         assert!(defaults.outbound.allow.is_empty());
         assert_eq!(defaults.bi.sqlite_folder, None);
     }
+
+    #[test]
+    fn the_metrics_token_is_masked() {
+        let mut settings = Settings::default();
+        settings.metrics.enabled = true;
+        settings.metrics.token = Some("scrape-secret".into());
+        settings.metrics.listen = Some("127.0.0.1:9201".into());
+        let toml = settings.masked_toml().unwrap();
+        assert!(!toml.contains("scrape-secret"), "{toml}");
+        assert!(toml.contains("token = \"********\""), "{toml}");
+        assert!(toml.contains("listen = \"127.0.0.1:9201\""), "{toml}");
+        assert!(!format!("{settings:?}").contains("scrape-secret"));
+    }
 }
