@@ -22,6 +22,24 @@ pub struct Settings {
     pub bi: BiConfig,
     pub outbound: OutboundConfig,
     pub metrics: MetricsConfig,
+    pub log: LogConfig,
+}
+
+/// The `[log]` section: how the server writes its log (levels: `RUST_LOG`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+/// `text` (the default: one line per event, for people) or `json` (one JSON object per
+/// line, for log collectors).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 /// The `[metrics]` section: Prometheus metrics at `GET /metrics` (see docs/operations.md).
@@ -572,6 +590,20 @@ mod tests {
         let defaults = Settings::default();
         assert!(defaults.outbound.allow.is_empty());
         assert_eq!(defaults.bi.sqlite_folder, None);
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(Settings::default().log.format, LogFormat::Text);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weir.toml");
+        std::fs::write(&file, "[log]\nformat = \"json\"\n").unwrap();
+        assert_eq!(
+            Settings::load(Some(&file)).unwrap().log.format,
+            LogFormat::Json
+        );
+        std::fs::write(&file, "[log]\nformat = \"xml\"\n").unwrap();
+        assert!(Settings::load(Some(&file)).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use actix_cors::Cors;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{self, Logger, Next};
+use actix_web::middleware::{self, Next};
 use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError, guard, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -95,20 +95,16 @@ pub fn app_with(
                 ),
         );
     }
-    // The last wrap runs first: the access log sees the request id the next layer sets.
+    // The last wrap runs first.
     app.wrap(middleware::from_fn(console::bare_paths_unless_navigation))
         .wrap(middleware::from_fn(refuse_nul_in_uri))
         .wrap(cors(&settings))
         // Inside the request id, outside the rest: it times the whole answer.
         .wrap(middleware::from_fn(measure::requests))
+        // The request id, and the access log: one line per request, carrying the id.
         .wrap(middleware::from_fn(request_id::middleware))
         // The `metrics.listen` address serves /metrics alone, before anything else runs.
         .wrap(middleware::from_fn(measure::separate_address))
-        // The path without its query string: the WebSocket takes its token in the query.
-        .wrap(
-            Logger::new("%a \"%{method}xi %U\" %s %b %Dms request_id=%{x-request-id}o")
-                .custom_request_replace("method", |req| req.method().to_string()),
-        )
 }
 
 async fn docs_redirect() -> HttpResponse {
