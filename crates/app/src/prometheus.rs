@@ -33,9 +33,30 @@ pub fn handle() -> &'static PrometheusHandle {
             );
         } else {
             describe();
+            upkeep(handle.clone());
         }
         handle
     })
+}
+
+/// How often the histograms' samples are folded into their buckets between scrapes.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The recorder keeps each histogram's samples until a render folds them into buckets; a
+/// server nobody scrapes would keep them all. A thread of its own renders (and drops) the
+/// metrics every [`UPKEEP_INTERVAL`], so they take constant memory.
+fn upkeep(handle: PrometheusHandle) {
+    let started = std::thread::Builder::new()
+        .name("weir-metrics-upkeep".into())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                drop(handle.render());
+            }
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "no metrics upkeep thread: histograms grow until scraped");
+    }
 }
 
 /// What `/metrics` renders: the pool's gauges as they are now, then every metric.
