@@ -11,10 +11,11 @@ use weir_test_kit::{Settings, TestApp};
 
 use crate::iot_smoke::Thermostats;
 use crate::support::ok;
+use crate::workflow_runs::node;
 
-const TOKEN: &str = "scrape-me-0123456789";
+pub(crate) const TOKEN: &str = "scrape-me-0123456789";
 
-fn with_token(s: &mut Settings) {
+pub(crate) fn with_token(s: &mut Settings) {
     s.metrics.enabled = true;
     s.metrics.token = Some(TOKEN.into());
 }
@@ -35,7 +36,7 @@ async fn scrape_with(app: &TestApp, token: Option<&str>) -> (u16, String, String
     (status, content_type, res.text().await.unwrap())
 }
 
-async fn scrape(app: &TestApp) -> String {
+pub(crate) async fn scrape(app: &TestApp) -> String {
     let (status, content_type, body) = scrape_with(app, Some(TOKEN)).await;
     assert_eq!(status, 200, "{body}");
     assert!(content_type.starts_with("text/plain"), "{content_type}");
@@ -43,7 +44,7 @@ async fn scrape(app: &TestApp) -> String {
 }
 
 /// The sum of the samples of `name` whose labels include every one of `labels`.
-fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+pub(crate) fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
     text.lines()
         .filter(|l| !l.starts_with('#'))
         .filter_map(|l| l.rsplit_once(' '))
@@ -197,6 +198,48 @@ async fn values_ingested_over_http_are_counted() {
     let text = scrape(&app).await;
     let after = sample(&text, "weir_values_ingested_total", &http);
     assert!(after - before >= 2.0, "{before} -> {after}\n{text}");
+}
+
+#[tokio::test]
+async fn flow_runs_are_counted_by_status_with_their_time() {
+    let app = TestApp::spawn_with(with_token).await;
+    let admin = app.register_admin().await;
+    let before = scrape(&app).await;
+    for expression in ["1 + 1", "throw \"no luck\""] {
+        let nodes = [
+            node("start", "trigger", json!({})),
+            node(
+                "calc",
+                "code",
+                json!({"expression": {"language": "rhai", "expression": expression}}),
+            ),
+            node("out", "output", json!({})),
+        ];
+        let edges = [("e0", "start", "calc"), ("e1", "calc", "out")]
+            .map(|(id, source, target)| json!({"id": id, "source": source, "target": target}));
+        let design = json!({"nodes": nodes, "edges": edges}).to_string();
+        let answer = app
+            .call(
+                "POST",
+                "/api/v1/workflow/flows/design/test",
+                Some(&admin),
+                Some(json!({"design_data": design})),
+            )
+            .await;
+        ok(&answer);
+    }
+    let after = scrape(&app).await;
+    for status in ["SUCCESS", "ERROR"] {
+        let delta = |name: &str| {
+            sample(&after, name, &[("status", status)])
+                - sample(&before, name, &[("status", status)])
+        };
+        assert!(delta("weir_flow_runs_total") >= 1.0, "{status}\n{after}");
+        assert!(
+            delta("weir_flow_run_duration_seconds_count") >= 1.0,
+            "{status}\n{after}"
+        );
+    }
 }
 
 #[tokio::test]
