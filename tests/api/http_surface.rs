@@ -304,7 +304,7 @@ async fn openapi_lists_every_native_route_under_api_v1() {
             "{method} {path}: {op}"
         );
     }
-    for path in ["/healthz", "/readyz"] {
+    for path in ["/healthz", "/readyz", "/metrics"] {
         assert!(paths[path]["get"].is_object(), "missing {path}");
     }
     assert!(paths["/workflow-http-in/{path}"]["post"].is_object());
@@ -331,7 +331,8 @@ async fn openapi_lists_every_native_route_under_api_v1() {
     let distinct: std::collections::HashSet<&str> = NATIVE_ROUTES.iter().map(|(_, p)| *p).collect();
     assert_eq!(
         listed,
-        distinct.len() + 3 + smartbi + wyn.len() + thingskit.len(),
+        // healthz, readyz, metrics and the http-in endpoint.
+        distinct.len() + 4 + smartbi + wyn.len() + thingskit.len(),
         "{:?}",
         paths.as_object().map(|p| p.keys().collect::<Vec<_>>())
     );

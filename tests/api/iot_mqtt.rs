@@ -720,6 +720,63 @@ async fn refusal(
 }
 
 #[tokio::test]
+async fn mqtt_connections_messages_and_values_are_counted() {
+    use crate::metrics::{sample, scrape, with_token};
+    let (app, admin) = mqtt_app(|s| {
+        embedded_mqtt(s);
+        with_token(s);
+    })
+    .await;
+    let device_id = add_device(&app, &admin, "Meter", "meter-1").await;
+    let before = scrape(&app).await;
+    let wrong = Some(("meter-1", "wdt_wrong"));
+    assert!(refusal(&app, "meter-1", wrong, |_| {}).await.is_some());
+    let mut device = connect_device(&app, &admin, (&device_id, "meter-1"), "meter-1").await;
+    let up = uplink(&app, "meter-1");
+    device
+        .publish(&up, json!({"power": 12.5, "on": true}).to_string())
+        .await;
+    device.publish(&up, "not json").await;
+    let power = entity_id(&app, &admin, "mqtt-device.device.meter-1.power").await;
+    history_of_len(&app, &admin, &power, 1).await;
+    // Counters of the whole process (other tests' servers add to them): what this one did
+    // is the least they grew by.
+    let grew = |text: &str, name: &str, labels: &[(&str, &str)]| {
+        sample(text, name, labels) - sample(&before, name, labels)
+    };
+    let after = eventually("the refused message counted", || async {
+        let text = scrape(&app).await;
+        let refused = [("direction", "uplink"), ("outcome", "refused")];
+        (grew(&text, "weir_mqtt_messages_total", &refused) >= 1.0).then_some(text)
+    })
+    .await;
+    let stored = [("direction", "uplink"), ("outcome", "stored")];
+    assert!(
+        grew(&after, "weir_mqtt_messages_total", &stored) >= 1.0,
+        "{after}"
+    );
+    let mqtt = [("channel", "mqtt")];
+    assert!(
+        grew(&after, "weir_values_ingested_total", &mqtt) >= 2.0,
+        "{after}"
+    );
+    let accepted = [("outcome", "accepted")];
+    assert!(
+        grew(&after, "weir_mqtt_connects_total", &accepted) >= 1.0,
+        "{after}"
+    );
+    let refused = [("outcome", "refused")];
+    assert!(
+        grew(&after, "weir_mqtt_connects_total", &refused) >= 1.0,
+        "{after}"
+    );
+    assert!(
+        sample(&after, "weir_mqtt_connections_open", &[]) >= 1.0,
+        "{after}"
+    );
+}
+
+#[tokio::test]
 async fn mqtt_embedded_broker_takes_devices_with_their_token_only() {
     let (app, admin) = mqtt_app(embedded_mqtt).await;
     let device_id = add_device(&app, &admin, "Sensor", "sensor-1").await;

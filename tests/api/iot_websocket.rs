@@ -275,6 +275,28 @@ async fn heartbeats_and_pings_are_answered_and_a_close_is_returned() {
 }
 
 #[tokio::test]
+async fn open_websockets_and_their_pushes_are_counted() {
+    use crate::metrics::{sample, scrape, with_token};
+    let app = TestApp::spawn_with_integrations(with_token, vec![lamps()]).await;
+    let admin = app.register_admin().await;
+    add_lamp(&app, &admin, "L1").await;
+    let level = key("l1", "level");
+    let before = scrape(&app).await;
+    let mut ws = open(&app, &admin).await;
+    watch(&mut ws, &[&level]).await;
+    update(&app, &admin, json!({ &level: 42 })).await;
+    recv(&mut ws).await;
+    let after = scrape(&app).await;
+    // Other tests open and close sockets meanwhile: this one is open, and pushed once.
+    assert!(
+        sample(&after, "weir_websocket_connections_open", &[]) >= 1.0,
+        "{after}"
+    );
+    let pushes = |text: &str| sample(text, "weir_websocket_pushes_total", &[]);
+    assert!(pushes(&after) - pushes(&before) >= 1.0, "{after}");
+}
+
+#[tokio::test]
 async fn watched_keys_push_their_new_values_and_a_new_watch_replaces_the_old() {
     let (app, admin, _, _) = setup().await;
     let (level1, mode1, level2) = (key("l1", "level"), key("l1", "mode"), key("l2", "level"));

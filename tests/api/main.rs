@@ -23,6 +23,7 @@ mod iot_smoke;
 mod iot_websocket;
 mod members;
 mod menus;
+mod metrics;
 mod outbound;
 mod roles;
 mod smartbi_catalog;

@@ -6,6 +6,7 @@
 //! own routes with [`Weir::serve_with`] (docs/embedding.md).
 
 pub mod demo;
+pub mod prometheus;
 mod resources;
 pub mod settings;
 pub mod workflows;
@@ -316,8 +317,8 @@ impl Weir {
     /// [`Self::serve`] with a program's own routes beside Weir's: `routes` is called on
     /// each worker's app, as `App::configure` would. They are registered after Weir's own
     /// services (a path Weir serves stays Weir's: keep yours outside `/api`, `/docs`,
-    /// `/openapi.json`, `/healthz`, `/readyz` and the native API's bare roots) and before
-    /// the JSON 404 and the static console. Weir's middleware wraps them. See
+    /// `/openapi.json`, `/healthz`, `/readyz`, `/metrics` and the native API's bare roots)
+    /// and before the JSON 404 and the static console. Weir's middleware wraps them. See
     /// docs/embedding.md.
     pub fn serve_with<F>(
         &self,
@@ -333,6 +334,7 @@ impl Weir {
         };
         let listener = TcpListener::bind(&addr).map_err(bind_err)?;
         let local = listener.local_addr().map_err(bind_err)?;
+        let (metrics, metrics_listener) = self.metrics_endpoint()?;
         let db = self.database.clone();
         let state = web::Data::new(ApiState {
             identity: self.identity.clone(),
@@ -359,14 +361,53 @@ impl Weir {
             },
             // Checked by `assemble_with`.
             smartbi: self.settings.smartbi.to_http().unwrap_or_default(),
+            metrics,
         });
         let mut server =
             HttpServer::new(move || weir_http::app_with(state.clone(), routes.clone()));
         if let Some(workers) = self.settings.http.workers {
             server = server.workers(workers.max(1));
         }
-        let server = server.listen(listener).map_err(bind_err)?.run();
-        Ok((server, local))
+        server = server.listen(listener).map_err(bind_err)?;
+        if let Some(metrics_listener) = metrics_listener {
+            server = server
+                .listen(metrics_listener)
+                .map_err(|source| StartError::Bind {
+                    addr: self.settings.metrics.listen.clone().unwrap_or_default(),
+                    source,
+                })?;
+        }
+        Ok((server.run(), local))
+    }
+
+    /// `/metrics` as `[metrics]` configures it, with the listener of `metrics.listen`
+    /// (served by the same server; the HTTP adapter tells its requests apart by the
+    /// address they arrived on). `None` when metrics are off.
+    fn metrics_endpoint(
+        &self,
+    ) -> Result<(Option<weir_http::MetricsEndpoint>, Option<TcpListener>), StartError> {
+        let m = &self.settings.metrics;
+        if !m.enabled {
+            return Ok((None, None));
+        }
+        let (listener, listen) = match m.listen.as_deref().map(str::trim) {
+            Some(addr) if !addr.is_empty() => {
+                let bind_err = |source| StartError::Bind {
+                    addr: addr.to_owned(),
+                    source,
+                };
+                let listener = TcpListener::bind(addr).map_err(bind_err)?;
+                let local = listener.local_addr().map_err(bind_err)?;
+                (Some(listener), Some(local))
+            }
+            _ => (None, None),
+        };
+        let endpoint = weir_http::MetricsEndpoint {
+            render: prometheus::renderer(self.database.clone()),
+            token: m.token.clone().filter(|t| !t.trim().is_empty()),
+            listen,
+        };
+        Ok((Some(endpoint), listener))
     }
 }
 
@@ -399,6 +440,7 @@ pub fn check_settings(settings: &Settings) -> Result<OutboundPolicy, StartError>
     if settings.demo.enabled {
         demo_tenant(settings)?;
     }
+    check_metrics(&settings.metrics)?;
     let outbound = outbound_policy(settings)?;
     datasource_guard(settings, &outbound).map_err(|e| StartError::Bi(e.0))?;
     if let Some(k) = settings
@@ -412,6 +454,21 @@ pub fn check_settings(settings: &Settings) -> Result<OutboundPolicy, StartError>
             .map_err(|e| StartError::Bi(format!("bi.secret_key: {e}")))?;
     }
     Ok(outbound)
+}
+
+/// Metrics on need somewhere to be scraped: a token for the main address, or an address
+/// of their own.
+fn check_metrics(m: &settings::MetricsConfig) -> Result<(), StartError> {
+    let set = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.trim().is_empty());
+    if m.enabled && !set(&m.token) && !set(&m.listen) {
+        return Err(config::ConfigError::Message(
+            "metrics.enabled needs metrics.token (for /metrics on http.addr) or \
+             metrics.listen (an address of their own); with neither, nothing could scrape them"
+                .into(),
+        )
+        .into());
+    }
+    Ok(())
 }
 
 fn outbound_policy(settings: &Settings) -> Result<OutboundPolicy, StartError> {
@@ -524,6 +581,26 @@ mod tests {
             refused.starts_with("configuration: outbound.allow: `db.internal` is not"),
             "{refused}"
         );
+    }
+
+    #[test]
+    fn metrics_on_need_a_token_or_an_address() {
+        let mut m = settings::MetricsConfig {
+            enabled: true,
+            ..Default::default()
+        };
+        let refused = check_metrics(&m).unwrap_err().to_string();
+        assert!(
+            refused.contains("metrics.enabled needs metrics.token"),
+            "{refused}"
+        );
+        m.token = Some("  ".into());
+        assert!(check_metrics(&m).is_err());
+        m.listen = Some("127.0.0.1:9201".into());
+        assert!(check_metrics(&m).is_ok());
+        m.enabled = false;
+        m.listen = None;
+        assert!(check_metrics(&m).is_ok());
     }
 
     #[test]

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use weir::settings::LogFormat;
 use weir::{Settings, Weir};
 
 #[derive(Parser)]
@@ -101,16 +102,17 @@ enum TenantAction {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            // The embedded broker logs every device disconnect as an error; Weir logs what
-            // matters about MQTT itself (RUST_LOG=rumqttd=info shows the broker's own lines).
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,rumqttd=warn,rumqttd::server::broker=off".into()),
-        )
-        .init();
     let cli = Cli::parse();
-    match run(cli) {
+    // The configuration names the log's format, so it is read before anything is logged.
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("weir: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    init_log(settings.log.format);
+    match run(cli, settings) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("weir: {e}");
@@ -119,8 +121,25 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let settings = Settings::load(cli.config.as_deref())?;
+/// The log on standard output, as `log.format` says, at the levels of `RUST_LOG`.
+fn init_log(format: LogFormat) {
+    // The embedded broker logs every device disconnect as an error; Weir logs what
+    // matters about MQTT itself (RUST_LOG=rumqttd=info shows the broker's own lines).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,rumqttd=warn,rumqttd::server::broker=off".into());
+    let log = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => log.init(),
+        // One object a line; a request's lines carry its id as `span.request_id`.
+        LogFormat::Json => log
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+fn run(cli: Cli, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let command = cli.command.unwrap_or(Command::Serve);
     // These need no database.
     match &command {

@@ -21,6 +21,48 @@ pub struct Settings {
     pub smartbi: SmartbiConfig,
     pub bi: BiConfig,
     pub outbound: OutboundConfig,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
+}
+
+/// The `[log]` section: how the server writes its log (levels: `RUST_LOG`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+}
+
+/// `text` (the default: one line per event, for people) or `json` (one JSON object per
+/// line, for log collectors).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The `[metrics]` section: Prometheus metrics at `GET /metrics` (see docs/operations.md).
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsConfig {
+    /// Records metrics and serves them. Needs `token` or `listen`.
+    pub enabled: bool,
+    /// The bearer token `/metrics` asks for on the main address (`http.addr`). Unset:
+    /// `/metrics` answers 404 there.
+    pub token: Option<String>,
+    /// A separate address (`127.0.0.1:9201`) that serves `/metrics` alone, without a token.
+    pub listen: Option<String>,
+}
+
+impl std::fmt::Debug for MetricsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsConfig")
+            .field("enabled", &self.enabled)
+            .field("token", &self.token.as_ref().map(|_| "********"))
+            .field("listen", &self.listen)
+            .finish()
+    }
 }
 
 /// The `[outbound]` section: where Weir may connect on a user's behalf (webhooks, email
@@ -493,8 +535,10 @@ fn mask(value: &mut serde_json::Value) {
     let Value::Object(fields) = value else { return };
     fields.retain(|_, v| !v.is_null());
     for (name, v) in fields.iter_mut() {
-        let secret =
-            name.ends_with("password") || name.ends_with("secret") || name.ends_with("_key");
+        let secret = name.ends_with("password")
+            || name.ends_with("secret")
+            || name.ends_with("_key")
+            || name == "token";
         match v {
             Value::String(_) if secret => *v = Value::String(MASK.into()),
             Value::String(url) if name.ends_with("url") => *url = masked_url(url),
@@ -546,5 +590,32 @@ mod tests {
         let defaults = Settings::default();
         assert!(defaults.outbound.allow.is_empty());
         assert_eq!(defaults.bi.sqlite_folder, None);
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        assert_eq!(Settings::default().log.format, LogFormat::Text);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weir.toml");
+        std::fs::write(&file, "[log]\nformat = \"json\"\n").unwrap();
+        assert_eq!(
+            Settings::load(Some(&file)).unwrap().log.format,
+            LogFormat::Json
+        );
+        std::fs::write(&file, "[log]\nformat = \"xml\"\n").unwrap();
+        assert!(Settings::load(Some(&file)).is_err());
+    }
+
+    #[test]
+    fn the_metrics_token_is_masked() {
+        let mut settings = Settings::default();
+        settings.metrics.enabled = true;
+        settings.metrics.token = Some("scrape-secret".into());
+        settings.metrics.listen = Some("127.0.0.1:9201".into());
+        let toml = settings.masked_toml().unwrap();
+        assert!(!toml.contains("scrape-secret"), "{toml}");
+        assert!(toml.contains("token = \"********\""), "{toml}");
+        assert!(toml.contains("listen = \"127.0.0.1:9201\""), "{toml}");
+        assert!(!format!("{settings:?}").contains("scrape-secret"));
     }
 }

@@ -107,7 +107,7 @@ impl Plan {
             .env("WEIR_MQTT__CLIENT_ID", &self.client_id)
             .env("WEIR_MQTT__TOPIC_PREFIX", &self.prefix)
             // Weir's own lines, without the access log, for the failure message.
-            .env("RUST_LOG", "info,actix_web::middleware::logger=warn")
+            .env("RUST_LOG", "info,weir::access=warn")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("the log file"))

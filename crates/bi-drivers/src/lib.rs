@@ -156,15 +156,34 @@ impl Drivers for SqlDrivers {
         let target = self.target(spec)?;
         let r = render(plan, target.dialect()).map_err(|e| DriverError::Failed(e.0))?;
         let columns = execute::columns(plan);
-        match target {
+        let driver = target.driver_label();
+        let started = std::time::Instant::now();
+        let rows = match target {
             Target::Postgres(t) => execute::postgres(self.pg_pool()?, &t, &r, &columns),
             Target::MySql(t) => execute::mysql(&self.my, &t, &r, &columns),
             Target::Sqlite(t) => execute::sqlite(&t, &r, &columns),
-        }
+        };
+        let outcome = if rows.is_ok() { "ok" } else { "error" };
+        metrics::histogram!(
+            "weir_bi_query_duration_seconds",
+            "driver" => driver,
+            "outcome" => outcome
+        )
+        .record(started.elapsed().as_secs_f64());
+        rows
     }
 }
 
 impl Target {
+    /// The `driver` label of the query metrics (docs/operations.md, "Metrics").
+    fn driver_label(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgresql",
+            Self::MySql(_) => "mysql",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+
     fn dialect(&self) -> Dialect {
         match self {
             Self::Postgres(_) => Dialect::Postgres,

@@ -4,7 +4,7 @@ use actix_cors::Cors;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{StatusCode, header};
-use actix_web::middleware::{self, Logger, Next};
+use actix_web::middleware::{self, Next};
 use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError, guard, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
@@ -13,7 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::core::state::{ApiState, HttpSettings};
 use crate::core::{Refusal, text_guard};
 use crate::native::envelope::NativeError;
-use crate::{console, health, native, openapi, request_id, smartbi, thingskit, wyn};
+use crate::{console, health, measure, native, openapi, request_id, smartbi, thingskit, wyn};
 
 /// The whole HTTP surface of Weir over the given use-cases, with a program's own routes
 /// beside Weir's (a program embedding Weir; `|_| {}` for none). `routes`
@@ -61,6 +61,7 @@ pub fn app_with(
         .service(smartbi::routes::call)
         .service(health::healthz)
         .service(health::readyz)
+        .service(measure::scrape)
         .split_for_parts();
     openapi::complete(&mut api);
     // Whatever no route takes (including unknown paths inside /api/v1) gets the JSON 404.
@@ -94,16 +95,16 @@ pub fn app_with(
                 ),
         );
     }
-    // The last wrap runs first: the access log sees the request id the next layer sets.
+    // The last wrap runs first.
     app.wrap(middleware::from_fn(console::bare_paths_unless_navigation))
         .wrap(middleware::from_fn(refuse_nul_in_uri))
         .wrap(cors(&settings))
+        // Inside the request id, outside the rest: it times the whole answer.
+        .wrap(middleware::from_fn(measure::requests))
+        // The request id, and the access log: one line per request, carrying the id.
         .wrap(middleware::from_fn(request_id::middleware))
-        // The path without its query string: the WebSocket takes its token in the query.
-        .wrap(
-            Logger::new("%a \"%{method}xi %U\" %s %b %Dms request_id=%{x-request-id}o")
-                .custom_request_replace("method", |req| req.method().to_string()),
-        )
+        // The `metrics.listen` address serves /metrics alone, before anything else runs.
+        .wrap(middleware::from_fn(measure::separate_address))
 }
 
 async fn docs_redirect() -> HttpResponse {

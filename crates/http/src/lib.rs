@@ -11,6 +11,7 @@ mod app;
 mod console;
 pub mod core;
 mod health;
+mod measure;
 pub mod native;
 mod openapi;
 mod request_id;
@@ -19,5 +20,7 @@ pub mod thingskit;
 mod times;
 pub mod wyn;
 
-pub use crate::core::state::{ApiState, HttpSettings, MqttBrokerInfo, Readiness};
+pub use crate::core::state::{
+    ApiState, HttpSettings, MetricsEndpoint, MqttBrokerInfo, Readiness, RenderMetrics,
+};
 pub use app::app_with;

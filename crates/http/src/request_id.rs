@@ -8,6 +8,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use rand::RngCore;
+use std::time::Instant;
+use tracing::Instrument;
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -44,10 +46,43 @@ pub async fn middleware(
         .filter(|v| acceptable(v))
         .map(str::to_owned)
         .unwrap_or_else(fresh_id);
-    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    // Every line logged while the request runs carries its id, through this span
+    // (`request{request_id=...}` in text, `span.request_id` in JSON).
+    let span = tracing::info_span!("request", request_id = %id);
+    let started = Instant::now();
+    let peer = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default();
+    let method = req.method().to_string();
+    // The path without its query string: the WebSocket takes its token in the query.
+    let path = req.path().to_owned();
+    let result = REQUEST_ID
+        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .await;
+    let status = match &result {
+        Ok(res) => res.status(),
+        Err(e) => e.as_response_error().status_code(),
+    };
+    span.in_scope(|| {
+        tracing::info!(
+            target: ACCESS_LOG,
+            peer = %peer,
+            method = %method,
+            path = %path,
+            status = status.as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
+    let mut res = result?;
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut()
             .insert(HeaderName::from_static("x-request-id"), v);
     }
     Ok(res)
 }
+
+/// The target of the access log's lines (one per request): `RUST_LOG=weir::access=warn`
+/// silences them.
+pub const ACCESS_LOG: &str = "weir::access";

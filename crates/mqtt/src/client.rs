@@ -397,6 +397,8 @@ async fn store(
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Verdict::Stored { address, values } => {
+                crate::measure::message("uplink", "stored");
+                crate::measure::values_ingested(values);
                 if ingest.database_down.swap(false, Ordering::Relaxed) {
                     tracing::info!("MQTT ingest stores again: the database is back");
                 }
@@ -409,6 +411,7 @@ async fn store(
                 return (publish, true);
             }
             Verdict::Refused { address, reason } => {
+                crate::measure::message("uplink", "refused");
                 tracing::warn!(
                     tenant = address.as_ref().map(|a| a.tenant.to_string()),
                     device = address.as_ref().map(|a| a.device.clone()),

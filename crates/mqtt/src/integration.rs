@@ -147,13 +147,16 @@ impl Integration for MqttDevices {
         };
         let topic = downlink.topics.downlink(tenant, device);
         let payload = downlink_payload(values).to_string();
-        downlink
+        let queued = downlink
             .client
             .try_publish(topic.as_str(), QoS::AtLeastOnce, false, payload)
             .map_err(|e| {
                 tracing::warn!(%tenant, device, topic, error = %e, "MQTT downlink not queued");
                 IntegrationError::Unavailable(format!("the MQTT client is busy: {e}"))
-            })
+            });
+        let outcome = if queued.is_ok() { "sent" } else { "refused" };
+        crate::measure::message("downlink", outcome);
+        queued
     }
 }
 

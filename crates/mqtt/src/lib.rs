@@ -17,6 +17,7 @@
 mod broker;
 mod client;
 pub mod integration;
+mod measure;
 pub mod settings;
 pub mod topics;
 mod uplink;

@@ -42,6 +42,21 @@ impl DatabaseOptions {
     }
 }
 
+/// Counts the pool's checkouts: how long each waited for a connection, and the waits that
+/// gave up (the request then answers 503).
+#[derive(Debug)]
+struct PoolMetrics;
+
+impl diesel::r2d2::HandleEvent for PoolMetrics {
+    fn handle_checkout(&self, event: diesel::r2d2::event::CheckoutEvent) {
+        metrics::histogram!("weir_db_pool_wait_seconds").record(event.duration().as_secs_f64());
+    }
+
+    fn handle_timeout(&self, _event: diesel::r2d2::event::TimeoutEvent) {
+        metrics::counter!("weir_db_pool_timeouts_total").increment(1);
+    }
+}
+
 /// A pool of connections to one database, PostgreSQL or SQLite.
 #[derive(Clone)]
 pub struct Database {
@@ -79,6 +94,7 @@ impl Database {
             .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(SqlitePragmas))
+            .event_handler(Box::new(PoolMetrics))
             .build(ConnectionManager::<DbConn>::new(url))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         let db = Self { pool, backend };
@@ -88,6 +104,18 @@ impl Database {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Sets the pool gauges of the process's metrics to the pool's state now: connections
+    /// in use, idle, and the most the pool opens. Called before each scrape of `/metrics`;
+    /// the waits for a connection are counted as they happen (docs/operations.md).
+    pub fn record_pool_metrics(&self) {
+        let state = self.pool.state();
+        let in_use = state.connections.saturating_sub(state.idle_connections);
+        metrics::gauge!("weir_db_pool_connections", "state" => "in_use").set(f64::from(in_use));
+        metrics::gauge!("weir_db_pool_connections", "state" => "idle")
+            .set(f64::from(state.idle_connections));
+        metrics::gauge!("weir_db_pool_max_connections").set(f64::from(self.pool.max_size()));
     }
 
     fn migrate(&self) -> Result<(), StoreError> {

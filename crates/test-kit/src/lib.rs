@@ -142,6 +142,11 @@ impl TestApp {
         tweak: impl FnOnce(&mut Settings),
         integrations: Vec<Arc<dyn Integration>>,
     ) -> Self {
+        // The process's one metrics recorder, before any server of the process runs: every
+        // server records from its first request, so a gauge (open WebSockets) is never
+        // decremented for what was counted before the recorder. Each test that reads the
+        // metrics turns them on for its own server (`metrics.enabled`).
+        weir::prometheus::handle();
         let mut settings = Settings::default();
         settings.http.addr = "127.0.0.1:0".into();
         // Tests that want MQTT ask for it (external_mqtt, embedded_mqtt).

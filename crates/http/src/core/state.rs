@@ -27,6 +27,33 @@ pub struct ApiState {
     pub mqtt: MqttBrokerInfo,
     /// The Smartbi dialect's `smartbiToken` key and window.
     pub smartbi: crate::smartbi::SmartbiSettings,
+    /// `GET /metrics`; `None` when metrics are off (`/metrics` then answers 404).
+    pub metrics: Option<MetricsEndpoint>,
+}
+
+/// Renders the process's metrics in the Prometheus text format.
+pub type RenderMetrics = Arc<dyn Fn() -> String + Send + Sync>;
+
+/// Where and to whom `GET /metrics` answers (`[metrics]`, see docs/operations.md).
+#[derive(Clone)]
+pub struct MetricsEndpoint {
+    /// The metrics, rendered at each scrape.
+    pub render: RenderMetrics,
+    /// The bearer token `/metrics` asks for on the main address; `None`: it answers 404
+    /// there.
+    pub token: Option<String>,
+    /// The separate address (one of the server's listeners) where `/metrics` answers
+    /// without a token, and nothing else is served.
+    pub listen: Option<std::net::SocketAddr>,
+}
+
+impl std::fmt::Debug for MetricsEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsEndpoint")
+            .field("token", &self.token.as_ref().map(|_| "********"))
+            .field("listen", &self.listen)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The broker MQTT devices should use, as the app configured it; `GET /mqtt/broker-info`

@@ -104,7 +104,7 @@ pub async fn token(
             let password = body.password.ok_or_else(|| {
                 NativeError::invalid("password is required for the password grant")
             })?;
-            blocking(move || {
+            let result = crate::core::blocking(move || {
                 state.identity.token_by_password(
                     &tenant,
                     &client,
@@ -113,7 +113,9 @@ pub async fn token(
                     address.as_deref(),
                 )
             })
-            .await?
+            .await?;
+            crate::measure::login(&result);
+            result.map_err(NativeError::from)?
         }
         Some("refresh_token") => {
             let refresh = body.refresh_token.ok_or_else(|| {

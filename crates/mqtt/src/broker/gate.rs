@@ -84,6 +84,7 @@ impl Gate {
         let (scope, forward) = match self.admit(connect, will, login).await {
             Ok(admitted) => admitted,
             Err(refusal) => {
+                metrics::counter!("weir_mqtt_connects_total", "outcome" => "refused").increment(1);
                 tracing::warn!(
                     client_id = shorten(&client_id),
                     username = username.as_deref().map(shorten),
@@ -122,6 +123,7 @@ impl Gate {
             "MQTT device connected"
         );
         let who = Connected { scope, client_id };
+        let _open = crate::measure::Connection::open();
         relay::run(device, broker, read, who, self.max_payload_bytes).await;
     }
 

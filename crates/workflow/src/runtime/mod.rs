@@ -396,6 +396,7 @@ impl Inner {
             time_cost: 0,
             traces: Vec::new(),
         });
+        record_run(&outcome);
         if logged == Logged::Yes {
             self.log(id, &flow, &outcome).await;
         }
@@ -640,4 +641,13 @@ impl ActiveFlow {
             start: Start::Trigger,
         }
     }
+}
+
+/// Counts a finished run and its time in the process's metrics (the `metrics` facade: a
+/// no-op unless the app installed a recorder; see docs/operations.md, "Metrics").
+fn record_run(outcome: &RunOutcome) {
+    let status = outcome.status.as_str();
+    metrics::counter!("weir_flow_runs_total", "status" => status).increment(1);
+    metrics::histogram!("weir_flow_run_duration_seconds", "status" => status)
+        .record(outcome.time_cost.max(0) as f64 / 1000.0);
 }

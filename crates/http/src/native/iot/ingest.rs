@@ -89,6 +89,7 @@ pub async fn report(
         state.iot.ingest(&token, &samples)
     })
     .await?;
+    crate::measure::values_ingested_over_http(out.points.len());
     Ok(Success(Stored {
         stored: out.points.len(),
     }))

@@ -180,6 +180,7 @@ impl Connection {
         let mut recheck = interval_at(Instant::now() + every, every);
         recheck.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut heard = Instant::now();
+        let _open = crate::measure::WebSocketOpen::new();
         let close = loop {
             tokio::select! {
                 frame = stream.recv() => {
@@ -213,10 +214,11 @@ impl Connection {
                     let Some(event) = event else {
                         break Some(CloseCode::Away.into());
                     };
-                    if let Some(text) = self.changes(&event)
-                        && session.text(text).await.is_err()
-                    {
-                        return;
+                    if let Some(text) = self.changes(&event) {
+                        if session.text(text).await.is_err() {
+                            return;
+                        }
+                        metrics::counter!("weir_websocket_pushes_total").increment(1);
                     }
                 }
                 _ = ping.tick() => {
