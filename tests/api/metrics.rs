@@ -143,6 +143,31 @@ async fn requests_are_counted_by_route_template() {
 }
 
 #[tokio::test]
+async fn the_consoles_files_count_as_unmatched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("index.html"), "<html></html>").unwrap();
+    std::fs::write(dir.path().join("app-5f6e7d.js"), "let a = 1;").unwrap();
+    let root = dir.path().to_owned();
+    let app = TestApp::spawn_with(move |s| {
+        with_token(s);
+        s.http.static_dir = Some(root);
+    })
+    .await;
+    for path in ["/app-5f6e7d.js", "/some/client/route-8c9d"] {
+        let res = app.client().get(app.url(path)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "{path}");
+    }
+    let text = scrape(&app).await;
+    assert!(!text.contains("5f6e7d"), "{text}");
+    assert!(!text.contains("8c9d"), "{text}");
+    let unmatched = [("route", "unmatched"), ("status", "200")];
+    assert!(
+        sample(&text, "weir_http_requests_total", &unmatched) >= 2.0,
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn logins_and_their_failures_are_counted() {
     let app = TestApp::spawn_with(with_token).await;
     app.register_admin().await;
