@@ -65,6 +65,19 @@ async function clickText(selector, text) {
     return false;
 }
 
+/** Clicks the innermost element matching `selector` whose text matches `text` (where an
+ *  outer element's text matches too, its centre may be another control). */
+async function clickDeepest(selector, text) {
+    for (const el of (await page.$$(selector)).reverse()) {
+        if (text.test(await el.evaluate(n => n.textContent ?? ''))) {
+            await el.click();
+            await settle();
+            return true;
+        }
+    }
+    return false;
+}
+
 /** Waits until the page shows `text` (a string) somewhere; false after `ms` (10 s). */
 async function shows(text, ms = 10000) {
     return page
@@ -228,6 +241,81 @@ await step('add a dashboard widget that survives a reload and updates live', asy
     const live = await shows('23.25', 30000);
     console.log(`     the widget showed the new value after ${Date.now() - sent} ms`);
     return live;
+});
+
+// Workflow → Add → Trigger with an input `a`; a Code node in js whose arguments are picked
+// from the trigger's outputs in the panel; an Output node picking the code's `result`. The
+// editor's test run answers 2 × a; Save; reopened from the list, the Code node's panel still
+// holds the picked references, and a second save keeps the design.
+await step('design a workflow with a js code node, test it, save and reopen it', async () => {
+    await page.goto(`${base}/workflow`, { waitUntil: 'networkidle2' });
+    await settle();
+    if (!(await clickText('button', /^\s*Add\s*$/))) throw new Error('no Add button');
+    if (!(await clickDeepest('div', /^Trigger/))) throw new Error('no Trigger entry');
+    if (!(await clickText('button', /^Create$/))) throw new Error('no Create button');
+    // Trigger panel: one input, a LONG named a.
+    if (!(await clickDeepest('button', /^\s*Add\s*$/))) throw new Error('no Add in the Trigger panel');
+    await (await page.$('input[type="text"]')).type('a');
+    await page.click('[role="combobox"]');
+    await clickDeepest('li[role="option"]', /^LONG$/);
+    // + after the trigger → Code.
+    await page.click('.react-flow__handle.addable');
+    await settle();
+    if (!(await clickDeepest('.MuiPopover-paper *', /^Code$/))) throw new Error('no Code node offered');
+    await pause(800); // the panel changes to the new node's
+    // The Code panel opens with the console's template in js.
+    const inJs = await page
+        .waitForFunction(() => [...document.querySelectorAll('[role="combobox"]')].some(n => n.textContent === 'js'), { timeout: 5000 })
+        .then(() => true)
+        .catch(() => false);
+    if (!inJs) throw new Error("the code node's language is not js");
+    // arg1 and arg2 both reference the trigger's a (the console's reference picker).
+    for (const i of [0, 1]) {
+        await (await page.$$('.ms-param-input-select button'))[i].click();
+        await settle();
+        if (!(await clickDeepest('.ms-param-input-select-menu li[role="menuitem"]', /^aLONG$/))) throw new Error('a is not offered');
+    }
+    // The declared output `result` is a LONG.
+    await (await page.$$('[role="combobox"]'))[1].click();
+    await settle();
+    await clickDeepest('li[role="option"]', /^LONG$/);
+    // + after the code → Output, with doubled = the code's result.
+    await (await page.$$('.react-flow__handle-right.source'))[1].click();
+    await settle();
+    if (!(await clickDeepest('.MuiPopover-paper *', /^Output$/))) throw new Error('no Output node offered');
+    await pause(800); // the panel changes to the new node's
+    if (!(await clickDeepest('button', /^\s*Add\s*$/))) throw new Error('no Add in the Output panel');
+    await (await page.$('input[type="text"]:not([placeholder])')).type('doubled');
+    await page.click('.ms-param-input-select button');
+    await settle();
+    if (!(await clickDeepest('.ms-param-input-select-menu li[role="menuitem"]', /^resultLONG$/))) throw new Error('result is not offered');
+    // Test run, with the input the console fills in itself.
+    const tested = page.waitForResponse(r => r.url().endsWith('/workflow/flows/design/test'));
+    await clickText('button', /^\s*Test\s*$/);
+    await clickText('button', /^\s*Run\s*$/);
+    const test = await (await tested).json();
+    const input = JSON.parse((await tested).request().postData()).input;
+    const a = Object.values(input)[0];
+    if (test.data?.status !== 'SUCCESS' || test.data?.output?.doubled !== 2 * a) {
+        throw new Error(`test run: ${JSON.stringify(test.data ?? test)} for input ${JSON.stringify(input)}`);
+    }
+    // Save (and confirm the console's note on the service entity it makes).
+    const saved = page.waitForResponse(r => r.url().endsWith('/workflow/flows/design'));
+    await clickText('button', /^\s*Save\s*$/);
+    await clickText('[role="dialog"] button', /^\s*Confirm\s*$/);
+    const flow = (await (await saved).json()).data;
+    if (!flow?.id) throw new Error('not saved');
+    // Reopen it: the Code node's panel shows the two references it was given.
+    await page.goto(`${base}/workflow/editor?wid=${flow.id}`, { waitUntil: 'networkidle2' });
+    await settle();
+    if (!(await clickDeepest('.react-flow__node *', /^Code$/))) throw new Error('no Code node after reopening');
+    const chips = await page.$$eval('.ms-param-input-select-chip', ns => ns.map(n => n.innerText.trim()));
+    if (chips.join(',') !== 'a,a') throw new Error(`the reopened Code panel holds [${chips}], not [a,a]`);
+    const resaved = page.waitForResponse(r => r.url().endsWith('/workflow/flows/design'));
+    await clickText('button', /^\s*Save\s*$/);
+    await clickText('[role="dialog"] button', /^\s*Confirm\s*$/);
+    const second = (await (await resaved).json()).data;
+    return second?.version === 2;
 });
 
 // Entity → Entity Data → the detail button of the reported entity opens its history.
