@@ -1575,6 +1575,92 @@ async fn a_design_in_the_consoles_form_runs_its_references_and_js_scripts() {
     );
 }
 
+/// A design as the console v1.1.1 saved it when driven in Chromium (tests/console-e2e): the
+/// trigger's input keyed by its `identify`, and an output node, a kind the console learnt
+/// from `GET /workflow/components`, named by its React Flow `type` alone (no
+/// `componentName`).
+#[tokio::test]
+async fn a_design_saved_by_the_console_runs_and_saves_with_its_output_node_named_by_type() {
+    let (app, admin) = setup().await;
+    let data = json!({
+        "nodes": [
+            {"id": "node_t", "type": "trigger", "componentName": "trigger",
+             "position": {"x": 0, "y": 0},
+             "data": {"nodeName": "Trigger", "parameters": {"entityConfigs": [
+                 {"identify": "param_a", "name": "a", "type": "LONG"}]}},
+             "measured": {"width": 240, "height": 48}},
+            {"id": "node_c", "type": "code", "componentName": "code",
+             "position": {"x": 288, "y": 0},
+             "data": {"nodeName": "Code", "parameters": {
+                 "expression": {"language": "js",
+                                "expression": "return {\n  result: arg1 + arg2,\n};"},
+                 "inputArguments": {"arg1": "#{properties.node_t['param_a']}",
+                                    "arg2": "#{properties.node_t['param_a']}"},
+                 "payload": [{"name": "result", "type": "LONG"}]}}},
+            {"id": "node_o", "type": "output", "position": {"x": 576, "y": 0},
+             "data": {"nodeName": "Output", "parameters": {
+                 "outputVariables": {"doubled": "#{properties.node_c['result']}"}}}}
+        ],
+        "edges": [
+            {"id": "e1", "type": "addable", "source": "node_t", "target": "node_c", "data": {}},
+            {"id": "e2", "type": "addable", "source": "node_c", "target": "node_o", "data": {}}
+        ],
+        "viewport": {"x": 75, "y": 405, "zoom": 1.2}
+    })
+    .to_string();
+
+    let body = json!({"design_data": data, "input": {"param_a": 13}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let run = ok(&answer);
+    assert_eq!(run["status"], "SUCCESS", "{run}");
+    assert_eq!(run["output"], json!({"doubled": 26}));
+
+    let body = json!({"name": "Workflow1796660481009", "enabled": true, "design_data": data});
+    let answer = app
+        .call("POST", "/workflow/flows/design", Some(&admin), Some(body))
+        .await;
+    let saved = ok(&answer);
+    assert_eq!(saved["version"], 1);
+    let id = saved["id"].as_str().unwrap();
+    let answer = app
+        .call(
+            "GET",
+            &format!("/workflow/flows/{id}/design"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let stored: Value = serde_json::from_str(ok(&answer)["design_data"].as_str().unwrap()).unwrap();
+    assert_eq!(stored["nodes"][2]["type"], "output");
+    assert_eq!(stored["viewport"]["zoom"], 1.2);
+
+    // Neither a componentName nor a type: refused, naming the node.
+    let mut nameless: Value = serde_json::from_str(&data).unwrap();
+    nameless["nodes"][2].as_object_mut().unwrap().remove("type");
+    let nameless = nameless.to_string();
+    let body = json!({"design_data": nameless, "input": {"param_a": 1}});
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/design/test",
+            Some(&admin),
+            Some(body),
+        )
+        .await;
+    let message = refused(&answer, 400, "parameter_validation_failed");
+    assert!(
+        message.contains("nodes[2]") && message.contains("componentName"),
+        "{message}"
+    );
+}
+
 #[tokio::test]
 async fn a_design_naming_a_language_weir_cannot_run_is_refused_with_the_languages_it_can() {
     let (app, admin) = setup().await;
