@@ -145,7 +145,7 @@ impl NodeRun<'_> {
             Some(a) if !a.is_empty() => Json::Object(self.scope.resolve_map(Some(a))),
             _ => self.message(),
         };
-        let seconds = self.param("timeoutSeconds").as_u64().unwrap_or(10);
+        let seconds = whole_number(self.param("timeoutSeconds")).unwrap_or(10);
         let request = WebhookRequest {
             url: self.param("webhookUrl").as_str().unwrap_or_default().into(),
             body,
@@ -189,10 +189,16 @@ impl NodeRun<'_> {
     }
 }
 
-fn smtp_server(config: &Json) -> Result<SmtpServer, NodeError> {
-    let port = config["port"]
+/// A whole number given as a number or as text: the console's text fields send numbers as
+/// strings (`"timeoutSeconds": "5"`), and validation accepts both.
+fn whole_number(value: &Json) -> Option<u64> {
+    value
         .as_u64()
-        .or_else(|| config["port"].as_str().and_then(|p| p.parse().ok()))
+        .or_else(|| value.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+fn smtp_server(config: &Json) -> Result<SmtpServer, NodeError> {
+    let port = whole_number(&config["port"])
         .and_then(|p| u16::try_from(p).ok())
         .ok_or_else(|| NodeError::new("smtpConfig.port must be a port number"))?;
     let optional = |name: &str| {
@@ -266,4 +272,22 @@ pub(super) fn check_trigger_input(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::whole_number;
+
+    #[test]
+    fn whole_numbers_come_as_numbers_or_as_text() {
+        assert_eq!(whole_number(&json!(5)), Some(5));
+        assert_eq!(whole_number(&json!("5")), Some(5));
+        assert_eq!(whole_number(&json!(" 30 ")), Some(30));
+        assert_eq!(whole_number(&json!("")), None);
+        assert_eq!(whole_number(&json!("-1")), None);
+        assert_eq!(whole_number(&json!(1.5)), None);
+        assert_eq!(whole_number(&json!(null)), None);
+    }
 }
