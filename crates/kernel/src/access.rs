@@ -9,10 +9,15 @@ use crate::{Id, TenantId};
 /// The kinds of object a role can be granted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum GrantKind {
+    /// One entity (its values and, for a service, calling it).
     Entity,
+    /// A device, with all its entities.
     Device,
+    /// An integration, with its devices and their entities.
     Integration,
+    /// A dashboard.
     Dashboard,
+    /// A workflow (flow).
     Workflow,
 }
 
@@ -20,7 +25,9 @@ pub enum GrantKind {
 /// ids; both kept as text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Grant {
+    /// What kind of object is granted.
     pub kind: GrantKind,
+    /// Its id, as text.
     pub id: String,
 }
 
@@ -43,7 +50,9 @@ pub struct Held {
 /// A signed-in caller as the domains see them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Access {
+    /// The tenant the caller signed in to; every object they reach is in it.
     pub tenant_id: TenantId,
+    /// The signed-in user.
     pub user_id: Id,
     /// `None` for the super admin, who holds every function and reaches every object of
     /// the tenant.

@@ -7,6 +7,7 @@ pub type Millis = i64;
 
 /// Where "now" comes from.
 pub trait Clock: Send + Sync {
+    /// The current time, in milliseconds since the Unix epoch.
     fn now_ms(&self) -> Millis;
 }
 

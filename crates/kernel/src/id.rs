@@ -18,6 +18,7 @@ use crate::clock::{Clock, Millis};
 pub struct Id(pub i64);
 
 impl Id {
+    /// The id as the integer it is.
     pub fn get(self) -> i64 {
         self.0
     }
@@ -29,6 +30,7 @@ impl fmt::Display for Id {
     }
 }
 
+/// Why a text is not an [`Id`]; holds the text.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("`{0}` is not an id (a positive integer written as a string)")]
 pub struct ParseIdError(pub String);
@@ -109,6 +111,7 @@ impl IdGenerator {
         }
     }
 
+    /// A new id, greater than every id this generator made before.
     pub fn next_id(&self) -> Id {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         // A clock that steps back must not produce an id twice: keep the last millisecond.

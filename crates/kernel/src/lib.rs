@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The shared kernel of Weir's domains: what every domain crate speaks in.
 //!
 //! Ids are 64-bit and time-ordered, shown to clients as strings; times are epoch

@@ -2,11 +2,14 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Which way a [`Sort`] orders: `ASC` or `DESC` (lower case accepted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Direction {
+    /// Smallest first.
     #[serde(alias = "asc")]
     Asc,
+    /// Largest first.
     #[serde(alias = "desc")]
     Desc,
 }
@@ -14,30 +17,43 @@ pub enum Direction {
 /// One ordering term; `property` is checked against what the use-case can sort by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sort {
+    /// The field to order by, as the API names it.
     pub property: String,
+    /// Which way.
     pub direction: Direction,
 }
 
 /// A validated page request: `number` >= 1 and `size` within the configured maximum.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
+    /// The page, from 1.
     pub number: u32,
+    /// Rows a page.
     pub size: u32,
+    /// Ordering terms, first the strongest.
     pub sorts: Vec<Sort>,
 }
 
+/// Why a page request is refused; the message names the field.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum PageRequestError {
+    /// `page_number` below 1.
     #[error("page_number must be 1 or more")]
     Number,
+    /// `page_size` below 1.
     #[error("page_size must be 1 or more")]
     Size,
+    /// The search keyword breaks a rule of [`crate::text::keyword`].
     #[error("keyword {0}")]
     Keyword(#[from] crate::text::KeywordError),
+    /// A sort names a property the use-case cannot sort by.
     #[error("sorts[{index}].property `{property}` is not sortable here (allowed: {allowed})")]
     Property {
+        /// Which sort, from 0.
         index: usize,
+        /// What it named (cut to 64 characters).
         property: String,
+        /// What may be named, comma-separated.
         allowed: String,
     },
 }
@@ -86,6 +102,7 @@ impl PageRequest {
         (i64::from(self.number) - 1).saturating_mul(i64::from(self.size))
     }
 
+    /// Rows to read: the page size.
     pub fn limit(&self) -> i64 {
         self.size as i64
     }
@@ -96,9 +113,13 @@ impl PageRequest {
 /// a bad page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SearchQuery {
+    /// Matched as the use-case says (usually a case-insensitive substring of the name).
     pub keyword: Option<String>,
+    /// As sent; checked by [`SearchQuery::page`].
     pub page_number: Option<i64>,
+    /// As sent; checked by [`SearchQuery::page`].
     pub page_size: Option<i64>,
+    /// As sent; checked by [`SearchQuery::page`].
     pub sorts: Vec<Sort>,
 }
 
@@ -129,13 +150,18 @@ impl SearchQuery {
 /// One page of results with the total count of matches.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Page<T> {
+    /// The page, from 1.
     pub page_number: u32,
+    /// Rows a page (the last page may hold fewer).
     pub page_size: u32,
+    /// Matches in all pages.
     pub total: i64,
+    /// This page's rows.
     pub content: Vec<T>,
 }
 
 impl<T> Page<T> {
+    /// The page `req` asked for, holding `content` of `total` matches.
     pub fn new(req: &PageRequest, total: i64, content: Vec<T>) -> Self {
         Self {
             page_number: req.number,
@@ -154,6 +180,7 @@ impl<T> Page<T> {
         Self::new(req, total, content)
     }
 
+    /// The same page with each row turned into another type.
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
         Page {
             page_number: self.page_number,

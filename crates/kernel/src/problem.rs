@@ -6,6 +6,7 @@
 
 use crate::store::StoreError;
 
+/// What kind of failure a [`Problem`] is; each dialect maps it to its own status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProblemKind {
     /// The request is malformed or breaks a rule (400).
@@ -26,15 +27,19 @@ pub enum ProblemKind {
     Unavailable,
 }
 
+/// A domain error as the API dialects present it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// What kind of failure.
     pub kind: ProblemKind,
     /// Lower-case machine code, e.g. `data_no_found`, `name_repeated`.
     pub code: &'static str,
+    /// What went wrong, fit for a client (never a secret, never an internal cause).
     pub message: String,
 }
 
 impl Problem {
+    /// A problem of this kind, code and message.
     pub fn new(kind: ProblemKind, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             kind,
@@ -43,14 +48,17 @@ impl Problem {
         }
     }
 
+    /// A request that breaks a rule: `parameter_validation_failed`.
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ProblemKind::Invalid, "parameter_validation_failed", message)
     }
 
+    /// An object the caller cannot see: `data_no_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ProblemKind::NotFound, "data_no_found", message)
     }
 
+    /// A caller without the right: `forbidden_permission`.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(ProblemKind::Forbidden, "forbidden_permission", message)
     }
@@ -58,6 +66,7 @@ impl Problem {
 
 /// Implemented by every domain error.
 pub trait AsProblem {
+    /// How this error presents itself to clients.
     fn problem(&self) -> Problem;
 }
 

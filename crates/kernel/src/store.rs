@@ -24,12 +24,16 @@ pub enum StoreError {
 /// Whether a unit of work writes. Read-only work never takes a write lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TxMode {
+    /// Reads only.
     Read,
+    /// Reads and writes, committed together or not at all.
     Write,
 }
 
 /// Runs units of work against `Tx` in transactions.
 pub trait Transactions<Tx: ?Sized>: Send + Sync {
+    /// Runs `work` in one transaction of `mode`: committed when it answers `Ok`, rolled
+    /// back when it answers an error (which `run` then answers).
     fn run(
         &self,
         mode: TxMode,

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+/// A tenant's id: 1 to 64 characters of `a-z`, `0-9`, `-` and `_`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TenantId(String);
@@ -11,11 +12,13 @@ pub struct TenantId(String);
 /// The tenant that exists from the first start.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// Why a text is not a [`TenantId`].
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("a tenant id is 1 to 64 characters of a-z, 0-9, '-' and '_'")]
 pub struct InvalidTenantId;
 
 impl TenantId {
+    /// The tenant id `s` is, if it is one.
     pub fn parse(s: &str) -> Result<Self, InvalidTenantId> {
         let ok = !s.is_empty()
             && s.len() <= 64
@@ -28,10 +31,12 @@ impl TenantId {
         }
     }
 
+    /// The [`DEFAULT_TENANT`].
     pub fn default_tenant() -> Self {
         Self(DEFAULT_TENANT.to_owned())
     }
 
+    /// The id as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }

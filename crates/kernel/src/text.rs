@@ -58,8 +58,10 @@ pub fn nul_path(value: &Json) -> Option<String> {
 /// Why a search keyword is refused; the message follows the field's name (`keyword`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeywordError {
+    /// Longer than [`MAX_KEYWORD_CHARS`].
     #[error("must be at most {MAX_KEYWORD_CHARS} characters")]
     TooLong,
+    /// Holds NUL.
     #[error("{NUL_REFUSED}")]
     Nul,
 }
