@@ -10,6 +10,7 @@ use crate::ports::{PasswordHasher, TokenCodec, TokenDecodeError};
 pub const MIN_BCRYPT_COST: u32 = 10;
 
 #[derive(Debug, Clone, Copy)]
+/// Hashes passwords with bcrypt at a fixed cost (see [`BcryptHasher::new`]).
 pub struct BcryptHasher {
     cost: u32,
 }
@@ -51,6 +52,8 @@ impl std::fmt::Debug for JwtCodec {
 }
 
 impl JwtCodec {
+    /// A codec signing and checking HS256 tokens under `secret`; `exp` and `sub` are
+    /// required and 5 seconds of clock skew are allowed.
     pub fn new(secret: &[u8]) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 5;

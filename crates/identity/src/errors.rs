@@ -6,11 +6,14 @@ use weir_kernel::{AsProblem, Id, PageRequestError, Problem, ProblemKind, StoreEr
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {message}")]
 pub struct FieldError {
+    /// The request field at fault, as the API names it (`page_size`, `sorts[0].property`).
     pub field: String,
+    /// What is wrong with it, phrased to follow the field's name.
     pub message: String,
 }
 
 impl FieldError {
+    /// A refusal of `field` for `message` (`must not be empty`).
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -52,26 +55,40 @@ pub struct AccessDenied(pub String);
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     #[error("tenant `{0}` does not exist")]
+    /// The tenant named at login or registration does not exist.
     TenantNotFound(String),
     #[error("invalid client credentials")]
+    /// The client id or secret of the token request is wrong.
     InvalidClient,
     #[error("unsupported grant_type `{0}` (use password or refresh_token)")]
+    /// The token request's `grant_type` is neither `password` nor `refresh_token`.
     UnsupportedGrant(String),
     #[error("email or password is incorrect")]
+    /// No such user, or the password is wrong; which of them is not told.
     InvalidCredentials,
     #[error("this account is disabled")]
+    /// The user, or their tenant, is disabled.
     Disabled,
     #[error("refresh token is invalid, expired or already used")]
+    /// The refresh token is unknown, expired, or was already exchanged.
     InvalidRefreshToken,
     #[error("too many failed logins, try again in {retry_after_secs} seconds")]
-    TooManyAttempts { retry_after_secs: i64 },
+    /// The login throttle locks this address out of this account, or out of every account.
+    TooManyAttempts {
+        /// Seconds until the lock ends, rounded up.
+        retry_after_secs: i64,
+    },
     #[error("the tenant already has its first user; ask an administrator for an account")]
+    /// Registering the first user of a tenant that already has users.
     AlreadyInitialized,
     #[error("email {0} is already registered")]
+    /// Registering with an email another user of the tenant has.
     EmailTaken(String),
     #[error(transparent)]
+    /// A request field breaks a rule.
     Invalid(#[from] FieldError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -104,14 +121,20 @@ impl AsProblem for AuthError {
 #[derive(Debug, thiserror::Error)]
 pub enum AuthenticateError {
     #[error("access token is malformed or its signature is invalid")]
+    /// The token is not a JWT, or its signature or claims do not check out.
     Malformed,
     #[error("access token has expired")]
+    /// The token's `exp` has passed.
     Expired,
     #[error("access token has been revoked")]
+    /// The user's session epoch moved on since issue (a logout, a password change), or the
+    /// user no longer exists.
     Revoked,
     #[error("this account is disabled")]
+    /// The user, or their tenant, is disabled.
     Disabled,
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -132,26 +155,40 @@ impl AsProblem for AuthenticateError {
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
     #[error("user {0} not found")]
+    /// No user with this id in the caller's tenant.
     NotFound(Id),
     #[error("user `{0}` not found")]
+    /// No user with this login name in the caller's tenant.
     NotFoundNamed(String),
     #[error("email {0} is already used by another user")]
+    /// Another user of the tenant has this email.
     EmailTaken(String),
     #[error("username `{0}` is already used by another user")]
+    /// Another user of the tenant has this login name.
     UsernameTaken(String),
     #[error("group `{0}` not found")]
+    /// A group to put the user in does not exist in the tenant.
     GroupNotFound(String),
     #[error("old_password is incorrect")]
+    /// The `old_password` of a password change is wrong.
     WrongPassword,
     #[error("too many wrong old_password attempts, try again in {retry_after_secs} seconds")]
-    TooManyAttempts { retry_after_secs: i64 },
+    /// The login throttle locks the caller out of checking `old_password` for now.
+    TooManyAttempts {
+        /// Seconds until the lock ends, rounded up.
+        retry_after_secs: i64,
+    },
     #[error("you cannot delete your own account")]
+    /// A user asked to delete their own account.
     DeleteSelf,
     #[error(transparent)]
+    /// The caller lacks the permission the use-case needs.
     Denied(#[from] AccessDenied),
     #[error(transparent)]
+    /// A request field breaks a rule.
     Invalid(#[from] FieldError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -182,34 +219,49 @@ impl AsProblem for UserError {
 #[derive(Debug, thiserror::Error)]
 pub enum RoleError {
     #[error("role {0} not found")]
+    /// No role with this id in the caller's tenant.
     NotFound(Id),
     #[error("role `{0}` not found")]
+    /// No role with this name in the caller's tenant.
     NotFoundNamed(String),
     #[error("a role named `{0}` already exists")]
+    /// Another role of the tenant has this name.
     NameTaken(String),
     #[error("the built-in super admin role cannot be changed or deleted")]
+    /// Changing or deleting the built-in super-admin role.
     BuiltIn,
     #[error("the permissions of role `{0}` are locked and cannot be edited")]
+    /// Editing the permissions or menus of a role whose `allow_edit_permissions` is off.
     PermissionsLocked(String),
     #[error("`{0}` is not a known permission")]
+    /// A named permission that is not in [`crate::permissions`]' catalogue.
     UnknownPermission(String),
     #[error("group `{0}` not found")]
+    /// A group named for the role does not exist in the tenant.
     GroupNotFound(String),
     #[error("role still has {0} user(s); disassociate them first")]
+    /// Deleting a role users still hold (how many).
     HasUsers(i64),
     #[error("role is still granted to {0} user group(s); take it from them first")]
+    /// Deleting a role still granted to user groups (how many).
     HasGroups(usize),
     #[error("user {0} not found")]
+    /// A user to add to the role does not exist in the tenant.
     UserNotFound(Id),
     #[error("menu {0} not found")]
+    /// A menu to give the role does not exist in the tenant.
     MenuNotFound(Id),
     #[error("{0} {1} not found")]
+    /// A resource to grant does not exist in the tenant: its type and id.
     ResourceNotFound(&'static str, String),
     #[error(transparent)]
+    /// The caller lacks the permission the use-case needs.
     Denied(#[from] AccessDenied),
     #[error(transparent)]
+    /// A request field breaks a rule.
     Invalid(#[from] FieldError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -244,22 +296,31 @@ impl AsProblem for RoleError {
 #[derive(Debug, thiserror::Error)]
 pub enum GroupError {
     #[error("group `{0}` not found")]
+    /// No group with this id in the caller's tenant.
     NotFound(String),
     #[error("parent group `{0}` not found")]
+    /// The parent named for a group does not exist in the tenant.
     ParentNotFound(String),
     #[error("a group with id `{0}` already exists")]
+    /// Creating a group with an id another group of the tenant has.
     IdTaken(String),
     #[error("the root group DEPARTMENT cannot be changed or deleted")]
+    /// Changing or deleting the root group [`crate::models::ROOT_GROUP`].
     Root,
     #[error("a group cannot be moved under itself or one of its subgroups")]
+    /// Moving a group under itself or one of its subgroups.
     Cycle,
     #[error("group has {0} subgroup(s); delete them first")]
+    /// Deleting a group that has subgroups (how many).
     HasChildren(usize),
     #[error(transparent)]
+    /// The caller lacks the permission the use-case needs.
     Denied(#[from] AccessDenied),
     #[error(transparent)]
+    /// A request field breaks a rule.
     Invalid(#[from] FieldError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -283,22 +344,31 @@ impl AsProblem for GroupError {
 #[derive(Debug, thiserror::Error)]
 pub enum MenuError {
     #[error("menu {0} not found")]
+    /// No menu with this id in the caller's tenant.
     NotFound(Id),
     #[error("parent_id {0}: no such menu")]
+    /// The parent named for a menu does not exist in the tenant.
     ParentNotFound(Id),
     #[error("a menu with code `{0}` already exists")]
+    /// Another menu of the tenant has this code.
     CodeTaken(String),
     #[error("menu has {0} child menu(s); delete them first")]
+    /// Deleting a menu that has child menus (how many).
     HasChildren(i64),
     #[error("built-in menus gate the API and cannot be changed or deleted")]
+    /// Changing or deleting a built-in menu, which the API's checks depend on.
     BuiltIn,
     #[error("parent_id: a FUNCTION cannot have children")]
+    /// Putting a menu under a `FUNCTION`, which has no children.
     ParentIsFunction,
     #[error(transparent)]
+    /// The caller lacks the permission the use-case needs.
     Denied(#[from] AccessDenied),
     #[error(transparent)]
+    /// A request field breaks a rule.
     Invalid(#[from] FieldError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 
@@ -322,10 +392,13 @@ impl AsProblem for MenuError {
 #[derive(Debug, thiserror::Error)]
 pub enum TenantError {
     #[error("tenant `{0}` already exists")]
+    /// A tenant with this id already exists.
     Exists(String),
     #[error(transparent)]
+    /// A request field breaks a rule.
     Invalid(#[from] FieldError),
     #[error(transparent)]
+    /// The store failed.
     Store(#[from] StoreError),
 }
 

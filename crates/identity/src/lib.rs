@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Weir's identity domain: tenants (organisations), users, user groups, roles, menus
 //! (function codes), named permissions, resource grants,
 //! login with rotating refresh tokens, and the permission checks every API uses.

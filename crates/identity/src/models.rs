@@ -12,6 +12,8 @@ use crate::errors::FieldError;
 pub struct Email(String);
 
 impl Email {
+    /// Trims and lower-cases `raw`; refuses, naming `field`, an empty value, one over 254
+    /// characters, or one that is not `name@domain` (with a dot in the domain, no spaces).
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let v = raw.trim().to_lowercase();
         let bad = |m: &str| Err(FieldError::new(field, m));
@@ -37,6 +39,7 @@ impl Email {
         Ok(Self(v))
     }
 
+    /// The address, trimmed and lower-cased.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -57,12 +60,16 @@ impl fmt::Debug for Email {
 #[derive(Clone)]
 pub struct Password(String);
 
+/// The fewest characters a password may have.
 pub const PASSWORD_MIN: usize = 8;
+/// The most characters a password may have (see also [`PASSWORD_MAX_BYTES`]).
 pub const PASSWORD_MAX: usize = 64;
 /// The most bytes of a password bcrypt reads.
 pub const PASSWORD_MAX_BYTES: usize = 72;
 
 impl Password {
+    /// Checks a new password: [`PASSWORD_MIN`] to [`PASSWORD_MAX`] characters and at most
+    /// [`PASSWORD_MAX_BYTES`] bytes; errors name `field`. Not trimmed.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         let n = raw.chars().count();
         if !(PASSWORD_MIN..=PASSWORD_MAX).contains(&n) {
@@ -86,6 +93,7 @@ impl Password {
         Ok(Self(raw.to_owned()))
     }
 
+    /// The password as typed, for the hasher only.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -152,7 +160,9 @@ pub fn parse_changed_text(
     raw.map(|v| parse_text(field, Some(v), max)).transpose()
 }
 
+/// The most characters of a user's display name, a role's name or a group's code.
 pub const NAME_MAX: usize = 64;
+/// The most characters of a description.
 pub const DESCRIPTION_MAX: usize = 255;
 
 /// A tenant, which is also an organisation: tenants form a tree. The tree is for
@@ -160,8 +170,11 @@ pub const DESCRIPTION_MAX: usize = 255;
 /// child alike.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
+    /// The tenant's id, unique; the last segment of [`Tenant::path`].
     pub id: TenantId,
+    /// The display name, 1 to 128 characters.
     pub name: String,
+    /// The parent organisation; `None` at the top of the tree.
     pub parent_id: Option<TenantId>,
     /// Ids from the root down to this tenant, joined by '/' (`/default/east`).
     pub path: String,
@@ -169,6 +182,7 @@ pub struct Tenant {
     pub order: i32,
     /// A disabled tenant's users cannot sign in and their tokens stop working.
     pub enabled: bool,
+    /// When it was created (epoch milliseconds).
     pub created_at: Millis,
 }
 
@@ -190,12 +204,14 @@ impl Tenant {
 /// Whether a user may sign in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UserStatus {
+    /// May sign in.
     Normal,
     /// Cannot sign in; every token of the user stops working.
     Disabled,
 }
 
 impl UserStatus {
+    /// The stored and API spelling: `NORMAL` or `DISABLED`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Normal => "NORMAL",
@@ -203,6 +219,7 @@ impl UserStatus {
         }
     }
 
+    /// Reads [`UserStatus::as_str`]'s spelling back; `None` for anything else.
     pub fn parse(raw: &str) -> Option<Self> {
         match raw {
             "NORMAL" => Some(Self::Normal),
@@ -211,6 +228,7 @@ impl UserStatus {
         }
     }
 
+    /// `Normal` when `enabled`, else `Disabled`.
     pub fn from_enabled(enabled: bool) -> Self {
         if enabled {
             Self::Normal
@@ -219,6 +237,7 @@ impl UserStatus {
         }
     }
 
+    /// Whether the user may sign in.
     pub fn is_enabled(self) -> bool {
         self == Self::Normal
     }
@@ -241,8 +260,11 @@ pub fn parse_username(field: &'static str, raw: &str) -> Result<String, FieldErr
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A user account of a tenant. Its roles come directly and through its groups.
 pub struct User {
+    /// The user's id, unique across tenants.
     pub id: Id,
+    /// The tenant the user belongs to; a user never sees another tenant.
     pub tenant_id: TenantId,
     /// The login name, unique per tenant (the email for users made with one).
     pub username: String,
@@ -250,13 +272,17 @@ pub struct User {
     pub email: Option<Email>,
     /// The display name (Smartbi's `alias`).
     pub nickname: String,
+    /// Free text, at most [`DESCRIPTION_MAX`] characters; empty when none.
     pub description: String,
+    /// Whether the user may sign in.
     pub status: UserStatus,
     /// bcrypt hash; never leaves the domain through any API.
     pub password_hash: String,
     /// Bumped to revoke every token of the user at once.
     pub session_epoch: i64,
+    /// When it was created (epoch milliseconds).
     pub created_at: Millis,
+    /// When it was last changed (epoch milliseconds).
     pub updated_at: Millis,
 }
 
@@ -293,10 +319,16 @@ impl User {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A role: a set of menus (function codes), named permissions and resource grants,
+/// held by users directly or through their groups.
 pub struct Role {
+    /// The role's id, unique across tenants.
     pub id: Id,
+    /// The tenant the role belongs to.
     pub tenant_id: TenantId,
+    /// The role's name, unique in its tenant, 1 to [`NAME_MAX`] characters.
     pub name: String,
+    /// Free text, at most [`DESCRIPTION_MAX`] characters; empty when none.
     pub description: String,
     /// A display name (Smartbi's `alias`); may be empty.
     pub alias: String,
@@ -306,15 +338,19 @@ pub struct Role {
     pub allow_edit_permissions: bool,
     /// A disabled role grants nothing until enabled again.
     pub enabled: bool,
+    /// What kind of account the role is meant for; informational only.
     pub role_type: RoleType,
     /// The organisation the role belongs to; `None` for a global role. Always the role's
     /// own tenant when set (organisations never see each other's roles).
     pub organisation_id: Option<TenantId>,
+    /// The user who created the role; `None` for seeded roles and roles made without one.
     pub creator_id: Option<Id>,
     /// The user group the role belongs to (where directory APIs list it). Belonging is
     /// not a grant: granting the role to groups is a separate link.
     pub group_id: Option<String>,
+    /// When it was created (epoch milliseconds).
     pub created_at: Millis,
+    /// When it was last changed (epoch milliseconds).
     pub updated_at: Millis,
 }
 
@@ -344,13 +380,18 @@ impl Role {
 /// what a role allows comes from its menus, named permissions and resources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RoleType {
+    /// `CUSTOMER_USER`: an ordinary user of the tenant (the default).
     CustomerUser,
+    /// `PLATFORM_ADMIN`: an administrator of the platform.
     PlatformAdmin,
+    /// `SYS_ADMIN`: a system administrator.
     SysAdmin,
+    /// `TENANT_ADMIN`: an administrator of one tenant.
     TenantAdmin,
 }
 
 impl RoleType {
+    /// Every role type, in the order the API lists them.
     pub const ALL: [RoleType; 4] = [
         Self::CustomerUser,
         Self::PlatformAdmin,
@@ -358,6 +399,7 @@ impl RoleType {
         Self::TenantAdmin,
     ];
 
+    /// The stored and API spelling (`CUSTOMER_USER`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CustomerUser => "CUSTOMER_USER",
@@ -367,6 +409,7 @@ impl RoleType {
         }
     }
 
+    /// Reads [`RoleType::as_str`]'s spelling; anything else is refused, naming `field`.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         Self::ALL
             .into_iter()
@@ -387,17 +430,25 @@ pub const ROOT_GROUP: &str = "DEPARTMENT";
 /// a group apply to its members. Ids are text, because Smartbi clients may choose them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Group {
+    /// The group's id, unique in its tenant (see [`parse_group_id`]); [`ROOT_GROUP`] for the root.
     pub id: String,
+    /// The tenant the group belongs to.
     pub tenant_id: TenantId,
+    /// The display name, 1 to 128 characters.
     pub name: String,
+    /// A second display name (Smartbi's `alias`), at most 128 characters; may be empty.
     pub alias: String,
+    /// Free text, at most [`DESCRIPTION_MAX`] characters; empty when none.
     pub description: String,
+    /// A free code for the client's own use, at most [`NAME_MAX`] characters; may be empty.
     pub code: String,
     /// `None` only for the root.
     pub parent_id: Option<String>,
     /// Ids from the root down to this group, joined by '/' (`/DEPARTMENT/sales`).
     pub path: String,
+    /// The user who created the group; `None` for the root and groups made without one.
     pub creator_id: Option<Id>,
+    /// When it was created (epoch milliseconds).
     pub created_at: Millis,
 }
 
@@ -422,7 +473,9 @@ pub fn parse_group_id(field: &'static str, raw: &str) -> Result<String, FieldErr
 /// the default one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupLink {
+    /// The group.
     pub group: Group,
+    /// Whether it is the member's default group.
     pub is_default: bool,
 }
 
@@ -430,14 +483,19 @@ pub struct GroupLink {
 pub const SUPER_ADMIN_ROLE: &str = "super_admin";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A role as role lists show it, with counts of what it reaches.
 pub struct RoleSummary {
+    /// The role itself.
     pub role: Role,
+    /// How many users hold the role directly (not through groups).
     pub user_count: i64,
+    /// How many integrations the role is granted.
     pub integration_count: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+/// Whether a [`Menu`] is a part of the console or an operation.
 pub enum MenuType {
     /// A page or section of the console.
     Menu,
@@ -446,6 +504,7 @@ pub enum MenuType {
 }
 
 impl MenuType {
+    /// The stored and API spelling: `MENU` or `FUNCTION`.
     pub fn as_str(self) -> &'static str {
         match self {
             MenuType::Menu => "MENU",
@@ -453,6 +512,7 @@ impl MenuType {
         }
     }
 
+    /// Reads `MENU` or `FUNCTION`; anything else is refused, naming `field`.
     pub fn parse(field: &'static str, raw: &str) -> Result<Self, FieldError> {
         match raw {
             "MENU" => Ok(Self::Menu),
@@ -463,16 +523,23 @@ impl MenuType {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A menu or function code of a tenant; roles hold menus, and the API checks their codes.
 pub struct Menu {
+    /// The menu's id, unique across tenants.
     pub id: Id,
+    /// The tenant the menu belongs to.
     pub tenant_id: TenantId,
     /// Unique per tenant; function codes gate the API (`device.view`).
     pub code: String,
+    /// The display name, 1 to 128 characters.
     pub name: String,
+    /// A console page or an operation.
     pub menu_type: MenuType,
+    /// The menu it sits under; `None` at the top.
     pub parent_id: Option<Id>,
     /// Seeded at tenant creation; the API's permission checks depend on these.
     pub built_in: bool,
+    /// When it was created (epoch milliseconds).
     pub created_at: Millis,
 }
 
@@ -498,14 +565,20 @@ pub fn parse_menu_code(field: &'static str, raw: &str) -> Result<String, FieldEr
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ResourceType {
+    /// A generic entity (`ENTITY`).
     Entity,
+    /// A device (`DEVICE`).
     Device,
+    /// An integration, named rather than numbered (`INTEGRATION`).
     Integration,
+    /// A dashboard (`DASHBOARD`).
     Dashboard,
+    /// A workflow (`WORKFLOW`).
     Workflow,
 }
 
 impl ResourceType {
+    /// Every resource type, in the order the API lists them.
     pub const ALL: [ResourceType; 5] = [
         Self::Entity,
         Self::Device,
@@ -514,6 +587,7 @@ impl ResourceType {
         Self::Workflow,
     ];
 
+    /// The stored and API spelling (`ENTITY`, `DEVICE`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Entity => "ENTITY",
@@ -524,6 +598,7 @@ impl ResourceType {
         }
     }
 
+    /// Reads [`ResourceType::as_str`]'s spelling; anything else is refused, naming `field`.
     pub fn parse(field: &str, raw: &str) -> Result<Self, FieldError> {
         Self::ALL
             .into_iter()
@@ -553,7 +628,9 @@ impl From<ResourceType> for weir_kernel::access::GrantKind {
 /// the others numeric ids; both are kept as text).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ResourceRef {
+    /// What kind of object.
     pub resource_type: ResourceType,
+    /// The object's id as text, 1 to 128 characters.
     pub resource_id: String,
 }
 
@@ -589,18 +666,26 @@ impl From<ResourceRef> for weir_kernel::access::Grant {
 /// A stored refresh token; only its SHA-256 is kept.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefreshTokenRecord {
+    /// The token's SHA-256, hex-encoded; the token itself is never stored.
     pub token_hash: String,
+    /// The tenant of the user it was issued to.
     pub tenant_id: TenantId,
+    /// The user it was issued to.
     pub user_id: Id,
+    /// When it stops working (epoch milliseconds).
     pub expires_at: Millis,
+    /// When it was issued (epoch milliseconds).
     pub created_at: Millis,
 }
 
 /// What the token endpoint hands out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TokenPair {
+    /// The signed access token (a JWT carrying [`AccessClaims`]).
     pub access_token: String,
+    /// An opaque token to exchange, once, for a new pair.
     pub refresh_token: String,
+    /// Always `Bearer`.
     pub token_type: &'static str,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -615,7 +700,10 @@ pub struct AccessClaims {
     pub tid: String,
     /// The user's session epoch when the token was issued.
     pub sep: i64,
+    /// Issued at (epoch seconds).
     pub iat: i64,
+    /// Expires at (epoch seconds).
     pub exp: i64,
+    /// A random id for the token, 32 hex digits.
     pub jti: String,
 }

@@ -5,7 +5,9 @@
 /// One named permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Permission {
+    /// The permission's name as roles hold it.
     pub name: &'static str,
+    /// What it allows, in a sentence.
     pub description: &'static str,
     /// The area of the product it concerns (`Dashboard`, `BI`, `IoT`, ...).
     pub module: &'static str,

@@ -11,8 +11,11 @@ type R<T> = Result<T, StoreError>;
 
 /// Tenants: the organisation tree every other identity row belongs to.
 pub trait TenantRepo {
+    /// The tenant with this id, if any.
     fn tenant(&mut self, id: &TenantId) -> R<Option<Tenant>>;
+    /// Every tenant, enabled or not.
     fn tenants(&mut self) -> R<Vec<Tenant>>;
+    /// Adds a tenant; its id must be new.
     fn insert_tenant(&mut self, tenant: &Tenant) -> R<()>;
     /// Writes name, parent, path, order and enabled.
     fn update_tenant(&mut self, tenant: &Tenant) -> R<()>;
@@ -23,15 +26,20 @@ pub trait TenantRepo {
 
 /// Users of a tenant, by id, login name or email, and searched.
 pub trait UserRepo {
+    /// Adds a user; its id must be new.
     fn insert_user(&mut self, user: &User) -> R<()>;
     /// Writes every field but the id, tenant and creation time.
     fn update_user(&mut self, user: &User) -> R<()>;
+    /// The user with this id in tenant `t`, if any.
     fn user(&mut self, t: &TenantId, id: Id) -> R<Option<User>>;
     /// The user with whether their tenant is enabled, in one statement: the per-request
     /// token check.
     fn user_and_tenant_state(&mut self, t: &TenantId, id: Id) -> R<Option<(User, bool)>>;
+    /// The user of tenant `t` with this email, if any.
     fn user_by_email(&mut self, t: &TenantId, email: &Email) -> R<Option<User>>;
+    /// The user of tenant `t` with this login name (exact), if any.
     fn user_by_username(&mut self, t: &TenantId, username: &str) -> R<Option<User>>;
+    /// The users of tenant `t` among `ids`; unknown ids are left out.
     fn users(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<User>>;
     /// Users whose nickname or email contains `keyword` (case-insensitive), newest first
     /// unless the page says otherwise.
@@ -43,6 +51,7 @@ pub trait UserRepo {
     ) -> R<(Vec<User>, i64)>;
     /// Deletes users with their role links and refresh tokens; returns how many went.
     fn delete_users(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
+    /// How many users tenant `t` has.
     fn count_users(&mut self, t: &TenantId) -> R<i64>;
 }
 
@@ -53,6 +62,7 @@ pub struct RoleFilter {
     pub global_only: bool,
     /// Only roles whose name contains this (trimmed; case-insensitive; blank: any).
     pub name_contains: Option<String>,
+    /// Only enabled (`Some(true)`) or disabled (`Some(false)`) roles; `None`: either.
     pub enabled: Option<bool>,
 }
 
@@ -60,15 +70,22 @@ pub struct RoleFilter {
 /// grants beyond names lives in [`MenuRepo`] and [`ResourceGrantRepo`]; roles given to
 /// groups in [`GroupRepo`].
 pub trait RoleRepo {
+    /// Adds a role; its id must be new.
     fn insert_role(&mut self, role: &Role) -> R<()>;
     /// Writes every field but the id, tenant, creator and creation time.
     fn update_role(&mut self, role: &Role) -> R<()>;
+    /// The role with this id in tenant `t`, if any.
     fn role(&mut self, t: &TenantId, id: Id) -> R<Option<Role>>;
+    /// The role of tenant `t` with this name (exact), if any.
     fn role_by_name(&mut self, t: &TenantId, name: &str) -> R<Option<Role>>;
+    /// The roles of tenant `t` among `ids`; unknown ids are left out.
     fn roles_by_ids(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Role>>;
     /// Every role of the tenant, by name.
     fn all_roles(&mut self, t: &TenantId) -> R<Vec<Role>>;
+    /// Deletes the role with its permissions, members, menus, resource grants and group grants.
     fn delete_role(&mut self, t: &TenantId, id: Id) -> R<()>;
+    /// One page of the roles of tenant `t` matching `keyword` (`None`: all), with their
+    /// counts, and how many match in all.
     fn search_roles(
         &mut self,
         t: &TenantId,
@@ -93,6 +110,7 @@ pub trait RoleRepo {
     fn direct_roles_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Role>>;
 
     // Named permissions
+    /// The role's named permissions.
     fn role_permissions(&mut self, t: &TenantId, role: Id) -> R<Vec<String>>;
     /// Replaces the role's named permissions.
     fn set_role_permissions(&mut self, t: &TenantId, role: Id, names: &[String]) -> R<()>;
@@ -100,11 +118,15 @@ pub trait RoleRepo {
     fn permissions_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<String>>;
 
     // Members
+    /// Gives the role directly to users (existing members stay); `now` is when they joined.
     fn add_role_users(&mut self, t: &TenantId, role: Id, users: &[Id], now: Millis) -> R<()>;
+    /// Takes the role from users who hold it directly; others are ignored.
     fn remove_role_users(&mut self, t: &TenantId, role: Id, users: &[Id]) -> R<()>;
+    /// The role's direct members, those matching `keyword` (`None`: all).
     fn role_members(&mut self, t: &TenantId, role: Id, keyword: Option<&str>) -> R<Vec<User>>;
     /// Direct members of each of the given roles, as (role id, user id) pairs.
     fn members_of_roles(&mut self, t: &TenantId, roles: &[Id]) -> R<Vec<(Id, Id)>>;
+    /// How many users hold the role directly.
     fn count_role_users(&mut self, t: &TenantId, role: Id) -> R<i64>;
     /// Users not in the role, matching `keyword`.
     fn users_outside_role(&mut self, t: &TenantId, role: Id, keyword: Option<&str>)
@@ -113,16 +135,20 @@ pub trait RoleRepo {
 
 /// User groups (a tree of paths), the users in them and the roles granted to them.
 pub trait GroupRepo {
+    /// Adds a group; its id must be new in the tenant.
     fn insert_group(&mut self, group: &Group) -> R<()>;
     /// Writes name, alias, description, code, parent and path.
     fn update_group(&mut self, group: &Group) -> R<()>;
+    /// The group with this id in tenant `t`, if any.
     fn group(&mut self, t: &TenantId, id: &str) -> R<Option<Group>>;
+    /// The groups of tenant `t` among `ids`; unknown ids are left out.
     fn groups_by_ids(&mut self, t: &TenantId, ids: &[String]) -> R<Vec<Group>>;
     /// Groups whose path starts with `path/` (every descendant).
     fn groups_under(&mut self, t: &TenantId, path: &str) -> R<Vec<Group>>;
     /// Deletes groups with their memberships and role grants; roles that belonged to
     /// them belong to no group.
     fn delete_groups(&mut self, t: &TenantId, ids: &[String]) -> R<()>;
+    /// The groups the user is in, each with whether it is the user's default.
     fn groups_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<GroupLink>>;
     /// The ids of the user's groups: the per-request lookup.
     fn group_ids_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<String>>;
@@ -137,25 +163,37 @@ pub trait GroupRepo {
         groups: &[String],
         default: Option<&str>,
     ) -> R<()>;
+    /// Takes the user out of groups; groups the user is not in are ignored.
     fn remove_user_groups(&mut self, t: &TenantId, user: Id, groups: &[String]) -> R<()>;
     /// Grants the role to groups (existing grants stay).
     fn add_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
+    /// Takes the role from groups; groups it is not granted to are ignored.
     fn remove_role_groups(&mut self, t: &TenantId, role: Id, groups: &[String]) -> R<()>;
 }
 
 /// Menus (function codes, a tree by parent) and the roles that grant them.
 pub trait MenuRepo {
+    /// Adds a menu; its id must be new.
     fn insert_menu(&mut self, menu: &Menu) -> R<()>;
+    /// Writes code, name, type and parent.
     fn update_menu(&mut self, menu: &Menu) -> R<()>;
+    /// The menu with this id in tenant `t`, if any.
     fn menu(&mut self, t: &TenantId, id: Id) -> R<Option<Menu>>;
+    /// The menu of tenant `t` with this code, if any.
     fn menu_by_code(&mut self, t: &TenantId, code: &str) -> R<Option<Menu>>;
+    /// Every menu of tenant `t`.
     fn menus(&mut self, t: &TenantId) -> R<Vec<Menu>>;
+    /// The menus of tenant `t` among `ids`; unknown ids are left out.
     fn menus_by_ids(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Menu>>;
+    /// How many menus sit directly under menu `id`.
     fn count_menu_children(&mut self, t: &TenantId, id: Id) -> R<i64>;
     /// Deletes the menu and its role links.
     fn delete_menu(&mut self, t: &TenantId, id: Id) -> R<()>;
+    /// Gives the role menus (existing ones stay).
     fn add_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
+    /// Takes menus from the role; menus it does not have are ignored.
     fn remove_role_menus(&mut self, t: &TenantId, role: Id, menus: &[Id]) -> R<()>;
+    /// The menus the role grants.
     fn role_menus(&mut self, t: &TenantId, role: Id) -> R<Vec<Menu>>;
     /// Menus granted to the user through any of their roles (each once).
     fn menus_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<Menu>>;
@@ -168,14 +206,18 @@ pub trait MenuRepo {
 /// Objects of other domains (devices, entities, integrations, dashboards, flows) granted
 /// to roles, and what reaches a user through their roles.
 pub trait ResourceGrantRepo {
+    /// Grants the role resources (existing grants stay).
     fn add_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;
+    /// Takes resource grants from the role; ones it does not have are ignored.
     fn remove_role_resources(&mut self, t: &TenantId, role: Id, items: &[ResourceRef]) -> R<()>;
+    /// The resources granted to the role, of type `kind` only when given.
     fn role_resources(
         &mut self,
         t: &TenantId,
         role: Id,
         kind: Option<ResourceType>,
     ) -> R<Vec<ResourceRef>>;
+    /// Whether any of the user's roles grants `item`.
     fn user_has_resource(&mut self, t: &TenantId, user: Id, item: &ResourceRef) -> R<bool>;
     /// Every resource granted to the user through any of their roles (each once).
     fn resources_of_user(&mut self, t: &TenantId, user: Id) -> R<Vec<ResourceRef>>;
@@ -183,10 +225,12 @@ pub trait ResourceGrantRepo {
 
 /// Refresh tokens, stored by hash, each usable once.
 pub trait RefreshTokenRepo {
+    /// Stores a refresh token's record.
     fn insert_refresh_token(&mut self, token: &RefreshTokenRecord) -> R<()>;
     /// Removes and returns the token with this hash; `None` if it is unknown or was
     /// already taken (single use, even under concurrent refreshes).
     fn take_refresh_token(&mut self, token_hash: &str) -> R<Option<RefreshTokenRecord>>;
+    /// Deletes every refresh token of the user (a logout everywhere).
     fn delete_refresh_tokens_of_user(&mut self, t: &TenantId, user: Id) -> R<()>;
 }
 
@@ -228,18 +272,25 @@ pub trait ResourceDirectory: Send + Sync {
 
 /// Password hashing. Implementations must be slow on purpose (bcrypt, cost >= 10).
 pub trait PasswordHasher: Send + Sync {
+    /// Hashes a new password; the string is stored as [`User::password_hash`].
     fn hash(&self, password: &Password) -> Result<String, StoreError>;
+    /// Whether `password` matches `hash`; false too for a malformed hash.
     fn verify(&self, password: &str, hash: &str) -> bool;
 }
 
 /// Signs and checks access tokens.
 pub trait TokenCodec: Send + Sync {
+    /// Signs claims into an access token.
     fn encode(&self, claims: &AccessClaims) -> Result<String, StoreError>;
+    /// Checks an access token's signature and expiry and answers its claims.
     fn decode(&self, token: &str) -> Result<AccessClaims, TokenDecodeError>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why [`TokenCodec::decode`] refused a token.
 pub enum TokenDecodeError {
+    /// Not a token, a bad signature, or missing claims.
     Malformed,
+    /// Well-formed and signed, but past its `exp`.
     Expired,
 }

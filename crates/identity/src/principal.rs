@@ -12,13 +12,17 @@ use crate::models::{ResourceRef, Role, User};
 /// enabled ones only) and what those grant.
 #[derive(Debug, Clone)]
 pub struct Principal {
+    /// The caller's tenant; everything they reach belongs to it.
     pub tenant_id: TenantId,
+    /// The caller's user id.
     pub user_id: Id,
     /// The caller's user row as read when the token was checked.
     pub user: User,
+    /// The caller's enabled roles, direct and through groups, each once.
     pub roles: Vec<Role>,
     /// The ids of the groups the caller belongs to.
     pub groups: BTreeSet<String>,
+    /// Whether one of those roles is the built-in super admin, who may do everything.
     pub super_admin: bool,
     /// Function and menu codes granted through the caller's roles: their menus and the
     /// codes their named permissions carry.
@@ -56,6 +60,7 @@ impl Principal {
         self.super_admin || self.permissions.contains(name)
     }
 
+    /// Refuses, naming the code, a caller who does not hold the function code `code`.
     pub fn require(&self, code: &str) -> Result<(), AccessDenied> {
         if self.can(code) {
             Ok(())

@@ -28,6 +28,8 @@ use std::sync::{Arc, Mutex};
 use weir_kernel::{Clock, Millis};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The limits of a [`LoginThrottle`]; the default: 5 failures an account and address,
+/// 20 an address, in 5 minutes; locks from 5 minutes, doubling, to at most an hour.
 pub struct ThrottleLimits {
     /// Failures of one account from one address within the window before that address is
     /// locked out of that account.
@@ -35,6 +37,7 @@ pub struct ThrottleLimits {
     /// Failures from one client address within the window, for any accounts, before it is
     /// locked out of every account.
     pub address_failures: u32,
+    /// The window failures are counted in, in seconds.
     pub window_secs: i64,
     /// How long a first lock lasts; each next one in a row lasts twice as long.
     pub lockout_secs: i64,
@@ -83,6 +86,8 @@ impl Entry {
     }
 }
 
+/// Counts failed sign-ins by account and client address and locks out guessers (see the
+/// module's rules). Shared by every request; safe to use from many threads.
 pub struct LoginThrottle {
     limits: ThrottleLimits,
     clock: Arc<dyn Clock>,
@@ -105,6 +110,7 @@ impl std::fmt::Debug for LoginThrottle {
 }
 
 impl LoginThrottle {
+    /// A throttle with no records, timing with `clock`.
     pub fn new(limits: ThrottleLimits, clock: Arc<dyn Clock>) -> Self {
         Self {
             limits,
@@ -139,6 +145,8 @@ impl LoginThrottle {
         }
     }
 
+    /// Counts a failed sign-in of `account` from `address` (`None`: unknown), locking the
+    /// pair or the address when its count within the window reaches its limit.
     pub fn record_failure(&self, account: &str, address: Option<&str>) {
         let now = self.clock.now_ms();
         let l = self.limits;

@@ -18,33 +18,45 @@ use crate::principal::Principal;
 /// A user made by login name.
 #[derive(Debug, Clone, Default)]
 pub struct AccountInput {
+    /// The login name (see [`crate::models::parse_username`]); refused when taken.
     pub username: String,
+    /// An email, unique in the tenant; `None`: the account has none.
     pub email: Option<String>,
     /// The display name; the username when `None`.
     pub nickname: Option<String>,
+    /// Free text, at most [`DESCRIPTION_MAX`] characters; `None`: empty.
     pub description: Option<String>,
     /// `None` gives a random password nobody knows: the account cannot sign in until an
     /// administrator sets one.
     pub password: Option<String>,
+    /// Whether the account may sign in; `None`: enabled.
     pub enabled: Option<bool>,
     /// The default group; the root when `None` or unknown (unless `check_group`).
     pub group_id: Option<String>,
+    /// Refuse with [`UserError::GroupNotFound`] when `group_id` names no group, rather than
+    /// fall back to the root.
     pub check_group: bool,
 }
 
 /// Changes to an account; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct AccountUpdate {
+    /// A new display name, 1 to [`NAME_MAX`] characters.
     pub nickname: Option<String>,
+    /// A new description, at most [`DESCRIPTION_MAX`] characters.
     pub description: Option<String>,
+    /// A new password; setting it ends every session of the user.
     pub password: Option<String>,
+    /// Enables or disables the account; disabling ends every session of the user.
     pub enabled: Option<bool>,
 }
 
 /// A user with their default group.
 #[derive(Debug, Clone)]
 pub struct Account {
+    /// The user.
     pub user: User,
+    /// Their default group; `None` if they are in none.
     pub default_group: Option<Group>,
 }
 
@@ -86,6 +98,8 @@ impl IdentityService {
         Ok(self.hasher.hash(&password)?)
     }
 
+    /// Creates a user by login name, in the default group `input` names; for the super admin
+    /// only. Refused when the login name or email is taken.
     pub fn create_account(&self, p: &Principal, input: AccountInput) -> Result<Account, UserError> {
         p.require_super_admin()?;
         let username = parse_username("name", &input.username)?;
@@ -136,6 +150,8 @@ impl IdentityService {
         })
     }
 
+    /// Applies `upd` to the account `key` names (an id, else a login name); for the super
+    /// admin only, who may not disable themselves.
     pub fn update_account(
         &self,
         p: &Principal,
@@ -243,6 +259,8 @@ impl IdentityService {
         })
     }
 
+    /// The account `key` names (an id, else a login name) with its default group; for the
+    /// super admin only.
     pub fn account(&self, p: &Principal, key: &str) -> Result<Account, UserError> {
         p.require_super_admin()?;
         read(self.store(), |tx| {

@@ -15,15 +15,23 @@ use crate::ports::{IdentityTx, RefreshTokenRepo, TenantRepo, TokenDecodeError, U
 use crate::principal::Principal;
 
 #[derive(Debug, Clone)]
+/// The tenant's first user, registering themselves (see [`IdentityService::register`]).
 pub struct RegisterInput {
+    /// Their email, which is also their login name.
     pub email: String,
+    /// Their display name, 1 to [`NAME_MAX`] characters.
     pub nickname: String,
+    /// Their password (see [`Password::parse`]).
     pub password: String,
 }
 
 #[derive(Debug, Clone, Default)]
+/// The OAuth client of a token request. Both absent is accepted (first-party clients);
+/// otherwise both must match the client of [`IdentitySettings`](super::IdentitySettings), or [`AuthError::InvalidClient`].
 pub struct ClientCredentials {
+    /// The client id, if sent.
     pub client_id: Option<String>,
+    /// The client secret, if sent.
     pub client_secret: Option<String>,
 }
 

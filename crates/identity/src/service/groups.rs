@@ -13,6 +13,7 @@ use crate::ports::GroupRepo;
 use crate::principal::Principal;
 
 #[derive(Debug, Clone, Default)]
+/// A new user group (see [`IdentityService::create_group`]).
 pub struct GroupInput {
     /// A client-chosen id; a UUID when `None`.
     pub id: Option<String>,
@@ -20,26 +21,37 @@ pub struct GroupInput {
     pub parent_id: Option<String>,
     /// Refuse an unknown parent instead of falling back to the root.
     pub check_parent: bool,
+    /// The display name, 1 to 128 characters.
     pub name: String,
+    /// A second display name, at most 128 characters; `None`: empty.
     pub alias: Option<String>,
+    /// Free text, at most [`DESCRIPTION_MAX`] characters; `None`: empty.
     pub description: Option<String>,
+    /// A free code for the client's use, at most [`NAME_MAX`] characters; `None`: empty.
     pub code: Option<String>,
 }
 
 /// Changes to a group; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct GroupUpdate {
+    /// A new parent, which moves the group with its subtree.
     pub parent_id: Option<String>,
+    /// A new display name, 1 to 128 characters.
     pub name: Option<String>,
+    /// A new second display name, at most 128 characters.
     pub alias: Option<String>,
+    /// A new description, at most [`DESCRIPTION_MAX`] characters.
     pub description: Option<String>,
+    /// A new code, at most [`NAME_MAX`] characters.
     pub code: Option<String>,
 }
 
 /// An item of a membership batch that was not applied, and why (Smartbi answers these).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkFailure {
+    /// The id of the item (a group, user or role) as the request named it.
     pub id: String,
+    /// Why it was not applied (`group `x` not found`).
     pub msg: String,
 }
 
@@ -160,6 +172,8 @@ impl IdentityService {
         tx.group(t, ROOT_GROUP)
     }
 
+    /// Creates a group under its parent; for the super admin only. Refused when the id is
+    /// taken, or the parent is unknown and `check_parent` is set.
     pub fn create_group(&self, p: &Principal, input: GroupInput) -> Result<Group, GroupError> {
         p.require_super_admin()?;
         let id = match input.id.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
@@ -262,6 +276,7 @@ impl IdentityService {
         })
     }
 
+    /// The group with this id; for the super admin only.
     pub fn group(&self, p: &Principal, id: &str) -> Result<Group, GroupError> {
         p.require_super_admin()?;
         read(self.store(), |tx| self.existing_group(tx, &p.tenant_id, id))
@@ -318,6 +333,8 @@ impl IdentityService {
         })
     }
 
+    /// Takes the user `user` names (an id, else a login name) out of `groups`; groups the
+    /// user is not in are ignored. For the super admin only.
     pub fn remove_user_groups(
         &self,
         p: &Principal,
@@ -378,6 +395,8 @@ impl IdentityService {
         })
     }
 
+    /// Takes the role `role` names (an id, else a name) from `groups`; groups it is not
+    /// granted to are ignored. For the super admin only.
     pub fn remove_role_groups(
         &self,
         p: &Principal,

@@ -11,27 +11,39 @@ use crate::models::*;
 use crate::principal::Principal;
 
 #[derive(Debug, Clone)]
+/// A new menu or function code (see [`IdentityService::create_menu`]).
 pub struct MenuInput {
+    /// The code, unique in the tenant (see [`parse_menu_code`]).
     pub code: String,
+    /// The display name, 1 to 128 characters.
     pub name: String,
+    /// `MENU` or `FUNCTION`.
     pub menu_type: String,
+    /// The menu it sits under, which must be a `MENU`; `None`: at the top.
     pub parent_id: Option<Id>,
 }
 
 #[derive(Debug, Clone)]
+/// A menu's new name and type; its code and parent stay.
 pub struct MenuUpdate {
+    /// The display name, 1 to 128 characters.
     pub name: String,
+    /// `MENU` or `FUNCTION`.
     pub menu_type: String,
 }
 
 /// A menu with its children, as `GET /user/menus` answers.
 #[derive(Debug, Clone)]
 pub struct MenuNode {
+    /// The menu.
     pub menu: Menu,
+    /// The menus under it, each with theirs.
     pub children: Vec<MenuNode>,
 }
 
 impl IdentityService {
+    /// Creates a menu and answers its id; for the super admin only. Refused when the code is
+    /// taken or the parent is unknown or a `FUNCTION`.
     pub fn create_menu(&self, p: &Principal, input: MenuInput) -> Result<Id, MenuError> {
         p.require_super_admin()?;
         let code = parse_menu_code("code", &input.code)?;
@@ -86,6 +98,7 @@ impl IdentityService {
         })
     }
 
+    /// Deletes a menu that is not built in and has no children; for the super admin only.
     pub fn delete_menu(&self, p: &Principal, id: Id) -> Result<(), MenuError> {
         p.require_super_admin()?;
         write(self.store(), |tx| {

@@ -32,13 +32,19 @@ pub use weir_kernel::SearchQuery;
 pub const MAX_BATCH: usize = 1000;
 
 #[derive(Debug, Clone)]
+/// How the identity use-cases behave: token lifetimes, the OAuth client, throttling and
+/// paging. The default suits the reference web console.
 pub struct IdentitySettings {
     /// Access tokens live this long. Default 3 hours: the reference web console refreshes
     /// on a 60-minute timer and ignores `expires_in`.
     pub access_token_ttl_secs: i64,
+    /// Refresh tokens live this long, in seconds. Default 14 days.
     pub refresh_token_ttl_secs: i64,
+    /// The OAuth client id the token endpoint accepts. Default `iab`, the reference console's.
     pub client_id: String,
+    /// The OAuth client secret going with [`IdentitySettings::client_id`].
     pub client_secret: String,
+    /// How failed logins and `old_password` checks are throttled.
     pub throttle: ThrottleLimits,
     /// Largest page a search answers; larger requests are capped.
     pub max_page_size: u32,
@@ -59,13 +65,21 @@ impl Default for IdentitySettings {
 
 /// The ports the identity use-cases run on.
 pub struct IdentityPorts {
+    /// Where identity data lives.
     pub store: Arc<IdentityStore>,
+    /// Hashes and checks passwords ([`crate::crypto::BcryptHasher`]).
     pub hasher: Arc<dyn PasswordHasher>,
+    /// Signs and checks access tokens ([`crate::crypto::JwtCodec`]).
     pub tokens: Arc<dyn TokenCodec>,
+    /// Hands out the ids of new users, roles and menus.
     pub ids: Arc<IdGenerator>,
+    /// The time tokens, rows and the throttle are stamped with.
     pub clock: Arc<dyn Clock>,
 }
 
+/// Every identity use-case: login and tokens, users, roles, groups, menus, tenants. Each
+/// method taking a [`Principal`](crate::Principal) acts within the caller's tenant and
+/// checks what the caller may do first.
 pub struct IdentityService {
     store: Arc<IdentityStore>,
     hasher: Arc<dyn PasswordHasher>,
@@ -88,6 +102,8 @@ impl std::fmt::Debug for IdentityService {
 }
 
 impl IdentityService {
+    /// A service on `ports`, with an empty login throttle and no resource directory
+    /// (see [`Self::check_resources_with`]).
     pub fn new(ports: IdentityPorts, settings: IdentitySettings) -> Self {
         Self {
             throttle: LoginThrottle::new(settings.throttle, ports.clock.clone()),
@@ -108,6 +124,7 @@ impl IdentityService {
         let _ = self.resources.set(directory);
     }
 
+    /// The settings the service was made with.
     pub fn settings(&self) -> &IdentitySettings {
         &self.settings
     }

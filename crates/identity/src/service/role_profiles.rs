@@ -19,11 +19,17 @@ use crate::principal::Principal;
 /// Fields of a role to set; `None` leaves a field as it is (or, creating, at its default).
 #[derive(Debug, Clone, Default)]
 pub struct RoleChanges {
+    /// A new name, unique in the tenant, 1 to [`NAME_MAX`] characters.
     pub name: Option<String>,
+    /// A new description, at most [`DESCRIPTION_MAX`] characters.
     pub description: Option<String>,
+    /// A new second display name.
     pub alias: Option<String>,
+    /// A new role type (informational).
     pub role_type: Option<RoleType>,
+    /// Enables or disables the role; a disabled role grants nothing.
     pub enabled: Option<bool>,
+    /// Whether its named permissions and menus may be edited from now on.
     pub allow_edit_permissions: Option<bool>,
     /// `Some(None)` makes the role global; `Some(Some(t))` ties it to organisation `t`,
     /// which must be the caller's own tenant.
@@ -37,6 +43,8 @@ pub struct RoleChanges {
     /// The group the role belongs to (the root when creating without one). Belonging is
     /// not a grant.
     pub group_id: Option<String>,
+    /// Refuse with [`RoleError::GroupNotFound`] when `group_id` names no group, rather than
+    /// fall back to the root.
     pub check_group: bool,
 }
 
@@ -49,8 +57,11 @@ pub const ROLE_PROFILE_SORTS: &[&str] =
 /// A role with what the dialects show beside it.
 #[derive(Debug, Clone)]
 pub struct RoleProfile {
+    /// The role.
     pub role: Role,
+    /// Its named permissions.
     pub permissions: Vec<String>,
+    /// The ids of the menus it grants.
     pub menus: Vec<Id>,
     /// Direct members' ids.
     pub members: Vec<Id>,
@@ -378,6 +389,7 @@ impl IdentityService {
         })
     }
 
+    /// The role with this id, with its permissions, menus and members; for the super admin only.
     pub fn role_profile(&self, p: &Principal, id: Id) -> Result<RoleProfile, RoleError> {
         p.require_super_admin()?;
         read(self.store(), |tx| {

@@ -10,8 +10,11 @@ use crate::ports::{IdentityTx, RoleRepo, UserRepo};
 use crate::principal::Principal;
 
 #[derive(Debug, Clone)]
+/// A role's name and description, to create or rename it.
 pub struct RoleInput {
+    /// The name, unique in the tenant, 1 to [`NAME_MAX`] characters.
     pub name: String,
+    /// Free text, at most [`DESCRIPTION_MAX`] characters; `None`: empty.
     pub description: Option<String>,
 }
 
@@ -86,6 +89,8 @@ impl IdentityService {
         }
     }
 
+    /// Renames a role and sets its description; for the super admin only. Refused for the
+    /// built-in role and when another role has the name.
     pub fn update_role(&self, p: &Principal, id: Id, input: RoleInput) -> Result<(), RoleError> {
         p.require_super_admin()?;
         let name = parse_name("name", &input.name, NAME_MAX)?;
@@ -128,6 +133,8 @@ impl IdentityService {
         Ok(())
     }
 
+    /// One page of the tenant's roles matching the query's keyword, with their counts,
+    /// sorted by [`ROLE_SORTS`]; for the super admin only.
     pub fn search_roles(
         &self,
         p: &Principal,
@@ -141,6 +148,8 @@ impl IdentityService {
         })
     }
 
+    /// The role's direct members, those matching `keyword` (`None`: all); for the super
+    /// admin only.
     pub fn role_members(
         &self,
         p: &Principal,
@@ -215,6 +224,8 @@ impl IdentityService {
         })
     }
 
+    /// The resources granted to the role, of type `kind` only when given; for the super
+    /// admin only.
     pub fn role_resources(
         &self,
         p: &Principal,
@@ -303,12 +314,17 @@ impl IdentityService {
         })
     }
 
+    /// Takes menus from a role (1 to [`MAX_BATCH`] ids; ones it lacks are ignored); for the
+    /// super admin only, and not from the built-in role or one whose permissions are locked.
     pub fn disassociate_menus(&self, p: &Principal, id: Id, menus: &[Id]) -> Result<(), RoleError> {
         self.edit_grants(p, id, "menu_ids", menus, |tx, menus| {
             Ok(tx.remove_role_menus(&p.tenant_id, id, menus)?)
         })
     }
 
+    /// Grants resources to a role (1 to [`MAX_BATCH`]); for the super admin only, and not to
+    /// the built-in role or one whose permissions are locked. With a resource directory (see
+    /// [`Self::check_resources_with`]), each must exist in the tenant.
     pub fn associate_resources(
         &self,
         p: &Principal,
@@ -333,6 +349,9 @@ impl IdentityService {
         })
     }
 
+    /// Takes resource grants from a role (1 to [`MAX_BATCH`]; ones it lacks are ignored);
+    /// for the super admin only, and not from the built-in role or one whose permissions are
+    /// locked.
     pub fn disassociate_resources(
         &self,
         p: &Principal,

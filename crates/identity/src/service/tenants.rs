@@ -94,6 +94,7 @@ impl IdentityService {
         })
     }
 
+    /// Every tenant, enabled or not (an operator's view: no caller, no permission check).
     pub fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
         weir_kernel::store::read(self.store(), |tx| tx.tenants())
     }

@@ -14,29 +14,43 @@ use crate::principal::Principal;
 /// What `GET /user` answers.
 #[derive(Debug, Clone)]
 pub struct Me {
+    /// The caller.
     pub user: User,
+    /// The enabled roles they hold, directly and through groups.
     pub roles: Vec<Role>,
+    /// The menus they see: every menu for the super admin, else those their roles grant.
     pub menus: Vec<Menu>,
+    /// Whether they are a super admin.
     pub super_admin: bool,
 }
 
 /// A user with their roles, as the member search lists them.
 #[derive(Debug, Clone)]
 pub struct Member {
+    /// The user.
     pub user: User,
+    /// The roles given to them directly.
     pub roles: Vec<Role>,
 }
 
 #[derive(Debug, Clone)]
+/// A user made by email, who signs in with it (see [`IdentityService::create_member`]).
 pub struct NewMember {
+    /// The email, also the login name; unique in the tenant.
     pub email: String,
+    /// The display name, 1 to [`NAME_MAX`] characters.
     pub nickname: String,
+    /// The password (see [`Password::parse`]).
     pub password: String,
 }
 
 #[derive(Debug, Clone)]
+/// Changes to a user made by email.
 pub struct UpdateMember {
+    /// A new email; `None` keeps it. A user who signs in with their email then signs in
+    /// with the new one.
     pub email: Option<String>,
+    /// The display name, 1 to [`NAME_MAX`] characters.
     pub nickname: String,
 }
 
@@ -81,6 +95,8 @@ impl IdentityService {
             .map_err(Into::into)
     }
 
+    /// One page of the tenant's users whose nickname or email contains the query's keyword,
+    /// each with their direct roles, sorted by [`MEMBER_SORTS`]; for the super admin only.
     pub fn search_members(
         &self,
         p: &Principal,
@@ -106,6 +122,8 @@ impl IdentityService {
         })
     }
 
+    /// Creates a user signing in with their email, in the root group, and answers their id;
+    /// for the super admin only. Refused when the email is taken.
     pub fn create_member(&self, p: &Principal, input: NewMember) -> Result<Id, UserError> {
         p.require_super_admin()?;
         let email = Email::parse("email", &input.email)?;
@@ -135,6 +153,8 @@ impl IdentityService {
         })
     }
 
+    /// Changes a user's email and display name; for the super admin only. Refused when the
+    /// new email is taken.
     pub fn update_member(
         &self,
         p: &Principal,
