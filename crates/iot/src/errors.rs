@@ -5,43 +5,81 @@ use weir_kernel::{AsProblem, PageRequestError, Problem, ProblemKind, StoreError}
 use crate::integration::{IntegrationError, ParamError};
 use crate::value::ValueError;
 
+/// Why an IoT use-case refused, or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum IotError {
     /// Unknown, of another tenant, or outside the caller's grants: all look the same.
     #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
+    NotFound {
+        /// What was looked for (`device`, `entity`, `integration`, `dashboard`).
+        what: &'static str,
+        /// The id or key the request named.
+        id: String,
+    },
+    /// The integration (named) offers no way to add devices by hand.
     #[error("integration `{0}` cannot add devices")]
     CannotAddDevices(String),
+    /// The integration (named) offers no way to delete devices by hand.
     #[error("integration `{0}` cannot delete devices")]
     CannotDeleteDevices(String),
+    /// Adding a device whose identifier its integration already has in the tenant.
     #[error("integration `{integration}` already has a device `{identifier}`")]
     DeviceExists {
+        /// The integration's id.
         integration: String,
+        /// The identifier asked for.
         identifier: String,
     },
+    /// Creating or renaming a dashboard to a name another dashboard of the tenant has.
     #[error("a dashboard named `{0}` already exists")]
     DashboardExists(String),
+    /// Creating an entity whose key the tenant already has.
     #[error("an entity with key `{0}` already exists")]
     EntityExists(String),
+    /// A value written to an entity does not fit its definition.
     #[error("{key}: {error}")]
-    Value { key: String, error: ValueError },
+    Value {
+        /// The entity's key.
+        key: String,
+        /// What is wrong with the value.
+        error: ValueError,
+    },
+    /// A write to an entity that this kind of write may not change (a read-only property,
+    /// a service called as a property, ...).
     #[error("{key}: the entity is not writable ({reason})")]
-    NotWritable { key: String, reason: &'static str },
+    NotWritable {
+        /// The entity's key.
+        key: String,
+        /// Why, in a few words.
+        reason: &'static str,
+    },
+    /// A parameter given to an integration (its settings, a device's) is wrong.
     #[error(transparent)]
     Param(#[from] ParamError),
+    /// A request field breaks a rule.
     #[error("{field} {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        /// The field, as the API names it.
+        field: String,
+        /// What is wrong, phrased to follow the field's name.
+        message: String,
+    },
+    /// The caller lacks the function code the use-case needs; the message names it.
     #[error("{0}")]
     Denied(String),
+    /// A device reported without a token, or with one no device has (any more).
     #[error("the device token is missing, unknown or replaced")]
     BadDeviceToken,
+    /// The integration refused the call, or is unavailable.
     #[error(transparent)]
     Integration(IntegrationError),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl IotError {
+    /// [`IotError::Invalid`] of `field` for `message` (`must not be empty`).
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
@@ -49,6 +87,7 @@ impl IotError {
         }
     }
 
+    /// [`IotError::NotFound`] of a `what` (`device`) named `id`.
     pub fn not_found(what: &'static str, id: impl ToString) -> Self {
         Self::NotFound {
             what,
