@@ -16,7 +16,9 @@ use crate::value::EntityValue;
 /// Values one write committed, all of one tenant.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValuesCommitted {
+    /// The tenant every value belongs to.
     pub tenant_id: TenantId,
+    /// The values, each with its entity.
     pub values: Vec<CommittedValue>,
     /// What led to the write.
     pub cause: Cause,
@@ -28,6 +30,7 @@ pub struct ValuesCommitted {
 /// domain only carries it; the workflow runtime reads it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Cause {
+    /// The flows whose runs led to the write, oldest first; empty for writes no flow made.
     pub flows: Vec<Id>,
 }
 
@@ -47,17 +50,26 @@ impl Cause {
 /// One committed value, with what a subscriber needs to decide whether its user may see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommittedValue {
+    /// The entity's key.
     pub key: String,
+    /// The entity's id.
     pub entity_id: Id,
+    /// The id of the integration the entity belongs to.
     pub integration: String,
+    /// The device the entity belongs to; `None` for integration and custom entities.
     pub device_id: Option<Id>,
+    /// When the value was measured or written (epoch milliseconds).
     pub timestamp: Millis,
+    /// The value.
     pub value: EntityValue,
 }
 
 /// Where committed values go. Publishing never waits for subscribers.
 pub trait EventBus: Send + Sync {
+    /// Hands the event to the current subscribers without waiting for them; one that cannot
+    /// keep up may lose events.
     fn publish(&self, event: Arc<ValuesCommitted>);
+    /// A new subscriber, receiving events published from now on.
     fn subscribe(&self) -> Subscription;
     /// Whether anyone listens: publishers skip building events nobody would read.
     fn has_subscribers(&self) -> bool {
@@ -118,6 +130,7 @@ pub struct LocalBus {
 }
 
 impl LocalBus {
+    /// A bus keeping up to `capacity` events (at least 1) queued per subscriber.
     pub fn new(capacity: usize) -> Self {
         let (tx, _) = broadcast::channel(capacity.max(1));
         Self {

@@ -17,6 +17,7 @@ use crate::value::{EntityValue, ValueError};
 pub struct DeviceService {
     /// The service entity's identifier; its key is `{integration}.integration.{identifier}`.
     pub identifier: String,
+    /// The parameters, as the children of the service entity.
     pub params: Vec<EntityDefinition>,
 }
 
@@ -101,18 +102,25 @@ impl DeviceService {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("param_entities.{param}: {error}")]
+/// A parameter of a device service that was refused.
 pub struct ParamError {
+    /// The parameter as the request named it.
     pub param: String,
+    /// What is wrong with it.
     pub error: ParamProblem,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// What is wrong with a device-service parameter.
 pub enum ParamProblem {
     #[error("not a parameter of this service")]
+    /// The service has no parameter by that name.
     Unknown,
     #[error("given twice, by its identifier and by its full key")]
+    /// Given twice, by its identifier and by its full key.
     Repeated,
     #[error(transparent)]
+    /// Its value does not fit the parameter's definition.
     Value(ValueError),
 }
 
@@ -121,8 +129,11 @@ pub enum ParamProblem {
 pub struct IntegrationInfo {
     /// The first segment of its entity keys: 1 to 64 letters, digits, '_', '-' or ':'.
     pub id: String,
+    /// The display name.
     pub name: String,
+    /// What it does, for display; may be empty.
     pub description: String,
+    /// An icon for the console; `None`: the default one.
     pub icon: Option<String>,
     /// The integration's own entities (`{id}.integration.{entity}`).
     pub entities: Vec<EntityDefinition>,
@@ -133,6 +144,7 @@ pub struct IntegrationInfo {
 }
 
 impl IntegrationInfo {
+    /// The entity key of one of its device services (`{id}.integration.{identifier}`).
     pub fn service_key(&self, service: &DeviceService) -> String {
         EntityKey::integration(&self.id, &service.identifier).to_string()
     }
@@ -150,17 +162,22 @@ pub struct NewDevice {
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why an integration refused or failed a call.
 pub enum IntegrationError {
     #[error(transparent)]
+    /// A parameter of the call is wrong.
     Param(#[from] ParamError),
     #[error("{0}")]
+    /// The integration refuses the call; the message says why, for the user.
     Refused(String),
     #[error("integration unavailable: {0}")]
+    /// The integration cannot be reached or failed; the message says how.
     Unavailable(String),
 }
 
 /// A plug-in that owns devices. Calls are blocking and happen on the blocking pool.
 pub trait Integration: Send + Sync {
+    /// What the integration is and declares; the same every call.
     fn info(&self) -> &IntegrationInfo;
 
     /// Turns an add-device request into the device to create. The parameters have already
@@ -189,13 +206,22 @@ pub trait Integration: Send + Sync {
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// Why [`IntegrationRegistry::register`] refused an integration.
 pub enum RegistryError {
     #[error("an integration `{0}` is already registered")]
+    /// An integration with this id is registered already.
     Duplicate(String),
     #[error("integration id `{0}` must be 1 to 64 letters, digits, '_', '-' or ':'")]
+    /// The id is not a valid key segment (see [`crate::key::valid_segment`]).
     BadId(String),
     #[error("integration `{id}`: {error}")]
-    BadDefinition { id: String, error: DefinitionError },
+    /// An entity the integration declares (its own, or a service parameter) is invalid.
+    BadDefinition {
+        /// The integration's id.
+        id: String,
+        /// What is wrong with the definition.
+        error: DefinitionError,
+    },
 }
 
 /// The integrations a server runs, by id.
@@ -232,10 +258,12 @@ impl IntegrationRegistry {
         Ok(())
     }
 
+    /// The integration with this id, if registered.
     pub fn get(&self, id: &str) -> Option<&Arc<dyn Integration>> {
         self.by_id.get(id)
     }
 
+    /// Every registered integration, by id.
     pub fn all(&self) -> impl Iterator<Item = &Arc<dyn Integration>> {
         self.by_id.values()
     }
@@ -252,6 +280,7 @@ pub struct FixedEntities {
 }
 
 impl FixedEntities {
+    /// An integration `id`, shown as `name`, whose every device has `entities`.
     pub fn new(id: &str, name: &str, entities: Vec<EntityDefinition>) -> Self {
         Self {
             info: IntegrationInfo {

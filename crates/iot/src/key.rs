@@ -8,14 +8,20 @@ use std::str::FromStr;
 /// Whose entity a key names.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyOwner {
+    /// A device's entity: the device's identifier.
     Device(String),
+    /// The integration's own entity.
     Integration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// An entity key, parsed into its segments; `Display` writes it back.
 pub struct EntityKey {
+    /// The integration id: the first segment.
     pub integration: String,
+    /// Whose entity it is.
     pub owner: KeyOwner,
+    /// The entity's identifier.
     pub entity: String,
     /// Set for a child of an OBJECT entity.
     pub child: Option<String>,
@@ -23,8 +29,11 @@ pub struct EntityKey {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{key}` is not an entity key: {reason}")]
+/// Why a text is not an entity key.
 pub struct KeyError {
+    /// The text given.
     pub key: String,
+    /// What is wrong with it.
     pub reason: &'static str,
 }
 
@@ -40,6 +49,7 @@ pub fn valid_segment(s: &str) -> bool {
 }
 
 impl EntityKey {
+    /// The key of entity `entity` of device `device` of integration `integration`.
     pub fn device(integration: &str, device: &str, entity: &str) -> Self {
         Self {
             integration: integration.into(),
@@ -49,6 +59,7 @@ impl EntityKey {
         }
     }
 
+    /// The key of the integration's own entity `entity`.
     pub fn integration(integration: &str, entity: &str) -> Self {
         Self {
             integration: integration.into(),

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Weir's IoT domain: integrations (plug-ins that own devices), devices, entities and the
 //! values they hold.
 //!

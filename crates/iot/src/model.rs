@@ -9,6 +9,7 @@ use crate::key::valid_segment;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+/// What kind of entity: a property, a service or an event.
 pub enum EntityType {
     /// A state with a latest value and a history.
     Property,
@@ -19,9 +20,13 @@ pub enum EntityType {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Who may read and write an entity's value.
 pub enum AccessMod {
+    /// Read only: devices report it, users cannot write it.
     R,
+    /// Write only.
     W,
+    /// Read and write.
     RW,
 }
 
@@ -34,6 +39,7 @@ impl AccessMod {
     /// Every access mode.
     pub const ALL: [Self; 3] = [Self::R, Self::W, Self::RW];
 
+    /// Whether users and flows may write a value of this mode.
     pub fn writable(self) -> bool {
         matches!(self, Self::W | Self::RW)
     }
@@ -41,10 +47,15 @@ impl AccessMod {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+/// What an entity's values hold.
 pub enum ValueType {
+    /// Text.
     String,
+    /// A 64-bit integer.
     Long,
+    /// A 64-bit float.
     Double,
+    /// True or false.
     Boolean,
     /// Bytes; base64 in JSON.
     Binary,
@@ -63,10 +74,12 @@ impl ValueType {
         Self::Object,
     ];
 
+    /// Whether it is LONG or DOUBLE.
     pub fn is_number(self) -> bool {
         matches!(self, Self::Long | Self::Double)
     }
 
+    /// The API spelling (`STRING`, `LONG`, ...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::String => "STRING",
@@ -100,6 +113,7 @@ pub const FORMATS: &[&str] = &["HEX", "IMAGE_URL"];
 #[serde(default)]
 pub struct ValueAttribute {
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The unit values are in (`°C`), for display.
     pub unit: Option<String>,
     /// Smallest allowed number (LONG, DOUBLE).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -111,6 +125,7 @@ pub struct ValueAttribute {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_length: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Longest allowed text (characters) or binary (bytes).
     pub max_length: Option<u32>,
     /// Most digits after the decimal point (DOUBLE).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,6 +137,7 @@ pub struct ValueAttribute {
     #[serde(rename = "enum", skip_serializing_if = "Option::is_none")]
     pub enum_values: Option<BTreeMap<String, String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The value a form offers first; it must meet the rules above itself.
     pub default_value: Option<serde_json::Value>,
     /// Whether a service parameter may be left out.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -133,12 +149,17 @@ pub struct ValueAttribute {
 pub struct EntityDefinition {
     /// The last segment of the key.
     pub identifier: String,
+    /// The display name, 1 to [`NAME_MAX`] characters.
     pub name: String,
     #[serde(rename = "type")]
+    /// A property, a service or an event.
     pub entity_type: EntityType,
+    /// Who may read and write it.
     pub access_mod: AccessMod,
+    /// What its values hold.
     pub value_type: ValueType,
     #[serde(default)]
+    /// Rules its values must meet, and how they show.
     pub value_attribute: ValueAttribute,
     /// Children of an OBJECT entity.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -147,13 +168,16 @@ pub struct EntityDefinition {
 
 /// The product's limits on custom entities.
 pub const IDENTIFIER_MAX: usize = 50;
+/// The most characters of an entity's name.
 pub const NAME_MAX: usize = 64;
 
 /// Why a definition is refused; `field` names what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field} {message}")]
 pub struct DefinitionError {
+    /// The field at fault (`value_attribute.min`, `children[0].identifier`).
     pub field: String,
+    /// What is wrong with it, phrased to follow the field's name.
     pub message: String,
 }
 

@@ -16,11 +16,14 @@ use crate::errors::IotError;
 /// Values of one device at one time (`None`: when they arrive).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// When the values were measured (epoch milliseconds); `None`: on arrival.
     pub timestamp: Option<Millis>,
+    /// The values, each under the entity identifier the device reports it by.
     pub values: Map<String, Json>,
 }
 
 impl Sample {
+    /// A sample of `values`, stamped on arrival.
     pub fn now(values: Map<String, Json>) -> Self {
         Self {
             timestamp: None,

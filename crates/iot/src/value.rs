@@ -10,10 +10,15 @@ use crate::model::{EntityDefinition, ValueType};
 /// A value as stored: one of the value types that hold values (OBJECT holds none).
 #[derive(Debug, Clone, PartialEq)]
 pub enum EntityValue {
+    /// A STRING value.
     String(String),
+    /// A LONG value.
     Long(i64),
+    /// A DOUBLE value.
     Double(f64),
+    /// A BOOLEAN value.
     Boolean(bool),
+    /// A BINARY value (base64 in JSON).
     Binary(Vec<u8>),
 }
 
@@ -21,30 +26,56 @@ pub enum EntityValue {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ValueError {
     #[error("a value is required")]
+    /// No value was given (null or absent) where one is needed.
     Required,
     #[error("expected a {expected} value{hint}", expected = .expected.as_str())]
+    /// The value is not of the entity's value type.
     NotMatchType {
+        /// The type the entity holds.
         expected: ValueType,
+        /// More on the expected form, or empty.
         hint: &'static str,
     },
     #[error("{value} is outside {min} ..= {max}", min = fmt_bound(*.min), max = fmt_bound(*.max))]
+    /// A number below `min` or above `max` of the entity's value attribute.
     OutOfRange {
+        /// The number written.
         value: f64,
+        /// The smallest allowed; `None`: no bound.
         min: Option<f64>,
+        /// The largest allowed; `None`: no bound.
         max: Option<f64>,
     },
     #[error("length {length} is outside {min} ..= {max}", min = fmt_len(*.min), max = fmt_len(*.max))]
+    /// Text (characters) or binary (bytes) shorter than `min_length` or longer than `max_length`.
     LengthOutOfRange {
+        /// The length written.
         length: usize,
+        /// The shortest allowed; `None`: no bound.
         min: Option<u32>,
+        /// The longest allowed; `None`: no bound.
         max: Option<u32>,
     },
     #[error("`{value}` is not one of: {allowed}")]
-    InvalidEnum { value: String, allowed: String },
+    /// A value that is not one of the entity's `enum` values.
+    InvalidEnum {
+        /// The value written, as text.
+        value: String,
+        /// The allowed values, comma-separated.
+        allowed: String,
+    },
     #[error("the value is not in the {format} format")]
-    InvalidFormat { format: String },
+    /// A STRING value not in the entity's `format` (one of [`crate::model::FORMATS`]).
+    InvalidFormat {
+        /// The format required.
+        format: String,
+    },
     #[error("at most {max} digits after the decimal point")]
-    TooManyFractionDigits { max: u32 },
+    /// A DOUBLE with more digits after the point than the entity's `fraction_digits`.
+    TooManyFractionDigits {
+        /// The most digits allowed.
+        max: u32,
+    },
     /// Text no backend can store (`weir_kernel::text`).
     #[error("text {}", weir_kernel::text::NUL_REFUSED)]
     Nul,
@@ -59,6 +90,7 @@ fn fmt_len(b: Option<u32>) -> String {
 }
 
 impl ValueError {
+    /// The problem code of this refusal (`entity_value_out_of_range`).
     pub fn code(&self) -> &'static str {
         match self {
             Self::Required => "entity_value_required",
@@ -192,6 +224,7 @@ impl EntityValue {
         Ok(())
     }
 
+    /// The value type this value is of.
     pub fn value_type(&self) -> ValueType {
         match self {
             Self::String(_) => ValueType::String,

@@ -13,6 +13,7 @@ use crate::ports::{Dashboard, Device, Entity, VisibleSet};
 /// ([`Viewer::of`]); an integration writing its devices' values uses [`Viewer::system`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Viewer {
+    /// The tenant the caller acts in; nothing of another tenant is reached.
     pub tenant_id: TenantId,
     /// The user behind the call, when there is one.
     pub user_id: Option<Id>,
@@ -39,6 +40,7 @@ impl Viewer {
         }
     }
 
+    /// A caller holding only `limits`, with no user behind it.
     pub fn limited(tenant_id: TenantId, limits: Limits) -> Self {
         Self {
             tenant_id,
@@ -80,6 +82,7 @@ impl Viewer {
         }
     }
 
+    /// Refuses with [`IotError::Denied`], naming the code, a caller without function code `code`.
     pub fn require(&self, code: &str) -> Result<(), IotError> {
         match &self.limits {
             Some(l) if !l.functions.contains(code) => Err(IotError::Denied(format!(
@@ -107,11 +110,13 @@ impl Viewer {
         self.limits.as_ref().map(|l| &l.grants)
     }
 
+    /// Whether the caller sees integration `id` (everything, or granted it).
     pub fn sees_integration(&self, id: &str) -> bool {
         self.visible()
             .is_none_or(|v| v.integrations.iter().any(|i| i == id))
     }
 
+    /// Whether the caller sees device `d`: granted it, or its integration.
     pub fn sees_device(&self, d: &Device) -> bool {
         self.visible()
             .is_none_or(|v| v.devices.contains(&d.id) || v.integrations.contains(&d.integration))
@@ -124,6 +129,7 @@ impl Viewer {
         })
     }
 
+    /// Whether the caller sees entity `e`: granted it, its device or its integration.
     pub fn sees_entity(&self, e: &Entity) -> bool {
         self.sees_entity_parts(e.id, e.device_id, &e.integration)
     }

@@ -12,7 +12,9 @@ use crate::viewer::Viewer;
 /// A widget as a dashboard update gives it: `widget_id` absent for a new widget.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WidgetInput {
+    /// The widget's id; `None` for a new widget, which is given one.
     pub widget_id: Option<String>,
+    /// The widget's settings, kept as given.
     pub data: Map<String, Json>,
 }
 
@@ -73,6 +75,8 @@ impl IotService {
         }
     }
 
+    /// Creates an empty dashboard; needs `dashboard.add`. Refused when the name is not 1 to
+    /// 64 characters or another dashboard of the tenant has it.
     pub fn create_dashboard(&self, v: &Viewer, name: &str) -> Result<Dashboard, IotError> {
         v.require("dashboard.add")?;
         let name = display_name(name)?;
@@ -194,6 +198,7 @@ impl IotService {
         })
     }
 
+    /// Deletes a dashboard the caller sees; needs `dashboard.delete`.
     pub fn delete_dashboard(&self, v: &Viewer, id: Id) -> Result<(), IotError> {
         v.require("dashboard.delete")?;
         write(self.store(), |tx| {

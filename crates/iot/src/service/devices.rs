@@ -197,6 +197,8 @@ impl IotService {
         Ok(found.into_iter().filter(|d| v.sees_device(d)).collect())
     }
 
+    /// Renames a device the caller sees; needs `device.edit`. The name is trimmed, 1 to 64
+    /// characters.
     pub fn rename_device(&self, v: &Viewer, id: Id, name: &str) -> Result<(), IotError> {
         v.require("device.edit")?;
         let name = display_name(name)?;

@@ -12,8 +12,11 @@ use crate::viewer::Viewer;
 /// An entity with the names lists show beside it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityView {
+    /// The entity.
     pub entity: Entity,
+    /// Its device's name; `None` for integration and custom entities.
     pub device_name: Option<String>,
+    /// Its integration's display name.
     pub integration_name: String,
 }
 
@@ -23,7 +26,9 @@ pub struct EntityView {
 /// entity is its own one field.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityForm {
+    /// The property or service.
     pub entity: Entity,
+    /// The fields to fill: its children for an OBJECT, else the entity itself.
     pub fields: Vec<Entity>,
 }
 
@@ -92,6 +97,7 @@ impl IotService {
         Ok(Page::new(&page, total, entities))
     }
 
+    /// The entity with this id, if the caller sees it; needs `entity_data.view`.
     pub fn entity(&self, v: &Viewer, id: Id) -> Result<Entity, IotError> {
         v.require("entity_data.view")?;
         read(self.store(), |tx| self.visible_entity(tx, v, id))

@@ -14,9 +14,13 @@ use crate::ports::Entity;
 use crate::viewer::Viewer;
 
 #[derive(Debug, Clone)]
+/// An integration with how much of the tenant it owns.
 pub struct IntegrationSummary {
+    /// What the integration says about itself.
     pub info: IntegrationInfo,
+    /// How many devices of the tenant it owns.
     pub device_count: i64,
+    /// How many entities of the tenant it owns (of its devices and its own, children included).
     pub entity_count: i64,
 }
 

@@ -30,6 +30,7 @@ pub use integrations::IntegrationSummary;
 pub use values::{WriteKind, WriteOutcome};
 
 #[derive(Debug, Clone)]
+/// How the IoT use-cases behave: paging and batch limits.
 pub struct IotSettings {
     /// Largest page a search answers; larger requests are capped.
     pub max_page_size: u32,
@@ -48,14 +49,21 @@ impl Default for IotSettings {
 
 /// The ports the IoT use-cases run on.
 pub struct IotPorts {
+    /// Where IoT data lives.
     pub store: Arc<IotStore>,
+    /// The integrations the server runs.
     pub integrations: Arc<IntegrationRegistry>,
+    /// Hands out the ids of new devices, entities and dashboards.
     pub ids: Arc<IdGenerator>,
+    /// The time rows and values without their own time are stamped with.
     pub clock: Arc<dyn Clock>,
     /// Where committed values are published.
     pub events: Arc<dyn EventBus>,
 }
 
+/// Every IoT use-case: integrations, devices, entities, values and dashboards. Each
+/// method taking a [`Viewer`](crate::viewer::Viewer) acts within its tenant and checks
+/// what it may see and do first.
 pub struct IotService {
     store: Arc<IotStore>,
     integrations: Arc<IntegrationRegistry>,
@@ -92,6 +100,7 @@ fn display_name(raw: &str) -> Result<String, crate::errors::IotError> {
 }
 
 impl IotService {
+    /// A service on `ports`.
     pub fn new(ports: IotPorts, settings: IotSettings) -> Self {
         Self {
             store: ports.store,
@@ -121,6 +130,7 @@ impl IotService {
         &*self.store
     }
 
+    /// The integrations the service runs.
     pub fn registry(&self) -> &IntegrationRegistry {
         &self.integrations
     }

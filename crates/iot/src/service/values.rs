@@ -31,6 +31,7 @@ pub enum WriteKind {
 /// What a write stored, and which devices could not be told about it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteOutcome {
+    /// The values stored, with their entities and times.
     pub points: Vec<ValuePoint>,
     /// Devices whose integration refused or failed the delivery (the values are stored).
     pub undelivered: Vec<String>,
