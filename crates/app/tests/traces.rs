@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 
+use serde_json::json;
 use weir::settings::{LogConfig, TracingConfig};
 use weir_test_kit::TestApp;
 
@@ -102,7 +103,33 @@ fn spans_are_exported_over_otlp_and_flushed_at_shutdown() {
     runtime.block_on(async {
         let app = TestApp::spawn().await;
         // A use case with a write transaction: the request's span has children.
-        app.register_admin().await;
+        let admin = app.register_admin().await;
+        // A workflow test run: a run span and one span per node.
+        let node = |id: &str, component: &str, parameters: serde_json::Value| {
+            json!({"id": id, "componentName": component,
+                   "data": {"nodeName": id.to_uppercase(), "parameters": parameters}})
+        };
+        let nodes = [
+            node("start", "trigger", json!({})),
+            node(
+                "calc_node_7",
+                "code",
+                json!({"expression": {"language": "rhai", "expression": "1 + 1"}}),
+            ),
+            node("out", "output", json!({})),
+        ];
+        let edges = [("e0", "start", "calc_node_7"), ("e1", "calc_node_7", "out")]
+            .map(|(id, source, target)| json!({"id": id, "source": source, "target": target}));
+        let design = json!({"nodes": nodes, "edges": edges}).to_string();
+        let (status, body) = app
+            .call(
+                "POST",
+                "/api/v1/workflow/flows/design/test",
+                Some(&admin),
+                Some(json!({"design_data": design})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
         app.stop().await;
     });
     drop(runtime);
@@ -124,6 +151,9 @@ fn spans_are_exported_over_otlp_and_flushed_at_shutdown() {
         "/api/v1/user/register",
         "use_case",
         "transaction",
+        "flow_run",
+        "node",
+        "calc_node_7",
     ] {
         assert!(contains(&all, name), "no {name:?} in what was exported");
     }
