@@ -9,6 +9,7 @@ pub mod demo;
 pub mod prometheus;
 mod resources;
 pub mod settings;
+pub mod telemetry;
 pub mod workflows;
 
 use std::net::{SocketAddr, TcpListener};

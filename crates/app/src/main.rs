@@ -4,7 +4,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use weir::settings::LogFormat;
 use weir::{Settings, Weir};
 
 #[derive(Parser)]
@@ -111,31 +110,22 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    init_log(settings.log.format);
-    match run(cli, settings) {
+    let telemetry = match weir::telemetry::init(&settings.log, &settings.tracing) {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("weir: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = run(cli, settings);
+    // The server has stopped and its runtime is gone: the last spans go out now.
+    telemetry.shutdown();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("weir: {e}");
             ExitCode::FAILURE
         }
-    }
-}
-
-/// The log on standard output, as `log.format` says, at the levels of `RUST_LOG`.
-fn init_log(format: LogFormat) {
-    // The embedded broker logs every device disconnect as an error; Weir logs what
-    // matters about MQTT itself (RUST_LOG=rumqttd=info shows the broker's own lines).
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "info,rumqttd=warn,rumqttd::server::broker=off".into());
-    let log = tracing_subscriber::fmt().with_env_filter(filter);
-    match format {
-        LogFormat::Text => log.init(),
-        // One object a line; a request's lines carry its id as `span.request_id`.
-        LogFormat::Json => log
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .init(),
     }
 }
 

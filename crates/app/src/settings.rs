@@ -23,6 +23,7 @@ pub struct Settings {
     pub outbound: OutboundConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
+    pub tracing: TracingConfig,
 }
 
 /// The `[log]` section: how the server writes its log (levels: `RUST_LOG`).
@@ -40,6 +41,32 @@ pub enum LogFormat {
     #[default]
     Text,
     Json,
+}
+
+/// The `[tracing]` section: spans exported over OTLP (HTTP/protobuf) to an OpenTelemetry
+/// Collector, Jaeger or Tempo (see docs/operations.md, "Traces"). No endpoint: no
+/// exporter, and nothing else changes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TracingConfig {
+    /// The OTLP/HTTP endpoint: a base URL (`http://collector:4318`), to which
+    /// `/v1/traces` is added, or the full URL ending in `/v1/traces`.
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` the spans are exported under.
+    pub service_name: String,
+    /// The share of traces kept, 0.0 to 1.0 (a request's spans are kept or dropped
+    /// together, after the parent's choice).
+    pub sample_ratio: f64,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        TracingConfig {
+            otlp_endpoint: None,
+            service_name: "weir".into(),
+            sample_ratio: 1.0,
+        }
+    }
 }
 
 /// The `[metrics]` section: Prometheus metrics at `GET /metrics` (see docs/operations.md).

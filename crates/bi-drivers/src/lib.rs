@@ -152,6 +152,7 @@ impl Drivers for SqlDrivers {
         })
     }
 
+    #[tracing::instrument(level = "debug", name = "datasource_query", skip_all)]
     fn query(&self, spec: &ConnectionSpec, plan: &Plan) -> Result<Rows, DriverError> {
         let target = self.target(spec)?;
         let r = render(plan, target.dialect()).map_err(|e| DriverError::Failed(e.0))?;

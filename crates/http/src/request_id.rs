@@ -48,22 +48,36 @@ pub async fn middleware(
         .unwrap_or_else(fresh_id);
     // Every line logged while the request runs carries its id, through this span
     // (`request{request_id=...}` in text, `span.request_id` in JSON).
-    let span = tracing::info_span!("request", request_id = %id);
+    // Exported as a trace (docs/operations.md, "Traces"), the span also names the method,
+    // the route's template and the status, filled in once the route has answered.
+    let method = req.method().to_string();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %id,
+        method = %method,
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
     let started = Instant::now();
     let peer = req
         .peer_addr()
         .map(|a| a.ip().to_string())
         .unwrap_or_default();
-    let method = req.method().to_string();
     // The path without its query string: the WebSocket takes its token in the query.
     let path = req.path().to_owned();
     let result = REQUEST_ID
         .scope(id.clone(), next.call(req).instrument(span.clone()))
         .await;
     let status = match &result {
-        Ok(res) => res.status(),
+        Ok(res) => {
+            if let Some(route) = res.request().match_pattern() {
+                span.record("route", route.as_str());
+            }
+            res.status()
+        }
         Err(e) => e.as_response_error().status_code(),
     };
+    span.record("status", status.as_u16());
     span.in_scope(|| {
         tracing::info!(
             target: ACCESS_LOG,

@@ -144,6 +144,7 @@ impl SmtpMailer {
 }
 
 impl Mailer for SmtpMailer {
+    #[tracing::instrument(level = "debug", name = "email", skip_all, fields(own_server = server.is_some()))]
     fn send(
         &self,
         server: Option<&SmtpServer>,

@@ -173,6 +173,7 @@ fn build_client(
 }
 
 impl Webhooks for HttpWebhooks {
+    #[tracing::instrument(level = "debug", name = "webhook", skip_all, fields(url = tracing::field::Empty))]
     fn post(&self, request: &WebhookRequest) -> Result<WebhookResponse, NodeError> {
         let url = Url::parse(&request.url)
             .map_err(|e| NodeError::new(format!("webhook: invalid URL {:?}: {e}", request.url)))?;
@@ -183,6 +184,8 @@ impl Webhooks for HttpWebhooks {
             )));
         }
         let shown = shown_url(&url);
+        // The URL as the run log shows it: a password in it is masked.
+        tracing::Span::current().record("url", shown.as_str());
         let client = self.client_for(&url, request.timeout)?;
         let body = serde_json::to_vec(&request.body)
             .map_err(|e| NodeError::new(format!("webhook: cannot encode the body: {e}")))?;

@@ -159,6 +159,7 @@ impl Database {
     ///
     /// SQLite write transactions start IMMEDIATE, so two writers queue on the busy timeout
     /// instead of failing when one upgrades its read lock.
+    #[tracing::instrument(level = "debug", name = "transaction", skip_all, fields(mode = ?mode))]
     pub(crate) fn transaction_owned<T>(
         &self,
         mode: TxMode,

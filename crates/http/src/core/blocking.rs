@@ -7,8 +7,22 @@ use super::refusal::Refusal;
 /// Runs `f` on the blocking pool. A task that panicked or was cancelled is an internal
 /// refusal, logged here; what `f` answers is the caller's to convert, so a use-case is
 /// usually called as `blocking(move || ...).await??`.
-pub async fn blocking<R: Send + 'static>(
+///
+/// The call runs in a `use_case` span, a child of the request's, that names the caller's
+/// file and line (exported with the traces; the log does not show it below `debug`).
+#[track_caller]
+pub fn blocking<R: Send + 'static>(
     f: impl FnOnce() -> R + Send + 'static,
-) -> Result<R, Refusal> {
-    web::block(f).await.map_err(Refusal::failed)
+) -> impl Future<Output = Result<R, Refusal>> {
+    let caller = std::panic::Location::caller();
+    let span = tracing::debug_span!(
+        "use_case",
+        code.filepath = caller.file(),
+        code.lineno = caller.line()
+    );
+    async move {
+        web::block(move || span.in_scope(f))
+            .await
+            .map_err(Refusal::failed)
+    }
 }

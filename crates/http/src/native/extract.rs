@@ -18,14 +18,16 @@ pub use crate::core::auth::{authenticate, bearer_token, header_token};
 pub use crate::core::body::{parse_json, parse_json_of, read_body};
 
 /// Runs a blocking use-case on the blocking pool and converts its error.
-pub async fn blocking<T, E>(
+#[track_caller]
+pub fn blocking<T, E>(
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
-) -> Result<T, NativeError>
+) -> impl Future<Output = Result<T, NativeError>>
 where
     T: Send + 'static,
     E: Into<NativeError> + Send + 'static,
 {
-    crate::core::blocking(f).await?.map_err(Into::into)
+    let call = crate::core::blocking(f);
+    async move { call.await?.map_err(Into::into) }
 }
 
 /// A JSON request body.

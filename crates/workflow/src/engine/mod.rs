@@ -130,6 +130,12 @@ impl Engine {
 
     /// Runs a flow once. Never panics on bad data: whatever goes wrong ends the run as
     /// `ERROR` with a message.
+    #[tracing::instrument(
+        level = "debug",
+        name = "flow_run",
+        skip_all,
+        fields(message_id = %req.message_id, chain_depth = req.chain.len())
+    )]
     pub fn run(&self, req: RunRequest<'_>) -> RunOutcome {
         let started = Instant::now();
         let start_time = self.ports.clock.now_ms();
@@ -210,6 +216,12 @@ impl Engine {
 
     /// Runs one node of a run on `message`, unless the run is past its deadline; answers
     /// the node's trace (its output left to fill in) and what the node gave.
+    #[tracing::instrument(
+        level = "debug",
+        name = "node",
+        skip_all,
+        fields(node = %node.id, component = %node.component_name)
+    )]
     fn run_node(
         &self,
         context: &RunContext<'_>,

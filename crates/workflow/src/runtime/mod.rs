@@ -377,8 +377,12 @@ impl Inner {
         let id = self.ids.next_id();
         let engine = self.engine.clone();
         let running = flow.clone();
+        // The run's blocking thread continues the span of whatever started it (a request,
+        // a device event), so an exported trace shows the run under its cause.
+        let span = tracing::Span::current();
         let outcome = tokio::task::spawn_blocking(move || {
             let _permit = permit;
+            let _span = span.entered();
             engine.run(RunRequest {
                 tenant: &running.flow.tenant_id,
                 flow: &running.validated,

@@ -213,14 +213,14 @@ pub async fn dispatch(
 
 /// Runs a use-case on the blocking pool; a refusal that names a field names it under
 /// `paramsInfo`.
-pub(super) async fn blocking<T: Send + 'static>(
+#[track_caller]
+pub(super) fn blocking<T: Send + 'static>(
     state: &State,
     f: impl FnOnce(&weir_bi_catalog::CatalogService) -> Result<T, CatalogError> + Send + 'static,
-) -> Result<T, SmartbiError> {
+) -> impl Future<Output = Result<T, SmartbiError>> {
     let state = state.clone();
-    crate::core::blocking(move || f(&state.catalog))
-        .await?
-        .map_err(|e| refusal(e, false))
+    let call = crate::core::blocking(move || f(&state.catalog));
+    async move { call.await?.map_err(|e| refusal(e, false)) }
 }
 
 /// `table/update` and `folder/update`: the same change of alias and description, by
