@@ -437,6 +437,23 @@ async fn a_flow_is_imported_from_the_consoles_dsl() {
             .await;
         invalid(&answer, field);
     }
+    // NUL inside the schema's JSON text (where the body's check sees `\u0000` as text)
+    // is refused, naming where.
+    let mut with_nul = schema.clone();
+    with_nul["remark"] = json!("a\u{0}b");
+    let answer = app
+        .call(
+            "POST",
+            "/workflow/flows/import",
+            Some(&admin),
+            Some(json!({"dsl": with_nul.to_string()})),
+        )
+        .await;
+    let message = refused(&answer, 400, "parameter_validation_failed");
+    assert!(
+        message.starts_with("dsl.remark: must not contain"),
+        "{message}"
+    );
     let mut broken = schema.clone();
     broken["edges"] = json!([{"id": "e1", "source": "start", "target": "nowhere"}]);
     let answer = app

@@ -10,11 +10,13 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use utoipa::ToSchema;
+use weir_kernel::text::nul_path;
 use weir_workflow::SaveDesign;
 use weir_workflow::caller::functions;
 
 use super::WorkflowCaller;
 use super::designs::SavedDesign;
+use crate::core::text_guard;
 use crate::native::envelope::{Envelope, NativeError, Refusals, Success};
 use crate::native::extract::{State, blocking, parse_json_of, path_id, read_body};
 
@@ -169,13 +171,26 @@ fn flow_file_of(what: &str, bytes: &[u8]) -> Result<FlowFile, NativeError> {
 /// A flow file from the console's editor schema (or an exported file) named `what`.
 fn from_dsl(dsl: Json, what: &str) -> Result<FlowFile, NativeError> {
     let dsl = match dsl {
-        Json::String(text) => serde_json::from_str(&text).map_err(|e| {
-            NativeError::new(
-                StatusCode::BAD_REQUEST,
-                "parameter_syntax_error",
-                format!("{what} is not valid JSON: {e}"),
-            )
-        })?,
+        Json::String(text) => {
+            let parsed: Json = serde_json::from_str(&text).map_err(|e| {
+                NativeError::new(
+                    StatusCode::BAD_REQUEST,
+                    "parameter_syntax_error",
+                    format!("{what} is not valid JSON: {e}"),
+                )
+            })?;
+            // JSON inside a string escapes the body's NUL check (its `\\u0000` is text
+            // there): check what it holds the same way.
+            if let Some(path) = nul_path(&parsed) {
+                let field = if path == "." {
+                    what.to_owned()
+                } else {
+                    format!("{what}.{path}")
+                };
+                return Err(text_guard::refusal(&field).into());
+            }
+            parsed
+        }
         other => other,
     };
     let Json::Object(schema) = &dsl else {
