@@ -17,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 use actix_web::{HttpServer, web};
 use rand::RngCore;
+use weir_cluster::{Cluster, ClusterBus, ClusterSettings};
 use weir_http::{ApiState, HttpSettings, MqttBrokerInfo};
 use weir_identity::crypto::{BcryptHasher, JwtCodec};
 use weir_identity::service::IdentityPorts;
@@ -61,6 +62,8 @@ pub enum StartError {
     Workflow(String),
     #[error("bi: {0}")]
     Bi(String),
+    #[error("cluster: {0}")]
+    Cluster(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -84,6 +87,11 @@ pub struct Weir {
     pub outbound: OutboundPolicy,
     /// What runs the enabled flows, once [`Weir::start_workflows`] started it.
     workflow_runtime: Arc<OnceLock<Runtime>>,
+    /// Cluster mode's event bus (`[cluster] nats_url`), linked to NATS by
+    /// [`Weir::start_cluster`]; `None` for a single process.
+    cluster_bus: Option<Arc<ClusterBus>>,
+    /// The link to the other nodes, once [`Weir::start_cluster`] made it.
+    cluster: Arc<OnceLock<Cluster>>,
     ids: Arc<IdGenerator>,
 }
 
@@ -149,7 +157,7 @@ impl Weir {
             },
             identity_settings,
         ));
-        identity.ensure_default_tenant()?;
+        database.one_start_at_a_time(|| identity.ensure_default_tenant())?;
         let mut registry = IntegrationRegistry::default();
         let mqtt_devices = Arc::new(MqttDevices::new());
         registry.register(mqtt_devices.clone())?;
@@ -161,13 +169,20 @@ impl Weir {
             registry.register(integration)?;
         }
         let registry = Arc::new(registry);
+        let cluster_bus = settings
+            .cluster
+            .nats()
+            .map(|_| Arc::new(ClusterBus::new(settings.iot.event_queue)));
         let iot = Arc::new(IotService::new(
             IotPorts {
                 store: Arc::new(database.clone()),
                 integrations: registry.clone(),
                 ids: ids.clone(),
                 clock: clock.clone(),
-                events: Arc::new(LocalBus::new(settings.iot.event_queue)),
+                events: match &cluster_bus {
+                    Some(bus) => bus.clone(),
+                    None => Arc::new(LocalBus::new(settings.iot.event_queue)),
+                },
             },
             IotSettings {
                 max_page_size: settings.paging.max_page_size.max(1),
@@ -207,11 +222,16 @@ impl Weir {
             mqtt_devices,
             outbound,
             workflow_runtime: Arc::new(OnceLock::new()),
+            cluster_bus,
+            cluster: Arc::new(OnceLock::new()),
             ids,
         };
-        for tenant in weir.identity.tenants()? {
-            weir.iot.ensure_integration_entities(&tenant.id)?;
-        }
+        weir.database.one_start_at_a_time(|| {
+            for tenant in weir.identity.tenants()? {
+                weir.iot.ensure_integration_entities(&tenant.id)?;
+            }
+            Ok::<(), StartError>(())
+        })?;
         Ok(weir)
     }
 
@@ -235,12 +255,56 @@ impl Weir {
     /// client on an external broker, or nothing. It runs on its own small runtime; stop it
     /// with [`Mqtt::stop`] after the HTTP server ends. An embedded broker whose address is
     /// taken logs one warning and leaves the rest of Weir running.
+    ///
+    /// In cluster mode each node is its own MQTT client, `<mqtt.client_id>-<node>`, and the
+    /// nodes share the uplinks as one shared subscription: the broker hands each message
+    /// to one of them.
     pub fn start_mqtt(&self) -> Result<Mqtt, StartError> {
+        let mut mqtt = self.settings.mqtt.to_mqtt();
+        if self.settings.cluster.nats().is_some() {
+            mqtt.client_id = cluster_client_id(&mqtt.client_id, &self.settings.cluster.node());
+            mqtt.shared_group = Some(self.settings.cluster.subject_prefix.clone());
+        }
         Ok(Mqtt::start(
-            &self.settings.mqtt.to_mqtt(),
+            &mqtt,
             self.iot.clone(),
             self.mqtt_devices.clone(),
         )?)
+    }
+
+    /// Cluster mode (`[cluster] nats_url`): connects to NATS and links this node's event
+    /// bus to its peers'. Call it first on the server's tokio runtime, before
+    /// [`Weir::start_workflows`] (which then follows the peers' flow changes). Fails when
+    /// NATS does not answer: a node that cannot reach its peers must not serve. Does
+    /// nothing for a single process.
+    pub async fn start_cluster(&self) -> Result<(), StartError> {
+        let (Some(bus), Some(url)) = (&self.cluster_bus, self.settings.cluster.nats()) else {
+            return Ok(());
+        };
+        if self.cluster.get().is_some() {
+            return Ok(());
+        }
+        let cluster = Cluster::connect(
+            ClusterSettings {
+                nats_url: url.to_owned(),
+                node: self.settings.cluster.node(),
+                prefix: self.settings.cluster.subject_prefix.clone(),
+                connect_timeout: std::time::Duration::from_secs(5),
+            },
+            bus.clone(),
+        )
+        .await
+        .map_err(|e| StartError::Cluster(e.to_string()))?;
+        let _ = self.cluster.set(cluster);
+        Ok(())
+    }
+
+    /// Sends what this node still has queued for its peers (call it when the server has
+    /// stopped).
+    pub async fn stop_cluster(&self) {
+        if let Some(cluster) = self.cluster.get() {
+            cluster.flush().await;
+        }
     }
 
     /// Starts the demo devices when `demo.enabled` is true (see [`demo`]); otherwise
@@ -305,6 +369,12 @@ impl Weir {
         .await
         .map_err(|e| StartError::Workflow(e.to_string()))?;
         tokio::spawn(workflows::listen(self.iot.clone(), runtime.clone()));
+        if let Some(cluster) = self.cluster.get() {
+            cluster
+                .follow_flows(&self.workflow, runtime.clone())
+                .await
+                .map_err(|e| StartError::Cluster(e.to_string()))?;
+        }
         let runtime = self.workflow_runtime.get_or_init(|| runtime).clone();
         Ok(runtime)
     }
@@ -442,6 +512,7 @@ pub fn check_settings(settings: &Settings) -> Result<OutboundPolicy, StartError>
         demo_tenant(settings)?;
     }
     check_metrics(&settings.metrics)?;
+    check_cluster(settings)?;
     let outbound = outbound_policy(settings)?;
     datasource_guard(settings, &outbound).map_err(|e| StartError::Bi(e.0))?;
     if let Some(k) = settings
@@ -470,6 +541,47 @@ fn check_metrics(m: &settings::MetricsConfig) -> Result<(), StartError> {
         .into());
     }
     Ok(())
+}
+
+/// Cluster mode shares everything through PostgreSQL and an external broker: SQLite and
+/// the embedded broker belong to one process.
+fn check_cluster(settings: &Settings) -> Result<(), StartError> {
+    if settings.cluster.nats().is_none() {
+        return Ok(());
+    }
+    let refuse = |why: &str| Err(StartError::Cluster(why.to_owned()));
+    if weir_storage::Backend::detect(&settings.database.url).0 != weir_storage::Backend::Postgres {
+        return refuse(
+            "cluster.nats_url is set, but database.url is not PostgreSQL: the nodes of a \
+             cluster share one PostgreSQL database (SQLite belongs to one process)",
+        );
+    }
+    if settings.mqtt.mode == weir_mqtt::Mode::Embedded {
+        return refuse(
+            "cluster.nats_url is set, but mqtt.mode is `embedded`: the embedded broker \
+             belongs to one process; give the nodes an external broker (mqtt.mode = \
+             \"external\", mqtt.url) or set mqtt.mode = \"off\"",
+        );
+    }
+    Ok(())
+}
+
+/// A node's MQTT client id in cluster mode: unique per node, and the same across its
+/// restarts (the broker keeps its session under it); within MQTT's 64 characters, without
+/// the characters a client id may not hold.
+fn cluster_client_id(base: &str, node: &str) -> String {
+    let node: String = node
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && !matches!(c, '+' | '#' | '/') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let id = format!("{base}-{node}");
+    id.chars().take(64).collect()
 }
 
 fn outbound_policy(settings: &Settings) -> Result<OutboundPolicy, StartError> {

@@ -259,6 +259,7 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
+        weir.start_cluster().await?;
         weir.start_workflows().await?;
         let (server, addr) = weir.serve()?;
         tracing::info!(%addr, backend = ?weir.database.backend(), "weir is listening");
@@ -267,6 +268,7 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
         let served = server.await;
         demo.stop().await;
         mqtt.stop().await;
+        weir.stop_cluster().await;
         served?;
         Ok(())
     })

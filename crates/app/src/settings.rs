@@ -24,6 +24,61 @@ pub struct Settings {
     pub metrics: MetricsConfig,
     pub log: LogConfig,
     pub tracing: TracingConfig,
+    pub cluster: ClusterConfig,
+}
+
+/// The `[cluster]` section: several Weir processes on one PostgreSQL database acting as
+/// one service (docs/scaling.md). Off unless `nats_url` is set.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ClusterConfig {
+    /// The NATS server the nodes share (`nats://127.0.0.1:4222`). Set: cluster mode,
+    /// which needs PostgreSQL and an external MQTT broker (or none), and does not start
+    /// while NATS does not answer.
+    pub nats_url: Option<String>,
+    /// This node's name, unique in the cluster and kept across restarts (its MQTT session
+    /// is named after it). Unset: the host's name.
+    pub node_name: Option<String>,
+    /// The first part of every NATS subject, to keep clusters sharing one NATS apart.
+    pub subject_prefix: String,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            nats_url: None,
+            node_name: None,
+            subject_prefix: "weir".into(),
+        }
+    }
+}
+
+impl ClusterConfig {
+    /// The NATS URL when cluster mode is on.
+    pub fn nats(&self) -> Option<&str> {
+        self.nats_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+    }
+
+    /// This node's name: `node_name`, else the host's name.
+    pub fn node(&self) -> String {
+        let configured = self
+            .node_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        match configured {
+            Some(name) => name.to_owned(),
+            None => std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+                .filter(|h| !h.is_empty())
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_else(|| "weir".into()),
+        }
+    }
 }
 
 /// The `[log]` section: how the server writes its log (levels: `RUST_LOG`).
@@ -377,6 +432,7 @@ impl MqttConfig {
             public_port: self.public_port,
             workers: self.workers,
             max_payload_bytes: self.max_payload_bytes,
+            shared_group: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use weir_iot::service::WriteKind;
 
 use weir_iot::errors::IotError;
-use weir_iot::events::Cause;
+use weir_iot::events::{Cause, Origin};
 use weir_iot::ports::{Entity, VisibleSet};
 use weir_iot::{EntityType, IotService, Limits, Viewer};
 use weir_kernel::{Id, StoreError, TenantId};
@@ -170,11 +170,15 @@ impl EntityCatalog for IotEntities {
     }
 }
 
-/// Hands every committed value to the flows listening to it, with the chain of runs that
-/// wrote it (so that flows triggering each other stop), until the bus closes.
+/// Hands every value this process committed to the flows listening to it, with the chain
+/// of runs that wrote it (so that flows triggering each other stop), until the bus closes.
+/// A peer's values (cluster mode) start their runs on that peer.
 pub async fn listen(iot: Arc<IotService>, runtime: Runtime) {
     let mut events = iot.events().subscribe();
     while let Some(event) = events.next().await {
+        if event.origin == Origin::Peer {
+            continue;
+        }
         let values: Vec<(String, Json)> = event
             .values
             .iter()

@@ -22,6 +22,21 @@ pub struct ValuesCommitted {
     pub values: Vec<CommittedValue>,
     /// What led to the write.
     pub cause: Cause,
+    /// Whether this process committed the write or a peer did (cluster mode).
+    pub origin: Origin,
+}
+
+/// Which process committed a write. With several Weir processes on one database, each
+/// process's bus also carries its peers' writes: live views show them all, while a flow
+/// runs only on the process that committed the write, so that each write starts its runs
+/// once in the cluster.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// This process committed it.
+    #[default]
+    Here,
+    /// Another process of the cluster committed it; it came through the cluster's bus.
+    Peer,
 }
 
 /// What led to a write, as far as flows go: the flows whose runs led to it, oldest first,
@@ -186,6 +201,7 @@ mod tests {
                 value: EntityValue::Long(n),
             }],
             cause: Cause::external(),
+            origin: Origin::Here,
         })
     }
 

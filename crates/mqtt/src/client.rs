@@ -53,6 +53,8 @@ pub(crate) struct ClientPlan {
     pub broker_starting: bool,
     /// Which start of MQTT this client belongs to.
     pub generation: u64,
+    /// The shared subscription group of a cluster's nodes, if any.
+    pub shared_group: Option<String>,
 }
 
 impl ClientPlan {
@@ -94,7 +96,10 @@ pub(crate) async fn run(
     let (client, mut events) = AsyncClient::new(plan.options(), REQUEST_QUEUE);
     devices.attach(client.clone(), topics.clone(), plan.generation);
     let broker = format!("{}:{}", plan.address.host, plan.address.port);
-    let filter = topics.uplink_filter();
+    let filter = match &plan.shared_group {
+        Some(group) => format!("$share/{group}/{}", topics.uplink_filter()),
+        None => topics.uplink_filter(),
+    };
     let ingest = Arc::new(Ingest {
         iot,
         topics,

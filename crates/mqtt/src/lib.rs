@@ -113,6 +113,7 @@ impl Mqtt {
                 workers: settings.workers,
                 broker_starting: false,
                 generation: mqtt.generation,
+                shared_group: settings.shared_group.clone(),
             },
             Target::Embedded(addr) => {
                 let listener = match broker::bind(addr) {
@@ -141,6 +142,7 @@ impl Mqtt {
                     workers: settings.workers,
                     broker_starting: true,
                     generation: mqtt.generation,
+                    shared_group: None,
                 }
             }
         };

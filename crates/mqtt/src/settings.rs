@@ -43,6 +43,9 @@ pub struct MqttSettings {
     pub workers: usize,
     /// The largest message accepted (the embedded broker's limit, and Weir's client's).
     pub max_payload_bytes: usize,
+    /// Cluster mode: the nodes subscribe to the uplinks as one MQTT shared subscription
+    /// (`$share/<group>/...`), so the broker hands each message to one node.
+    pub shared_group: Option<String>,
 }
 
 impl std::fmt::Debug for MqttSettings {
@@ -60,6 +63,7 @@ impl std::fmt::Debug for MqttSettings {
             .field("public_port", &self.public_port)
             .field("workers", &self.workers)
             .field("max_payload_bytes", &self.max_payload_bytes)
+            .field("shared_group", &self.shared_group)
             .finish()
     }
 }
@@ -78,6 +82,7 @@ impl Default for MqttSettings {
             public_port: None,
             workers: 4,
             max_payload_bytes: 256 * 1024,
+            shared_group: None,
         }
     }
 }

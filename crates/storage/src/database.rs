@@ -19,6 +19,10 @@ type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 /// PostgreSQL advisory lock key held while migrating ("weir" in ASCII).
 const MIGRATION_LOCK: i64 = 0x7765_6972;
 
+/// PostgreSQL advisory lock key held while a process seeds what every start makes sure of
+/// ("wei2" in ASCII).
+const START_LOCK: i64 = 0x7765_6932;
+
 /// A connection lent by the pool.
 pub(crate) type Pooled = PooledConnection<ConnectionManager<DbConn>>;
 
@@ -62,6 +66,8 @@ impl diesel::r2d2::HandleEvent for PoolMetrics {
 pub struct Database {
     pool: Pool<ConnectionManager<DbConn>>,
     backend: Backend,
+    /// What the pool connects to, for a connection of its own ([`Self::one_start_at_a_time`]).
+    url: String,
 }
 
 impl std::fmt::Debug for Database {
@@ -95,9 +101,9 @@ impl Database {
             .connection_timeout(options.connect_timeout)
             .connection_customizer(Box::new(SqlitePragmas))
             .event_handler(Box::new(PoolMetrics))
-            .build(ConnectionManager::<DbConn>::new(url))
+            .build(ConnectionManager::<DbConn>::new(url.clone()))
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-        let db = Self { pool, backend };
+        let db = Self { pool, backend, url };
         db.migrate()?;
         Ok(db)
     }
@@ -202,6 +208,30 @@ impl Database {
             .execute(&mut *conn)
             .or_store()
             .map(drop)
+    }
+
+    /// Runs `work` (what each start makes sure exists: the default tenant, its roles, the
+    /// integrations' entities) while no other process starting on this PostgreSQL database
+    /// runs its own, so that processes started together do not race to insert the same rows.
+    /// The lock is held on a connection of its own, outside the pool `work` uses. SQLite
+    /// belongs to one process: `work` just runs.
+    pub fn one_start_at_a_time<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        if self.backend != Backend::Postgres {
+            return work();
+        }
+        let mut lock = diesel::PgConnection::establish(&self.url)
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        diesel::sql_query(format!("SELECT pg_advisory_lock({START_LOCK})"))
+            .execute(&mut lock)
+            .or_store()?;
+        let result = work();
+        // Closing the connection releases the lock too; unlocking first says so at once.
+        let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({START_LOCK})"))
+            .execute(&mut lock);
+        result
     }
 
     /// A node number for the id generator, distinct from the numbers of the last 1023

@@ -73,8 +73,17 @@ pub const MOSQUITTO: Service = Service {
     default_port: 1883,
 };
 
+/// A NATS server: with [`POSTGRES`] and [`MOSQUITTO`], it enables the cluster tests,
+/// which start several Weir processes as one service.
+pub const NATS: Service = Service {
+    var: "WEIR_TEST_NATS_URL",
+    example: "nats://127.0.0.1:4222",
+    tests: "the cluster tests (which also need WEIR_TEST_PG_DATASOURCE_URL and WEIR_TEST_MQTT_URL)",
+    default_port: 4222,
+};
+
 /// Every service of this module, for documentation and checks.
-pub const ALL: [Service; 3] = [POSTGRES, MARIADB, MOSQUITTO];
+pub const ALL: [Service; 4] = [POSTGRES, MARIADB, MOSQUITTO, NATS];
 
 /// Where a service is, read from its variable: `scheme://[user[:password]@]host[:port][/path]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +133,11 @@ pub fn mariadb() -> Option<Address> {
 /// The external MQTT broker, or `None` (the skip line printed once).
 pub fn mqtt() -> Option<Address> {
     MOSQUITTO.or_skip()
+}
+
+/// The NATS server, or `None` (the skip line printed once).
+pub fn nats() -> Option<Address> {
+    NATS.or_skip()
 }
 
 /// One line per service and test process. Written straight to stderr, past the test

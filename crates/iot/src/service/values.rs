@@ -10,7 +10,7 @@ use weir_kernel::{Id, Millis, Page, SearchQuery};
 
 use super::IotService;
 use crate::errors::IotError;
-use crate::events::{Cause, CommittedValue, ValuesCommitted};
+use crate::events::{Cause, CommittedValue, Origin, ValuesCommitted};
 use crate::key::{EntityKey, KeyOwner};
 use crate::model::{EntityType, ValueType};
 use crate::ports::{Aggregate, AggregateResult, Entity, ValuePoint};
@@ -191,6 +191,7 @@ impl IotService {
                 })
                 .collect(),
             cause: cause.clone(),
+            origin: Origin::Here,
         }));
         Ok(())
     }

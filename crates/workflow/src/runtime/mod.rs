@@ -152,6 +152,13 @@ impl Runtime {
         &self.inner.engine
     }
 
+    /// Brings the runtime up to date with the stored state of these flows after another
+    /// process changed them (cluster mode); this process's own changes arrive by
+    /// themselves. Blocking: it reads the flows.
+    pub fn reload(&self, tenant: &TenantId, ids: &[Id]) {
+        self.inner.reload(tenant, ids);
+    }
+
     /// How many flows are active (enabled and loaded).
     pub fn active_flows(&self) -> usize {
         read(&self.inner.active).flows.len()
