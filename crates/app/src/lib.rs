@@ -299,11 +299,30 @@ impl Weir {
         Ok(())
     }
 
-    /// Sends what this node still has queued for its peers (call it when the server has
-    /// stopped).
+    /// Cluster mode: joins the nodes' roll call, and takes over the MQTT session of a peer
+    /// that stopped or died (its share of the uplinks would otherwise wait for it; see
+    /// docs/scaling.md). Call it once `mqtt` runs.
+    pub async fn follow_peers(&self, mqtt: &Mqtt) -> Result<(), StartError> {
+        let Some(cluster) = self.cluster.get() else {
+            return Ok(());
+        };
+        let takeover = mqtt.peer_takeover();
+        let base = self.settings.mqtt.client_id.clone();
+        cluster
+            .watch_peers(Arc::new(move |peer: String| {
+                if let Some(takeover) = &takeover {
+                    takeover.take_over(cluster_client_id(&base, &peer));
+                }
+            }))
+            .await
+            .map_err(|e| StartError::Cluster(e.to_string()))
+    }
+
+    /// Tells the peers this node stops, with what it still has queued for them (call it
+    /// after MQTT stopped).
     pub async fn stop_cluster(&self) {
         if let Some(cluster) = self.cluster.get() {
-            cluster.flush().await;
+            cluster.leave().await;
         }
     }
 

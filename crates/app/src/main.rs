@@ -264,6 +264,7 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
         let (server, addr) = weir.serve()?;
         tracing::info!(%addr, backend = ?weir.database.backend(), "weir is listening");
         let mqtt = weir.start_mqtt()?;
+        weir.follow_peers(&mqtt).await?;
         let demo = weir.start_demo()?;
         let served = server.await;
         demo.stop().await;

@@ -13,6 +13,7 @@
 
 mod bus;
 mod flows;
+pub mod nodes;
 pub mod wire;
 
 use std::sync::Arc;

@@ -58,7 +58,7 @@ pub(crate) struct ClientPlan {
 }
 
 impl ClientPlan {
-    fn options(&self) -> MqttOptions {
+    pub(crate) fn options(&self) -> MqttOptions {
         let mut o = MqttOptions::new(&self.client_id, &self.address.host, self.address.port);
         // Room for the fixed header, the topic and the packet id beside the payload.
         let packet = self.max_payload_bytes + 64 * 1024;
@@ -76,10 +76,10 @@ impl ClientPlan {
 
 /// What the stored reports share: the use-cases, the topic layout, and whether the
 /// database is known to be down (so an outage is logged once).
-struct Ingest {
-    iot: Arc<IotService>,
-    topics: Topics,
-    database_down: AtomicBool,
+pub(crate) struct Ingest {
+    pub(crate) iot: Arc<IotService>,
+    pub(crate) topics: Topics,
+    pub(crate) database_down: AtomicBool,
 }
 
 /// Runs the client until `shutdown` turns true, then stops cleanly: no new messages, the
@@ -204,7 +204,7 @@ pub(crate) async fn run(
 }
 
 /// Lets the reports under way finish and acknowledges them, then disconnects.
-async fn stop(client: AsyncClient, mut events: EventLoop, mut work: Work) {
+pub(crate) async fn stop(client: AsyncClient, mut events: EventLoop, mut work: Work) {
     let deadline = tokio::time::Instant::now() + STOP_GRACE;
     let mut connected = true;
     while !work.running.is_empty() {
@@ -249,12 +249,12 @@ struct Running {
 }
 
 /// The messages waiting and being stored.
-struct Work {
+pub(crate) struct Work {
     workers: usize,
     waiting: VecDeque<Publish>,
     waiting_qos0: usize,
     dropped_qos0: u64,
-    running: JoinSet<(Publish, bool)>,
+    pub(crate) running: JoinSet<(Publish, bool)>,
     by_task: HashMap<tokio::task::Id, Running>,
     busy_topics: HashSet<String>,
     /// Packet ids of QoS 1 messages waiting or being stored: a copy the broker sends
@@ -264,7 +264,7 @@ struct Work {
 }
 
 impl Work {
-    fn new(workers: usize) -> Self {
+    pub(crate) fn new(workers: usize) -> Self {
         Self {
             workers,
             waiting: VecDeque::new(),
@@ -278,7 +278,12 @@ impl Work {
         }
     }
 
-    fn arrived(&mut self, publish: Publish) {
+    /// Nothing waiting, nothing being stored, no acknowledgement due.
+    pub(crate) fn idle(&self) -> bool {
+        self.waiting.is_empty() && self.running.is_empty() && self.acks.is_empty()
+    }
+
+    pub(crate) fn arrived(&mut self, publish: Publish) {
         if publish.qos == QoS::AtMostOnce {
             if self.waiting_qos0 >= MAX_WAITING_QOS0 {
                 if self.dropped_qos0.is_multiple_of(1000) {
@@ -304,7 +309,7 @@ impl Work {
     }
 
     /// Starts reports while workers are free, the oldest message of a free topic first.
-    fn start_ready(&mut self, ingest: &Arc<Ingest>, shutdown: &watch::Receiver<bool>) {
+    pub(crate) fn start_ready(&mut self, ingest: &Arc<Ingest>, shutdown: &watch::Receiver<bool>) {
         while self.running.len() < self.workers {
             let Some(publish) = self
                 .waiting
@@ -329,7 +334,7 @@ impl Work {
         }
     }
 
-    fn finished(
+    pub(crate) fn finished(
         &mut self,
         done: Result<(tokio::task::Id, (Publish, bool)), tokio::task::JoinError>,
     ) {
@@ -351,7 +356,7 @@ impl Work {
     }
 
     /// Queues the acknowledgements due, as many as the client's queue takes now.
-    fn send_acks(&mut self, client: &AsyncClient) {
+    pub(crate) fn send_acks(&mut self, client: &AsyncClient) {
         while let Some(publish) = self.acks.front() {
             match client.try_ack(publish) {
                 Ok(()) => {

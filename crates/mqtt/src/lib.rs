@@ -19,6 +19,7 @@ mod client;
 pub mod integration;
 mod measure;
 pub mod settings;
+mod takeover;
 pub mod topics;
 mod uplink;
 
@@ -60,6 +61,38 @@ pub struct Mqtt {
     internal: Arc<OnceLock<SocketAddr>>,
     devices: Arc<MqttDevices>,
     generation: u64,
+    /// How to reach the external broker again as a stopped peer (cluster mode).
+    takeover: Option<PeerTakeover>,
+}
+
+/// Takes over the MQTT sessions of stopped peers (cluster mode; see `takeover.rs`). Cheap to
+/// clone.
+#[derive(Clone)]
+pub struct PeerTakeover {
+    plan: ClientPlan,
+    topics: topics::Topics,
+    iot: Arc<IotService>,
+    runtime: tokio::runtime::Handle,
+}
+
+impl PeerTakeover {
+    /// Stores and acknowledges what the broker holds for the session `client_id` (a
+    /// stopped peer's), and removes that session's subscription so that nothing more waits
+    /// there. Runs in the background on MQTT's runtime.
+    pub fn take_over(&self, client_id: String) {
+        let mut plan = self.plan.clone();
+        plan.client_id = client_id.clone();
+        let (topics, iot) = (self.topics.clone(), self.iot.clone());
+        self.runtime.spawn(async move {
+            tracing::info!(client_id, "MQTT: taking over a stopped node's session");
+            let handled = takeover::drain(plan, topics, iot).await;
+            tracing::info!(
+                client_id,
+                handled,
+                "MQTT: a stopped node's session is drained"
+            );
+        });
+    }
 }
 
 impl std::fmt::Debug for Mqtt {
@@ -98,6 +131,7 @@ impl Mqtt {
             internal: Arc::default(),
             devices: devices.clone(),
             generation: devices.next_generation(),
+            takeover: None,
         };
         let mut embedded = None;
         let mut plan = match checked.target {
@@ -152,6 +186,14 @@ impl Mqtt {
             .thread_name("weir-mqtt")
             .enable_all()
             .build()?;
+        if plan.shared_group.is_some() {
+            mqtt.takeover = Some(PeerTakeover {
+                plan: plan.clone(),
+                topics: checked.topics.clone(),
+                iot: iot.clone(),
+                runtime: runtime.handle().clone(),
+            });
+        }
         let internal = mqtt.internal.clone();
         mqtt.client = Some(runtime.spawn(async move {
             if let Some(embedded) = embedded {
@@ -170,6 +212,12 @@ impl Mqtt {
         }));
         mqtt.runtime = Some(runtime);
         Ok(mqtt)
+    }
+
+    /// What takes over stopped peers' sessions: with a shared subscription (cluster mode)
+    /// on an external broker only.
+    pub fn peer_takeover(&self) -> Option<PeerTakeover> {
+        self.takeover.clone()
     }
 
     /// Whether Weir's client runs (false when off, or when the embedded broker could not
