@@ -269,6 +269,24 @@ async fn wrong_old_passwords_are_throttled_like_logins() {
 }
 
 #[tokio::test]
+async fn throttle_counts_wrong_old_passwords_of_two_servers_on_one_database() {
+    let limits = |s: &mut weir_test_kit::Settings| s.auth.throttle.account_failures = 2;
+    let a = TestApp::spawn_with(limits).await;
+    let b = a.spawn_beside(limits).await;
+    let admin = a.register_admin().await;
+    let wrong_old = json!({"old_password": "not-my-password", "new_password": NEW_PASSWORD});
+    for app in [&a, &b] {
+        let answer = change_password(app, &admin, wrong_old.clone()).await;
+        refused(&answer, 400, "password_incorrect");
+    }
+    let right_old = json!({"old_password": PASSWORD, "new_password": NEW_PASSWORD});
+    for app in [&a, &b] {
+        let answer = change_password(app, &admin, right_old.clone()).await;
+        refused(&answer, 429, "request_too_frequently");
+    }
+}
+
+#[tokio::test]
 async fn passwords_longer_than_72_bytes_are_refused() {
     let app = TestApp::spawn().await;
     // 24 characters of 3 bytes: 72 bytes, every one of them read by bcrypt.

@@ -231,6 +231,25 @@ async fn repeated_failures_from_one_address_lock_every_account() {
     }
 }
 
+#[tokio::test]
+async fn throttle_counts_the_failures_of_two_servers_on_one_database() {
+    let limits = |s: &mut weir_test_kit::Settings| s.auth.throttle.account_failures = 4;
+    let a = TestApp::spawn_with(limits).await;
+    let b = a.spawn_beside(limits).await;
+    let admin = a.register_admin().await;
+    a.create_user(&admin, "other@weir.test").await;
+    // Two failures through each: four in all, the limit, though each saw only two.
+    for app in [&a, &b, &a, &b] {
+        assert_login_refused(app, ADMIN, "wrong-password").await;
+    }
+    for app in [&a, &b] {
+        let answer = password_grant(app, ADMIN, PASSWORD).await;
+        refused(&answer, 429, "request_too_frequently");
+        // Only that account is locked.
+        ok(&password_grant(app, "other@weir.test", PASSWORD).await);
+    }
+}
+
 /// `who` with another access token.
 fn with_token(who: &Session, token: String) -> Session {
     Session {

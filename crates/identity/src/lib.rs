@@ -23,7 +23,7 @@ pub use errors::{
 pub use models::*;
 pub use ports::{
     GroupRepo, IdentityStore, IdentityTx, MenuRepo, PasswordHasher, RefreshTokenRepo,
-    ResourceDirectory, ResourceGrantRepo, RoleRepo, TenantRepo, TokenCodec, UserRepo,
+    ResourceDirectory, ResourceGrantRepo, RoleRepo, TenantRepo, ThrottleRepo, TokenCodec, UserRepo,
 };
 pub use principal::Principal;
 pub use service::{IdentityService, IdentitySettings};

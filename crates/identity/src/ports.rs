@@ -1,11 +1,12 @@
 //! The ports the identity use-cases need: one repository port per aggregate (tenants,
-//! users, roles, groups, menus, resource grants, refresh tokens), composed into
-//! [`IdentityTx`], which the storage adapter implements. [`crate::crypto`] has ready-made
-//! [`PasswordHasher`] and [`TokenCodec`] implementations.
+//! users, roles, groups, menus, resource grants, refresh tokens, login throttle records),
+//! composed into [`IdentityTx`], which the storage adapter implements. [`crate::crypto`]
+//! has ready-made [`PasswordHasher`] and [`TokenCodec`] implementations.
 
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
 
 use crate::models::*;
+use crate::throttle::ThrottleRecord;
 
 type R<T> = Result<T, StoreError>;
 
@@ -234,13 +235,38 @@ pub trait RefreshTokenRepo {
     fn delete_refresh_tokens_of_user(&mut self, t: &TenantId, user: Id) -> R<()>;
 }
 
+/// The login throttle's records ([`crate::throttle`]), by key. Kept in the store so that
+/// every process on one database counts the same failures.
+pub trait ThrottleRepo {
+    /// The records of `keys`, in that order; a key without one has an empty record.
+    fn throttle_records(&mut self, keys: &[&str]) -> R<Vec<ThrottleRecord>>;
+    /// Like [`Self::throttle_records`], but each key gets a stored record, locked until the
+    /// transaction ends: a failure counted on another process waits for this one, so none
+    /// is lost. Call it in a write transaction.
+    fn lock_throttle_records(&mut self, keys: &[&str]) -> R<Vec<ThrottleRecord>>;
+    /// Writes the record of `key`, which [`Self::lock_throttle_records`] locked.
+    fn save_throttle_record(&mut self, key: &str, record: &ThrottleRecord) -> R<()>;
+    /// Deletes the record of `key`, if any.
+    fn delete_throttle_record(&mut self, key: &str) -> R<()>;
+    /// Deletes at most `limit` records whose [`ThrottleRecord::last_event`] is before
+    /// `before`, skipping any another transaction holds; answers how many went.
+    fn purge_throttle_records(&mut self, before: Millis, limit: i64) -> R<usize>;
+}
+
 /// The whole identity repository, as seen inside one transaction: every aggregate's
 /// port, so one unit of work can change several of them atomically. Every method that
 /// touches tenant-owned rows takes the tenant and filters by it. A helper that needs one
 /// aggregate takes its narrower port (`&mut dyn UserRepo`); `&mut dyn IdentityTx`
 /// coerces to it.
 pub trait IdentityTx:
-    TenantRepo + UserRepo + RoleRepo + GroupRepo + MenuRepo + ResourceGrantRepo + RefreshTokenRepo
+    TenantRepo
+    + UserRepo
+    + RoleRepo
+    + GroupRepo
+    + MenuRepo
+    + ResourceGrantRepo
+    + RefreshTokenRepo
+    + ThrottleRepo
 {
 }
 
@@ -252,6 +278,7 @@ impl<T> IdentityTx for T where
         + MenuRepo
         + ResourceGrantRepo
         + RefreshTokenRepo
+        + ThrottleRepo
 {
 }
 

@@ -20,12 +20,16 @@
 //! 5. A successful check clears the pair's record; the address's and the account's counts
 //!    stay (they are about other accounts and other addresses).
 //!
-//! Kept in memory: one Weir process counts what it sees (docs/scaling.md).
+//! The rules are pure functions over [`ThrottleRecord`]s; the records live behind the
+//! [`ThrottleRepo`] port, in the database, so every Weir process on one database counts the
+//! same failures (docs/scaling.md). A failure is counted in one write transaction that
+//! locks the records it changes, so failures racing on several processes are all counted.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use weir_kernel::{Clock, Millis};
+use weir_kernel::{Clock, Millis, StoreError};
+
+use crate::ports::ThrottleRepo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 /// The limits of a [`LoginThrottle`]; the default: 5 failures an account and address,
@@ -64,41 +68,111 @@ pub const ACCOUNT_ALARM: u32 = 4;
 /// The address counted when a client's address is unknown.
 const UNKNOWN_ADDRESS: &str = "-";
 
-/// Records kept at most; beyond it, forgotten ones are dropped first, then the oldest.
-const MAX_ENTRIES: usize = 100_000;
+/// Forgotten records deleted at most per counted failure: more than the three a failure
+/// may add, so the table shrinks back after an attack, in small statements.
+pub const PURGE_BATCH: i64 = 100;
 
-#[derive(Debug, Default, Clone, Copy)]
-struct Entry {
+/// What the rules remember of one key (a pair, an address or an account).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ThrottleRecord {
     /// Failures since `window_start`.
-    failures: u32,
-    window_start: Millis,
+    pub failures: u32,
+    /// When the window the failures are counted in began.
+    pub window_start: Millis,
     /// When the last failure was.
-    last_failure: Millis,
-    locked_until: Millis,
+    pub last_failure: Millis,
+    /// Until when the key is locked out (in the past: not locked).
+    pub locked_until: Millis,
     /// Locks in a row, for the back-off.
-    locks: u32,
+    pub locks: u32,
 }
 
-impl Entry {
+impl ThrottleRecord {
+    /// The last time anything happened to the record: its last failure or the end of its
+    /// last lock. A window after it, the record is forgotten (and may be deleted).
+    pub fn last_event(&self) -> Millis {
+        self.locked_until.max(self.last_failure)
+    }
+
     /// Whether nothing of this record matters any more.
     fn forgotten(&self, now: Millis, window_ms: i64) -> bool {
-        now - self.locked_until.max(self.last_failure) > window_ms
+        now - self.last_event() > window_ms
+    }
+
+    /// Counts one failure in the record's window (a new window when the last has passed; a
+    /// forgotten record starts over, its back-off too) and answers the failures in the
+    /// window.
+    fn count(&mut self, now: Millis, window_ms: i64) -> u32 {
+        if (self.failures > 0 || self.locks > 0) && self.forgotten(now, window_ms) {
+            *self = Self::default();
+        }
+        if self.failures == 0 || now - self.window_start > window_ms {
+            self.failures = 0;
+            self.window_start = now;
+        }
+        self.failures += 1;
+        self.last_failure = now;
+        self.failures
+    }
+
+    /// Counts one failure and locks the key when the window holds `max` of them, each lock
+    /// in a row twice as long as the one before.
+    fn fail(&mut self, max: u32, now: Millis, l: &ThrottleLimits) {
+        if self.count(now, l.window_secs * 1000) >= max {
+            let doubling = 1i64 << self.locks.min(20);
+            let lockout = l
+                .lockout_secs
+                .saturating_mul(doubling)
+                .min(l.max_lockout_secs);
+            self.locked_until = now + lockout * 1000;
+            self.locks += 1;
+            self.failures = 0;
+            self.window_start = now;
+        }
     }
 }
 
+/// The keys of one password check's records, as stored.
+struct Keys {
+    pair: String,
+    address: String,
+    account: String,
+}
+
+impl Keys {
+    /// Each kind of key has its own prefix, and a pair's address is length-prefixed, so
+    /// that no two (account, address) pairs share a key whatever they contain.
+    fn new(account: &str, address: Option<&str>) -> Self {
+        let address = address.unwrap_or(UNKNOWN_ADDRESS);
+        Self {
+            pair: format!("pair:{}:{address}:{account}", address.len()),
+            address: format!("address:{address}"),
+            account: format!("account:{account}"),
+        }
+    }
+}
+
+/// Applies a failure of an account from an address to the records of its account, pair
+/// and address (rules 1 to 4).
+fn apply_failure(
+    l: &ThrottleLimits,
+    now: Millis,
+    account: &mut ThrottleRecord,
+    pair: &mut ThrottleRecord,
+    address: &mut ThrottleRecord,
+) {
+    let account_failures = account.count(now, l.window_secs * 1000);
+    let under_alarm = account_failures > l.account_failures.saturating_mul(ACCOUNT_ALARM);
+    pair.fail(if under_alarm { 1 } else { l.account_failures }, now, l);
+    address.fail(l.address_failures, now, l);
+}
+
 /// Counts failed sign-ins by account and client address and locks out guessers (see the
-/// module's rules). Shared by every request; safe to use from many threads.
+/// module's rules), keeping its records in a [`ThrottleRepo`]. Each method works inside
+/// the caller's transaction: a read one for [`Self::lockout`], a write one for the others.
 pub struct LoginThrottle {
     limits: ThrottleLimits,
     clock: Arc<dyn Clock>,
-    entries: Mutex<HashMap<Key, Entry>>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Key {
-    Pair(String, String),
-    Address(String),
-    Account(String),
 }
 
 impl std::fmt::Debug for LoginThrottle {
@@ -110,107 +184,75 @@ impl std::fmt::Debug for LoginThrottle {
 }
 
 impl LoginThrottle {
-    /// A throttle with no records, timing with `clock`.
+    /// A throttle with these limits, timing with `clock`.
     pub fn new(limits: ThrottleLimits, clock: Arc<dyn Clock>) -> Self {
-        Self {
-            limits,
-            clock,
-            entries: Mutex::new(HashMap::new()),
-        }
+        Self { limits, clock }
     }
 
-    fn keys(account: &str, address: Option<&str>) -> (Key, Key) {
-        let address = address.unwrap_or(UNKNOWN_ADDRESS).to_owned();
-        (
-            Key::Pair(account.to_owned(), address.clone()),
-            Key::Address(address),
-        )
-    }
-
-    /// Err(seconds to wait) while this address is locked out of this account.
-    pub fn check(&self, account: &str, address: Option<&str>) -> Result<(), i64> {
+    /// The seconds to wait (rounded up) while this address is locked out of this account;
+    /// `None` when it may try.
+    pub fn lockout(
+        &self,
+        tx: &mut dyn ThrottleRepo,
+        account: &str,
+        address: Option<&str>,
+    ) -> Result<Option<i64>, StoreError> {
         let now = self.clock.now_ms();
-        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        let (pair, address) = Self::keys(account, address);
-        let wait = [pair, address]
+        let keys = Keys::new(account, address);
+        let records = tx.throttle_records(&[&keys.pair, &keys.address])?;
+        let wait = records
             .iter()
-            .filter_map(|k| entries.get(k))
-            .map(|e| e.locked_until - now)
+            .map(|r| r.locked_until - now)
             .max()
             .unwrap_or(0);
-        if wait > 0 {
-            Err((wait + 999) / 1000)
-        } else {
-            Ok(())
-        }
+        Ok((wait > 0).then_some((wait + 999) / 1000))
     }
 
     /// Counts a failed sign-in of `account` from `address` (`None`: unknown), locking the
-    /// pair or the address when its count within the window reaches its limit.
-    pub fn record_failure(&self, account: &str, address: Option<&str>) {
+    /// pair or the address when its count within the window reaches its limit; then
+    /// deletes a few forgotten records of any keys. Run it in a write transaction.
+    pub fn record_failure(
+        &self,
+        tx: &mut dyn ThrottleRepo,
+        account: &str,
+        address: Option<&str>,
+    ) -> Result<(), StoreError> {
         let now = self.clock.now_ms();
-        let l = self.limits;
-        let window_ms = l.window_secs * 1000;
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_ENTRIES {
-            entries.retain(|_, e| !e.forgotten(now, window_ms));
-        }
-        if entries.len() >= MAX_ENTRIES {
-            // Still full: an attack from very many addresses. Keep the newest half.
-            let mut ages: Vec<Millis> = entries.values().map(|e| e.last_failure).collect();
-            ages.sort_unstable();
-            let cut = ages[ages.len() / 2];
-            entries.retain(|_, e| e.last_failure > cut);
-        }
-        let account_failures = count(
-            entries.entry(Key::Account(account.to_owned())).or_default(),
-            now,
-            window_ms,
-        );
-        let under_alarm = account_failures > l.account_failures.saturating_mul(ACCOUNT_ALARM);
-        let (pair, address) = Self::keys(account, address);
-        let pair_max = if under_alarm { 1 } else { l.account_failures };
-        for (key, max) in [(pair, pair_max), (address, l.address_failures)] {
-            let e = entries.entry(key).or_default();
-            if count(e, now, window_ms) >= max {
-                let doubling = 1i64 << e.locks.min(20);
-                let lockout = l
-                    .lockout_secs
-                    .saturating_mul(doubling)
-                    .min(l.max_lockout_secs);
-                e.locked_until = now + lockout * 1000;
-                e.locks += 1;
-                e.failures = 0;
-                e.window_start = now;
+        let keys = Keys::new(account, address);
+        let [k_account, k_pair, k_address] = [&keys.account, &keys.pair, &keys.address];
+        let records = tx.lock_throttle_records(&[k_account, k_pair, k_address])?;
+        let [mut account, mut pair, mut address] = match records[..] {
+            [a, p, d] => [a, p, d],
+            _ => {
+                return Err(StoreError::Internal(
+                    "the store answered another number of throttle records than asked".into(),
+                ));
             }
+        };
+        apply_failure(&self.limits, now, &mut account, &mut pair, &mut address);
+        for (key, record) in [(k_account, account), (k_pair, pair), (k_address, address)] {
+            tx.save_throttle_record(key, &record)?;
         }
+        tx.purge_throttle_records(now - self.limits.window_secs * 1000, PURGE_BATCH)?;
+        Ok(())
     }
 
-    /// A successful check clears the pair's record.
-    pub fn record_success(&self, account: &str, address: Option<&str>) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.remove(&Self::keys(account, address).0);
+    /// A successful check clears the pair's record. Run it in a write transaction.
+    pub fn record_success(
+        &self,
+        tx: &mut dyn ThrottleRepo,
+        account: &str,
+        address: Option<&str>,
+    ) -> Result<(), StoreError> {
+        tx.delete_throttle_record(&Keys::new(account, address).pair)
     }
-}
-
-/// Counts one failure in `e`'s window (a new window when the last has passed; a forgotten
-/// record starts over, its back-off too) and answers the failures in the window.
-fn count(e: &mut Entry, now: Millis, window_ms: i64) -> u32 {
-    if (e.failures > 0 || e.locks > 0) && e.forgotten(now, window_ms) {
-        *e = Entry::default();
-    }
-    if e.failures == 0 || now - e.window_start > window_ms {
-        e.failures = 0;
-        e.window_start = now;
-    }
-    e.failures += 1;
-    e.last_failure = now;
-    e.failures
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicI64, Ordering};
 
     struct FakeClock(AtomicI64);
@@ -220,9 +262,96 @@ mod tests {
         }
     }
 
-    fn throttle(limits: ThrottleLimits) -> (LoginThrottle, Arc<FakeClock>) {
+    /// The records in memory: the store as far as the rules can tell.
+    #[derive(Default)]
+    struct Memory(HashMap<String, ThrottleRecord>);
+
+    impl ThrottleRepo for Memory {
+        fn throttle_records(&mut self, keys: &[&str]) -> Result<Vec<ThrottleRecord>, StoreError> {
+            Ok(keys
+                .iter()
+                .map(|k| self.0.get(*k).copied().unwrap_or_default())
+                .collect())
+        }
+        fn lock_throttle_records(
+            &mut self,
+            keys: &[&str],
+        ) -> Result<Vec<ThrottleRecord>, StoreError> {
+            self.throttle_records(keys)
+        }
+        fn save_throttle_record(
+            &mut self,
+            key: &str,
+            record: &ThrottleRecord,
+        ) -> Result<(), StoreError> {
+            self.0.insert(key.to_owned(), *record);
+            Ok(())
+        }
+        fn delete_throttle_record(&mut self, key: &str) -> Result<(), StoreError> {
+            self.0.remove(key);
+            Ok(())
+        }
+        fn purge_throttle_records(
+            &mut self,
+            before: Millis,
+            limit: i64,
+        ) -> Result<usize, StoreError> {
+            let old: Vec<String> = self
+                .0
+                .iter()
+                .filter(|(_, r)| r.last_event() < before)
+                .map(|(k, _)| k.clone())
+                .take(usize::try_from(limit).unwrap_or(0))
+                .collect();
+            for k in &old {
+                self.0.remove(k);
+            }
+            Ok(old.len())
+        }
+    }
+
+    /// A throttle on records in memory, answering as the tests expect.
+    struct Throttle {
+        throttle: LoginThrottle,
+        records: Mutex<Memory>,
+    }
+
+    impl Throttle {
+        fn check(&self, account: &str, address: Option<&str>) -> Result<(), i64> {
+            let mut records = self.records.lock().unwrap();
+            match self
+                .throttle
+                .lockout(&mut *records, account, address)
+                .unwrap()
+            {
+                Some(wait) => Err(wait),
+                None => Ok(()),
+            }
+        }
+        fn record_failure(&self, account: &str, address: Option<&str>) {
+            let mut records = self.records.lock().unwrap();
+            self.throttle
+                .record_failure(&mut *records, account, address)
+                .unwrap();
+        }
+        fn record_success(&self, account: &str, address: Option<&str>) {
+            let mut records = self.records.lock().unwrap();
+            self.throttle
+                .record_success(&mut *records, account, address)
+                .unwrap();
+        }
+        fn len(&self) -> usize {
+            self.records.lock().unwrap().0.len()
+        }
+    }
+
+    fn throttle(limits: ThrottleLimits) -> (Throttle, Arc<FakeClock>) {
         let clock = Arc::new(FakeClock(AtomicI64::new(1_000_000)));
-        (LoginThrottle::new(limits, clock.clone()), clock)
+        let throttle = Throttle {
+            throttle: LoginThrottle::new(limits, clock.clone()),
+            records: Mutex::default(),
+        };
+        (throttle, clock)
     }
 
     const LIMITS: ThrottleLimits = ThrottleLimits {
@@ -307,5 +436,26 @@ mod tests {
             t.record_failure("x", OWNER);
         }
         assert!(t.check("x", OWNER).is_ok());
+    }
+
+    #[test]
+    fn forgotten_records_are_purged_and_others_kept() {
+        let (t, clock) = throttle(LIMITS);
+        t.record_failure("x", THIEF);
+        // account, pair and address records.
+        assert_eq!(t.len(), 3);
+        clock.0.fetch_add(60_001, Ordering::SeqCst);
+        // The old three are forgotten and go; the new failure's three stay.
+        t.record_failure("y", OWNER);
+        assert_eq!(t.len(), 3);
+        assert!(t.check("y", OWNER).is_ok());
+    }
+
+    #[test]
+    fn keys_of_different_pairs_differ() {
+        // An address holding the separator cannot pose as another pair.
+        let a = Keys::new("b:c", Some("a"));
+        let b = Keys::new("c", Some("a:b"));
+        assert_ne!(a.pair, b.pair);
     }
 }

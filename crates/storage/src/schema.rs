@@ -413,3 +413,15 @@ diesel::allow_tables_to_appear_in_same_query!(
     bi_row_perms,
     bi_grants
 );
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> BigInt,
+        window_start -> BigInt,
+        last_failure -> BigInt,
+        locked_until -> BigInt,
+        locks -> BigInt,
+        last_event -> BigInt,
+    }
+}

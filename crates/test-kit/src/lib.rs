@@ -57,7 +57,8 @@ pub struct TestApp {
     handle: actix_web::dev::ServerHandle,
     mqtt: Mutex<Option<Mqtt>>,
     demo: Mutex<Option<Demo>>,
-    _database: TestDatabase,
+    /// Shared with the servers [`TestApp::spawn_beside`] starts on it; gone with the last.
+    database: Arc<TestDatabase>,
 }
 
 pub mod external;
@@ -147,17 +148,39 @@ impl TestApp {
         // decremented for what was counted before the recorder. Each test that reads the
         // metrics turns them on for its own server (`metrics.enabled`).
         weir::prometheus::handle();
+        let mut settings = Self::test_settings();
+        tweak(&mut settings);
+        let database = tokio::task::spawn_blocking(TestDatabase::new)
+            .await
+            .expect("database task")
+            .expect("a fresh test database");
+        Self::start(settings, integrations, Arc::new(database)).await
+    }
+
+    /// Another server on this one's database, as a second Weir process of one service
+    /// would be (docs/scaling.md), with settings `tweak` may change.
+    pub async fn spawn_beside(&self, tweak: impl FnOnce(&mut Settings)) -> Self {
+        let mut settings = Self::test_settings();
+        tweak(&mut settings);
+        Self::start(settings, Vec::new(), self.database.clone()).await
+    }
+
+    /// The production defaults with what every test server differs in.
+    fn test_settings() -> Settings {
         let mut settings = Settings::default();
         settings.http.addr = "127.0.0.1:0".into();
         // Tests that want MQTT ask for it (external_mqtt, embedded_mqtt).
         settings.mqtt.mode = Mode::Off;
         settings.http.workers = Some(1);
         settings.database.pool_size = 4;
-        tweak(&mut settings);
-        let database = tokio::task::spawn_blocking(TestDatabase::new)
-            .await
-            .expect("database task")
-            .expect("a fresh test database");
+        settings
+    }
+
+    async fn start(
+        mut settings: Settings,
+        integrations: Vec<Arc<dyn Integration>>,
+        database: Arc<TestDatabase>,
+    ) -> Self {
         settings.database.url = database.url.clone();
         let weir = tokio::task::spawn_blocking(move || Weir::assemble_with(settings, integrations))
             .await
@@ -181,7 +204,7 @@ impl TestApp {
                 .build()
                 .expect("client"),
             handle,
-            _database: database,
+            database,
         }
     }
 

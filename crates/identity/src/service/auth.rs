@@ -147,10 +147,10 @@ impl IdentityService {
             return Err(crate::errors::FieldError::new("password", "must not be empty").into());
         }
         let account = format!("{tenant}/{}", login.to_lowercase());
-        self.throttle
-            .check(&account, address)
-            .map_err(|retry_after_secs| AuthError::TooManyAttempts { retry_after_secs })?;
         let user = read(self.store(), |tx| {
+            if let Some(retry_after_secs) = self.throttle.lockout(tx, &account, address)? {
+                return Err(AuthError::TooManyAttempts { retry_after_secs });
+            }
             let t = self
                 .known_tenant(tx, tenant)?
                 .ok_or_else(|| AuthError::TenantNotFound(tenant.into()))?;
@@ -171,10 +171,14 @@ impl IdentityService {
             }
         };
         let Some(user) = user.filter(|_| ok) else {
-            self.throttle.record_failure(&account, address);
+            write(self.store(), |tx| {
+                self.throttle.record_failure(tx, &account, address)
+            })?;
             return Err(AuthError::InvalidCredentials);
         };
-        self.throttle.record_success(&account, address);
+        write(self.store(), |tx| {
+            self.throttle.record_success(tx, &account, address)
+        })?;
         write(self.store(), |tx| {
             self.check_enabled(tx, &user)?;
             self.issue_tokens(tx, &user)

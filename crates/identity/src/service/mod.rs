@@ -102,8 +102,8 @@ impl std::fmt::Debug for IdentityService {
 }
 
 impl IdentityService {
-    /// A service on `ports`, with an empty login throttle and no resource directory
-    /// (see [`Self::check_resources_with`]).
+    /// A service on `ports`, whose login throttle keeps its records in `ports.store`, and
+    /// with no resource directory (see [`Self::check_resources_with`]).
     pub fn new(ports: IdentityPorts, settings: IdentitySettings) -> Self {
         Self {
             throttle: LoginThrottle::new(settings.throttle, ports.clock.clone()),

@@ -218,18 +218,22 @@ impl IdentityService {
             return Err(FieldError::new("old_password", "must not be empty").into());
         }
         let account = format!("{}/#{}", p.tenant_id, p.user_id);
-        self.throttle
-            .check(&account, address)
-            .map_err(|retry_after_secs| UserError::TooManyAttempts { retry_after_secs })?;
         let user = read(self.store(), |tx| {
+            if let Some(retry_after_secs) = self.throttle.lockout(tx, &account, address)? {
+                return Err(UserError::TooManyAttempts { retry_after_secs });
+            }
             tx.user(&p.tenant_id, p.user_id)?
                 .ok_or(UserError::NotFound(p.user_id))
         })?;
         if !self.hasher.verify(old_password, &user.password_hash) {
-            self.throttle.record_failure(&account, address);
+            write(self.store(), |tx| {
+                self.throttle.record_failure(tx, &account, address)
+            })?;
             return Err(UserError::WrongPassword);
         }
-        self.throttle.record_success(&account, address);
+        write(self.store(), |tx| {
+            self.throttle.record_success(tx, &account, address)
+        })?;
         let hash = self.hasher.hash(&new_password)?;
         write(self.store(), |tx| {
             let mut user = tx

@@ -9,6 +9,7 @@ mod roles;
 mod rows;
 mod shared;
 mod tenants;
+mod throttle;
 mod users;
 
 use weir_identity::IdentityTx;

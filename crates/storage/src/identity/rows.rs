@@ -1,6 +1,7 @@
 //! Table rows and their conversion to and from the identity entities.
 
 use diesel::prelude::*;
+use weir_identity::throttle::ThrottleRecord;
 use weir_identity::{
     Email, Group, Menu, MenuType, RefreshTokenRecord, Role, RoleType, Tenant, User, UserStatus,
 };
@@ -320,4 +321,43 @@ pub(super) struct RoleResourceRow<'a> {
     pub resource_type: &'a str,
     pub resource_id: &'a str,
     pub tenant_id: &'a str,
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = login_throttle, primary_key(key))]
+pub(super) struct ThrottleRow {
+    pub key: String,
+    pub failures: i64,
+    pub window_start: i64,
+    pub last_failure: i64,
+    pub locked_until: i64,
+    pub locks: i64,
+    pub last_event: i64,
+}
+
+impl ThrottleRow {
+    pub fn new(key: &str, r: &ThrottleRecord) -> Self {
+        Self {
+            key: key.to_owned(),
+            failures: i64::from(r.failures),
+            window_start: r.window_start,
+            last_failure: r.last_failure,
+            locked_until: r.locked_until,
+            locks: i64::from(r.locks),
+            last_event: r.last_event(),
+        }
+    }
+
+    pub fn into_record(self) -> Result<ThrottleRecord, StoreError> {
+        let count = |n: i64| {
+            u32::try_from(n).map_err(|_| StoreError::Internal(format!("bad throttle count {n}")))
+        };
+        Ok(ThrottleRecord {
+            failures: count(self.failures)?,
+            window_start: self.window_start,
+            last_failure: self.last_failure,
+            locked_until: self.locked_until,
+            locks: count(self.locks)?,
+        })
+    }
 }
