@@ -650,3 +650,31 @@ async fn a_node_killed_during_http_and_mqtt_ingest_loses_nothing_acknowledged() 
     cluster.nodes[0].start();
     cluster.nodes[0].wait_ready(&http).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_logins_through_every_node_count_together() {
+    let Some(mut cluster) = Cluster::new(2, &[]) else {
+        return;
+    };
+    let http = http_client();
+    cluster.start(&http).await;
+    let (a, b) = (cluster.base(0), cluster.base(1));
+    admin_token(&http, &a).await;
+    // Five failures of one account from one address lock that address out of it: three
+    // through each node are six, wherever they landed.
+    for base in [&a, &b, &a, &b, &a, &b] {
+        let (status, body) = login(&http, base, "admin@weir.test", "wrong-password-1").await;
+        assert!(
+            status == 400 || status == 401 || status == 429,
+            "{status}: {body}"
+        );
+    }
+    for base in [&a, &b] {
+        let (status, body) = login(&http, base, "admin@weir.test", PASSWORD).await;
+        assert_eq!(
+            status, 429,
+            "{base} let the right password in after 6 failures: {body}"
+        );
+        assert_eq!(body["error_code"], "request_too_frequently", "{body}");
+    }
+}
