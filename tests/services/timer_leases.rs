@@ -81,6 +81,9 @@ fn only_enabled_flows_that_exist_are_leased() {
         vec![on]
     );
     assert_eq!(crate::count(&db, "timer_leases"), 1);
+    // More flows than one statement names (they are claimed in chunks).
+    let many: Vec<Id> = (1..2_500).map(Id).chain([on]).collect();
+    assert_eq!(db.claim("a", &many, 2, 10_002).unwrap(), vec![on]);
     // Disabled since: no longer renewed.
     service.set_enabled(&c, on, false).unwrap();
     assert!(db.claim("a", &[on], 1, 10_001).unwrap().is_empty());

@@ -112,21 +112,40 @@ fn fired(weir: &Weir, flow: Id) -> Vec<i64> {
     due
 }
 
-#[test]
-fn two_nodes_fire_each_timer_once_and_the_survivor_takes_over() {
-    let place = TestDatabase::new().unwrap();
+/// Settings for a node on the database at `place`, with short leases.
+fn settings(place: &TestDatabase) -> Settings {
     let mut settings = Settings::default();
     settings.database.url = place.url.clone();
     settings.database.pool_size = 4;
     settings.workflow.timer_lease_ms = LEASE_MS as u64;
     settings.workflow.timer_renew_ms = RENEW_MS as u64;
-    let first = Weir::assemble(settings.clone()).unwrap();
-    first.add_tenant("leases", None, None).unwrap();
-    let every_second = timer_flow(
-        &first,
+    settings
+}
+
+fn every_second(weir: &Weir) -> Id {
+    timer_flow(
+        weir,
         "every second",
         json!({"type": "INTERVAL", "intervalTime": 1, "intervalTimeUnit": "SECONDS"}),
-    );
+    )
+}
+
+/// The index of the one node holding the flow's lease.
+fn owner(nodes: &[Node; 2], flow: Id) -> usize {
+    let holders: Vec<usize> = (0..2)
+        .filter(|&i| nodes[i].workflows.leased_timers().contains(&flow))
+        .collect();
+    assert_eq!(holders.len(), 1, "one node holds the timer");
+    holders[0]
+}
+
+#[test]
+fn two_nodes_fire_each_timer_once_and_the_survivor_takes_over() {
+    let place = TestDatabase::new().unwrap();
+    let settings = settings(&place);
+    let first = Weir::assemble(settings.clone()).unwrap();
+    first.add_tenant("leases", None, None).unwrap();
+    let every_second = every_second(&first);
     let once_at = now_ms() / 1000 + 3;
     let once = timer_flow(
         &first,
@@ -140,11 +159,7 @@ fn two_nodes_fire_each_timer_once_and_the_survivor_takes_over() {
     assert_ne!(nodes[0].workflows.node(), nodes[1].workflows.node());
 
     std::thread::sleep(Duration::from_millis(4_500));
-    let holders: Vec<usize> = (0..2)
-        .filter(|&i| nodes[i].workflows.leased_timers().contains(&every_second))
-        .collect();
-    assert_eq!(holders.len(), 1, "one node fires the interval timer");
-    let owner = holders[0];
+    let owner = owner(&nodes, every_second);
     let before = fired(&nodes[0].weir, every_second);
     assert!(before.len() >= 3, "fired at {before:?}");
     assert!(
@@ -181,4 +196,33 @@ fn two_nodes_fire_each_timer_once_and_the_survivor_takes_over() {
     assert_eq!(fired(&survivor.weir, once), vec![once_at * 1000]);
     survivor.tokio.block_on(survivor.workflows.stop_timers());
     assert!(survivor.workflows.leased_timers().is_empty());
+}
+
+#[test]
+fn a_node_that_stops_cleanly_hands_its_timers_over_before_they_expire() {
+    let place = TestDatabase::new().unwrap();
+    let settings = settings(&place);
+    let first = Weir::assemble(settings.clone()).unwrap();
+    first.add_tenant("leases", None, None).unwrap();
+    let flow = every_second(&first);
+    let nodes = [
+        Node::start(first),
+        Node::start(Weir::assemble(settings).unwrap()),
+    ];
+    std::thread::sleep(Duration::from_millis(1_000));
+    let owner = owner(&nodes, flow);
+    let [a, b] = nodes;
+    let (stopping, other) = if owner == 0 { (a, b) } else { (b, a) };
+    stopping.tokio.block_on(stopping.workflows.stop_timers());
+    let stopped = now_ms();
+    assert!(stopping.workflows.leased_timers().is_empty());
+    // The stopped node renewed at most RENEW_MS ago: its lease would last until at least
+    // LEASE_MS - RENEW_MS from now. The other node takes the timer well before.
+    while !other.workflows.leased_timers().contains(&flow) {
+        assert!(
+            now_ms() - stopped < LEASE_MS - RENEW_MS,
+            "not handed over before the lease expired"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

@@ -12,6 +12,9 @@ use crate::errors::OrStore;
 use crate::filters::ids;
 use crate::schema::{flows, timer_leases};
 
+/// Most flows one statement names.
+const CHUNK: usize = 1000;
+
 impl TimerLeases for Database {
     fn claim(
         &self,
@@ -23,55 +26,61 @@ impl TimerLeases for Database {
         if wanted.is_empty() {
             return Ok(Vec::new());
         }
-        let wanted = ids(wanted);
+        let mut wanted = ids(wanted);
+        // In flow order, chunks included, so two nodes claiming at once lock rows in the
+        // same order (PostgreSQL) and cannot deadlock.
+        wanted.sort_unstable();
         self.transaction(TxMode::Write, |conn| {
-            // One statement for all the flows: a row per flow still enabled, taken when it
-            // is new, this node's, or expired; another node's live lease is left as it is.
-            // Ordered by flow, so two nodes claiming at once lock rows in the same order
-            // (PostgreSQL) and cannot deadlock.
-            // `FilterDsl::filter` is the DO UPDATE's WHERE (QueryDsl has no such method on
-            // an insert).
-            on_each_backend!(&mut *conn, |c| {
-                diesel::query_dsl::methods::FilterDsl::filter(
-                    diesel::insert_into(timer_leases::table)
-                        .values(
-                            flows::table
-                                .filter(flows::id.eq_any(&wanted))
-                                .filter(flows::enabled.eq(true))
-                                .order(flows::id)
-                                .select((
-                                    flows::id,
-                                    node.into_sql::<Text>(),
-                                    until.into_sql::<BigInt>(),
-                                )),
-                        )
-                        .into_columns((
-                            timer_leases::flow_id,
-                            timer_leases::node,
-                            timer_leases::expires_at,
-                        ))
-                        .on_conflict(timer_leases::flow_id)
-                        .do_update()
-                        .set((
-                            timer_leases::node.eq(excluded(timer_leases::node)),
-                            timer_leases::expires_at.eq(excluded(timer_leases::expires_at)),
-                        )),
-                    timer_leases::node
-                        .eq(excluded(timer_leases::node))
-                        .or(timer_leases::expires_at.lt(now)),
-                )
-                .execute(c)
-            })
-            .or_store()?;
-            let held: Vec<i64> = timer_leases::table
-                .filter(timer_leases::node.eq(node))
-                .filter(timer_leases::flow_id.eq_any(&wanted))
-                // Written by this claim: not a lease of a flow disabled since, left to expire.
-                .filter(timer_leases::expires_at.eq(until))
-                .select(timer_leases::flow_id)
-                .load(conn)
+            let mut held = Vec::with_capacity(wanted.len());
+            // Chunks keep each statement under the backends' limits on bound values.
+            for wanted in wanted.chunks(CHUNK) {
+                // One statement for the chunk: a row per flow still enabled, taken when it is
+                // new, this node's, or expired; another node's live lease is left as it is.
+                // `FilterDsl::filter` is the DO UPDATE's WHERE (QueryDsl has no such method
+                // on an insert).
+                on_each_backend!(&mut *conn, |c| {
+                    diesel::query_dsl::methods::FilterDsl::filter(
+                        diesel::insert_into(timer_leases::table)
+                            .values(
+                                flows::table
+                                    .filter(flows::id.eq_any(wanted))
+                                    .filter(flows::enabled.eq(true))
+                                    .order(flows::id)
+                                    .select((
+                                        flows::id,
+                                        node.into_sql::<Text>(),
+                                        until.into_sql::<BigInt>(),
+                                    )),
+                            )
+                            .into_columns((
+                                timer_leases::flow_id,
+                                timer_leases::node,
+                                timer_leases::expires_at,
+                            ))
+                            .on_conflict(timer_leases::flow_id)
+                            .do_update()
+                            .set((
+                                timer_leases::node.eq(excluded(timer_leases::node)),
+                                timer_leases::expires_at.eq(excluded(timer_leases::expires_at)),
+                            )),
+                        timer_leases::node
+                            .eq(excluded(timer_leases::node))
+                            .or(timer_leases::expires_at.lt(now)),
+                    )
+                    .execute(c)
+                })
                 .or_store()?;
-            Ok(held.into_iter().map(Id).collect())
+                let mine: Vec<i64> = timer_leases::table
+                    .filter(timer_leases::node.eq(node))
+                    .filter(timer_leases::flow_id.eq_any(wanted))
+                    // Written by this claim: not the lease of a flow disabled since.
+                    .filter(timer_leases::expires_at.eq(until))
+                    .select(timer_leases::flow_id)
+                    .load(conn)
+                    .or_store()?;
+                held.extend(mine.into_iter().map(Id));
+            }
+            Ok(held)
         })
     }
 
@@ -80,14 +89,16 @@ impl TimerLeases for Database {
             return Ok(());
         }
         self.transaction(TxMode::Write, |conn| {
-            diesel::delete(
-                timer_leases::table
-                    .filter(timer_leases::node.eq(node))
-                    .filter(timer_leases::flow_id.eq_any(ids(flows))),
-            )
-            .execute(conn)
-            .or_store()
-            .map(drop)
+            for flows in flows.chunks(CHUNK) {
+                diesel::delete(
+                    timer_leases::table
+                        .filter(timer_leases::node.eq(node))
+                        .filter(timer_leases::flow_id.eq_any(ids(flows))),
+                )
+                .execute(conn)
+                .or_store()?;
+            }
+            Ok(())
         })
     }
 }
