@@ -611,7 +611,8 @@ impl Inner {
         });
     }
 
-    /// The timer flows that will fire again after `now`: those this node leases.
+    /// The timer flows that will fire again after `now`: those whose leases this node
+    /// claims (a ONCE timer that has fired lets its lease run out).
     fn timers_due(&self, now: Millis) -> Vec<Id> {
         let timers: Vec<Id> = lock(&self.timers).keys().copied().collect();
         let active = read(&self.active);
