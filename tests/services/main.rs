@@ -10,6 +10,7 @@ mod bi_models;
 mod identity;
 mod iot;
 mod scratch_pg;
+mod timer_leases;
 mod workflow;
 mod workflow_logs;
 

@@ -377,11 +377,16 @@ impl Weir {
                 service: self.workflow.clone(),
                 ids: self.ids.clone(),
                 clock: Arc::new(SystemClock),
+                // Timers fire once across every process on this database.
+                leases: Arc::new(self.database.clone()),
+                node: node_name(&self.settings),
             },
             RuntimeSettings {
                 max_runs_per_tenant: w.max_runs_per_tenant.max(1),
                 log_retention_days: w.log_retention_days.max(1),
                 max_chain_depth: w.max_chain_depth.max(1),
+                timer_lease: std::time::Duration::from_millis(w.timer_lease_ms.max(1)),
+                timer_renew: std::time::Duration::from_millis(w.timer_renew_ms.max(1)),
                 ..RuntimeSettings::default()
             },
         )
@@ -498,6 +503,19 @@ impl Weir {
             listen,
         };
         Ok((Some(endpoint), listener))
+    }
+}
+
+/// A name for this process among those sharing the database (timer leases): the cluster
+/// node's name (for operators reading `timer_leases`) with a random part, so that a
+/// restarted process is a new node and never mistakes a lease of its previous life for
+/// its own.
+fn node_name(settings: &Settings) -> String {
+    let mut bytes = [0u8; 8];
+    rand::rng().fill_bytes(&mut bytes);
+    match settings.cluster.nats() {
+        Some(_) => format!("{}-{}", settings.cluster.node(), hex::encode(bytes)),
+        None => hex::encode(bytes),
     }
 }
 

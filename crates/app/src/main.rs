@@ -260,13 +260,15 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     runtime.block_on(async move {
         weir.start_cluster().await?;
-        weir.start_workflows().await?;
+        let workflows = weir.start_workflows().await?;
         let (server, addr) = weir.serve()?;
         tracing::info!(%addr, backend = ?weir.database.backend(), "weir is listening");
         let mqtt = weir.start_mqtt()?;
         weir.follow_peers(&mqtt).await?;
         let demo = weir.start_demo()?;
         let served = server.await;
+        // Hands this process's timers to the others now, not when their leases run out.
+        workflows.stop_timers().await;
         demo.stop().await;
         mqtt.stop().await;
         weir.stop_cluster().await;

@@ -267,6 +267,12 @@ pub struct WorkflowConfig {
     /// what it listens to, two flows that ping-pong); the run that would be one more is
     /// not started, and its log says why. At least 1.
     pub max_chain_depth: usize,
+    /// Milliseconds a process's lease of a timer flow lasts without renewal: when the
+    /// process dies, another process on the same database takes its timers after at most
+    /// `timer_lease_ms + timer_renew_ms` (docs/scaling.md, "Timers").
+    pub timer_lease_ms: u64,
+    /// Milliseconds between two renewals of a process's timer leases.
+    pub timer_renew_ms: u64,
     pub webhook: WebhookConfig,
     /// The system SMTP server, for email nodes with `useSystemSettings`.
     pub smtp: Option<SmtpConfig>,
@@ -281,6 +287,8 @@ impl Default for WorkflowConfig {
             log_retention_days: 30,
             script_max_operations: 1_000_000,
             max_chain_depth: 8,
+            timer_lease_ms: 10_000,
+            timer_renew_ms: 3_000,
             webhook: WebhookConfig::default(),
             smtp: None,
         }

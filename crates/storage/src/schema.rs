@@ -312,6 +312,16 @@ diesel::joinable!(flow_logs -> flows (flow_id));
 diesel::allow_tables_to_appear_in_same_query!(flows, flow_logs);
 
 diesel::table! {
+    timer_leases (flow_id) {
+        flow_id -> BigInt,
+        node -> Text,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(flows, timer_leases);
+
+diesel::table! {
     bi_resources (id) {
         id -> BigInt,
         tenant_id -> Text,

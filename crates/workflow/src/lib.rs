@@ -31,7 +31,7 @@ pub mod service;
 pub mod validate;
 
 pub use caller::{Caller, EntityGrants};
-pub use ports::{Flow, FlowVersion, Visible, WorkflowStore, WorkflowTx};
+pub use ports::{Flow, FlowVersion, SoleNode, TimerLeases, Visible, WorkflowStore, WorkflowTx};
 pub use service::{SaveDesign, WorkflowPorts, WorkflowService, WorkflowSettings};
 
 pub use components::{Catalogue, Component, Group, catalogue};

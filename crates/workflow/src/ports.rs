@@ -91,3 +91,30 @@ pub trait WorkflowTx {
 
 /// Where flows live.
 pub type WorkflowStore = dyn Transactions<dyn WorkflowTx>;
+
+/// Which process (node) fires each timer flow, when several share one database: a lease
+/// per flow that its node renews while it runs (see [`crate::runtime`], "Timers"). Both
+/// operations are blocking calls to the store.
+pub trait TimerLeases: Send + Sync {
+    /// For each of `flows` that is still enabled: takes its lease for `node` until `until`
+    /// when the lease is free, expired at `now`, or already `node`'s (renewing it), in one
+    /// atomic step per flow. Answers the flows among `flows` that `node` holds afterwards.
+    fn claim(&self, node: &str, flows: &[Id], now: Millis, until: Millis) -> R<Vec<Id>>;
+    /// Gives up `node`'s leases of `flows`; others' leases stay.
+    fn release(&self, node: &str, flows: &[Id]) -> R<()>;
+}
+
+/// The leases of a process alone on its data (a single process, an embedder without a
+/// shared database): it holds every lease it asks for.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SoleNode;
+
+impl TimerLeases for SoleNode {
+    fn claim(&self, _node: &str, flows: &[Id], _now: Millis, _until: Millis) -> R<Vec<Id>> {
+        Ok(flows.to_vec())
+    }
+
+    fn release(&self, _node: &str, _flows: &[Id]) -> R<()> {
+        Ok(())
+    }
+}

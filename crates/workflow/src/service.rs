@@ -355,13 +355,17 @@ impl WorkflowService {
         let name = flow_name(name)?;
         let remark = remark(remark_text)?;
         let now = self.clock.now_ms();
-        write(self.store(), |tx| {
+        write(self.store(), |tx| -> Result<(), WorkflowError> {
             let mut flow = Self::own_flow(tx, c, id)?;
             flow.name = name.clone();
             flow.remark = remark.clone();
             flow.updated_at = now;
             Ok(tx.update_flow(&flow)?)
-        })
+        })?;
+        // The runtime reloads it: its name shows in logs, and its timer's interval counts
+        // from `updated_at` on every node.
+        self.changed(&c.tenant_id, &[id]);
+        Ok(())
     }
 
     /// Enables or disables a flow. Who enables a flow vouches for the entities it names:

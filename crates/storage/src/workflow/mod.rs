@@ -1,5 +1,6 @@
 //! The workflow repository: [`WorkflowTx`] over diesel, for both backends.
 
+mod leases;
 mod logs;
 mod repo;
 mod rows;

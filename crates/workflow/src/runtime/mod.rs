@@ -15,10 +15,19 @@
 //!   have started leaves a log saying why (see [`chain`]).
 //! - **Logs.** Every run but a design test leaves a [`RunLog`]; they are written in batches
 //!   by one task, and kept `log_retention_days`.
+//! - **Timers.** Several processes (nodes) on one database fire each timer once: every
+//!   node follows every timer's schedule, and fires it only while it holds the flow's
+//!   lease ([`leases`]). All nodes count an interval from the flow's `updated_at` (when
+//!   it was enabled or last changed), so a node that takes a timer over continues the
+//!   same schedule; a ONCE timer whose moment has passed is due on no node. When the
+//!   node holding a timer dies, another takes it within `timer_lease + timer_renew`
+//!   (13 s with the defaults; the due times in between are not fired); when it stops
+//!   cleanly ([`Runtime::stop_timers`]), at the other's next renewal.
 
 pub mod active;
 pub mod chain;
 pub mod http_path;
+pub mod leases;
 pub mod timer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -33,10 +42,12 @@ use weir_kernel::{Clock, Id, IdGenerator, Millis, TenantId};
 use crate::caller::Caller;
 use crate::engine::{Engine, RunOutcome, RunRequest};
 use crate::errors::WorkflowError;
+use crate::ports::TimerLeases;
 use crate::run_log::RunLog;
 use crate::service::{FlowChanges, WorkflowService};
 use crate::validate::{ValidatedFlow, parse_and_validate};
 use active::{Active, ActiveFlow, Start};
+use leases::Leases;
 
 #[derive(Debug, Clone)]
 pub struct RuntimeSettings {
@@ -49,6 +60,11 @@ pub struct RuntimeSettings {
     /// Most runs in a chain of flows started by each other's writes (at least 1): a value
     /// written by the last run of such a chain starts no more.
     pub max_chain_depth: usize,
+    /// How long a node's lease of a timer lasts without renewal: after it, another node
+    /// may take the timer. Raised to more than twice `timer_renew`.
+    pub timer_lease: Duration,
+    /// How often a node claims and renews the leases of its timer flows.
+    pub timer_renew: Duration,
 }
 
 impl Default for RuntimeSettings {
@@ -58,6 +74,8 @@ impl Default for RuntimeSettings {
             log_retention_days: 30,
             log_queue: 10_000,
             max_chain_depth: 8,
+            timer_lease: Duration::from_secs(10),
+            timer_renew: Duration::from_secs(3),
         }
     }
 }
@@ -68,6 +86,11 @@ pub struct RuntimePorts {
     pub service: Arc<WorkflowService>,
     pub ids: Arc<IdGenerator>,
     pub clock: Arc<dyn Clock>,
+    /// Which node fires each timer: the database's leases when several processes share
+    /// it, [`crate::SoleNode`] for a process alone on its data.
+    pub leases: Arc<dyn TimerLeases>,
+    /// This process among the nodes sharing the database: unique to each process start.
+    pub node: String,
 }
 
 /// Cheap to clone: every clone is the same runtime.
@@ -97,6 +120,11 @@ struct Inner {
     tokio: tokio::runtime::Handle,
     /// When each flow last warned that a run of it was stopped, for one warning a minute.
     warned: Mutex<HashMap<Id, Millis>>,
+    /// The timers this node fires.
+    leases: Arc<Leases>,
+    /// Wakes the lease task before its next renewal (a timer flow was activated).
+    lease_wake: Arc<tokio::sync::Notify>,
+    lease_task: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// How often a flow whose runs are stopped says so in the server's log, at most.
@@ -119,6 +147,12 @@ impl Runtime {
         settings: RuntimeSettings,
     ) -> Result<Self, WorkflowError> {
         let (logs, queue) = mpsc::channel(settings.log_queue.max(1));
+        let leases = Arc::new(Leases::new(
+            ports.leases,
+            ports.node,
+            millis(settings.timer_lease),
+            millis(settings.timer_renew),
+        ));
         let inner = Arc::new(Inner {
             engine: ports.engine,
             service: ports.service.clone(),
@@ -131,9 +165,13 @@ impl Runtime {
             logs,
             tokio: tokio::runtime::Handle::current(),
             warned: Mutex::new(HashMap::new()),
+            leases,
+            lease_wake: Arc::new(tokio::sync::Notify::new()),
+            lease_task: Mutex::new(None),
         });
         tokio::spawn(write_logs(inner.service.clone(), queue));
         tokio::spawn(purge_logs(Arc::downgrade(&inner)));
+        *lock(&inner.lease_task) = Some(tokio::spawn(keep_leases(Arc::downgrade(&inner))));
         let runtime = Self { inner };
         let service = ports.service.clone();
         let enabled = tokio::task::spawn_blocking(move || service.enabled_flows())
@@ -162,6 +200,39 @@ impl Runtime {
     /// How many flows are active (enabled and loaded).
     pub fn active_flows(&self) -> usize {
         read(&self.inner.active).flows.len()
+    }
+
+    /// This node's name among the processes sharing the database.
+    pub fn node(&self) -> &str {
+        self.inner.leases.node()
+    }
+
+    /// The timer flows this node fires now: those whose lease it holds.
+    pub fn leased_timers(&self) -> Vec<Id> {
+        self.inner.leases.held(self.inner.clock.now_ms())
+    }
+
+    /// Stops this node's timers and gives up their leases, so that another node takes
+    /// them at its next renewal instead of when the leases run out: for a clean shutdown.
+    /// The other flows go on running; timers do not start again in this runtime.
+    pub async fn stop_timers(&self) {
+        if let Some(task) = lock(&self.inner.lease_task).take() {
+            task.abort();
+        }
+        let mut timers = Vec::new();
+        for (id, timer) in lock(&self.inner.timers).drain() {
+            timer.abort();
+            timers.push(id);
+        }
+        let leases = self.inner.leases.clone();
+        // Every timer flow, not only those held: a renewal under way may have claimed one.
+        match tokio::task::spawn_blocking(move || leases.release_all(&timers)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "timer leases not released: they run out instead")
+            }
+            Err(_) => tracing::warn!("timer leases not released: they run out instead"),
+        }
     }
 
     /// New values of a tenant's entities (key to value), written by the runs of the flows
@@ -509,12 +580,20 @@ impl Inner {
             ))),
             _ => None,
         };
+        let is_timer = timer.is_some();
         let old = match timer {
             Some(t) => lock(&self.timers).insert(id, t),
             None => lock(&self.timers).remove(&id),
         };
+        if is_timer {
+            // Claim it now rather than at the next renewal, in time for its first firing.
+            self.lease_wake.notify_one();
+        }
         if let Some(old) = old {
             old.abort();
+            if !is_timer {
+                self.release_lease(id);
+            }
         }
     }
 
@@ -523,7 +602,36 @@ impl Inner {
         lock(&self.warned).remove(&id);
         if let Some(timer) = lock(&self.timers).remove(&id) {
             timer.abort();
+            self.release_lease(id);
         }
+    }
+
+    /// Stops firing a timer that is no longer one, and gives its lease up in the
+    /// background (the caller may be on the async runtime).
+    fn release_lease(&self, id: Id) {
+        self.leases.forget(&[id]);
+        let leases = self.leases.clone();
+        self.tokio.spawn_blocking(move || {
+            if let Err(e) = leases.release(&[id]) {
+                tracing::warn!(flow_id = %id, error = %e, "timer lease not released: it runs out instead");
+            }
+        });
+    }
+
+    /// The timer flows that will fire again after `now`: those whose leases this node
+    /// claims (a ONCE timer that has fired lets its lease run out).
+    fn timers_due(&self, now: Millis) -> Vec<Id> {
+        let timers: Vec<Id> = lock(&self.timers).keys().copied().collect();
+        let active = read(&self.active);
+        timers
+            .into_iter()
+            .filter(|id| {
+                active.flows.get(id).is_some_and(|f| match &f.start {
+                    Start::Timer(plan) => plan.next_after(now, f.flow.updated_at).is_some(),
+                    _ => false,
+                })
+            })
+            .collect()
     }
 
     /// Brings the runtime up to date with the stored state of these flows.
@@ -556,19 +664,26 @@ impl FlowChanges for Observer {
     }
 }
 
+/// Fires a timer flow at each of its due times while this node holds its lease. Every
+/// node computes the same due times: an interval counts from the stored `updated_at`,
+/// not from when this process loaded the flow.
 async fn run_timer(inner: std::sync::Weak<Inner>, flow: Arc<ActiveFlow>, plan: timer::TimerPlan) {
     let Some(clock) = inner.upgrade().map(|i| i.clock.clone()) else {
         return;
     };
-    let enabled_at = clock.now_ms();
-    let mut after = enabled_at;
-    while let Some(next) = plan.next_after(after, enabled_at) {
+    let counted_from = flow.flow.updated_at;
+    let mut after = clock.now_ms();
+    while let Some(next) = plan.next_after(after, counted_from) {
         let wait = u64::try_from(next - clock.now_ms()).unwrap_or(0);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         after = next;
         let Some(inner) = inner.upgrade() else {
             return;
         };
+        if !inner.leases.holds(flow.flow.id, clock.now_ms()) {
+            // Another node fires it (or none may right now: the lease is being taken over).
+            continue;
+        }
         let mut input = Map::new();
         input.insert("timestamp".into(), Json::from(next));
         if let Ok(permit) = inner.slot(&flow.flow.tenant_id).await {
@@ -582,6 +697,36 @@ async fn run_timer(inner: std::sync::Weak<Inner>, flow: Arc<ActiveFlow>, plan: t
             });
         }
     }
+}
+
+/// Claims and renews the leases of this node's timer flows every `timer_renew`, and at
+/// once when a timer flow is activated.
+async fn keep_leases(inner: std::sync::Weak<Inner>) {
+    let mut failing = false;
+    loop {
+        let Some(strong) = inner.upgrade() else {
+            return;
+        };
+        let now = strong.clock.now_ms();
+        let wanted = strong.timers_due(now);
+        let leases = strong.leases.clone();
+        let (wake, every) = (strong.lease_wake.clone(), strong.settings.timer_renew);
+        drop(strong);
+        match tokio::task::spawn_blocking(move || leases.renew(&wanted, now)).await {
+            Ok(Ok(())) => failing = false,
+            // Once per outage: the timers stop on their own when their leases run out.
+            Ok(Err(e)) if !failing => {
+                failing = true;
+                tracing::warn!(error = %e, "timer leases could not be renewed");
+            }
+            _ => {}
+        }
+        let _ = tokio::time::timeout(every.max(Duration::from_millis(1)), wake.notified()).await;
+    }
+}
+
+fn millis(d: Duration) -> Millis {
+    Millis::try_from(d.as_millis()).unwrap_or(Millis::MAX)
 }
 
 /// Writes logs in batches, as they come.
