@@ -34,6 +34,8 @@ const EVERYWHERE_WITHIN: Duration = Duration::from_secs(1);
 /// The services of a cluster, and its nodes.
 struct Cluster {
     nodes: Vec<Node>,
+    /// The nodes' database (a schema of `pg`).
+    db_url: String,
     pg: Address,
     schema: String,
     broker: Address,
@@ -69,7 +71,7 @@ impl Cluster {
                 .iter()
                 .chain(extra)
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect();
+                .collect::<Vec<_>>();
                 env.push(("WEIR_HTTP__WEBSOCKET_RECHECK_SECS".into(), "60".into()));
                 Node::new(
                     &name,
@@ -81,6 +83,7 @@ impl Cluster {
             .collect();
         Some(Self {
             nodes,
+            db_url: url,
             pg,
             schema,
             broker,
@@ -677,4 +680,97 @@ async fn failed_logins_through_every_node_count_together() {
         );
         assert_eq!(body["error_code"], "request_too_frequently", "{body}");
     }
+}
+
+// ---- timers ----
+
+/// The node holding a flow's timer lease: its index among the cluster's nodes.
+fn lease_holder(cluster: &Cluster, flow: &str) -> Option<usize> {
+    use diesel::{Connection, RunQueryDsl};
+    #[derive(diesel::QueryableByName)]
+    struct Holder {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        node: String,
+    }
+    let mut conn = diesel::PgConnection::establish(&cluster.db_url).ok()?;
+    let holders: Vec<Holder> = diesel::sql_query(format!(
+        "SELECT node FROM timer_leases WHERE flow_id = {} AND expires_at > {}",
+        flow.parse::<i64>().ok()?,
+        now_ms()
+    ))
+    .load(&mut conn)
+    .ok()?;
+    let holder = holders.first()?;
+    cluster
+        .nodes
+        .iter()
+        .position(|n| holder.node == n.name || holder.node.starts_with(&format!("{}-", n.name)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_timer_fires_once_in_the_cluster_and_moves_to_a_survivor_when_its_node_dies() {
+    // Leases of 3 s renewed every second: a dead node's timers move within about 4 s.
+    let short = [
+        ("WEIR_WORKFLOW__TIMER_LEASE_MS", "3000"),
+        ("WEIR_WORKFLOW__TIMER_RENEW_MS", "1000"),
+    ];
+    let Some(mut cluster) = Cluster::new(2, &short) else {
+        return;
+    };
+    let http = http_client();
+    cluster.start(&http).await;
+    let (a, b) = (cluster.base(0), cluster.base(1));
+    let admin = admin_token(&http, &a).await;
+    let design = chain(vec![
+        node(
+            "tick",
+            "simpleTimer",
+            json!({"timerSettings": {"type": "INTERVAL", "intervalTime": 1, "intervalTimeUnit": "SECONDS"}}),
+        ),
+        node(
+            "out",
+            "output",
+            json!({"outputVariables": {"at": "{{tick.timestamp}}"}}),
+        ),
+    ]);
+    let flow = save_flow(&http, &a, &admin, &design).await;
+
+    // Once a second in the cluster, not once a second on each node.
+    let owned = eventually(Duration::from_secs(10), || {
+        let held = lease_holder(&cluster, &flow).is_some();
+        async move { held }
+    })
+    .await;
+    assert!(owned, "no node took the timer's lease; {}", cluster.logs());
+    let before = runs(&http, &a, &admin, &flow).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let fired = runs(&http, &b, &admin, &flow).await - before;
+    assert!(
+        (4..=6).contains(&fired),
+        "an every-second timer fired {fired} times in 5 s; {}",
+        cluster.logs()
+    );
+
+    // Its node dies: the survivor fires it within the lease's bound.
+    let owner = lease_holder(&cluster, &flow).expect("a lease holder");
+    let survivor = cluster.base(1 - owner);
+    cluster.nodes[owner].kill();
+    let killed = Instant::now();
+    let at_kill = runs(&http, &survivor, &admin, &flow).await;
+    let moved = eventually(Duration::from_secs(15), || {
+        let (http, survivor, admin, flow) =
+            (http.clone(), survivor.clone(), admin.clone(), flow.clone());
+        async move { runs(&http, &survivor, &admin, &flow).await >= at_kill + 2 }
+    })
+    .await;
+    assert!(
+        moved,
+        "the timer did not move to the survivor within 15 s; {}",
+        cluster.logs()
+    );
+    eprintln!(
+        "the timer fired again on the survivor {:?} after its node was killed",
+        killed.elapsed()
+    );
+    assert_eq!(lease_holder(&cluster, &flow), Some(1 - owner));
 }
