@@ -754,6 +754,34 @@ mod tests {
     }
 
     #[test]
+    fn cluster_mode_needs_postgresql_and_an_external_broker() {
+        let mut settings = Settings::default();
+        settings.cluster.nats_url = Some("nats://127.0.0.1:4222".into());
+        settings.mqtt.mode = weir_mqtt::Mode::External;
+        let refused = check_cluster(&settings).unwrap_err().to_string();
+        assert!(refused.contains("database.url is not PostgreSQL"), "{refused}");
+        settings.database.url = "postgres://weir@db/weir".into();
+        assert!(check_cluster(&settings).is_ok());
+        settings.mqtt.mode = weir_mqtt::Mode::Embedded;
+        let refused = check_cluster(&settings).unwrap_err().to_string();
+        assert!(refused.contains("mqtt.mode is `embedded`"), "{refused}");
+        settings.mqtt.mode = weir_mqtt::Mode::Off;
+        assert!(check_cluster(&settings).is_ok());
+        // Blank is off: a single process on SQLite with the embedded broker.
+        settings.cluster.nats_url = Some(" ".into());
+        settings.database.url = "weir.db".into();
+        settings.mqtt.mode = weir_mqtt::Mode::Embedded;
+        assert!(check_cluster(&settings).is_ok());
+    }
+
+    #[test]
+    fn a_nodes_mqtt_client_id_is_its_own_and_valid() {
+        assert_eq!(cluster_client_id("weir", "node-1"), "weir-node-1");
+        assert_eq!(cluster_client_id("weir", "a/b+c#d e"), "weir-a_b_c_d_e");
+        assert_eq!(cluster_client_id("weir", &"n".repeat(100)).len(), 64);
+    }
+
+    #[test]
     fn the_deprecated_allow_private_opens_every_address() {
         let mut settings = Settings::default();
         settings.workflow.webhook.allow_private = true;

@@ -774,3 +774,21 @@ async fn a_timer_fires_once_in_the_cluster_and_moves_to_a_survivor_when_its_node
     );
     assert_eq!(lease_holder(&cluster, &flow), Some(1 - owner));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_that_cannot_reach_nats_does_not_start() {
+    let unreachable = [("WEIR_CLUSTER__NATS_URL", "nats://127.0.0.1:1")];
+    let Some(mut cluster) = Cluster::new(1, &unreachable) else {
+        return;
+    };
+    cluster.nodes[0].start();
+    let node = &mut cluster.nodes[0];
+    let status = tokio::task::block_in_place(|| node.wait_exit(Duration::from_secs(20)))
+        .expect("the node stopped by itself");
+    assert!(!status.success());
+    let log = node.log();
+    assert!(
+        log.contains("cluster: NATS at nats://127.0.0.1:1 could not be reached"),
+        "{log}"
+    );
+}
