@@ -759,7 +759,10 @@ mod tests {
         settings.cluster.nats_url = Some("nats://127.0.0.1:4222".into());
         settings.mqtt.mode = weir_mqtt::Mode::External;
         let refused = check_cluster(&settings).unwrap_err().to_string();
-        assert!(refused.contains("database.url is not PostgreSQL"), "{refused}");
+        assert!(
+            refused.contains("database.url is not PostgreSQL"),
+            "{refused}"
+        );
         settings.database.url = "postgres://weir@db/weir".into();
         assert!(check_cluster(&settings).is_ok());
         settings.mqtt.mode = weir_mqtt::Mode::Embedded;
