@@ -35,10 +35,11 @@ pub enum WorkflowError {
         /// The version stored now.
         current: i64,
     },
-    /// A value the use-case cannot take, or cannot work with; `field` names it.
+    /// A bad value (`name`, `keyword`, `status`...), or a part that could not do its work
+    /// (`runtime`, `node`); `field` says which.
     #[error("{field}: {message}")]
     Invalid {
-        /// The request field or argument at fault (`keyword`, `status`, `node`...).
+        /// The value or part at fault.
         field: String,
         /// What is wrong with it.
         message: String,

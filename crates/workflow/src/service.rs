@@ -60,7 +60,7 @@ pub struct SaveDesign {
     pub version: Option<i64>,
     /// The flow's name, saved with the design; trimmed, 1 to [`NAME_MAX`] characters.
     pub name: String,
-    /// The flow's remark, up to [`REMARK_MAX`] characters; `None` clears it.
+    /// The flow's remark, trimmed, up to [`REMARK_MAX`] characters; `None` saves an empty one.
     pub remark: Option<String>,
     /// Whether the flow is enabled once saved.
     pub enabled: bool,

@@ -150,7 +150,7 @@ pub struct FormProperty {
     pub secret: bool,
     /// True for the console's helper members, which it leaves out of the form.
     pub autowired: bool,
-    /// Always true.
+    /// Always true: every property may be edited in the console.
     pub editable: bool,
     /// The console widget that edits it, one of [`ui`]; `None` for the default by type.
     #[serde(skip_serializing_if = "Option::is_none")]

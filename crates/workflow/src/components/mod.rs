@@ -125,7 +125,7 @@ pub struct Param {
     rename_all_fields = "camelCase"
 )]
 pub enum Kind {
-    /// A string.
+    /// A string, perhaps limited in length and format.
     String {
         /// In characters.
         #[serde(skip_serializing_if = "Option::is_none")]

@@ -73,7 +73,7 @@ impl Default for EngineSettings {
 /// One run to make.
 #[derive(Debug)]
 pub struct RunRequest<'a> {
-    /// The tenant the flow belongs to; every port call acts in it.
+    /// The tenant the flow belongs to; the run reads and writes its entities.
     pub tenant: &'a TenantId,
     /// The flow to run.
     pub flow: &'a ValidatedFlow,
@@ -89,7 +89,8 @@ pub struct RunRequest<'a> {
 /// How a run went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOutcome {
-    /// [`RunStatus::Error`] when a node failed (the nodes after it did not run).
+    /// [`RunStatus::Error`] when a node failed (the nodes after it did not run) or the run
+    /// was refused before its entry node.
     pub status: RunStatus,
     /// The failing node's error, naming the node; empty on success.
     pub message: String,

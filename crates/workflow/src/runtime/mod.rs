@@ -85,7 +85,7 @@ impl Default for RuntimeSettings {
 pub struct RuntimePorts {
     /// Runs the flows.
     pub engine: Arc<Engine>,
-    /// Gives the enabled flows and hears when flows change.
+    /// Loads the enabled flows, and tells the runtime when a use-case changed one.
     pub service: Arc<WorkflowService>,
     /// Gives runs and their logs their ids.
     pub ids: Arc<IdGenerator>,
