@@ -10,11 +10,17 @@ use crate::ports::{Flow, Visible};
 
 /// The function codes of the workflow menu (as `weir_identity::seed` declares them).
 pub mod functions {
+    /// View workflows: search flows and read their designs.
     pub const VIEW: &str = "workflow.view";
+    /// Add workflows: save a design as a new flow.
     pub const ADD: &str = "workflow.add";
+    /// Edit workflows: save new versions, rename, enable or disable, issue `httpIn` credentials.
     pub const EDIT: &str = "workflow.edit";
+    /// Delete workflows.
     pub const DELETE: &str = "workflow.delete";
+    /// Import workflows (checked by the HTTP layer's import route).
     pub const IMPORT: &str = "workflow.import";
+    /// Export workflows (checked by the HTTP layer's export route).
     pub const EXPORT: &str = "workflow.export";
 }
 
@@ -22,6 +28,7 @@ pub mod functions {
 /// ([`Caller::of`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Caller {
+    /// The tenant the call acts in; the caller sees nothing outside it.
     pub tenant_id: TenantId,
     /// The user behind the call, when there is one.
     pub user_id: Option<Id>,
@@ -40,8 +47,11 @@ pub struct Caller {
 /// The IoT resources a caller was granted (as `weir_iot`'s visible set has them).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EntityGrants {
+    /// The integration ids granted.
     pub integrations: Vec<String>,
+    /// The ids of the devices granted.
     pub devices: Vec<Id>,
+    /// The ids of the entities granted.
     pub entities: Vec<Id>,
 }
 
@@ -134,6 +144,8 @@ impl Caller {
         }
     }
 
+    /// Refuses with [`WorkflowError::Denied`] unless the caller holds function `code` (a caller
+    /// holding every function, `functions` being `None`, always passes).
     pub fn require(&self, code: &str) -> Result<(), WorkflowError> {
         match &self.functions {
             Some(f) if !f.contains(code) => Err(WorkflowError::Denied(format!(

@@ -25,7 +25,9 @@ use serde_json::{Map, Value as Json};
 /// A flow design: its nodes, the edges between them, and whatever else the console stores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Design {
+    /// The steps, in the order the console stored them.
     pub nodes: Vec<Node>,
+    /// The connections between nodes.
     pub edges: Vec<Edge>,
     /// Members the server does not use (`viewport`, `version`...), kept as they came.
     #[serde(flatten)]
@@ -46,6 +48,7 @@ pub struct Node {
     /// component's name as its `type` and no `componentName`.
     #[serde(rename = "componentName")]
     pub component_name: String,
+    /// What the user filled in: name, remark and parameters.
     pub data: NodeData,
     /// React Flow's members (`type`, `position`, `width`, `height`, `selected`...).
     #[serde(flatten)]
@@ -95,6 +98,7 @@ pub struct NodeData {
         skip_serializing_if = "Option::is_none"
     )]
     pub node_name: Option<Option<String>>,
+    /// The user's note on the node. `Some(None)` is an explicit `null`.
     #[serde(
         rename = "nodeRemark",
         default,
@@ -117,6 +121,7 @@ pub struct NodeData {
 /// A connection from one node's output to another node's input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Edge {
+    /// Unique within the design.
     pub id: String,
     /// The id of the node the edge leaves.
     pub source: String,
@@ -152,11 +157,19 @@ where
 pub enum DesignError {
     /// Not JSON.
     #[error("design_data is not valid JSON: {message}")]
-    Syntax { message: String },
+    Syntax {
+        /// The JSON parser's message, with line and column.
+        message: String,
+    },
     /// JSON, but not of the design's shape. `path` is where (`nodes[2].data.parameters`),
     /// empty for the whole document.
     #[error("design_data{}: {message}", display_path(path))]
-    Shape { path: String, message: String },
+    Shape {
+        /// Where in the document, as a JSON path; empty for the whole document.
+        path: String,
+        /// What is wrong there.
+        message: String,
+    },
 }
 
 fn display_path(path: &str) -> String {
@@ -231,6 +244,7 @@ impl Node {
         self.data.node_name.as_ref().and_then(|n| n.as_deref())
     }
 
+    /// The user's note on the node, if any.
     pub fn remark(&self) -> Option<&str> {
         self.data.node_remark.as_ref().and_then(|n| n.as_deref())
     }
@@ -249,6 +263,8 @@ impl Node {
 }
 
 impl Edge {
+    /// An edge from `source` to `target` with no `sourceHandle`; for tests and programs that
+    /// build designs.
     pub fn new(id: &str, source: &str, target: &str) -> Self {
         Self {
             id: id.to_string(),

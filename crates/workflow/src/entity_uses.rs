@@ -27,7 +27,9 @@ pub enum Access {
 /// One entity a node names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntityUse {
+    /// The entity key, as the node names it.
     pub key: String,
+    /// What the node does with the entity.
     pub access: Access,
     /// Where in the node: `parameters.entities[0]`.
     pub field: String,

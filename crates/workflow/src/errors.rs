@@ -5,6 +5,7 @@ use weir_kernel::{AsProblem, PageRequestError, Problem, ProblemKind, StoreError}
 use crate::design::DesignError;
 use crate::validate::DesignRefusal;
 
+/// A refusal of a workflow use-case, the engine or an `httpIn` request.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
     /// `design_data` is not JSON, or not of a design's shape.
@@ -15,19 +16,35 @@ pub enum WorkflowError {
     Design(#[from] DesignRefusal),
     /// Unknown, of another tenant, or outside the caller's grants: all look the same.
     #[error("{what} {id} not found")]
-    NotFound { what: &'static str, id: String },
+    NotFound {
+        /// What was looked for: `flow`, `flow version`, `log`...
+        what: &'static str,
+        /// The id asked for, as given.
+        id: String,
+    },
     /// The design was saved from an older version than the stored one: someone else saved
     /// in between.
     #[error(
         "flow {id} is at version {current}, not {given}: reload it and apply your changes again"
     )]
     VersionConflict {
+        /// The flow's id.
         id: String,
+        /// The version the design was based on.
         given: i64,
+        /// The version stored now.
         current: i64,
     },
+    /// A bad value (`name`, `keyword`, `status`...), or a part that could not do its work
+    /// (`runtime`, `node`); `field` says which.
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        /// The value or part at fault.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The caller may not do this; the message says which permission it lacks.
     #[error("{0}")]
     Denied(String),
     /// A request to `/workflow-http-in/` without a credential that opens the flow.
@@ -39,11 +56,13 @@ pub enum WorkflowError {
     /// The tenant already has as many runs going as it may.
     #[error("{0}")]
     Busy(String),
+    /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl WorkflowError {
+    /// [`WorkflowError::Invalid`] for this field.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
@@ -51,6 +70,7 @@ impl WorkflowError {
         }
     }
 
+    /// [`WorkflowError::NotFound`] for this kind of object and id.
     pub fn not_found(what: &'static str, id: impl ToString) -> Self {
         Self::NotFound {
             what,

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Weir's workflow domain: flows a user draws in the console and the engine runs.
 //!
 //! A flow's `design_data` is a JSON string of nodes and edges (see [`design`]). Each node is

@@ -10,10 +10,15 @@ type R<T> = Result<T, StoreError>;
 /// A flow of one tenant: its name and state, and the number of its newest design.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
+    /// Unique across tenants, time-ordered.
     pub id: Id,
+    /// The tenant that owns it.
     pub tenant_id: TenantId,
+    /// Trimmed, 1 to [`NAME_MAX`](crate::service::NAME_MAX) characters.
     pub name: String,
+    /// The user's note; trimmed, empty when none was given.
     pub remark: String,
+    /// Whether the runtime keeps it ready to run (see [`crate::runtime`]).
     pub enabled: bool,
     /// The newest [`FlowVersion`]; 1 for a new flow, one more with each saved design.
     pub version: i64,
@@ -21,30 +26,40 @@ pub struct Flow {
     pub user_id: Option<Id>,
     /// The SHA-256 (hex) of the secret of its `httpIn` credential, once one was issued.
     pub http_secret: Option<String>,
+    /// When it was created (epoch milliseconds).
     pub created_at: Millis,
+    /// When it was last saved, renamed, enabled or disabled, or given a credential (epoch
+    /// milliseconds).
     pub updated_at: Millis,
 }
 
 /// One saved design of a flow. Older versions are kept when a newer one is saved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowVersion {
+    /// The flow it belongs to.
     pub flow_id: Id,
+    /// Its number: 1 for the first design, one more with each save.
     pub version: i64,
     /// The console's design, as it sent it (see [`crate::design`]).
     pub design_data: String,
+    /// When it was saved (epoch milliseconds).
     pub created_at: Millis,
 }
 
 /// The flows a limited caller sees: those granted to their roles, and those they created.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Visible {
+    /// The flows granted to the caller's roles.
     pub ids: Vec<Id>,
+    /// The caller's user id: flows they created are visible too.
     pub creator: Option<Id>,
 }
 
 /// The workflow repository inside one transaction. Every method filters by the tenant.
 pub trait WorkflowTx {
+    /// Adds a new flow (without its versions).
     fn insert_flow(&mut self, flow: &Flow) -> R<()>;
+    /// The tenant's flow with this id.
     fn flow(&mut self, t: &TenantId, id: Id) -> R<Option<Flow>>;
     /// The flows among `ids` (in no particular order).
     fn flows(&mut self, t: &TenantId, ids: &[Id]) -> R<Vec<Flow>>;
@@ -52,6 +67,7 @@ pub trait WorkflowTx {
     fn update_flow(&mut self, flow: &Flow) -> R<()>;
     /// Adds a version; a version the flow already has is a [`StoreError::Conflict`].
     fn insert_version(&mut self, version: &FlowVersion) -> R<()>;
+    /// One version of the tenant's flow.
     fn version(&mut self, t: &TenantId, flow_id: Id, version: i64) -> R<Option<FlowVersion>>;
     /// The flow's newest version.
     fn latest_version(&mut self, t: &TenantId, flow_id: Id) -> R<Option<FlowVersion>>;

@@ -7,11 +7,14 @@ use weir_kernel::{Id, Millis, TenantId};
 /// How a run, or one node of it, ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RunStatus {
+    /// It completed.
     Success,
+    /// It failed.
     Error,
 }
 
 impl RunStatus {
+    /// `SUCCESS` or `ERROR`, as the API and the store write it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Success => "SUCCESS",
@@ -34,10 +37,13 @@ impl RunStatus {
 pub struct NodeTrace {
     /// The run's message id (the same for every node of one run).
     pub message_id: String,
+    /// The id of the design node.
     pub node_id: String,
     /// The node's `nodeName`, else its component's title.
     pub node_label: String,
+    /// How the node ended.
     pub status: RunStatus,
+    /// When the node started (epoch milliseconds).
     pub start_time: Millis,
     /// Milliseconds.
     pub time_cost: i64,
@@ -52,12 +58,17 @@ pub struct NodeTrace {
 /// One run of a flow.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunLog {
+    /// Time-ordered, unique across tenants.
     pub id: Id,
+    /// The tenant of the flow.
     pub tenant_id: TenantId,
+    /// The flow that ran.
     pub flow_id: Id,
     /// The version of the design that ran.
     pub version: i64,
+    /// How the run ended: [`RunStatus::Error`] when a node failed or the run was refused.
     pub status: RunStatus,
+    /// When the run started (epoch milliseconds).
     pub start_time: Millis,
     /// Milliseconds from the run's start to its end.
     pub time_cost: i64,

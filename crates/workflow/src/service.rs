@@ -22,6 +22,7 @@ pub const REMARK_MAX: usize = 512;
 /// Most flows one batch delete may name.
 pub const MAX_DELETE_BATCH: usize = 1000;
 
+/// How the workflow use-cases are tuned.
 #[derive(Debug, Clone)]
 pub struct WorkflowSettings {
     /// Largest page a search answers; larger requests are capped.
@@ -41,8 +42,11 @@ impl Default for WorkflowSettings {
 
 /// The ports the workflow use-cases run on.
 pub struct WorkflowPorts {
+    /// Where flows and run logs are stored.
     pub store: Arc<WorkflowStore>,
+    /// Gives new flows their ids.
     pub ids: Arc<IdGenerator>,
+    /// Stamps `created_at` and `updated_at`.
     pub clock: Arc<dyn Clock>,
 }
 
@@ -50,15 +54,21 @@ pub struct WorkflowPorts {
 /// from its stored `version`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SaveDesign {
+    /// The flow to save a new version of; `None` for a new flow.
     pub id: Option<Id>,
     /// The version the design was edited from; required with `id`.
     pub version: Option<i64>,
+    /// The flow's name, saved with the design; trimmed, 1 to [`NAME_MAX`] characters.
     pub name: String,
+    /// The flow's remark, trimmed, up to [`REMARK_MAX`] characters; `None` saves an empty one.
     pub remark: Option<String>,
+    /// Whether the flow is enabled once saved.
     pub enabled: bool,
+    /// The console's design as a JSON string (see [`crate::design`]); saved as it came.
     pub design_data: String,
 }
 
+/// The workflow use-cases, on behalf of a [`Caller`]. Blocking: see the module doc.
 pub struct WorkflowService {
     store: Arc<WorkflowStore>,
     ids: Arc<IdGenerator>,
@@ -75,6 +85,7 @@ pub struct WorkflowService {
 /// use-case, after its transaction committed: when the use-case returns, the observer has
 /// caught up.
 pub trait FlowChanges: Send + Sync {
+    /// Called with the tenant and the ids of the flows that changed.
     fn changed(&self, tenant: &TenantId, ids: &[Id]);
 }
 
@@ -111,6 +122,7 @@ fn remark(raw: Option<&str>) -> Result<String, WorkflowError> {
 }
 
 impl WorkflowService {
+    /// A service over these ports.
     pub fn new(ports: WorkflowPorts, settings: WorkflowSettings) -> Self {
         Self {
             store: ports.store,

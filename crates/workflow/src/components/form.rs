@@ -38,6 +38,7 @@ pub mod ui {
     pub const ENTITIES: &str = "entityMultipleSelect";
     /// Entity key to value.
     pub const ENTITY_ASSIGN: &str = "entityAssignSelect";
+    /// The timer's settings: type, times, interval and weekly schedule.
     pub const TIMER: &str = "timerSettings";
     /// A choice node's branches and their conditions.
     pub const CONDITIONS: &str = "conditionsInput";
@@ -45,8 +46,11 @@ pub mod ui {
     pub const CODE: &str = "codeEditor";
     /// `{serviceEntity, serviceParams}`.
     pub const SERVICE: &str = "serviceEntitySetting";
+    /// Where an email is sent from: the system's settings or the node's own SMTP server.
     pub const EMAIL_SOURCE: &str = "emailSendSource";
+    /// The list of recipient addresses.
     pub const EMAIL_RECIPIENTS: &str = "emailRecipients";
+    /// The body of the email.
     pub const EMAIL_CONTENT: &str = "emailContent";
 }
 
@@ -64,6 +68,7 @@ pub(crate) struct FormHints {
 /// A component with its console form: what `GET /workflow/components` lists.
 #[derive(Debug, Serialize)]
 pub struct Described<'a> {
+    /// The component, its members serialised at the top level.
     #[serde(flatten)]
     pub component: &'a Component,
     /// [`ConsoleForm`] as a JSON string, which is how the console reads it.
@@ -71,6 +76,7 @@ pub struct Described<'a> {
 }
 
 impl<'a> Described<'a> {
+    /// Describes a component, rendering its form into `data`.
     pub fn new(component: &'a Component) -> Self {
         let data = serde_json::to_string(&component.form()).unwrap_or_default();
         Self { component, data }
@@ -89,19 +95,27 @@ impl Deref for Described<'_> {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ConsoleForm {
+    /// What the console shows of the component itself.
     pub component: FormComponent,
+    /// The form fields for the node's inputs, by parameter name.
     pub properties: BTreeMap<&'static str, FormProperty>,
+    /// The node's output declarations, by parameter name (parameters marked as outputs).
     pub output_properties: BTreeMap<&'static str, FormProperty>,
 }
 
+/// The component part of a [`ConsoleForm`].
 #[derive(Debug, Serialize)]
 pub struct FormComponent {
+    /// Its `componentName`.
     pub name: &'static str,
+    /// Its label in the palette.
     pub title: &'static str,
     /// The palette group.
     #[serde(rename = "type")]
     pub group: Group,
+    /// One sentence on what it does.
     pub description: &'static str,
+    /// True for action and external components, which `POST /workflow/flows/node/test` can run alone.
     pub testable: bool,
 }
 
@@ -109,15 +123,22 @@ pub struct FormComponent {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormProperty {
+    /// The parameter's name in `data.parameters`.
     pub name: &'static str,
+    /// The console's value type: `string`, `int`, `boolean`, `enum`, `array`, `map` or `object`.
     #[serde(rename = "type")]
     pub value_type: &'static str,
     /// Always `parameter`.
     pub kind: &'static str,
+    /// True for list parameters.
     pub multi_value: bool,
+    /// The field's label ([`Param::title`](super::Param::title)).
     pub display_name: &'static str,
+    /// Help text; empty when there is none.
     pub description: &'static str,
+    /// Whether the console requires a value.
     pub required: bool,
+    /// The value the engine uses when the parameter is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_value: Option<Json>,
     /// Value to label.
@@ -125,9 +146,13 @@ pub struct FormProperty {
     pub options: Option<Map<String, Json>>,
     /// The position in the form, from 1.
     pub index: usize,
+    /// Whether the console hides the value (passwords).
     pub secret: bool,
+    /// True for the console's helper members, which it leaves out of the form.
     pub autowired: bool,
+    /// Always true: every property may be edited in the console.
     pub editable: bool,
+    /// The console widget that edits it, one of [`ui`]; `None` for the default by type.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ui_component: Option<&'static str>,
 }

@@ -31,17 +31,29 @@ use serde_json::{Map, Value as Json};
 
 /// The component names, as `componentName` carries them.
 pub mod names {
+    /// Entry: starts a run when called through the API, with the inputs it declares.
     pub const TRIGGER: &str = "trigger";
+    /// Entry: starts a run when one of the chosen entities gets a new value.
     pub const EVENT_LISTENER: &str = "eventListener";
+    /// Entry: starts a run once, at an interval, or on a weekly schedule.
     pub const SIMPLE_TIMER: &str = "simpleTimer";
+    /// Entry: starts a run on an HTTP request under `/workflow-http-in/`.
     pub const HTTP_IN: &str = "httpIn";
+    /// Control: sends the run down the first branch whose conditions hold, else `otherwise`.
     pub const CHOICE: &str = "choice";
+    /// Action: reads the latest values of the chosen entities.
     pub const ENTITY_SELECTOR: &str = "entitySelector";
+    /// Action: writes values to properties, entity key to value.
     pub const ENTITY_ASSIGNER: &str = "entityAssigner";
+    /// Action: calls a device service with parameter values.
     pub const SERVICE_INVOCATION: &str = "serviceInvocation";
+    /// Action: runs a sandboxed script over input arguments.
     pub const CODE: &str = "code";
+    /// External: POSTs JSON to a URL.
     pub const WEBHOOK: &str = "webhook";
+    /// External: sends an email through SMTP.
     pub const EMAIL: &str = "email";
+    /// External: ends the run with its result, name to value.
     pub const OUTPUT: &str = "output";
 }
 
@@ -65,8 +77,11 @@ pub enum Group {
 pub struct Component {
     /// The `componentName` of its nodes.
     pub name: &'static str,
+    /// Its palette group, which also decides where it may stand in a flow.
     pub group: Group,
+    /// Its label in the console's palette.
     pub title: &'static str,
+    /// One sentence on what it does, shown in the console.
     pub description: &'static str,
     /// The members of the node's `data.parameters`.
     pub parameters: Vec<Param>,
@@ -81,8 +96,11 @@ type Rules = fn(&Map<String, Json>, &mut Vec<FieldProblem>);
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Param {
+    /// The member name in `data.parameters`.
     pub name: &'static str,
+    /// The label of its form field in the console.
     pub title: &'static str,
+    /// Help text shown in the console; empty when there is none.
     #[serde(skip_serializing_if = "str::is_empty")]
     pub description: &'static str,
     /// Must be present and not `null`; a required string must not be blank.
@@ -90,6 +108,7 @@ pub struct Param {
     /// What the engine uses when the parameter is absent.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Json>,
+    /// Its type and limits.
     #[serde(flatten)]
     pub kind: Kind,
     /// How the console's editor shows it (see [`form`]).
@@ -106,31 +125,39 @@ pub struct Param {
     rename_all_fields = "camelCase"
 )]
 pub enum Kind {
+    /// A string, perhaps limited in length and format.
     String {
         /// In characters.
         #[serde(skip_serializing_if = "Option::is_none")]
         max_length: Option<usize>,
+        /// A format the string must have, beyond being a string.
         #[serde(skip_serializing_if = "Option::is_none")]
         format: Option<StringFormat>,
     },
     /// A whole number. A string holding one is accepted too: the console's form fields
     /// send some numbers as strings (the timer's `intervalTime`).
     Integer {
+        /// The least value allowed, inclusive.
         #[serde(skip_serializing_if = "Option::is_none")]
         minimum: Option<i64>,
+        /// The greatest value allowed, inclusive.
         #[serde(skip_serializing_if = "Option::is_none")]
         maximum: Option<i64>,
     },
     /// Any number; a string holding one is accepted too.
     Number {
+        /// The least value allowed, inclusive.
         #[serde(skip_serializing_if = "Option::is_none")]
         minimum: Option<f64>,
+        /// The greatest value allowed, inclusive.
         #[serde(skip_serializing_if = "Option::is_none")]
         maximum: Option<f64>,
     },
+    /// `true` or `false`; a string is not accepted.
     Boolean,
     /// One of a fixed set of strings.
     Enum {
+        /// The strings allowed.
         values: &'static [&'static str],
     },
     /// An entity key: `{integration}.device.{device}.{entity}[.{child}]` or
@@ -141,10 +168,14 @@ pub enum Kind {
     Scalar,
     /// Any JSON value; the component's rules look inside.
     Any,
+    /// A JSON array.
     List {
+        /// The kind of every item.
         items: Box<Kind>,
+        /// The fewest items allowed (0 for no minimum).
         #[serde(skip_serializing_if = "is_zero")]
         min_items: usize,
+        /// The most items allowed.
         #[serde(skip_serializing_if = "Option::is_none")]
         max_items: Option<usize>,
         /// No two items are equal.
@@ -156,14 +187,19 @@ pub enum Kind {
     },
     /// An object with known members.
     Object {
+        /// Its members' schemas.
         fields: Vec<Param>,
     },
     /// An object whose member names the user chooses (entity keys, variable names).
     Map {
+        /// What the member names must look like.
         keys: KeyFormat,
+        /// The kind of every member value.
         values: Box<Kind>,
+        /// The fewest members allowed (0 for no minimum).
         #[serde(skip_serializing_if = "is_zero")]
         min_entries: usize,
+        /// The most members allowed.
         #[serde(skip_serializing_if = "Option::is_none")]
         max_entries: Option<usize>,
     },
@@ -177,11 +213,13 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// A format a [`Kind::String`] must have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StringFormat {
     /// An absolute `http://` or `https://` URL.
     Url,
+    /// An address of the form `local@domain.tld` (a light check, not RFC 5322).
     Email,
     /// A path under `/workflow-http-in/`: segments of letters, digits, `-`, `_`, `.` and
     /// `~`, or `{variable}` templates; a leading `/` is allowed.
@@ -190,10 +228,13 @@ pub enum StringFormat {
     Identifier,
 }
 
+/// What the member names of a [`Kind::Map`] must look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum KeyFormat {
+    /// An entity key (see [`Kind::EntityKey`]).
     EntityKey,
+    /// 1 to 64 letters, digits, `_` or `-`.
     Identifier,
     /// Any name that is not blank.
     Any,
@@ -207,6 +248,7 @@ pub struct FieldProblem {
     pub field: String,
     /// True when a required value is absent, `null` or blank.
     pub missing: bool,
+    /// What is wrong, for a person: `is required`, `must be an integer, not "x"`.
     pub message: String,
 }
 
@@ -229,6 +271,7 @@ impl FieldProblem {
 }
 
 impl Component {
+    /// Whether it starts runs (group [`Group::Entry`]).
     pub fn is_entry(&self) -> bool {
         self.group == Group::Entry
     }
@@ -248,6 +291,7 @@ impl Component {
         out
     }
 
+    /// The parameter named `name`, if the component has one.
     pub fn param(&self, name: &str) -> Option<&Param> {
         self.parameters.iter().find(|p| p.name == name)
     }
@@ -263,21 +307,28 @@ pub struct Catalogue {
 /// component with its console form ([`Described`]).
 #[derive(Debug, Serialize)]
 pub struct ComponentGroups<'a> {
+    /// The entry components.
     pub entry: Vec<Described<'a>>,
+    /// The control components.
     pub control: Vec<Described<'a>>,
+    /// The action components.
     pub action: Vec<Described<'a>>,
+    /// The external components.
     pub external: Vec<Described<'a>>,
 }
 
 impl Catalogue {
+    /// The component named `name` (a `componentName`), if there is one.
     pub fn get(&self, name: &str) -> Option<&Component> {
         self.components.iter().find(|c| c.name == name)
     }
 
+    /// Every component, in palette order.
     pub fn all(&self) -> &[Component] {
         &self.components
     }
 
+    /// The catalogue by group, as `GET /workflow/components` shows it.
     pub fn grouped(&self) -> ComponentGroups<'_> {
         let of = |g: Group| {
             self.components

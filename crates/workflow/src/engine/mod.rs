@@ -40,13 +40,19 @@ use refs::Scope;
 /// The adapters a run reaches the world through.
 #[derive(Clone)]
 pub struct EnginePorts {
+    /// Reads and writes Weir's entities (`entitySelector`, `entityAssigner`, `serviceInvocation`).
     pub entities: Arc<dyn Entities>,
+    /// Runs `code` nodes' scripts.
     pub scripts: Arc<dyn ScriptEngine>,
+    /// Sends `webhook` nodes' requests.
     pub webhooks: Arc<dyn Webhooks>,
+    /// Sends `email` nodes' mail.
     pub mailer: Arc<dyn Mailer>,
+    /// Gives runs and node traces their start times.
     pub clock: Arc<dyn Clock>,
 }
 
+/// Limits every run keeps to.
 #[derive(Debug, Clone)]
 pub struct EngineSettings {
     /// How long one run may take, all its nodes together.
@@ -67,7 +73,9 @@ impl Default for EngineSettings {
 /// One run to make.
 #[derive(Debug)]
 pub struct RunRequest<'a> {
+    /// The tenant the flow belongs to; the run reads and writes its entities.
     pub tenant: &'a TenantId,
+    /// The flow to run.
     pub flow: &'a ValidatedFlow,
     /// The flows whose runs led to this one, oldest first, this run's flow last: what its
     /// writes say caused them (see [`Entities`]).
@@ -81,12 +89,16 @@ pub struct RunRequest<'a> {
 /// How a run went.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOutcome {
+    /// [`RunStatus::Error`] when a node failed (the nodes after it did not run) or the run
+    /// was refused before its entry node.
     pub status: RunStatus,
     /// The failing node's error, naming the node; empty on success.
     pub message: String,
     /// The output of the last `output` node that ran, if one did.
     pub output: Option<Json>,
+    /// When the run started (epoch milliseconds).
     pub start_time: Millis,
+    /// How long the run took, in milliseconds.
     pub time_cost: i64,
     /// One per node that ran, in the order they ran.
     pub traces: Vec<NodeTrace>,
@@ -101,6 +113,7 @@ enum NodeKind {
     Other(&'static str),
 }
 
+/// Runs validated flows through its ports (see the module doc).
 pub struct Engine {
     ports: EnginePorts,
     settings: EngineSettings,
@@ -115,10 +128,12 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
+    /// An engine reaching the world through `ports`, within `settings`.
     pub fn new(ports: EnginePorts, settings: EngineSettings) -> Self {
         Self { ports, settings }
     }
 
+    /// The limits it runs flows within.
     pub fn settings(&self) -> &EngineSettings {
         &self.settings
     }

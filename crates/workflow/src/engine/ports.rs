@@ -13,6 +13,7 @@ use weir_kernel::{Id, TenantId};
 pub struct NodeError(pub String);
 
 impl NodeError {
+    /// An error with this message.
     pub fn new(message: impl Into<String>) -> Self {
         Self(message.into())
     }
@@ -67,18 +68,22 @@ pub trait ScriptEngine: Send + Sync {
 /// An HTTP POST a `webhook` node sends.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookRequest {
+    /// Where to POST: the node's `webhookUrl`, an absolute `http(s)` URL.
     pub url: String,
     /// The JSON body.
     pub body: Json,
     /// With a key, the request carries `TIMESTAMP`, `NONCE` and `SIGNATURE` = hex
     /// HMAC-SHA256(key, timestamp + nonce + body) headers.
     pub secret_key: Option<String>,
+    /// How long to wait for the answer: the node's `timeoutSeconds` (10 by default), never
+    /// past the run's deadline.
     pub timeout: Duration,
 }
 
 /// What the receiver answered.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookResponse {
+    /// The HTTP status code.
     pub status: u16,
     /// The response body, cut to a bounded size.
     pub body: String,
@@ -87,19 +92,27 @@ pub struct WebhookResponse {
 /// Sends webhooks. Loopback, private and link-local addresses are refused unless the
 /// adapter's configuration allows them; a non-2xx answer is an error.
 pub trait Webhooks: Send + Sync {
+    /// POSTs `request` and answers the response; a failure, a refused address or a non-2xx
+    /// status is an error.
     fn post(&self, request: &WebhookRequest) -> Result<WebhookResponse, NodeError>;
 }
 
 /// How to reach an SMTP server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SmtpServer {
+    /// The server's host name or address.
     pub host: String,
+    /// The TCP port.
     pub port: u16,
+    /// How the connection is secured.
     pub encryption: Encryption,
+    /// The user to log in as; `None` to send without logging in.
     pub username: Option<String>,
+    /// The password for `username`.
     pub password: Option<String>,
 }
 
+/// How a connection to an SMTP server is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encryption {
     /// TLS from the first byte (SMTPS, usually port 465).
@@ -113,7 +126,9 @@ pub enum Encryption {
 /// An email an `email` node sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Email {
+    /// The addresses to send to (1 to 50).
     pub recipients: Vec<String>,
+    /// The subject line.
     pub subject: String,
     /// Plain text.
     pub content: String,

@@ -21,14 +21,22 @@ pub enum Start {
     /// `simpleTimer`.
     Timer(TimerPlan),
     /// `httpIn`: a request with this method to a path matching the pattern.
-    HttpIn { method: String, path: PathPattern },
+    HttpIn {
+        /// The HTTP method the node answers (`GET`, `POST`...).
+        method: String,
+        /// The node's `url`, under `/workflow-http-in/`.
+        path: PathPattern,
+    },
 }
 
 /// An enabled flow at its newest version, ready to run.
 #[derive(Debug)]
 pub struct ActiveFlow {
+    /// The stored flow.
     pub flow: Flow,
+    /// Its newest design, validated.
     pub validated: ValidatedFlow,
+    /// What starts it, read from its entry node.
     pub start: Start,
 }
 
@@ -74,12 +82,14 @@ impl ActiveFlow {
 /// Every active flow, with the indexes events and requests are matched through.
 #[derive(Debug, Default)]
 pub struct Active {
+    /// Every active flow, by flow id.
     pub flows: HashMap<Id, Arc<ActiveFlow>>,
     /// Flows listening to an entity key, by tenant and key.
     listeners: HashMap<(TenantId, String), Vec<Id>>,
 }
 
 impl Active {
+    /// Adds a flow, replacing the one with its id if there is one.
     pub fn insert(&mut self, active: Arc<ActiveFlow>) {
         self.remove(active.flow.id);
         if let Start::Listener(keys) = &active.start {
@@ -93,6 +103,7 @@ impl Active {
         self.flows.insert(active.flow.id, active);
     }
 
+    /// Takes a flow out, answering it if it was there.
     pub fn remove(&mut self, id: Id) -> Option<Arc<ActiveFlow>> {
         let old = self.flows.remove(&id)?;
         if let Start::Listener(keys) = &old.start {
@@ -116,6 +127,7 @@ impl Active {
             .map_or(&[], Vec::as_slice)
     }
 
+    /// Whether any flow listens to entity values.
     pub fn has_listeners(&self) -> bool {
         !self.listeners.is_empty()
     }

@@ -9,6 +9,7 @@ enum Segment {
     Variable(String),
 }
 
+/// An `httpIn` node's path: literal segments and `{name}` variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathPattern {
     segments: Vec<Segment>,

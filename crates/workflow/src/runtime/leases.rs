@@ -59,6 +59,7 @@ impl Leases {
         }
     }
 
+    /// The name of this node (process), as its leases name it.
     pub fn node(&self) -> &str {
         &self.node
     }

@@ -49,6 +49,7 @@ use crate::validate::{ValidatedFlow, parse_and_validate};
 use active::{Active, ActiveFlow, Start};
 use leases::Leases;
 
+/// How the runtime runs flows and keeps their logs.
 #[derive(Debug, Clone)]
 pub struct RuntimeSettings {
     /// Runs of one tenant that may go on at once.
@@ -82,9 +83,13 @@ impl Default for RuntimeSettings {
 
 /// The ports the runtime needs besides the engine.
 pub struct RuntimePorts {
+    /// Runs the flows.
     pub engine: Arc<Engine>,
+    /// Loads the enabled flows, and tells the runtime when a use-case changed one.
     pub service: Arc<WorkflowService>,
+    /// Gives runs and their logs their ids.
     pub ids: Arc<IdGenerator>,
+    /// Tells the time for timers, leases, runs and log retention.
     pub clock: Arc<dyn Clock>,
     /// Which node fires each timer: the database's leases when several processes share
     /// it, [`crate::SoleNode`] for a process alone on its data.
@@ -186,6 +191,7 @@ impl Runtime {
         Ok(runtime)
     }
 
+    /// The engine runs go through.
     pub fn engine(&self) -> &Arc<Engine> {
         &self.inner.engine
     }

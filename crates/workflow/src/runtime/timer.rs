@@ -10,23 +10,36 @@ use serde_json::Value as Json;
 #[derive(Debug, Clone)]
 pub enum TimerPlan {
     /// At this moment (epoch seconds); never again.
-    Once { at: i64 },
+    Once {
+        /// When to fire, in epoch seconds (`executionEpochSecond`).
+        at: i64,
+    },
     /// Every `every_seconds`, starting one interval after the flow is enabled.
     Interval {
+        /// The interval in seconds, at least 1.
         every_seconds: i64,
+        /// No firing after this moment, in epoch seconds (`expirationEpochSecond`); `None`
+        /// for never.
         expires: Option<i64>,
     },
     /// At each rule's time on its days, in `zone`.
     Schedule {
+        /// The time zone the rules' times are read in (`timezone`, UTC by default).
         zone: TimeZone,
+        /// When to fire; the timer fires at the earliest next time of any rule.
         rules: Vec<Rule>,
+        /// No firing after this moment, in epoch seconds (`expirationEpochSecond`); `None`
+        /// for never.
         expires: Option<i64>,
     },
 }
 
+/// One time of day of a weekly schedule, and the days it applies to.
 #[derive(Debug, Clone)]
 pub struct Rule {
+    /// 0 to 23, in the schedule's zone.
     pub hour: i8,
+    /// 0 to 59.
     pub minute: i8,
     /// Empty: every day.
     pub days: Vec<Weekday>,

@@ -29,10 +29,12 @@ pub struct ValidatedFlow {
 }
 
 impl ValidatedFlow {
+    /// The design that was validated.
     pub fn design(&self) -> &Design {
         &self.design
     }
 
+    /// The design that was validated, taking it back.
     pub fn into_design(self) -> Design {
         self.design
     }
@@ -42,6 +44,7 @@ impl ValidatedFlow {
         &self.design.nodes[self.entry]
     }
 
+    /// The entry node's index in the design's `nodes`.
     pub fn entry_index(&self) -> usize {
         self.entry
     }
@@ -56,6 +59,7 @@ impl ValidatedFlow {
         &self.design.nodes[index]
     }
 
+    /// The component of the node at `index`.
     // Validation refused any node whose component is not in the catalogue.
     #[allow(clippy::expect_used)]
     pub fn component(&self, index: usize) -> &'static Component {
@@ -64,6 +68,7 @@ impl ValidatedFlow {
             .expect("a validated flow has known components only")
     }
 
+    /// The index of the node with this id, if there is one.
     pub fn index_of(&self, id: &str) -> Option<usize> {
         self.index.get(id).copied()
     }

@@ -6,7 +6,9 @@ use crate::design::Design;
 /// How big a design may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// The most nodes a design may have.
     pub max_nodes: usize,
+    /// The most edges a design may have.
     pub max_edges: usize,
     /// The longest `design_data` string, in bytes.
     pub max_design_bytes: usize,

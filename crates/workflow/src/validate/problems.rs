@@ -8,13 +8,19 @@ use crate::design::{Edge, Node};
 /// Which rule a problem breaks; for tests and for clients that want more than the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Rule {
+    /// The `design_data` string is longer than [`Limits::max_design_bytes`](super::Limits::max_design_bytes).
     TooLarge,
+    /// More nodes than [`Limits::max_nodes`](super::Limits::max_nodes).
     TooManyNodes,
+    /// More edges than [`Limits::max_edges`](super::Limits::max_edges).
     TooManyEdges,
     /// A node id that is absent, blank or longer than 128 characters.
     InvalidNodeId,
+    /// Two nodes share an id.
     DuplicateNodeId,
+    /// A node without a `nodeName`, or with a blank one.
     MissingNodeName,
+    /// A node whose `componentName` is not in the catalogue.
     UnknownComponent,
     /// A required parameter that is absent, `null` or blank.
     MissingParameter,
@@ -22,8 +28,11 @@ pub enum Rule {
     InvalidParameter,
     /// An edge id that is absent or blank.
     InvalidEdgeId,
+    /// Two edges share an id.
     DuplicateEdgeId,
+    /// An edge whose `source` is no node of the design.
     UnknownSource,
+    /// An edge whose `target` is no node of the design.
     UnknownTarget,
     /// Two edges join the same nodes (through the same branch).
     DuplicateEdge,
@@ -31,11 +40,17 @@ pub enum Rule {
     MissingBranch,
     /// An edge leaving a `choice` node with a `sourceHandle` that is not one of its branches.
     UnknownBranch,
+    /// No node is an entry.
     NoEntry,
+    /// More than one node is an entry; each after the first is named.
     SeveralEntries,
+    /// An edge enters the entry node: a run can only start there.
     EdgeIntoEntry,
+    /// An edge leaves an `output` node, which ends the run.
     OutputNotSink,
+    /// The edges form a cycle; a node on it is named.
     Cycle,
+    /// A node no path from the entry reaches.
     Unreachable,
     /// A node names an entity the caller may not use so: unknown, not theirs to see, not a
     /// writable property, not a service.
@@ -45,7 +60,9 @@ pub enum Rule {
 /// A node, as problems name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeRef {
+    /// The node's id.
     pub id: String,
+    /// The node's `nodeName`, when it has one.
     pub name: Option<String>,
 }
 
@@ -71,6 +88,7 @@ impl fmt::Display for NodeRef {
 /// One reason a design is refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesignProblem {
+    /// The rule broken.
     pub rule: Rule,
     /// The node the problem is about; for an edge, the node it leaves (or enters, when the
     /// source is unknown).
@@ -83,6 +101,7 @@ pub struct DesignProblem {
     /// The field at fault, inside the node or edge (`parameters.webhookUrl`, `target`);
     /// empty when the subject as a whole is.
     pub field: String,
+    /// What is wrong, for a person.
     pub message: String,
 }
 
@@ -119,6 +138,7 @@ impl fmt::Display for DesignRefusal {
 }
 
 impl DesignRefusal {
+    /// The problems, in the order the checks found them.
     pub fn problems(&self) -> &[DesignProblem] {
         &self.0
     }
