@@ -48,12 +48,16 @@ smartbi usergroup/update '{"userid":"plain@weir.test","groupList":["east","west"
 plain=$(curl -fs "$base/api/v1/oauth2/token" -d grant_type=password -d username=plain@weir.test \
   -d password=bench-password-1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')
 
-rps() { wrk -t2 -c"$CONNECTIONS" -d"$DURATION" "$@" | awk '/Requests\/sec/ {print $2}'; }
-health=$(rps "$base/healthz")
-user=$(rps -H "Authorization: Bearer $token" "$base/api/v1/user")
-grouped=$(rps -H "Authorization: Bearer $plain" "$base/api/v1/user")
-echo "GET /healthz                      ${health} req/s"
-echo "GET /api/v1/user (super admin)    ${user} req/s"
-echo "GET /api/v1/user (roles by group) ${grouped} req/s"
+# Requests per second, then the median and 99th percentile latency (wrk --latency).
+rps() {
+  wrk --latency -t2 -c"$CONNECTIONS" -d"$DURATION" "$@" |
+    awk '/Requests\/sec/ {r=$2} $1=="50%" {p50=$2} $1=="99%" {p99=$2} END {print r, p50, p99}'
+}
+read -r health h50 h99 <<<"$(rps "$base/healthz")"
+read -r user u50 u99 <<<"$(rps -H "Authorization: Bearer $token" "$base/api/v1/user")"
+read -r grouped g50 g99 <<<"$(rps -H "Authorization: Bearer $plain" "$base/api/v1/user")"
+echo "GET /healthz                      ${health} req/s  p50 ${h50}  p99 ${h99}"
+echo "GET /api/v1/user (super admin)    ${user} req/s  p50 ${u50}  p99 ${u99}"
+echo "GET /api/v1/user (roles by group) ${grouped} req/s  p50 ${g50}  p99 ${g99}"
 python3 -c "print(f'ratio super admin/healthz     {float($user)/float($health):.3f}')"
 python3 -c "print(f'ratio roles by group/healthz  {float($grouped)/float($health):.3f}')"

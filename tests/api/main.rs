@@ -25,6 +25,7 @@ mod members;
 mod menus;
 mod metrics;
 mod outbound;
+mod principal_cache;
 mod roles;
 mod smartbi_catalog;
 mod smartbi_dialect;

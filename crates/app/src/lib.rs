@@ -146,6 +146,7 @@ impl Weir {
                 max_lockout_secs: a.throttle.max_lockout_secs.max(a.throttle.lockout_secs),
             },
             max_page_size: settings.paging.max_page_size.max(1),
+            ..IdentitySettings::default()
         };
         let identity = Arc::new(IdentityService::new(
             IdentityPorts {

@@ -7,6 +7,7 @@
 //! the ports in [`ports`], so another Rust program can run them with its own storage.
 //! Ready-made port implementations that need no I/O live in [`crypto`] (bcrypt, JWT).
 
+pub(crate) mod cache;
 pub mod crypto;
 pub mod errors;
 pub mod models;
@@ -22,8 +23,9 @@ pub use errors::{
 };
 pub use models::*;
 pub use ports::{
-    GroupRepo, IdentityStore, IdentityTx, MenuRepo, PasswordHasher, RefreshTokenRepo,
-    ResourceDirectory, ResourceGrantRepo, RoleRepo, TenantRepo, ThrottleRepo, TokenCodec, UserRepo,
+    GroupRepo, IdentityChange, IdentityChanges, IdentityStore, IdentityTx, MenuRepo,
+    PasswordHasher, RefreshTokenRepo, ResourceDirectory, ResourceGrantRepo, RoleRepo, TenantRepo,
+    ThrottleRepo, TokenCodec, UserRepo,
 };
 pub use principal::Principal;
 pub use service::{IdentityService, IdentitySettings};

@@ -321,3 +321,24 @@ pub enum TokenDecodeError {
     /// Well-formed and signed, but past its `exp`.
     Expired,
 }
+
+/// Something about a tenant's identity data changed: a user (created, edited, enabled or
+/// disabled, deleted, a new password, tokens revoked), a role, a group, a membership, a
+/// menu or its association, a resource grant, or the tenant's state. Whoever caches what
+/// a user may do in that tenant must forget it. Issuing tokens (login, refresh) and the
+/// login throttle are no change: what a user may do stays the same.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct IdentityChange {
+    /// The tenant whose identity data changed.
+    pub tenant: TenantId,
+}
+
+/// Told of every identity change after it commits (or after a changing use-case failed,
+/// since a failed commit may still have landed), on the thread that made it. The cluster
+/// relays these to the other nodes, which apply them with
+/// [`IdentityService::apply_peer_change`](crate::IdentityService::apply_peer_change).
+/// Implementations must return quickly and never block (queue, then send elsewhere).
+pub trait IdentityChanges: Send + Sync {
+    /// `change` happened on this node.
+    fn changed(&self, change: &IdentityChange);
+}

@@ -47,7 +47,12 @@ pub fn bearer_token(value: &str) -> Result<String, Refusal> {
 }
 
 /// Checks an access token (signature, expiry, revocation) on the blocking pool.
+/// A cached principal (or a token refused by its signature or expiry) is answered in place,
+/// without the trip to the blocking pool.
 pub async fn authenticate(state: &State, token: String) -> Result<Principal, Refusal> {
+    if let Some(known) = state.identity.authenticate_cached(&token) {
+        return known.map_err(|e| Refusal::from_domain(&e));
+    }
     let state = state.clone();
     blocking(move || state.identity.authenticate(&token))
         .await?

@@ -78,7 +78,11 @@ pub struct UserInfo {
 )]
 #[get("/user")]
 pub async fn me(state: State, caller: Caller) -> Result<Success<UserInfo>, NativeError> {
-    let me = blocking(move || state.identity.me(&caller.0)).await?;
+    // Cached menus answer in place; else one trip to the blocking pool reads them.
+    let me = match state.identity.me_cached(&caller.0) {
+        Some(me) => me,
+        None => blocking(move || state.identity.me(&caller.0)).await?,
+    };
     let Me {
         user,
         roles,

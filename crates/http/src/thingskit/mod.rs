@@ -49,6 +49,9 @@ impl ThingsKitCaller {
     /// Checks the token with the identity service, keeping its error rather than the
     /// core's refusal: an expired token is 11 here, not 10.
     pub async fn authenticate(state: &State, token: String) -> Result<Self, ThingsKitError> {
+        if let Some(known) = state.identity.authenticate_cached(&token) {
+            return Ok(ThingsKitCaller(known?));
+        }
         let state = state.clone();
         Ok(ThingsKitCaller(
             blocking(move || state.identity.authenticate(&token)).await??,

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use rand::RngCore;
-use weir_kernel::store::{read, write};
+use weir_kernel::store::read;
 use weir_kernel::{Id, TenantId};
 
 use super::IdentityService;
@@ -119,7 +119,7 @@ impl IdentityService {
             None => self.unknowable_password()?,
         };
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             if tx.user_by_username(t, &username)?.is_some() {
                 return Err(UserError::UsernameTaken(username.clone()));
             }
@@ -198,7 +198,7 @@ impl IdentityService {
             .transpose()?
             .map(|pw| self.hasher.hash(&pw))
             .transpose()?;
-        write(self.store(), |tx| {
+        self.write_changing(t, |tx| {
             let mut user = self.user_by_key(tx, t, key)?;
             if let Some(n) = &nickname {
                 user.nickname = n.clone();
@@ -249,7 +249,7 @@ impl IdentityService {
     /// Deletes one user named by id or login name; answers the id.
     pub fn delete_account(&self, p: &Principal, key: &str) -> Result<Id, UserError> {
         p.require_super_admin()?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let user = self.user_by_key(tx, &p.tenant_id, key)?;
             if user.id == p.user_id {
                 return Err(UserError::DeleteSelf);
@@ -290,7 +290,7 @@ impl IdentityService {
         p.require_super_admin()?;
         let t = &p.tenant_id;
         let now = self.clock.now_ms();
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let user = self.user_by_key(tx, t, key)?;
             let mut wanted = Vec::new();
             let mut failed = Vec::new();
@@ -327,7 +327,7 @@ impl IdentityService {
     ) -> Result<(), UserError> {
         p.require_super_admin()?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let user = self.user_by_key(tx, t, key)?;
             for key in roles {
                 match self.role_by_key(tx, t, key) {

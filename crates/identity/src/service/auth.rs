@@ -1,6 +1,7 @@
 //! Registration of a tenant's first user, the token grants, and checking access tokens.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -87,7 +88,11 @@ impl IdentityService {
                 .role_by_name(&t, SUPER_ADMIN_ROLE)?
                 .ok_or_else(|| StoreError::Internal("tenant has no super admin role".into()))?;
             tx.add_role_users(&t, admin.id, &[user.id], now)?;
-            Ok(user.id)
+            Ok((t, user.id))
+        })
+        .map(|(t, id)| {
+            self.changed(&t);
+            id
         })
     }
 
@@ -246,9 +251,8 @@ impl IdentityService {
         })
     }
 
-    /// Checks an access token and loads who it speaks for. A token of a deleted user, or
-    /// one issued before the user's tokens were revoked, is refused.
-    pub fn authenticate(&self, token: &str) -> Result<Principal, AuthenticateError> {
+    /// The token's tenant, user and session epoch, once its signature and expiry pass.
+    fn claims_of(&self, token: &str) -> Result<(TenantId, Id, i64), AuthenticateError> {
         let claims = self.tokens.decode(token).map_err(|e| match e {
             TokenDecodeError::Expired => AuthenticateError::Expired,
             TokenDecodeError::Malformed => AuthenticateError::Malformed,
@@ -258,18 +262,49 @@ impl IdentityService {
             .parse()
             .map_err(|_| AuthenticateError::Malformed)?;
         let tenant = TenantId::parse(&claims.tid).map_err(|_| AuthenticateError::Malformed)?;
-        read(self.store(), |tx| {
+        Ok((tenant, user_id, claims.sep))
+    }
+
+    /// Checks an access token and loads who it speaks for. A token of a deleted user, or
+    /// one issued before the user's tokens were revoked, is refused. The principal comes
+    /// from the cache when it holds the user (see [`Self::authenticate_cached`]); else it
+    /// is read from the store and cached.
+    pub fn authenticate(&self, token: &str) -> Result<Principal, AuthenticateError> {
+        let (tenant, user_id, epoch) = self.claims_of(token)?;
+        let now = self.clock.now_ms();
+        if let Some(p) = self.cache.get(&tenant, user_id, epoch, now) {
+            return Ok((*p).clone());
+        }
+        // Taken before reading, so a change committed during the read keeps it uncached.
+        let ticket = self.cache.ticket();
+        let principal = read(self.store(), |tx| {
             let (user, tenant_enabled) = tx
                 .user_and_tenant_state(&tenant, user_id)?
                 .ok_or(AuthenticateError::Revoked)?;
-            if user.session_epoch != claims.sep {
+            if user.session_epoch != epoch {
                 return Err(AuthenticateError::Revoked);
             }
             if !(tenant_enabled && user.status.is_enabled()) {
                 return Err(AuthenticateError::Disabled);
             }
-            self.principal_of(tx, &user).map_err(Into::into)
-        })
+            self.principal_of(tx, &user)
+                .map_err(AuthenticateError::from)
+        })?;
+        self.cache.put(ticket, Arc::new(principal.clone()), now);
+        Ok(principal)
+    }
+
+    /// [`Self::authenticate`] without touching the store, so an async caller can try it
+    /// in place before going to a blocking thread: a refused token (bad signature,
+    /// expired) or a cached principal is answered; `None` means the store must be read.
+    pub fn authenticate_cached(&self, token: &str) -> Option<Result<Principal, AuthenticateError>> {
+        let (tenant, user_id, epoch) = match self.claims_of(token) {
+            Ok(c) => c,
+            Err(e) => return Some(Err(e)),
+        };
+        self.cache
+            .get(&tenant, user_id, epoch, self.clock.now_ms())
+            .map(|p| Ok((*p).clone()))
     }
 
     /// Who the user with this login name (or email) is, for a caller that vouched for them

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use weir_kernel::store::{read, write};
+use weir_kernel::store::read;
 use weir_kernel::{StoreError, TenantId};
 
 use super::IdentityService;
@@ -185,7 +185,7 @@ impl IdentityService {
         let description = parse_text("desc", input.description.as_deref(), DESCRIPTION_MAX)?;
         let code = parse_text("code", input.code.as_deref(), NAME_MAX)?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             if tx.group(t, &id)?.is_some() {
                 return Err(GroupError::IdTaken(id.clone()));
             }
@@ -224,7 +224,7 @@ impl IdentityService {
         let description = parse_changed_text("desc", upd.description.as_deref(), DESCRIPTION_MAX)?;
         let code = parse_changed_text("code", upd.code.as_deref(), NAME_MAX)?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut group = self.existing_group(tx, t, id)?;
             if group.id == ROOT_GROUP {
                 return Err(GroupError::Root);
@@ -262,7 +262,7 @@ impl IdentityService {
     pub fn delete_group(&self, p: &Principal, id: &str) -> Result<(), GroupError> {
         p.require_super_admin()?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let group = self.existing_group(tx, t, id)?;
             if group.id == ROOT_GROUP {
                 return Err(GroupError::Root);
@@ -314,7 +314,7 @@ impl IdentityService {
     ) -> Result<Vec<LinkFailure>, UserError> {
         p.require_super_admin()?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let u = self.user_by_key(tx, t, user)?;
             let (ok, mut failed) = known_groups(tx, t, groups)?;
             let current = tx.groups_of_user(t, u.id)?;
@@ -343,7 +343,7 @@ impl IdentityService {
     ) -> Result<(), UserError> {
         p.require_super_admin()?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let u = self.user_by_key(tx, t, user)?;
             tx.remove_user_groups(t, u.id, groups)?;
             Ok(())
@@ -378,7 +378,7 @@ impl IdentityService {
     ) -> Result<Vec<LinkFailure>, RoleError> {
         p.require_super_admin()?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let r = self.role_by_key(tx, t, role)?;
             let (ok, failed) = known_groups(tx, t, groups)?;
             if mode.applied(groups.len(), ok.len()) == LinkMode::Override {
@@ -405,7 +405,7 @@ impl IdentityService {
     ) -> Result<(), RoleError> {
         p.require_super_admin()?;
         let t = &p.tenant_id;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let r = self.role_by_key(tx, t, role)?;
             tx.remove_role_groups(t, r.id, groups)?;
             Ok(())

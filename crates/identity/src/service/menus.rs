@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use weir_kernel::Id;
-use weir_kernel::store::{read, write};
+use weir_kernel::store::read;
 
 use super::IdentityService;
 use crate::errors::MenuError;
@@ -50,7 +50,7 @@ impl IdentityService {
         let name = parse_name("name", &input.name, 128)?;
         let menu_type = MenuType::parse("type", &input.menu_type)?;
         let now = self.clock.now_ms();
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             if let Some(parent) = input.parent_id {
                 let parent = tx
                     .menu(&p.tenant_id, parent)?
@@ -83,7 +83,7 @@ impl IdentityService {
         p.require_super_admin()?;
         let name = parse_name("name", &input.name, 128)?;
         let menu_type = MenuType::parse("type", &input.menu_type)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut menu = tx.menu(&p.tenant_id, id)?.ok_or(MenuError::NotFound(id))?;
             if menu.built_in {
                 return Err(MenuError::BuiltIn);
@@ -101,7 +101,7 @@ impl IdentityService {
     /// Deletes a menu that is not built in and has no children; for the super admin only.
     pub fn delete_menu(&self, p: &Principal, id: Id) -> Result<(), MenuError> {
         p.require_super_admin()?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let menu = tx.menu(&p.tenant_id, id)?.ok_or(MenuError::NotFound(id))?;
             if menu.built_in {
                 return Err(MenuError::BuiltIn);

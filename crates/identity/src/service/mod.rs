@@ -11,11 +11,16 @@ mod roles;
 mod tenants;
 mod users;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use weir_kernel::{Clock, IdGenerator};
+use weir_kernel::store::write;
+use weir_kernel::{Clock, IdGenerator, StoreError, TenantId};
 
-use crate::ports::{IdentityStore, PasswordHasher, ResourceDirectory, TokenCodec};
+use crate::cache::PrincipalCache;
+use crate::ports::{
+    IdentityChange, IdentityChanges, IdentityStore, IdentityTx, PasswordHasher, ResourceDirectory,
+    TokenCodec,
+};
 use crate::throttle::{LoginThrottle, ThrottleLimits};
 
 pub use accounts::{Account, AccountInput, AccountUpdate};
@@ -48,6 +53,14 @@ pub struct IdentitySettings {
     pub throttle: ThrottleLimits,
     /// Largest page a search answers; larger requests are capped.
     pub max_page_size: u32,
+    /// How long an authenticated user's principal (roles, codes, grants, menus) is kept in
+    /// memory, in milliseconds; 0 reads it from the store on every request. Every identity
+    /// change made through this service (or applied with
+    /// [`IdentityService::apply_peer_change`]) drops it at once; the age limit only bounds
+    /// how long a change made behind the service's back goes unseen. Default 5 s.
+    pub principal_cache_ttl_ms: i64,
+    /// At most this many users' principals are kept; 0 disables the cache. Default 10,000.
+    pub principal_cache_entries: usize,
 }
 
 impl Default for IdentitySettings {
@@ -59,6 +72,8 @@ impl Default for IdentitySettings {
             client_secret: "milesight*iab".into(),
             throttle: ThrottleLimits::default(),
             max_page_size: 1000,
+            principal_cache_ttl_ms: 5_000,
+            principal_cache_entries: 10_000,
         }
     }
 }
@@ -93,6 +108,10 @@ pub struct IdentityService {
     dummy_hash: OnceLock<String>,
     /// Set once by the program that wires the other domains ([`Self::check_resources_with`]).
     resources: OnceLock<Arc<dyn ResourceDirectory>>,
+    /// Who the authenticated users are, kept between requests (see [`crate::cache`]).
+    cache: PrincipalCache,
+    /// Told of every identity change made here ([`Self::observe_changes`]).
+    observers: RwLock<Vec<Arc<dyn IdentityChanges>>>,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -107,6 +126,11 @@ impl IdentityService {
     pub fn new(ports: IdentityPorts, settings: IdentitySettings) -> Self {
         Self {
             throttle: LoginThrottle::new(settings.throttle, ports.clock.clone()),
+            cache: PrincipalCache::new(
+                settings.principal_cache_ttl_ms,
+                settings.principal_cache_entries,
+            ),
+            observers: RwLock::new(Vec::new()),
             store: ports.store,
             hasher: ports.hasher,
             tokens: ports.tokens,
@@ -131,5 +155,52 @@ impl IdentityService {
 
     fn store(&self) -> &IdentityStore {
         &*self.store
+    }
+
+    /// Tells `observer` of every identity change this service makes from now on (after the
+    /// local cache has forgotten it), e.g. to relay it to the other nodes of a cluster.
+    pub fn observe_changes(&self, observer: Arc<dyn IdentityChanges>) {
+        self.observers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(observer);
+    }
+
+    /// Applies a change another node made: forgets the cached principals of its tenant.
+    /// Observers are not told (the change is not this node's to relay).
+    pub fn apply_peer_change(&self, change: &IdentityChange) {
+        self.cache.invalidate_tenant(&change.tenant);
+    }
+
+    /// How many users' principals are cached now.
+    pub fn cached_principals(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Tenant `t`'s identity data changed here: forget its cached principals, tell observers.
+    fn changed(&self, t: &TenantId) {
+        self.cache.invalidate_tenant(t);
+        let change = IdentityChange { tenant: t.clone() };
+        for o in self
+            .observers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            o.changed(&change);
+        }
+    }
+
+    /// Runs `f` in a write transaction that changes tenant `t`'s identity data, then
+    /// signals the change. Signalled whatever `f` answers: a failed commit may still have
+    /// landed, and a needless invalidation only costs a re-read.
+    fn write_changing<R, E: From<StoreError>>(
+        &self,
+        t: &TenantId,
+        f: impl FnOnce(&mut (dyn IdentityTx + 'static)) -> Result<R, E>,
+    ) -> Result<R, E> {
+        let out = write(self.store(), f);
+        self.changed(t);
+        out
     }
 }

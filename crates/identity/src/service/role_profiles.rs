@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use weir_kernel::store::{read, write};
+use weir_kernel::store::read;
 use weir_kernel::{Id, Page, PageRequest, TenantId};
 
 use super::IdentityService;
@@ -216,7 +216,7 @@ impl IdentityService {
             return Err(FieldError::new("name", "is required").into());
         };
         parse_name("name", name, NAME_MAX)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let role = self.insert_role_with(tx, p, c)?;
             self.profile_of(tx, &p.tenant_id, role)
         })
@@ -250,7 +250,7 @@ impl IdentityService {
         c: &RoleChanges,
     ) -> Result<RoleProfile, RoleError> {
         p.require_super_admin()?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut role = self.editable_role(tx, p, id)?;
             self.apply_changes(tx, p, &mut role, c, false)?;
             self.profile_of(tx, &p.tenant_id, role)
@@ -265,7 +265,7 @@ impl IdentityService {
     ) -> Result<Vec<RoleProfile>, RoleError> {
         p.require_super_admin()?;
         check_batch("roles", roles)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut out = Vec::new();
             for c in roles {
                 let name = parse_name("name", c.name.as_deref().unwrap_or(""), NAME_MAX)?;
@@ -451,7 +451,7 @@ impl IdentityService {
     pub fn delete_roles(&self, p: &Principal, ids: &[Id]) -> Result<(), RoleError> {
         p.require_super_admin()?;
         check_batch("ids", ids)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             for id in ids {
                 self.check_deletable(tx, p, *id)?;
             }
@@ -465,7 +465,7 @@ impl IdentityService {
     /// Removes one user from a role.
     pub fn remove_role_member(&self, p: &Principal, id: Id, user: Id) -> Result<(), RoleError> {
         p.require_super_admin()?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let role = self.existing_role(tx, p, id)?;
             let members = tx.role_members(&p.tenant_id, id, None)?;
             if !members.iter().any(|u| u.id == user) {
@@ -483,7 +483,7 @@ impl IdentityService {
     /// Replaces a role's direct members.
     pub fn set_role_members(&self, p: &Principal, id: Id, users: &[Id]) -> Result<(), RoleError> {
         p.require_super_admin()?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let role = self.existing_role(tx, p, id)?;
             self.replace_members(tx, p, &role, users)
         })

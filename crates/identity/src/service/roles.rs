@@ -1,6 +1,6 @@
 //! Roles, their members, and the menus and resources they grant.
 
-use weir_kernel::store::{read, write};
+use weir_kernel::store::read;
 use weir_kernel::{Id, Page};
 
 use super::{IdentityService, MAX_BATCH, SearchQuery};
@@ -95,7 +95,7 @@ impl IdentityService {
         p.require_super_admin()?;
         let name = parse_name("name", &input.name, NAME_MAX)?;
         let description = parse_text("description", input.description.as_deref(), DESCRIPTION_MAX)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut role = self.editable_role(tx, p, id)?;
             if name != role.name && tx.role_by_name(&p.tenant_id, &name)?.is_some() {
                 return Err(RoleError::NameTaken(name.clone()));
@@ -244,7 +244,7 @@ impl IdentityService {
         p.require_super_admin()?;
         check_batch("user_ids", users)?;
         let now = self.clock.now_ms();
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             self.existing_role(tx, p, id)?;
             self.require_users(tx, p, users)?;
             tx.add_role_users(&p.tenant_id, id, users, now)?;
@@ -257,7 +257,7 @@ impl IdentityService {
     pub fn disassociate_users(&self, p: &Principal, id: Id, users: &[Id]) -> Result<(), RoleError> {
         p.require_super_admin()?;
         check_batch("user_ids", users)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let role = self.existing_role(tx, p, id)?;
             self.require_users(tx, p, users)?;
             tx.remove_role_users(&p.tenant_id, id, users)?;
@@ -283,7 +283,7 @@ impl IdentityService {
     ) -> Result<(), RoleError> {
         p.require_super_admin()?;
         check_batch(field, items)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             self.grantable_role(tx, p, id)?;
             change(tx, items)
         })

@@ -42,7 +42,7 @@ impl IdentityService {
         let parent_id = parent
             .map(|p| TenantId::parse(p).map_err(|e| FieldError::new("parent", e.to_string())))
             .transpose()?;
-        write(self.store(), |tx| {
+        self.write_changing(&tenant_id, |tx| {
             if tx.tenant(&tenant_id)?.is_some() {
                 return Err(TenantError::Exists(tenant_id.to_string()));
             }
@@ -84,7 +84,7 @@ impl IdentityService {
     pub fn set_tenant_enabled(&self, id: &str, enabled: bool) -> Result<Tenant, TenantError> {
         let tenant_id =
             TenantId::parse(id).map_err(|e| FieldError::new("tenant", e.to_string()))?;
-        write(self.store(), |tx| {
+        self.write_changing(&tenant_id, |tx| {
             let mut tenant = tx.tenant(&tenant_id)?.ok_or_else(|| {
                 FieldError::new("tenant", format!("tenant `{id}` does not exist"))
             })?;

@@ -1,6 +1,7 @@
 //! Managing users, and what a user sees of themselves.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use weir_kernel::store::{read, write};
 use weir_kernel::{Id, Page, PageRequest};
@@ -19,9 +20,21 @@ pub struct Me {
     /// The enabled roles they hold, directly and through groups.
     pub roles: Vec<Role>,
     /// The menus they see: every menu for the super admin, else those their roles grant.
-    pub menus: Vec<Menu>,
+    /// Shared with the principal cache, which keeps them until the next identity change.
+    pub menus: Arc<Vec<Menu>>,
     /// Whether they are a super admin.
     pub super_admin: bool,
+}
+
+impl Me {
+    fn of(p: &Principal, menus: Arc<Vec<Menu>>) -> Self {
+        Self {
+            user: p.user.clone(),
+            roles: p.roles.clone(),
+            menus,
+            super_admin: p.super_admin,
+        }
+    }
 }
 
 /// A user with their roles, as the member search lists them.
@@ -61,15 +74,24 @@ impl IdentityService {
     /// The caller with their roles and menus (`GET /user`): the user and roles come from
     /// the token check, so only the menus are read here.
     pub fn me(&self, p: &Principal) -> Result<Me, UserError> {
+        if let Some(me) = self.me_cached(p) {
+            return Ok(me);
+        }
+        let ticket = self.cache.ticket();
         let menus = read(self.store(), |tx| {
             self.visible_menus(tx, &p.user, p.super_admin)
         })?;
-        Ok(Me {
-            user: p.user.clone(),
-            roles: p.roles.clone(),
-            menus,
-            super_admin: p.super_admin,
-        })
+        let menus = Arc::new(menus);
+        self.cache
+            .put_menus(ticket, p, menus.clone(), self.clock.now_ms());
+        Ok(Me::of(p, menus))
+    }
+
+    /// [`Self::me`] without touching the store: `None` unless the caller's menus are
+    /// cached (an async caller then runs [`Self::me`] on a blocking thread).
+    pub fn me_cached(&self, p: &Principal) -> Option<Me> {
+        let menus = self.cache.menus(p, self.clock.now_ms())?;
+        Some(Me::of(p, menus))
     }
 
     fn visible_menus(
@@ -131,7 +153,7 @@ impl IdentityService {
         let password = Password::parse("password", &input.password)?;
         let hash = self.hasher.hash(&password)?;
         let now = self.clock.now_ms();
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             if tx.user_by_email(&p.tenant_id, &email)?.is_some() {
                 return Err(UserError::EmailTaken(email.as_str().into()));
             }
@@ -168,7 +190,7 @@ impl IdentityService {
             .as_deref()
             .map(|e| Email::parse("email", e))
             .transpose()?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
             if let Some(email) = email.filter(|e| Some(e) != user.email.as_ref()) {
                 if tx.user_by_email(&p.tenant_id, &email)?.is_some() {
@@ -195,7 +217,7 @@ impl IdentityService {
         p.require_super_admin()?;
         let password = Password::parse("password", password)?;
         let hash = self.hasher.hash(&password)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut user = tx.user(&p.tenant_id, id)?.ok_or(UserError::NotFound(id))?;
             user.password_hash = hash.clone();
             self.revoke_sessions(tx, &mut user)?;
@@ -235,7 +257,7 @@ impl IdentityService {
             self.throttle.record_success(tx, &account, address)
         })?;
         let hash = self.hasher.hash(&new_password)?;
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let mut user = tx
                 .user(&p.tenant_id, p.user_id)?
                 .ok_or(UserError::NotFound(p.user_id))?;
@@ -261,7 +283,7 @@ impl IdentityService {
         if ids.contains(&p.user_id) {
             return Err(UserError::DeleteSelf);
         }
-        write(self.store(), |tx| {
+        self.write_changing(&p.tenant_id, |tx| {
             let found = tx.users(&p.tenant_id, ids)?;
             if let Some(missing) = ids.iter().find(|id| !found.iter().any(|u| u.id == **id)) {
                 return Err(UserError::NotFound(*missing));
