@@ -296,6 +296,10 @@ impl Weir {
         )
         .await
         .map_err(|e| StartError::Cluster(e.to_string()))?;
+        cluster
+            .follow_identity(self.identity.clone())
+            .await
+            .map_err(|e| StartError::Cluster(e.to_string()))?;
         let _ = self.cluster.set(cluster);
         Ok(())
     }

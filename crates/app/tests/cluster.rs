@@ -467,7 +467,7 @@ async fn a_flow_change_through_one_node_holds_on_every_node_within_a_second() {
 // ---- identity ----
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_deleted_members_token_stops_working_on_every_node_at_once() {
+async fn a_deleted_members_token_stops_working_on_every_node_within_a_second() {
     let Some(mut cluster) = Cluster::new(2, &[]) else {
         return;
     };
@@ -493,23 +493,28 @@ async fn a_deleted_members_token_stops_working_on_every_node_at_once() {
         .await;
         assert_eq!(answer.0, 200, "{base}: {}", answer.1);
     }
+    // Both nodes now hold the member's principal in their caches.
     let path = format!("/api/v1/user/members/{id}");
     data(
         call(&http, &b, Method::DELETE, &path, Some(&admin), None).await,
         "delete member",
     );
-    for base in [&a, &b] {
-        let answer = call(
-            &http,
-            base,
-            Method::GET,
-            "/api/v1/user",
-            Some(&member),
-            None,
-        )
-        .await;
-        assert_eq!(answer.0, 401, "{base} still takes the token: {}", answer.1);
-    }
+    let answer = call(&http, &b, Method::GET, "/api/v1/user", Some(&member), None).await;
+    assert_eq!(answer.0, 401, "node1 still takes the token: {}", answer.1);
+    // The other node forgets its cached principal when the change reaches it over NATS
+    // (its cache would otherwise keep it for 5 s).
+    let refused = eventually(EVERYWHERE_WITHIN, || {
+        let (http, a, member) = (http.clone(), a.clone(), member.clone());
+        async move {
+            let answer = call(&http, &a, Method::GET, "/api/v1/user", Some(&member), None).await;
+            answer.0 == 401
+        }
+    })
+    .await;
+    assert!(
+        refused,
+        "node0 still takes a deleted member's token after a second"
+    );
 }
 
 // ---- a node killed under load ----

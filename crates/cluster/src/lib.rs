@@ -7,12 +7,16 @@
 //!   once in the cluster.
 //! - **Flow changes** (`<prefix>.flows`): a flow saved, enabled, disabled or deleted
 //!   through one node is reloaded by the others.
+//! - **Identity changes** (`<prefix>.identity`): the other nodes forget the principals they
+//!   cached for the tenant.
+//! - **The nodes' roll call** (`<prefix>.nodes`): who is up, who left.
 //!
 //! What must survive a node (timer leases, login throttling, the data) lives in
 //! PostgreSQL; NATS holds nothing. See docs/scaling.md.
 
 mod bus;
 mod flows;
+mod identity;
 pub mod nodes;
 pub mod wire;
 

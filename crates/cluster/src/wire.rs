@@ -45,6 +45,13 @@ pub struct FlowsChanged {
     pub flows: Vec<i64>,
 }
 
+/// An identity change made through one node: the others forget the tenant's cached
+/// principals.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IdentityChanged {
+    pub tenant: String,
+}
+
 impl Values {
     /// The wire form of an event.
     pub fn of(event: &ValuesCommitted) -> Self {
