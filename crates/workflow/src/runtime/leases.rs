@@ -32,7 +32,15 @@ pub struct Leases {
     /// How often leases are renewed, in milliseconds: also the margin kept before expiry.
     renew: Millis,
     /// The flows this node holds, with when each lease it wrote runs out.
-    held: Mutex<HashMap<Id, Millis>>,
+    held: Mutex<Held>,
+}
+
+/// What this node holds, and whether it gave everything up (a clean shutdown): a renewal
+/// that was already under way then keeps nothing it claimed.
+#[derive(Default)]
+struct Held {
+    until: HashMap<Id, Millis>,
+    stopped: bool,
 }
 
 impl std::fmt::Debug for Leases {
@@ -55,7 +63,7 @@ impl Leases {
             node,
             ttl: ttl.max(renew.saturating_mul(2).saturating_add(1)),
             renew,
-            held: Mutex::new(HashMap::new()),
+            held: Mutex::new(Held::default()),
         }
     }
 
@@ -68,17 +76,26 @@ impl Leases {
     /// from now on holds what the store answered. On an error the leases held stay until
     /// they run out.
     pub fn renew(&self, wanted: &[Id], now: Millis) -> Result<(), StoreError> {
+        if lock(&self.held).stopped {
+            return Ok(());
+        }
         let until = now.saturating_add(self.ttl);
-        let held = self.port.claim(&self.node, wanted, now, until)?;
-        let mut map = lock(&self.held);
-        map.clear();
-        map.extend(held.into_iter().map(|id| (id, until)));
+        let claimed = self.port.claim(&self.node, wanted, now, until)?;
+        let mut held = lock(&self.held);
+        if held.stopped {
+            // Given up while this claim ran: what it took goes back at once.
+            drop(held);
+            return self.port.release(&self.node, &claimed);
+        }
+        held.until.clear();
+        held.until.extend(claimed.into_iter().map(|id| (id, until)));
         Ok(())
     }
 
     /// Whether this node may fire `flow` at `now`.
     pub fn holds(&self, flow: Id, now: Millis) -> bool {
         lock(&self.held)
+            .until
             .get(&flow)
             .is_some_and(|until| now < until - self.renew)
     }
@@ -86,6 +103,7 @@ impl Leases {
     /// The flows this node holds, trusted at `now`.
     pub fn held(&self, now: Millis) -> Vec<Id> {
         let mut ids: Vec<Id> = lock(&self.held)
+            .until
             .iter()
             .filter(|(_, until)| now < **until - self.renew)
             .map(|(id, _)| *id)
@@ -96,9 +114,9 @@ impl Leases {
 
     /// Stops firing `flows` at once; [`Self::release`] then gives their leases up.
     pub fn forget(&self, flows: &[Id]) {
-        let mut map = lock(&self.held);
+        let mut held = lock(&self.held);
         for id in flows {
-            map.remove(id);
+            held.until.remove(id);
         }
     }
 
@@ -109,9 +127,13 @@ impl Leases {
     }
 
     /// Gives up every lease this node holds and those of `also` (blocking), as a clean
-    /// shutdown does.
+    /// shutdown does; no later renewal claims any again.
     pub fn release_all(&self, also: &[Id]) -> Result<(), StoreError> {
-        let mut all: Vec<Id> = lock(&self.held).drain().map(|(id, _)| id).collect();
+        let mut all: Vec<Id> = {
+            let mut held = lock(&self.held);
+            held.stopped = true;
+            held.until.drain().map(|(id, _)| id).collect()
+        };
         all.extend_from_slice(also);
         all.sort();
         all.dedup();
@@ -197,6 +219,62 @@ mod tests {
                 "at {now}"
             );
         }
+    }
+
+    /// A store whose claims wait, once they are written, until the test lets them answer.
+    struct Paused {
+        table: Arc<Table>,
+        claimed: std::sync::Barrier,
+        answer: std::sync::Barrier,
+    }
+
+    impl TimerLeases for Paused {
+        fn claim(
+            &self,
+            node: &str,
+            flows: &[Id],
+            now: Millis,
+            until: Millis,
+        ) -> Result<Vec<Id>, StoreError> {
+            let held = self.table.claim(node, flows, now, until)?;
+            self.claimed.wait();
+            self.answer.wait();
+            Ok(held)
+        }
+
+        fn release(&self, node: &str, flows: &[Id]) -> Result<(), StoreError> {
+            self.table.release(node, flows)
+        }
+    }
+
+    #[test]
+    fn a_renewal_under_way_when_the_node_stops_keeps_nothing() {
+        let table = Arc::new(Table::default());
+        let port = Arc::new(Paused {
+            table: table.clone(),
+            claimed: std::sync::Barrier::new(2),
+            answer: std::sync::Barrier::new(2),
+        });
+        let a = Arc::new(Leases::new(port.clone(), "a".into(), TTL, RENEW));
+        let renewing = {
+            let a = a.clone();
+            std::thread::spawn(move || a.renew(&[F1], 0))
+        };
+        port.claimed.wait();
+        // The clean stop runs while the claim is written but not yet answered.
+        a.release_all(&[]).unwrap();
+        port.answer.wait();
+        renewing.join().unwrap().unwrap();
+        assert!(a.held(1).is_empty());
+        let b = Leases::new(table, "b".into(), TTL, RENEW);
+        b.renew(&[F1], 1).unwrap();
+        assert!(
+            b.holds(F1, 1),
+            "the stopped node's late claim still holds the lease"
+        );
+        // And no later renewal claims again.
+        a.renew(&[F1], TTL * 2).unwrap();
+        assert!(a.held(TTL * 2).is_empty());
     }
 
     #[test]
