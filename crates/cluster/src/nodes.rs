@@ -35,7 +35,7 @@ impl Cluster {
         let subject = self.subject("nodes");
         let incoming = self.subscribe(&subject).await?;
         tokio::spawn(beat(self.clone(), subject));
-        tokio::spawn(watch(incoming, self.node().to_owned(), gone));
+        tokio::spawn(watch(self.clone(), incoming, gone));
         Ok(())
     }
 
@@ -78,7 +78,8 @@ async fn beat(cluster: Cluster, subject: String) {
     }
 }
 
-async fn watch(mut incoming: async_nats::Subscriber, me: String, gone: PeerGone) {
+async fn watch(cluster: Cluster, mut incoming: async_nats::Subscriber, gone: PeerGone) {
+    let me = cluster.node().to_owned();
     let mut peers: BTreeMap<String, Instant> = BTreeMap::new();
     let mut check = tokio::time::interval(BEAT_EVERY);
     loop {
@@ -102,6 +103,14 @@ async fn watch(mut incoming: async_nats::Subscriber, me: String, gone: PeerGone)
             }
             _ = check.tick() => {
                 let now = Instant::now();
+                // Cut off from NATS, this node hears no one: that says nothing of the
+                // peers. They get a whole silence again once the link is back.
+                if cluster.client.connection_state() != async_nats::connection::State::Connected {
+                    for seen in peers.values_mut() {
+                        *seen = now;
+                    }
+                    continue;
+                }
                 let silent: Vec<String> = peers
                     .iter()
                     .filter(|(_, seen)| now.duration_since(**seen) >= SILENT_FOR)
