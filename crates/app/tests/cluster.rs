@@ -93,6 +93,13 @@ impl Cluster {
         })
     }
 
+    /// [`Cluster::new`], every node started and ready.
+    async fn started(n: usize, extra: &[(&str, &str)], http: &reqwest::Client) -> Option<Self> {
+        let mut cluster = Self::new(n, extra)?;
+        cluster.start(http).await;
+        Some(cluster)
+    }
+
     /// Starts every node, all at once (as an orchestrator would), and waits until each is
     /// ready.
     async fn start(&mut self, http: &reqwest::Client) {
@@ -227,11 +234,10 @@ async fn pushed(ws: &mut Ws, key: &str, wait: Duration) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_node_pushes_every_nodes_values_to_its_sockets_once() {
-    let Some(mut cluster) = Cluster::new(2, &[]) else {
+    let http = http_client();
+    let Some(cluster) = Cluster::started(2, &[], &http).await else {
         return;
     };
-    let http = http_client();
-    cluster.start(&http).await;
     let (a, b) = (cluster.base(0), cluster.base(1));
     let admin = admin_token(&http, &a).await;
     let (device, _, key) = http_device(&http, &a, &admin, "live").await;
@@ -364,11 +370,10 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_flow_change_through_one_node_holds_on_every_node_within_a_second() {
-    let Some(mut cluster) = Cluster::new(2, &[]) else {
+    let http = http_client();
+    let Some(cluster) = Cluster::started(2, &[], &http).await else {
         return;
     };
-    let http = http_client();
-    cluster.start(&http).await;
     let (a, b) = (cluster.base(0), cluster.base(1));
     let admin = admin_token(&http, &a).await;
 
@@ -468,11 +473,10 @@ async fn a_flow_change_through_one_node_holds_on_every_node_within_a_second() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_deleted_members_token_stops_working_on_every_node_within_a_second() {
-    let Some(mut cluster) = Cluster::new(2, &[]) else {
+    let http = http_client();
+    let Some(cluster) = Cluster::started(2, &[], &http).await else {
         return;
     };
-    let http = http_client();
-    cluster.start(&http).await;
     let (a, b) = (cluster.base(0), cluster.base(1));
     let admin = admin_token(&http, &a).await;
     let member = member_token(&http, &a, &b, &admin, "member@weir.test").await;
@@ -524,11 +528,10 @@ const HTTP_CLIENTS: usize = 4;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_node_killed_during_http_and_mqtt_ingest_loses_nothing_acknowledged() {
-    let Some(mut cluster) = Cluster::new(2, &[]) else {
+    let http = http_client();
+    let Some(mut cluster) = Cluster::started(2, &[], &http).await else {
         return;
     };
-    let http = http_client();
-    cluster.start(&http).await;
     let (a, b) = (cluster.base(0), cluster.base(1));
     let admin = admin_token(&http, &a).await;
     let base = now_ms() - 3_600_000;
@@ -661,11 +664,10 @@ async fn a_node_killed_during_http_and_mqtt_ingest_loses_nothing_acknowledged() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failed_logins_through_every_node_count_together() {
-    let Some(mut cluster) = Cluster::new(2, &[]) else {
+    let http = http_client();
+    let Some(cluster) = Cluster::started(2, &[], &http).await else {
         return;
     };
-    let http = http_client();
-    cluster.start(&http).await;
     let (a, b) = (cluster.base(0), cluster.base(1));
     admin_token(&http, &a).await;
     // Five failures of one account from one address lock that address out of it: three
@@ -719,11 +721,10 @@ async fn a_timer_fires_once_in_the_cluster_and_moves_to_a_survivor_when_its_node
         ("WEIR_WORKFLOW__TIMER_LEASE_MS", "3000"),
         ("WEIR_WORKFLOW__TIMER_RENEW_MS", "1000"),
     ];
-    let Some(mut cluster) = Cluster::new(2, &short) else {
+    let http = http_client();
+    let Some(mut cluster) = Cluster::started(2, &short, &http).await else {
         return;
     };
-    let http = http_client();
-    cluster.start(&http).await;
     let (a, b) = (cluster.base(0), cluster.base(1));
     let admin = admin_token(&http, &a).await;
     let design = chain(vec![
