@@ -12,9 +12,13 @@ use crate::query::Plan;
 /// How to reach a datasource, with its password in clear (only ever in memory).
 #[derive(Clone, PartialEq, Eq)]
 pub struct ConnectionSpec {
+    /// Which driver to use.
     pub driver: DriverType,
+    /// Where the datasource is, its URL parsed.
     pub url: JdbcUrl,
+    /// The user to connect as; `None` when the datasource has none (SQLite).
     pub user: Option<String>,
+    /// The password in clear, opened from its sealed form; `None` when none is stored.
     pub password: Option<String>,
     /// For connecting and for each statement.
     pub timeout: Duration,
@@ -35,6 +39,7 @@ impl std::fmt::Debug for ConnectionSpec {
 /// A table or view of a schema.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TableInfo {
+    /// The table's name in the schema.
     pub name: String,
     /// `TABLE` or `VIEW`.
     pub kind: String,
@@ -44,13 +49,19 @@ pub struct TableInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum FieldType {
+    /// Text.
     String,
+    /// Any integer type.
     Integer,
     /// Any non-integer number (float, double, decimal).
     Double,
+    /// True or false.
     Boolean,
+    /// A date without a time.
     Date,
+    /// A date and a time (`timestamp`, `datetime`).
     Datetime,
+    /// A time of day.
     Time,
     /// Anything else (binary, JSON, arrays...).
     Other,
@@ -59,10 +70,13 @@ pub enum FieldType {
 /// A column of a table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ColumnInfo {
+    /// The column's name in the table.
     pub name: String,
     /// The database's own type name (`character varying`, `int(11)`...).
     pub native_type: String,
+    /// The kind of values, read from the native type.
     pub field_type: FieldType,
+    /// Whether the column may hold `NULL`.
     pub nullable: bool,
 }
 
@@ -77,6 +91,8 @@ pub enum DriverError {
     /// The URL does not fit the driver type (`jdbc:mysql:` for a POSTGRESQL datasource).
     #[error("url: {0}")]
     BadUrl(String),
+    /// Weir could not connect or log in (unreachable host, refused login, unreadable SQLite
+    /// file); the text says why.
     #[error("cannot connect: {0}")]
     Connect(String),
     /// Weir does not go there: the outbound policy refuses the address, an SQLite file is
@@ -87,8 +103,10 @@ pub enum DriverError {
     /// The schema or table does not exist.
     #[error("{0} not found in the datasource")]
     Missing(String),
+    /// The datasource answered an error to a statement; the text is its message.
     #[error("the datasource failed: {0}")]
     Failed(String),
+    /// Connecting or a statement outlasted the spec's timeout, given here in whole seconds.
     #[error("the datasource did not answer within {0} s")]
     Timeout(u64),
 }
@@ -96,7 +114,9 @@ pub enum DriverError {
 /// A rendered statement and the values bound to its placeholders: what a dry run answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Statement {
+    /// The statement in the datasource's dialect, with placeholders for the values.
     pub sql: String,
+    /// The values bound to the placeholders, in order.
     pub params: Vec<serde_json::Value>,
 }
 
@@ -104,7 +124,9 @@ pub struct Statement {
 /// measures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rows {
+    /// The output names: the plan's dimensions, then its measures.
     pub columns: Vec<String>,
+    /// The rows, each one value per column, in the order of `columns`.
     pub rows: Vec<Vec<serde_json::Value>>,
 }
 

@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 /// not available").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DriverType {
+    /// PostgreSQL (`POSTGRESQL`; `POSTGRES` and `PGSQL` read as it too).
     #[serde(rename = "POSTGRESQL")]
     PostgreSql,
     /// MySQL and MariaDB (`MYSQL`, `MARIADB`).
     #[serde(rename = "MYSQL")]
     MySql,
+    /// An SQLite database file (`SQLITE`).
     #[serde(rename = "SQLITE")]
     Sqlite,
     /// Any other type the document names (ORACLE, MSSQL, DB2...), kept as sent.
@@ -31,6 +33,7 @@ impl DriverType {
         }
     }
 
+    /// The type as stored and answered: `POSTGRESQL`, `MYSQL`, `SQLITE`, or the other name.
     pub fn as_str(&self) -> &str {
         match self {
             Self::PostgreSql => "POSTGRESQL",
@@ -113,14 +116,22 @@ pub enum JdbcUrl {
     Server {
         /// `postgresql`, `mysql` or `mariadb`.
         scheme: String,
+        /// The host name or address, without the brackets of an IPv6 address.
         host: String,
+        /// The port, when the URL gives one.
         port: Option<u16>,
+        /// The database: the path after the host, up to `?`; may be empty.
         database: String,
         /// Query parameters, in order.
         params: Vec<(String, String)>,
     },
     /// `jdbc:sqlite:/path/to/file.db` (or `jdbc:sqlite:relative.db`).
-    File { scheme: String, path: String },
+    File {
+        /// `sqlite`.
+        scheme: String,
+        /// The database file's path, as the URL gives it.
+        path: String,
+    },
 }
 
 /// Why a URL is not one Weir can read.
@@ -129,6 +140,9 @@ pub enum JdbcUrl {
 pub struct JdbcUrlError(pub String);
 
 impl JdbcUrl {
+    /// Reads a JDBC URL of any scheme: `jdbc:sqlite:` as a file path, any other as
+    /// `//host[:port]/database[?params]` (params split at `&` or `;`). Whether the scheme fits
+    /// a driver type is [`check_url`]'s to say.
     pub fn parse(url: &str) -> Result<Self, JdbcUrlError> {
         let bad = |why: &str| JdbcUrlError(format!("`{}` {why}", clip(url)));
         let rest = url

@@ -26,23 +26,30 @@ use serde_json::{Value as Json, json};
 use crate::drivers::ColumnInfo;
 use crate::query::{Condition, Operand, Operator};
 
-/// Deepest nesting of an expression, and most leaves in one item.
+/// Deepest nesting of an expression.
 pub const MAX_DEPTH: usize = 8;
+/// Most leaves (`FILTER` nodes) one item may have.
 pub const MAX_LEAVES: usize = 100;
 
 /// An item as the API sends and answers it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RowPermItem {
+    /// The item's name, unique on its table (`itemName`); required.
     pub item_name: String,
+    /// 1 (the default): the item concerns those listed; 0: everyone but them.
     #[serde(default = "one")]
     pub applicable: i64,
+    /// User ids the item names.
     #[serde(default)]
     pub user: Vec<String>,
+    /// Group ids the item names.
     #[serde(default)]
     pub group: Vec<String>,
+    /// Role ids the item names.
     #[serde(default)]
     pub role: Vec<String>,
+    /// The condition the rows must meet for those the item concerns.
     pub expression: Expression,
 }
 
@@ -57,16 +64,25 @@ pub struct Expression {
     /// `FILTER` or `EXPRESSION`.
     #[serde(rename = "type")]
     pub kind: String,
+    /// A `FILTER`'s column, by its name in the table.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field_id: Option<String>,
+    /// A `FILTER`'s value: a value (comma-separated for `in` and `not in`), or another
+    /// column's name with `valueKind` `FIELD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<Json>,
+    /// `VALUE` (the default) or `FIELD`, any case: what `value` holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_kind: Option<String>,
+    /// How a `VALUE` is bound: `STRING` (the default), `INTEGER`, `DOUBLE`, `BOOLEAN`, `DATE`,
+    /// `DATETIME`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_type: Option<String>,
+    /// A `FILTER`'s comparison (default `=`), or how an `EXPRESSION` joins its parts: `AND`
+    /// (the default) or `OR`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
+    /// An `EXPRESSION`'s parts (at least one).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub expressions: Vec<Expression>,
 }
@@ -74,15 +90,20 @@ pub struct Expression {
 /// Who a caller is, for row permissions.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Subject {
+    /// The user's id; empty for the system.
     pub user: String,
+    /// The ids of the user's groups.
     pub groups: BTreeSet<String>,
+    /// The ids of the user's roles.
     pub roles: BTreeSet<String>,
 }
 
 /// An item that passed [`check`], with its condition.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckedItem {
+    /// The item as sent.
     pub item: RowPermItem,
+    /// Its expression as a condition on the table's columns.
     pub condition: Condition,
 }
 

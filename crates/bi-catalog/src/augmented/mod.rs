@@ -24,16 +24,22 @@ pub use validate::validate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Aggregator {
+    /// The sum of the column's values; numeric columns only.
     Sum,
+    /// The number of rows with a value in the column (SQL `COUNT(column)`).
     Count,
+    /// The mean of the column's values; numeric columns only.
     Avg,
     /// A count of distinct values.
     Distinct,
+    /// The largest value.
     Max,
+    /// The smallest value.
     Min,
 }
 
 impl Aggregator {
+    /// The aggregator's name as the document writes it (`SUM`, `DISTINCT`...).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Sum => "SUM",
@@ -51,9 +57,13 @@ impl Aggregator {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum LinkType {
+    /// One-to-many from the source view to the destination view; a SQL left join.
     LeftJoin,
+    /// Many-to-one from the source view to the destination view; a SQL right join.
     RightJoin,
+    /// One-to-one; a SQL inner join.
     InnerJoin,
+    /// One-to-one; a SQL full outer join.
     FullJoin,
 }
 
@@ -62,14 +72,19 @@ pub enum LinkType {
 pub struct View {
     /// The TABLE resource.
     pub table_id: Id,
+    /// The view's name in the model, which dimensions, measures and relations refer to;
+    /// also the table's alias in the SQL a query becomes.
     pub name: String,
+    /// A display name; queries do not use it.
     pub alias: Option<String>,
 }
 
+/// A column of a view that query results can be grouped and filtered by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Dimension {
     /// A column of the view.
     pub name: String,
+    /// The name the dimension has in queries and results; blank or `None` means its column name.
     pub alias: Option<String>,
     /// The view's `name`.
     pub view: String,
@@ -77,45 +92,65 @@ pub struct Dimension {
     pub value_type: Option<FieldType>,
 }
 
+/// A column of a view aggregated in query results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Measure {
     /// A column of the view.
     pub name: String,
+    /// The name the measure has in queries and results; blank or `None` means its column name.
     pub alias: Option<String>,
+    /// The view's `name`.
     pub view: String,
+    /// How the column is aggregated; `SUM` and `AVG` need a numeric column.
     pub aggregator: Aggregator,
 }
 
+/// A join between two of the model's views on one column of each; the relations form a
+/// tree over the views.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Relation {
+    /// The source view's `name`.
     pub src_view: String,
+    /// The destination view's `name`; another view than the source.
     pub dest_view: String,
+    /// How the views join, and which side is the "one" side of a one-to-many link.
     pub link: LinkType,
+    /// The column of the source view the join compares.
     pub src_field: String,
+    /// The column of the destination view the join compares.
     pub dest_field: String,
 }
 
 /// A model as its author described it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ModelDefinition {
+    /// The synced tables the model uses, each under its view name.
     pub views: Vec<View>,
+    /// The columns results can be grouped and filtered by.
     pub dimensions: Vec<Dimension>,
+    /// The aggregated columns.
     pub measures: Vec<Measure>,
+    /// The joins between the views: one fewer than the views, joining them all.
     pub relations: Vec<Relation>,
 }
 
 /// What the catalog knows of a synced table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableMeta {
+    /// The TABLE resource.
     pub table_id: Id,
     /// The datasource the table belongs to: a model's views must share one.
     pub datasource_id: Id,
+    /// The table's schema in the datasource's database.
     pub schema: String,
+    /// The table's name in the datasource's database.
     pub table: String,
+    /// The columns as last synced from the datasource.
     pub columns: Vec<ColumnInfo>,
 }
 
 impl TableMeta {
+    /// The synced column named `name`, if the table has one.
     pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -126,6 +161,7 @@ impl TableMeta {
 pub struct ModelProblem {
     /// `views[0].id`, `dimensions[2].name`, `relations[0].srcFieldName`, `relations`.
     pub field: String,
+    /// What is wrong with it, for the author to read.
     pub message: String,
 }
 
@@ -138,12 +174,15 @@ impl std::fmt::Display for ModelProblem {
 /// A model that passed [`validate`], with the tables of its views.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidModel {
+    /// The definition as its author gave it.
     pub definition: ModelDefinition,
     /// By view name.
     pub tables: BTreeMap<String, TableMeta>,
 }
 
 impl ValidModel {
+    /// The datasource all the model's tables belong to (`None` only for a model without views,
+    /// which validation refuses).
     pub fn datasource_id(&self) -> Option<Id> {
         self.tables.values().next().map(|t| t.datasource_id)
     }

@@ -16,6 +16,7 @@ use crate::row_perms::Subject;
 /// ([`Caller::subject`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
+    /// The tenant the call acts in; nothing of another tenant is visible to it.
     pub tenant_id: TenantId,
     /// The user behind the call; `None` for the system.
     pub user_id: Option<Id>,
@@ -32,6 +33,8 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A signed-in user of `tenant_id`, not super admin, with no roles nor groups yet (see the
+    /// `with_*` methods).
     pub fn user(tenant_id: TenantId, user_id: Id, user_name: impl Into<String>) -> Self {
         Self {
             tenant_id,

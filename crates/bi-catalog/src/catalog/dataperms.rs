@@ -30,13 +30,16 @@ pub const ITEM_NAME_MAX: usize = 128;
 /// A stored row permission item of a table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RowPerm {
+    /// The tenant of the table.
     pub tenant_id: TenantId,
     /// The TABLE resource.
     pub table_id: Id,
     /// As the API sends and answers it, `itemName` trimmed; it passed
     /// [`crate::row_perms::check`] against the table's columns when it was stored.
     pub item: RowPermItem,
+    /// When the item was first stored (an `override` call stores every item anew).
     pub created_at: Millis,
+    /// When the item was last written, by a later call sending the same `itemName`.
     pub updated_at: Millis,
 }
 
@@ -44,8 +47,11 @@ pub struct RowPerm {
 /// empty) and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedItem {
+    /// The item's position in the `rowpermItems` sent, from 0.
     pub index: usize,
+    /// The item's `itemName` as sent (not trimmed); empty when it had none.
     pub item_name: String,
+    /// Why it was refused, for the client to read.
     pub message: String,
 }
 

@@ -31,13 +31,25 @@ const PASSWORD_MAX: usize = 1024;
 /// `datasource/test` of a datasource not saved yet).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConnectionFields {
+    /// `driverType` (`POSTGRESQL`, `MYSQL`, `SQLITE`, or any other name, stored only);
+    /// required for a new datasource.
     pub driver_type: Option<String>,
+    /// `driverClassName`; blank takes the type's usual JDBC class, when it has one.
     pub driver_class_name: Option<String>,
+    /// `driverCatalog`, the driver folder; stored as sent, blank meaning none.
     pub driver_catalog: Option<String>,
+    /// The JDBC URL, checked against the driver type; required for a new datasource.
     pub url: Option<String>,
+    /// `connectUserName`; required except for SQLITE.
     pub user: Option<String>,
+    /// `connectPassword` in clear; `None`, empty or [`PASSWORD_MASK`] sends no password.
+    /// Stored sealed.
     pub password: Option<String>,
+    /// `maxConnection`: 1 to [`MAX_CONNECTIONS`]; [`DEFAULT_MAX_CONNECTIONS`] for a new
+    /// datasource that sends none.
     pub max_connection: Option<i64>,
+    /// `transactionIsolation`: one of [`ISOLATION_LEVELS`]; -1 (the JDBC default) for a new
+    /// datasource that sends none.
     pub transaction_isolation: Option<i64>,
 }
 
@@ -46,9 +58,13 @@ pub struct ConnectionFields {
 pub struct NewDatasource {
     /// Default: the datasources root ([`Root::DataSources`]).
     pub parent: Option<ResourceRef>,
+    /// The resource's name: trimmed, unique among its siblings, no `/`.
     pub name: String,
+    /// The label shown; `None` or empty takes the name.
     pub alias: Option<String>,
+    /// A free description.
     pub desc: Option<String>,
+    /// How to reach it.
     pub connection: ConnectionFields,
 }
 
@@ -56,16 +72,22 @@ pub struct NewDatasource {
 /// is `None`, empty or the mask `******` keeps the stored one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct DatasourceChanges {
+    /// A new name, unique among the datasource's siblings.
     pub name: Option<String>,
+    /// A new label; empty sets it back to the name.
     pub alias: Option<String>,
+    /// A new description.
     pub desc: Option<String>,
+    /// Connection settings to change; the others keep their stored values.
     pub connection: ConnectionFields,
 }
 
 /// Which datasource `datasource/test` connects to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TestTarget {
+    /// A saved datasource, with its stored settings and password (needs `edit` on it).
     Stored(ResourceRef),
+    /// Settings sent with the request and not saved (needs `edit` on the datasources root).
     Unsaved(ConnectionFields),
 }
 

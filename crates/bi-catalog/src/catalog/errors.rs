@@ -6,12 +6,19 @@ use super::grants::Auth;
 use crate::augmented::ModelProblem;
 use crate::drivers::DriverError;
 
+/// Why a catalog use-case refused or failed; the message is for the client, except where
+/// a variant says otherwise.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     /// A field is missing, malformed or breaks a rule. `field` is the parameter's name as
     /// the Smartbi API spells it (`url`, `tableList[2]`, `[1].schemaName`).
     #[error("{field}: {message}")]
-    Invalid { field: String, message: String },
+    Invalid {
+        /// The parameter at fault, as the API spells it.
+        field: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// Several fields at fault at once (a data model, a query of one): every one named,
     /// `measures[1].name: column x not found in view o (shop.orders)`, joined with `; `.
     #[error("{}", join(.0))]
@@ -23,37 +30,56 @@ pub enum CatalogError {
     Outdated(String),
     /// Unknown, or of another tenant: both look the same.
     #[error("resource {id} not found")]
-    NotFound { id: String },
+    NotFound {
+        /// The resource's id as the API shows it (a root's key or a number).
+        id: String,
+    },
     /// The caller sees the resource but does not hold the level the use-case needs.
     #[error("{kind} {id}: this needs the {need} permission on it, you hold {held}")]
     Denied {
+        /// The resource's id as the API shows it.
         id: String,
+        /// What the resource is, as a message calls it (`folder`, `data model`...).
         kind: &'static str,
+        /// The level the use-case needs.
         need: Auth,
+        /// The level the caller holds, lower than `need`.
         held: Auth,
     },
     /// A sibling already has the name.
     #[error("{field}: {message}")]
-    Duplicate { field: String, message: String },
+    Duplicate {
+        /// The parameter holding the name (`name`, `[0].schemaName`).
+        field: String,
+        /// Which parent already holds what of that name.
+        message: String,
+    },
     /// The datasource's `driverType` is one Weir stores but cannot reach.
     #[error("{0}")]
     DriverNotAvailable(DriverError),
     /// The datasource was reached (or tried) and failed; the message names it.
     #[error("datasource {id} ({name}): {error}")]
     Datasource {
+        /// The datasource's id as the API shows it; `(unsaved)` for a test of settings not
+        /// saved.
         id: String,
+        /// The datasource's name; its URL for a test of settings not saved.
         name: String,
+        /// What the driver said.
         error: DriverError,
     },
     /// A password could not be sealed or opened (a wrong or changed `[bi] secret_key`).
     /// The cause is for the log only.
     #[error("stored secret could not be used: {0}")]
     Secret(String),
+    /// The catalog's own storage failed, or holds something inconsistent (a resource
+    /// without its row).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl CatalogError {
+    /// A [`CatalogError::Invalid`] refusal of `field`.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Self::Invalid {
             field: field.into(),
@@ -61,6 +87,7 @@ impl CatalogError {
         }
     }
 
+    /// A [`CatalogError::NotFound`] refusal of the resource `id` names.
     pub fn not_found(id: impl ToString) -> Self {
         Self::NotFound { id: id.to_string() }
     }

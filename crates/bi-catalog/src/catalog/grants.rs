@@ -47,8 +47,10 @@ pub enum Auth {
 }
 
 impl Auth {
+    /// Every level, lowest first.
     pub const ALL: [Auth; 3] = [Self::Ref, Self::Read, Self::Edit];
 
+    /// The level as the API writes it: `ref`, `read` or `edit`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Ref => "ref",
@@ -87,6 +89,7 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// Every scope, in the order of the variants.
     pub const ALL: [Scope; 4] = [
         Self::None,
         Self::FolderFile,
@@ -94,6 +97,7 @@ impl Scope {
         Self::FileOnly,
     ];
 
+    /// The scope as the API writes it: `NONE`, `FOLDER_FILE`, `FOLDER_ONLY` or `FILE_ONLY`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::None => "NONE",
@@ -114,12 +118,16 @@ impl Scope {
 /// Who a grant is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AssigneeKind {
+    /// A user, by its Weir id.
     User,
+    /// A user group, by the id a client gave it (any text).
     Group,
+    /// A role, by its Weir id.
     Role,
 }
 
 impl AssigneeKind {
+    /// The kind as stored: `USER`, `GROUP` or `ROLE`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::User => "USER",
@@ -128,6 +136,7 @@ impl AssigneeKind {
         }
     }
 
+    /// The kind [`Self::as_str`] writes, exactly (case included).
     pub fn parse(s: &str) -> Option<Self> {
         [Self::User, Self::Group, Self::Role]
             .into_iter()
@@ -147,18 +156,27 @@ impl AssigneeKind {
 /// A user, group or role, by its id as `permAuth` lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Assignee {
+    /// A user, a group or a role.
     pub kind: AssigneeKind,
+    /// The user's or role's id as a positive integer in decimal, or the group's id as sent
+    /// (trimmed).
     pub id: String,
 }
 
 /// A stored grant: one per resource and assignee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
+    /// The tenant of the resource.
     pub tenant_id: TenantId,
+    /// The resource the grant is on.
     pub resource_id: Id,
+    /// Who it is for.
     pub assignee: Assignee,
+    /// The level it gives.
     pub auth: Auth,
+    /// How far below a folder it reaches; ignored on other resources.
     pub scope: Scope,
+    /// When the grant was last set (a new call for the same assignee sets it again).
     pub created_at: Millis,
 }
 
@@ -166,10 +184,15 @@ pub struct Grant {
 /// default, `ref` and `NONE`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GrantRule {
+    /// User ids (positive integers).
     pub users: Vec<String>,
+    /// Group ids, any text up to [`ASSIGNEE_MAX`] characters.
     pub groups: Vec<String>,
+    /// Role ids (positive integers).
     pub roles: Vec<String>,
+    /// `ref`, `read` or `edit`, any case.
     pub auth: Option<String>,
+    /// `NONE`, `FOLDER_FILE`, `FOLDER_ONLY` or `FILE_ONLY`, any case.
     pub scope: Option<String>,
 }
 
@@ -177,10 +200,15 @@ pub struct GrantRule {
 /// listing its users, groups and roles.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GrantSet {
+    /// The level the rule's assignees hold.
     pub auth: Auth,
+    /// How far below a folder it reaches.
     pub scope: Scope,
+    /// User ids holding it.
     pub users: Vec<String>,
+    /// Group ids holding it.
     pub groups: Vec<String>,
+    /// Role ids holding it.
     pub roles: Vec<String>,
 }
 

@@ -43,6 +43,7 @@ pub enum StoreType {
 }
 
 impl StoreType {
+    /// The type as the API writes it: `DIRECT` or `EXTRACT`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Direct => "DIRECT",
@@ -68,6 +69,7 @@ pub enum ExtractType {
 }
 
 impl ExtractType {
+    /// The type as the API writes it: `FULL` or `REALTIME`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Full => "FULL",
@@ -88,8 +90,11 @@ impl ExtractType {
 pub struct DataModel {
     /// Its resource's id.
     pub id: Id,
+    /// The tenant of the model.
     pub tenant_id: TenantId,
+    /// `storeType` as sent (stored only: queries always go to the datasource).
     pub store_type: StoreType,
+    /// `extractType` as sent (stored only).
     pub extract_type: ExtractType,
     /// As it passed [`validate`] when it was made.
     pub definition: ModelDefinition,
@@ -100,21 +105,28 @@ pub struct DataModel {
 pub struct NewModel {
     /// A folder; default [`Root::Public`].
     pub parent: Option<ResourceRef>,
+    /// The resource's name: trimmed, unique in the folder, no `/`.
     pub name: String,
+    /// The label shown; `None` or empty takes the name.
     pub alias: Option<String>,
+    /// A free description.
     pub desc: Option<String>,
     /// `DIRECT` or `EXTRACT` (default), any case.
     pub store_type: Option<String>,
     /// `FULL` or `REALTIME` (default), any case.
     pub extract_type: Option<String>,
+    /// Views, dimensions, measures and relations, checked by [`validate`].
     pub definition: ModelDefinition,
 }
 
 /// A model with its resource and path: `augmented/get`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelView {
+    /// The model's resource (name, alias, creator...).
     pub resource: Resource,
+    /// Its path: `/` then the names from its root folder down to it.
     pub path: String,
+    /// Its types and definition.
     pub model: DataModel,
 }
 
@@ -123,6 +135,7 @@ pub struct ModelView {
 pub enum QueryAnswer {
     /// A dry run: the statement with its bound values, not run.
     Statement(Statement),
+    /// The rows the datasource answered.
     Rows(Rows),
 }
 

@@ -17,7 +17,9 @@ pub trait CatalogTx {
     /// Adds a root folder unless the tenant has that root already (a race between two
     /// first uses stores one).
     fn insert_root_if_missing(&mut self, r: &Resource) -> R<()>;
+    /// The resource with this id, of any type, in the tenant.
     fn resource(&mut self, t: &TenantId, id: Id) -> R<Option<Resource>>;
+    /// The tenant's root folder `root`, if it was made.
     fn root(&mut self, t: &TenantId, root: Root) -> R<Option<Resource>>;
     /// The children of all of `parents`, in no particular order.
     fn children(&mut self, t: &TenantId, parents: &[Id]) -> R<Vec<Resource>>;
@@ -27,16 +29,19 @@ pub trait CatalogTx {
     fn update_resource(&mut self, r: &Resource) -> R<()>;
     /// Deletes these resources and what they keep beside them (a datasource's settings, a
     /// schema's, a table's columns and row permissions, a data model's definition, the
-    /// grants on them). Their
-    /// descendants must be among `ids`.
+    /// grants on them). Their descendants must be among `ids`.
     fn delete_resources(&mut self, t: &TenantId, ids: &[Id]) -> R<usize>;
 
+    /// Adds a datasource's settings beside its resource.
     fn insert_datasource(&mut self, d: &Datasource) -> R<()>;
+    /// The settings of the datasource whose resource has this id.
     fn datasource(&mut self, t: &TenantId, id: Id) -> R<Option<Datasource>>;
     /// Writes the settings and the sealed password.
     fn update_datasource(&mut self, d: &Datasource) -> R<()>;
 
+    /// Adds a schema's row beside its resource.
     fn insert_schema(&mut self, s: &Schema) -> R<()>;
+    /// The row of the schema whose resource has this id.
     fn schema(&mut self, t: &TenantId, id: Id) -> R<Option<Schema>>;
     /// The schema of a datasource by its name in the datasource.
     fn schema_named(
@@ -48,7 +53,9 @@ pub trait CatalogTx {
     /// Writes catalog, sync_all and synced_at.
     fn update_schema(&mut self, s: &Schema) -> R<()>;
 
+    /// Adds a table's row (kind and columns) beside its resource.
     fn insert_table(&mut self, table: &Table) -> R<()>;
+    /// The row of the table whose resource has this id.
     fn table(&mut self, t: &TenantId, id: Id) -> R<Option<Table>>;
     /// The tables of a schema with their resources (names), in no particular order.
     fn tables_of(&mut self, t: &TenantId, schema: Id) -> R<Vec<(Resource, Table)>>;
@@ -57,6 +64,7 @@ pub trait CatalogTx {
 
     /// Adds a data model's row beside its resource.
     fn insert_model(&mut self, m: &DataModel) -> R<()>;
+    /// The row of the data model whose resource has this id.
     fn model(&mut self, t: &TenantId, id: Id) -> R<Option<DataModel>>;
 
     /// Holds other writers that lock the same resource off until this transaction ends

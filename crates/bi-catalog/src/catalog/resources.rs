@@ -27,6 +27,7 @@ pub enum ResourceType {
 }
 
 impl ResourceType {
+    /// Every type, in the order of the variants.
     pub const ALL: [ResourceType; 5] = [
         Self::Folder,
         Self::Datasource,
@@ -35,6 +36,8 @@ impl ResourceType {
         Self::DataModel,
     ];
 
+    /// The type as the API names it (`DEFAULT_TREENODE`, `DATASOURCE`, `SCHEMA`, `TABLE`,
+    /// `AUGMENTED_DATASET`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Folder => "DEFAULT_TREENODE",
@@ -80,6 +83,7 @@ pub enum Root {
 }
 
 impl Root {
+    /// Both roots.
     pub const ALL: [Root; 2] = [Self::DataSources, Self::Public];
 
     /// Its id in the API, and its name.
@@ -98,6 +102,7 @@ impl Root {
         }
     }
 
+    /// The root whose [`Self::key`] is exactly `s`.
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.key() == s)
     }
@@ -106,7 +111,9 @@ impl Root {
 /// A resource as a request names it: a root by its key, or any resource by its id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceRef {
+    /// A root folder, by its key (`DATA_SOURCES`, `PUBLIC`).
     Root(Root),
+    /// Any resource, by its id.
     Id(Id),
 }
 
@@ -131,6 +138,7 @@ impl From<Root> for ResourceRef {
     }
 }
 
+/// A text that is neither a root's key nor an id; it holds the text, cut to 64 characters.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{0}` is not a resource id (a positive integer, DATA_SOURCES or PUBLIC)")]
 pub struct ParseRefError(pub String);
@@ -180,23 +188,32 @@ impl Serialize for ResourceRef {
 /// A node of a tenant's catalog tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
+    /// The resource's id, which the API shows except for the roots (see [`Self::api_id`]).
     pub id: Id,
+    /// The tenant whose tree it belongs to.
     pub tenant_id: TenantId,
     /// `None` for the root folders only.
     pub parent_id: Option<Id>,
     /// Which root folder this is, for the two roots.
     pub root: Option<Root>,
+    /// What it is, which says what it keeps beside it.
     pub kind: ResourceType,
     /// Unique among its siblings (exactly, case included). A table's name is the table's
     /// name in the datasource.
     pub name: String,
+    /// The label shown; the name when none was given.
     pub alias: String,
+    /// A free description; empty when none.
     pub desc: String,
     /// Who created it: a user id (none for the roots, made by the system) and that user's
     /// name as it was then.
     pub creator_id: Option<Id>,
+    /// The creator's user name when it was made; empty for the roots.
     pub creator_name: String,
+    /// When it was made.
     pub created_at: Millis,
+    /// When it was last updated (renamed, given a new alias or description, a datasource's
+    /// settings changed); syncs do not change it.
     pub updated_at: Millis,
 }
 
@@ -209,6 +226,7 @@ impl Resource {
         }
     }
 
+    /// Whether it is a folder (a root folder included).
     pub fn is_folder(&self) -> bool {
         self.kind == ResourceType::Folder
     }
@@ -220,7 +238,9 @@ impl Resource {
 pub struct Datasource {
     /// Its resource's id.
     pub id: Id,
+    /// The tenant of the datasource.
     pub tenant_id: TenantId,
+    /// How to reach it, without the password.
     pub settings: DatasourceSettings,
     /// `connectPassword`, sealed; `None` when the datasource has none.
     pub sealed_password: Option<String>,
@@ -243,7 +263,9 @@ impl fmt::Debug for Datasource {
 /// What a datasource answers in the clear: everything but its password.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasourceSettings {
+    /// `driverType`: which driver reaches it, if Weir has one.
     pub driver_type: DriverType,
+    /// `driverClassName`, the JDBC class; stored and answered, not used to connect.
     pub driver_class_name: String,
     /// The driver folder (驱动目录), stored as sent.
     pub driver_catalog: Option<String>,
@@ -251,6 +273,8 @@ pub struct DatasourceSettings {
     pub url: String,
     /// `connectUserName`; empty when none (SQLite).
     pub user: String,
+    /// `maxConnection`, 1 to [`crate::catalog::datasources::MAX_CONNECTIONS`]; stored and
+    /// answered, the drivers do not read it.
     pub max_connection: i64,
     /// -1 (the JDBC default), 0, 1, 2, 4 or 8.
     pub transaction_isolation: i64,
@@ -260,8 +284,11 @@ pub struct DatasourceSettings {
 /// stored (the password itself never leaves the domain).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasourceView {
+    /// The datasource's resource.
     pub resource: Resource,
+    /// Its settings, in the clear.
     pub settings: DatasourceSettings,
+    /// Whether a password is stored.
     pub has_password: bool,
 }
 
@@ -280,11 +307,14 @@ impl DatasourceView {
 pub struct Schema {
     /// Its resource's id.
     pub id: Id,
+    /// The tenant of the schema.
     pub tenant_id: TenantId,
+    /// The datasource (its resource's id) the schema is read from.
     pub datasource_id: Id,
     /// The schema's name in the datasource. The resource's name starts as this and may be
     /// changed (`schema/update`); this one never is.
     pub schema_name: String,
+    /// The `catalog` sent when the schema was made; stored only.
     pub catalog: Option<String>,
     /// Whether a sync mirrors every table of the schema (it was made with `needSync`), or
     /// only refreshes the tables added one by one (`table/create`).
@@ -298,18 +328,24 @@ pub struct Schema {
 pub struct Table {
     /// Its resource's id.
     pub id: Id,
+    /// The tenant of the table.
     pub tenant_id: TenantId,
+    /// The schema (its resource's id) the table belongs to.
     pub schema_id: Id,
     /// `TABLE` or `VIEW`, as the datasource said.
     pub table_kind: String,
+    /// The columns in their order, as last read from the datasource.
     pub columns: Vec<ColumnInfo>,
+    /// When the columns were last read.
     pub synced_at: Millis,
 }
 
 /// A table resource with its columns.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableView {
+    /// The table's resource (its name is the table's name in the datasource).
     pub resource: Resource,
+    /// Its kind and columns.
     pub table: Table,
 }
 
@@ -339,6 +375,7 @@ impl SyncReport {
 /// One entry of `resource/getChildList`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChildEntry {
+    /// A resource under the one asked about, which the caller may see.
     pub resource: Resource,
     /// `/ROOT/name/.../name`, when asked for.
     pub path: Option<String>,
@@ -347,7 +384,9 @@ pub struct ChildEntry {
 /// A resource with its path, as `resource/get` answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceInfo {
+    /// The resource asked for.
     pub resource: Resource,
+    /// `/` then the names from its root folder down to it (`/PUBLIC/sales/model`).
     pub path: String,
 }
 

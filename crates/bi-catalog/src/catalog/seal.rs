@@ -44,6 +44,7 @@ impl std::fmt::Debug for AesGcmSealer {
 }
 
 impl AesGcmSealer {
+    /// A sealer with this 32-byte AES-256 key.
     pub fn new(key: &[u8; 32]) -> Self {
         Self {
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key)),

@@ -22,11 +22,14 @@ use crate::drivers::Drivers;
 pub const NAME_MAX: usize = 128;
 /// Longest name read from a datasource (schema, table), in characters.
 pub const DB_NAME_MAX: usize = 255;
+/// Longest alias, in characters.
 pub const ALIAS_MAX: usize = 128;
+/// Longest description, in characters.
 pub const DESC_MAX: usize = 1024;
 /// Deepest a tree may be walked (a guard against a broken parent chain).
 const MAX_DEPTH: usize = 64;
 
+/// Limits and timeouts of the catalog use-cases.
 #[derive(Debug, Clone)]
 pub struct CatalogSettings {
     /// For connecting to a datasource and for each of its statements.
@@ -53,13 +56,20 @@ impl Default for CatalogSettings {
 
 /// The ports the catalog use-cases run on.
 pub struct CatalogPorts {
+    /// The catalog repository.
     pub store: Arc<CatalogStore>,
+    /// Reaches the datasources: tests, syncs and queries.
     pub drivers: Arc<dyn Drivers>,
+    /// Seals datasource passwords before they are stored, and opens them to connect.
     pub sealer: Arc<dyn Sealer>,
+    /// Gives new resources their ids.
     pub ids: Arc<IdGenerator>,
+    /// Tells the time resources, grants and syncs are stamped with.
     pub clock: Arc<dyn Clock>,
 }
 
+/// The catalog use-cases: folders, datasources, schemas, tables, data models, grants and
+/// row permissions, each on behalf of a [`Caller`].
 pub struct CatalogService {
     pub(super) store: Arc<CatalogStore>,
     pub(super) drivers: Arc<dyn Drivers>,
@@ -80,16 +90,22 @@ impl std::fmt::Debug for CatalogService {
 /// A folder to make: `folder/create`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewFolder {
+    /// The folder to make it in: a root or another folder (needs `edit` on it).
     pub parent: ResourceRef,
+    /// The folder's name: trimmed, unique in the parent, no `/`.
     pub name: String,
+    /// The label shown; `None` or empty takes the name.
     pub alias: Option<String>,
+    /// A free description.
     pub desc: Option<String>,
 }
 
 /// New alias and description of a folder or a table; `None` keeps the stored one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Describe {
+    /// A new label; empty sets it back to the name.
     pub alias: Option<String>,
+    /// A new description.
     pub desc: Option<String>,
 }
 
@@ -101,6 +117,7 @@ pub struct ChildQuery {
     pub types: Option<BTreeSet<ResourceType>>,
     /// The whole subtree rather than the children only.
     pub include_descendants: bool,
+    /// Answer each entry's path too (`needPath`).
     pub need_path: bool,
 }
 
@@ -284,6 +301,7 @@ fn sibling_order(a: &Resource, b: &Resource) -> std::cmp::Ordering {
 }
 
 impl CatalogService {
+    /// A service over these ports, with these limits.
     pub fn new(ports: CatalogPorts, settings: CatalogSettings) -> Self {
         Self {
             store: ports.store,

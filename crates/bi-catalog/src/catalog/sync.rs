@@ -23,9 +23,11 @@ use crate::drivers::{ColumnInfo, ConnectionSpec, DriverError};
 /// `schema/create`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewSchema {
+    /// The datasource to read the schema from (`dsId`; needs `edit` on it).
     pub datasource: ResourceRef,
     /// The schema's name in the datasource.
     pub name: String,
+    /// The JDBC catalog the schema is in; stored only.
     pub catalog: Option<String>,
     /// Read the schema's tables now, and mirror every table on each later sync (the
     /// document's default: true).

@@ -18,12 +18,15 @@ use super::sync::{Fetched, Source, Want, missing_row};
 /// One item of `table/create`: tables of one schema to add.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AddTables {
+    /// The datasource to read from (`dsId`; needs `edit` on it).
     pub datasource: ResourceRef,
     /// The schema's name in the datasource; its resource is made when missing.
     pub schema_name: String,
     /// Re-read the columns of tables already there (else they are skipped).
     pub replace: bool,
+    /// The JDBC catalog of a schema made by this item; stored only.
     pub catalog: Option<String>,
+    /// The tables' names in the schema (`tableList`), exactly as the datasource spells them.
     pub tables: Vec<String>,
 }
 

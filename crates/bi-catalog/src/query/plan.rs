@@ -7,8 +7,11 @@ use crate::augmented::Aggregator;
 /// A table, or a distinct projection of a subtree of tables, with its conditions.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
+    /// A table of the datasource, under its view's name.
     Table {
+        /// The table's schema in the datasource.
         schema: String,
+        /// The table's name in the schema.
         table: String,
         /// The view name, used as the alias.
         alias: String,
@@ -17,7 +20,9 @@ pub enum Source {
     /// many side of the grain, reduced to at most one row per combination of the columns
     /// the query needs (each output column is named `{view}__{column}`).
     Distinct {
+        /// The projection's name: `{view}__d`, after the view it starts from.
         alias: String,
+        /// The view and the views beyond it, joined, with their conditions.
         inner: Box<Joined>,
         /// Each column as the inner sources have it, and its name outside.
         columns: Vec<(ColumnRef, String)>,
@@ -27,7 +32,9 @@ pub enum Source {
 /// A join of a source to what is joined so far.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Join {
+    /// How the source joins.
     pub kind: JoinKind,
+    /// What is joined.
     pub source: Source,
     /// Column of what is joined so far = column of `source`.
     pub on: (ColumnRef, ColumnRef),
@@ -43,18 +50,25 @@ pub struct ColumnRef {
     pub name: String,
 }
 
+/// The SQL join a step across a relation becomes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JoinKind {
+    /// `INNER JOIN`.
     Inner,
+    /// `LEFT JOIN`.
     Left,
+    /// `RIGHT JOIN`.
     Right,
+    /// `FULL JOIN`.
     Full,
 }
 
 /// A base source with sources joined to it, and the conditions on their columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Joined {
+    /// The first source: the branch's root view, or the view a projection starts from.
     pub base: Source,
+    /// The sources joined to it, in order.
     pub joins: Vec<Join>,
     /// Conditions, each on a source's columns, all of which must hold.
     pub conditions: Vec<(String, Condition)>,
@@ -63,13 +77,20 @@ pub struct Joined {
 /// One output column of a branch.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Select {
+    /// A column the branch groups by.
     Dimension {
+        /// Where the column is read.
         column: ColumnRef,
+        /// Its output name.
         name: String,
     },
+    /// An aggregated column.
     Measure {
+        /// How it is aggregated.
         aggregator: Aggregator,
+        /// Where the column is read.
         column: ColumnRef,
+        /// Its output name.
         name: String,
     },
 }
@@ -77,7 +98,9 @@ pub enum Select {
 /// One query over joined sources, grouped by its dimensions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Branch {
+    /// The joined sources, with their conditions.
     pub from: Joined,
+    /// Every requested dimension, then this branch's measures.
     pub select: Vec<Select>,
 }
 
@@ -86,10 +109,12 @@ pub struct Branch {
 pub struct Plan {
     /// One per measure view (one with no measures for a dimensions-only query).
     pub branches: Vec<Branch>,
-    /// The dimensions' output names, then the measures', in the request's order.
+    /// The dimensions' output names, in the request's order.
     pub dimensions: Vec<String>,
+    /// The measures' output names, in the request's order.
     pub measures: Vec<String>,
     /// Output names with their direction.
     pub order: Vec<(String, bool)>,
+    /// Most rows to answer: the request's limit, capped by the catalog's `max_rows`.
     pub limit: u64,
 }
