@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Weir's BI catalog: the datasources a tenant registers (real databases reached through
 //! drivers), the schemas and tables synced from them, folders, data models, and who may
 //! see and query what (resource and row permissions).
