@@ -472,6 +472,10 @@ pub struct HttpConfig {
     pub workers: Option<usize>,
     /// Seconds between an open WebSocket's checks of its token and grants.
     pub websocket_recheck_secs: u64,
+    /// The URL clients reach Weir at, behind any proxy (`https://weir.example.com`): the
+    /// base of the single sign-on callback given to identity providers. Unset: each
+    /// request's own scheme and host.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -534,6 +538,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             workers: None,
             websocket_recheck_secs: 20,
+            public_url: None,
         }
     }
 }
