@@ -395,6 +395,7 @@ impl Weir {
             },
             RuntimeSettings {
                 max_runs_per_tenant: w.max_runs_per_tenant.max(1),
+                max_queued_runs: w.max_queued_runs.max(1),
                 log_retention_days: w.log_retention_days.max(1),
                 max_chain_depth: w.max_chain_depth.max(1),
                 timer_lease: std::time::Duration::from_millis(w.timer_lease_ms.max(1)),
@@ -404,7 +405,9 @@ impl Weir {
         )
         .await
         .map_err(|e| StartError::Workflow(e.to_string()))?;
-        tokio::spawn(workflows::listen(self.iot.clone(), runtime.clone()));
+        self.iot
+            .events()
+            .attach(Arc::new(workflows::FlowTriggers(runtime.clone())));
         if let Some(cluster) = self.cluster.get() {
             cluster
                 .follow_flows(&self.workflow, runtime.clone())

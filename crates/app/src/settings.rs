@@ -257,6 +257,9 @@ pub struct WorkflowConfig {
     pub run_timeout_secs: u64,
     /// Runs of one tenant that may go on at once; more wait for a slot.
     pub max_runs_per_tenant: usize,
+    /// Runs started by events that may wait for a slot, per tenant, before the writes that
+    /// start them (devices, the API; never a flow's own) wait for room.
+    pub max_queued_runs: usize,
     /// The longest node input or output a trace keeps, in bytes.
     pub max_trace_bytes: usize,
     /// Days run logs are kept.
@@ -283,6 +286,7 @@ impl Default for WorkflowConfig {
         Self {
             run_timeout_secs: 30,
             max_runs_per_tenant: 32,
+            max_queued_runs: 10_000,
             max_trace_bytes: 4096,
             log_retention_days: 30,
             script_max_operations: 1_000_000,
