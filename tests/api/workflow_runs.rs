@@ -1710,7 +1710,9 @@ async fn settled_total(app: &TestApp, who: &Session, flow: &str, expected: i64) 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let again = logs(app, who, flow, json!({})).await["total"].as_i64().unwrap();
+    let again = logs(app, who, flow, json!({})).await["total"]
+        .as_i64()
+        .unwrap();
     assert_eq!(again, total, "more runs came after the count settled");
     total
 }
