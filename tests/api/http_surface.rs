@@ -161,6 +161,11 @@ async fn health_endpoints_answer_up() {
 /// Every native route, as `configure()` in crates/http/src/native/mod.rs registers them.
 const NATIVE_ROUTES: &[(&str, &str)] = &[
     ("post", "/oauth2/token"),
+    ("get", "/oauth2/sso/authorize"),
+    ("get", "/oauth2/sso/callback"),
+    ("get", "/oauth2/sso/provider"),
+    ("put", "/oauth2/sso/provider"),
+    ("delete", "/oauth2/sso/provider"),
     ("post", "/user/register"),
     ("get", "/user/status"),
     ("get", "/user"),
@@ -297,8 +302,13 @@ async fn openapi_lists_every_native_route_under_api_v1() {
     for (method, path) in NATIVE_ROUTES {
         let op = &paths[format!("/api/v1{path}")][method];
         assert!(op.is_object(), "missing {method} /api/v1{path}");
-        // The WebSocket's handshake answers 101 Switching Protocols.
-        let success = if *path == "/websocket" { "101" } else { "200" };
+        // The WebSocket's handshake answers 101 Switching Protocols; the single sign-on
+        // start redirects to the provider.
+        let success = match *path {
+            "/websocket" => "101",
+            "/oauth2/sso/authorize" => "302",
+            _ => "200",
+        };
         assert!(
             op["responses"][success].is_object(),
             "{method} {path}: {op}"

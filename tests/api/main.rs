@@ -33,6 +33,7 @@ mod smartbi_grants;
 mod smartbi_identity;
 mod smartbi_models;
 mod smoke;
+mod sso;
 mod support;
 mod tenants;
 mod text_input;

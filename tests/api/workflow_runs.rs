@@ -1692,3 +1692,72 @@ async fn a_design_naming_a_language_weir_cannot_run_is_refused_with_the_language
         }
     }
 }
+
+// No trigger lost: every event a flow listens to starts a run, however far runs fall behind.
+
+/// How many runs the flow has logged, once the count has stopped moving.
+async fn settled_total(app: &TestApp, who: &Session, flow: &str, expected: i64) -> i64 {
+    let mut total = 0;
+    for _ in 0..600 {
+        total = logs(app, who, flow, json!({}))
+            .await
+            .get("total")
+            .and_then(Value::as_i64)
+            .unwrap();
+        if total >= expected {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = logs(app, who, flow, json!({})).await["total"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(again, total, "more runs came after the count settled");
+    total
+}
+
+#[tokio::test]
+async fn every_event_a_flow_listens_to_starts_a_run_in_order_even_when_runs_fall_behind() {
+    // A one-event bus queue (a reader falling behind would lose events), one run slot,
+    // and room for four waiting runs (writes then wait for room).
+    let (app, admin) = setup_tweaked(|s| {
+        s.iot.event_queue = 1;
+        s.workflow.max_runs_per_tenant = 1;
+        s.workflow.max_queued_runs = 4;
+    })
+    .await;
+    let flow = save(&app, &admin, &listener_design(), true).await;
+
+    // Four writers at once, ten values each.
+    let writers = (0..4).map(|w| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            for i in 0..10 {
+                set_level(app, admin, "l1", 51 + w * 10 + i).await;
+            }
+        }
+    });
+    futures_util::future::join_all(writers).await;
+    assert_eq!(settled_total(&app, &admin, &flow, 40).await, 40);
+    let runs = logs(&app, &admin, &flow, json!({"page_size": 100})).await["content"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(statuses(&runs).iter().all(|s| *s == "SUCCESS"), "{runs:#?}");
+
+    // One writer: the runs start in the order of its values (logs list newest first).
+    for level in 91..=96 {
+        set_level(&app, &admin, "l1", level).await;
+    }
+    assert_eq!(settled_total(&app, &admin, &flow, 46).await, 46);
+    let newest = logs(&app, &admin, &flow, json!({"page_size": 6})).await["content"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let mut levels = Vec::new();
+    for run in newest.iter().rev() {
+        levels.push(started_with(&app, &admin, run, "lamp.device.l1.level").await);
+    }
+    assert_eq!(levels, [91, 92, 93, 94, 95, 96].map(|l| json!(l)));
+}

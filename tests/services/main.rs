@@ -9,6 +9,7 @@ mod bi_grants;
 mod bi_models;
 mod identity;
 mod iot;
+mod oidc;
 mod scratch_pg;
 mod timer_leases;
 mod workflow;

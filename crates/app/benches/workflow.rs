@@ -3,6 +3,8 @@
 //! - events: `eventListener → choice → code → entityAssigner → output` flows, one per pair
 //!   of lamps; a driver per pair writes a level and waits until the flow's assigned mode is
 //!   committed (seen on the event bus). Latency is from the write's call to that commit;
+//! - flood: the same flow fed by `WEIR_BENCH_WRITERS` (4) writers as fast as they can; every
+//!   write must start a run, so the run logs are counted against the writes;
 //! - HTTP: `httpIn → code → choice → code → output` driven by 10 keep-alive connections
 //!   from this process (the load shares the machine's cores with the server, which makes
 //!   the figure conservative). Latency is per request.
@@ -211,6 +213,92 @@ async fn main() {
         "events (5 nodes, {pairs} flows): {:.0} runs/s, latency value to assigned value p50 {p50:.2} ms, p99 {p99:.2} ms ({} runs)",
         latencies.len() as f64 / elapsed,
         latencies.len()
+    );
+
+    // Flood: writers as fast as they can (no waiting for the runs); every write must start
+    // a run, counted in the run logs once the runs have caught up.
+    let writers: usize = env_or("WEIR_BENCH_WRITERS", 4);
+    let (workflow, iot, admin3) = (weir.workflow.clone(), weir.iot.clone(), admin.clone());
+    let (f, t) = (format!("fa{run}"), format!("fb{run}"));
+    let viewer = Viewer::system(tenant.clone());
+    let (flood_flow, from) = tokio::task::spawn_blocking(move || {
+        for name in [&f, &t] {
+            iot.create_device(&viewer, name, "lamp", &Map::new())
+                .expect("a lamp");
+        }
+        let (id, _) = workflow
+            .save_design(
+                &admin3,
+                SaveDesign {
+                    name: format!("flood {f}"),
+                    enabled: true,
+                    design_data: event_design(&f, &t),
+                    ..SaveDesign::default()
+                },
+            )
+            .expect("the flood flow");
+        (id, f)
+    })
+    .await
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let (iot, tenant, from) = (weir.iot.clone(), tenant.clone(), from.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let mut written = 0u64;
+            while Instant::now() < deadline {
+                let level = (w as i64 + 1) * 1_000_000 + written as i64 + 1;
+                let exchange = json!({format!("lamp.device.{from}.level"): level});
+                iot.write_values(
+                    &Viewer::system(tenant.clone()),
+                    exchange.as_object().unwrap(),
+                    WriteKind::PropertyUpdate,
+                    None,
+                )
+                .expect("write the level");
+                written += 1;
+            }
+            written
+        }));
+    }
+    let mut events = 0u64;
+    for t in tasks {
+        events += t.await.unwrap();
+    }
+    let writing = started.elapsed().as_secs_f64();
+    let count_runs = || {
+        let (workflow, admin) = (weir.workflow.clone(), admin.clone());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let query = weir_kernel::SearchQuery {
+                    page_size: Some(1),
+                    ..Default::default()
+                };
+                workflow
+                    .search_logs(&admin, flood_flow, None, &query)
+                    .expect("the flood flow's logs")
+                    .total as u64
+            })
+            .await
+            .unwrap()
+        }
+    };
+    let mut runs = count_runs().await;
+    let catch_up = Instant::now() + Duration::from_secs(120);
+    while runs < events && Instant::now() < catch_up {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        runs = count_runs().await;
+    }
+    // Anything more would be a run no event asked for.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    runs = count_runs().await;
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "flood (5 nodes, 1 flow, {writers} writers): {events} events written in {writing:.1} s, {runs} runs logged ({} missing), {:.0} runs/s until the last was logged",
+        events.saturating_sub(runs),
+        runs as f64 / elapsed
     );
 
     // HTTP: one flow, its credential, 10 connections posting back to back.

@@ -28,6 +28,7 @@ use weir_iot::integration::{Integration, IntegrationRegistry};
 use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
 use weir_mqtt::{Mqtt, MqttDevices};
+use weir_oidc::OidcClient;
 use weir_outbound::{HttpWebhooks, OutboundPolicy, SmtpMailer, SmtpSettings};
 use weir_scripting::{ScriptLimits, Scripts};
 use weir_storage::{Database, DatabaseOptions};
@@ -64,6 +65,8 @@ pub enum StartError {
     Bi(String),
     #[error("cluster: {0}")]
     Cluster(String),
+    #[error("single sign-on: {0}")]
+    Sso(String),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: String,
@@ -207,6 +210,10 @@ impl Weir {
             workflow: Arc::new(database.clone()),
             integrations: registry,
         }));
+        // Single sign-on reaches each tenant's identity provider under the outbound policy.
+        identity.sign_in_with(Arc::new(
+            OidcClient::new(outbound.clone()).map_err(|e| StartError::Sso(e.to_string()))?,
+        ));
         let catalog = Arc::new(catalog_service(
             &settings,
             &database,
@@ -388,6 +395,7 @@ impl Weir {
             },
             RuntimeSettings {
                 max_runs_per_tenant: w.max_runs_per_tenant.max(1),
+                max_queued_runs: w.max_queued_runs.max(1),
                 log_retention_days: w.log_retention_days.max(1),
                 max_chain_depth: w.max_chain_depth.max(1),
                 timer_lease: std::time::Duration::from_millis(w.timer_lease_ms.max(1)),
@@ -397,7 +405,9 @@ impl Weir {
         )
         .await
         .map_err(|e| StartError::Workflow(e.to_string()))?;
-        tokio::spawn(workflows::listen(self.iot.clone(), runtime.clone()));
+        self.iot
+            .events()
+            .attach(Arc::new(workflows::FlowTriggers(runtime.clone())));
         if let Some(cluster) = self.cluster.get() {
             cluster
                 .follow_flows(&self.workflow, runtime.clone())
@@ -450,6 +460,7 @@ impl Weir {
                 websocket_recheck: std::time::Duration::from_secs(
                     self.settings.http.websocket_recheck_secs.max(1),
                 ),
+                public_url: self.settings.http.public_url.clone(),
             },
             mqtt: {
                 let info = self.settings.mqtt.to_mqtt().broker_info();
@@ -555,6 +566,7 @@ pub fn check_settings(settings: &Settings) -> Result<OutboundPolicy, StartError>
     }
     check_metrics(&settings.metrics)?;
     check_cluster(settings)?;
+    check_public_url(settings.http.public_url.as_deref())?;
     let outbound = outbound_policy(settings)?;
     datasource_guard(settings, &outbound).map_err(|e| StartError::Bi(e.0))?;
     if let Some(k) = settings
@@ -624,6 +636,26 @@ fn cluster_client_id(base: &str, node: &str) -> String {
         .collect();
     let id = format!("{base}-{node}");
     id.chars().take(64).collect()
+}
+
+/// `http.public_url`: an absolute http(s) URL with a host and no query or fragment (a
+/// path is allowed, for a server behind a proxy's path prefix).
+fn check_public_url(url: Option<&str>) -> Result<(), StartError> {
+    let Some(raw) = url else { return Ok(()) };
+    let ok = url::Url::parse(raw).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.query().is_none()
+            && u.fragment().is_none()
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(config::ConfigError::Message(format!(
+            "http.public_url {raw:?} must be an http or https URL with a host, and no query or fragment"
+        ))
+        .into())
+    }
 }
 
 fn outbound_policy(settings: &Settings) -> Result<OutboundPolicy, StartError> {

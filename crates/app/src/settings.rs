@@ -257,6 +257,9 @@ pub struct WorkflowConfig {
     pub run_timeout_secs: u64,
     /// Runs of one tenant that may go on at once; more wait for a slot.
     pub max_runs_per_tenant: usize,
+    /// Runs started by events that may wait for a slot, per tenant, before the writes that
+    /// start them (devices, the API; never a flow's own) wait for room.
+    pub max_queued_runs: usize,
     /// The longest node input or output a trace keeps, in bytes.
     pub max_trace_bytes: usize,
     /// Days run logs are kept.
@@ -283,6 +286,7 @@ impl Default for WorkflowConfig {
         Self {
             run_timeout_secs: 30,
             max_runs_per_tenant: 32,
+            max_queued_runs: 10_000,
             max_trace_bytes: 4096,
             log_retention_days: 30,
             script_max_operations: 1_000_000,
@@ -472,6 +476,10 @@ pub struct HttpConfig {
     pub workers: Option<usize>,
     /// Seconds between an open WebSocket's checks of its token and grants.
     pub websocket_recheck_secs: u64,
+    /// The URL clients reach Weir at, behind any proxy (`https://weir.example.com`): the
+    /// base of the single sign-on callback given to identity providers. Unset: each
+    /// request's own scheme and host.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -534,6 +542,7 @@ impl Default for HttpConfig {
             cors_origins: Vec::new(),
             workers: None,
             websocket_recheck_secs: 20,
+            public_url: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use weir_iot::service::WriteKind;
 
 use weir_iot::errors::IotError;
-use weir_iot::events::{Cause, Origin};
+use weir_iot::events::{Cause, EventHandler, Origin, ValuesCommitted};
 use weir_iot::ports::{Entity, VisibleSet};
 use weir_iot::{EntityType, IotService, Limits, Viewer};
 use weir_kernel::{Id, StoreError, TenantId};
@@ -171,21 +171,22 @@ impl EntityCatalog for IotEntities {
 }
 
 /// Hands every value this process committed to the flows listening to it, with the chain
-/// of runs that wrote it (so that flows triggering each other stop), until the bus closes.
+/// of runs that wrote it (so that flows triggering each other stop): an [`EventHandler`],
+/// so that no event is lost to a reader falling behind; the runs queue in the runtime.
 /// A peer's values (cluster mode) start their runs on that peer.
-pub async fn listen(iot: Arc<IotService>, runtime: Runtime) {
-    let mut events = iot.events().subscribe();
-    while let Some(event) = events.next().await {
+pub struct FlowTriggers(pub Runtime);
+
+impl EventHandler for FlowTriggers {
+    fn handle(&self, event: &Arc<ValuesCommitted>) {
         if event.origin == Origin::Peer {
-            continue;
+            return;
         }
         let values: Vec<(String, Json)> = event
             .values
             .iter()
             .map(|v| (v.key.clone(), v.value.to_json()))
             .collect();
-        runtime
-            .on_values(&event.tenant_id, &values, &event.cause.flows)
-            .await;
+        self.0
+            .enqueue_values(&event.tenant_id, &values, &event.cause.flows);
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use tokio::sync::mpsc;
-use weir_iot::events::{EventBus, LocalBus, Origin, Subscription, ValuesCommitted};
+use weir_iot::events::{EventBus, EventHandler, LocalBus, Origin, Subscription, ValuesCommitted};
 
 /// Values this node committed, waiting to go out to its peers. A burst beyond this waits
 /// in no queue of ours: it is counted as dropped for peers' live views (never for flows,
@@ -57,6 +57,11 @@ impl EventBus for ClusterBus {
 
     fn subscribe(&self) -> Subscription {
         self.local.subscribe()
+    }
+
+    /// Handlers get the peers' events too, marked [`Origin::Peer`].
+    fn attach(&self, handler: Arc<dyn EventHandler>) {
+        self.local.attach(handler);
     }
 
     /// Peers may have subscribers this node cannot see: once linked, always.

@@ -16,6 +16,7 @@ pub mod ports;
 pub mod principal;
 pub mod seed;
 pub mod service;
+pub mod sso;
 pub mod throttle;
 
 pub use errors::{
@@ -24,8 +25,9 @@ pub use errors::{
 pub use models::*;
 pub use ports::{
     GroupRepo, IdentityChange, IdentityChanges, IdentityStore, IdentityTx, MenuRepo,
-    PasswordHasher, RefreshTokenRepo, ResourceDirectory, ResourceGrantRepo, RoleRepo, TenantRepo,
-    ThrottleRepo, TokenCodec, UserRepo,
+    PasswordHasher, RefreshTokenRepo, ResourceDirectory, ResourceGrantRepo, RoleRepo, SsoRepo,
+    TenantRepo, ThrottleRepo, TokenCodec, UserRepo,
 };
 pub use principal::Principal;
 pub use service::{IdentityService, IdentitySettings};
+pub use sso::{OpenIdClient, SsoError, SsoProvider};

@@ -1,11 +1,13 @@
 //! The ports the identity use-cases need: one repository port per aggregate (tenants,
-//! users, roles, groups, menus, resource grants, refresh tokens, login throttle records),
+//! users, roles, groups, menus, resource grants, refresh tokens, login throttle records,
+//! single sign-on),
 //! composed into [`IdentityTx`], which the storage adapter implements. [`crate::crypto`]
 //! has ready-made [`PasswordHasher`] and [`TokenCodec`] implementations.
 
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
 
 use crate::models::*;
+use crate::sso::{ExternalIdentity, SsoAttempt, SsoProvider};
 use crate::throttle::ThrottleRecord;
 
 type R<T> = Result<T, StoreError>;
@@ -253,6 +255,31 @@ pub trait ThrottleRepo {
     fn purge_throttle_records(&mut self, before: Millis, limit: i64) -> R<usize>;
 }
 
+/// Single sign-on: each tenant's OpenID Connect provider, the sign-ins on their way
+/// through a provider, and which provider user is which Weir user.
+pub trait SsoRepo {
+    /// The tenant's provider, if one is configured.
+    fn sso_provider(&mut self, t: &TenantId) -> R<Option<SsoProvider>>;
+    /// Stores the tenant's provider, replacing the one it had.
+    fn save_sso_provider(&mut self, provider: &SsoProvider) -> R<()>;
+    /// Deletes the tenant's provider; false if it had none.
+    fn delete_sso_provider(&mut self, t: &TenantId) -> R<bool>;
+    /// Stores a sign-in that has left for the provider.
+    fn insert_sso_attempt(&mut self, attempt: &SsoAttempt) -> R<()>;
+    /// Removes and returns the sign-in with this state hash; `None` if it is unknown or was
+    /// already taken (single use, even when two callbacks race).
+    fn take_sso_attempt(&mut self, state_hash: &str) -> R<Option<SsoAttempt>>;
+    /// Deletes at most `limit` sign-ins started before `before`; answers how many went.
+    fn purge_sso_attempts(&mut self, before: Millis, limit: i64) -> R<usize>;
+    /// The Weir user linked to the provider user (`issuer`, `subject`) in tenant `t`.
+    fn external_identity(&mut self, t: &TenantId, issuer: &str, subject: &str) -> R<Option<Id>>;
+    /// Links a provider user to a Weir user; the pair (tenant, issuer, subject) must be new.
+    fn insert_external_identity(&mut self, link: &ExternalIdentity) -> R<()>;
+    /// The ids of tenant `t`'s groups whose id or (non-empty) code is one of `names`: the
+    /// groups a provider's groups claim maps to.
+    fn groups_named(&mut self, t: &TenantId, names: &[String]) -> R<Vec<String>>;
+}
+
 /// The whole identity repository, as seen inside one transaction: every aggregate's
 /// port, so one unit of work can change several of them atomically. Every method that
 /// touches tenant-owned rows takes the tenant and filters by it. A helper that needs one
@@ -267,6 +294,7 @@ pub trait IdentityTx:
     + ResourceGrantRepo
     + RefreshTokenRepo
     + ThrottleRepo
+    + SsoRepo
 {
 }
 
@@ -279,6 +307,7 @@ impl<T> IdentityTx for T where
         + ResourceGrantRepo
         + RefreshTokenRepo
         + ThrottleRepo
+        + SsoRepo
 {
 }
 

@@ -2,11 +2,16 @@
 //! (the WebSocket) and flows. [`EventBus`] is the port; [`LocalBus`] is the in-process
 //! implementation the server uses.
 //!
+//! Two kinds of readers: [`Subscription`]s, each with a bounded queue, for readers that may
+//! lose events when they fall behind (a WebSocket viewer); and [`EventHandler`]s, called
+//! on the publisher's thread for every event, for readers that must see each one (the
+//! workflow runtime, which queues the runs an event starts).
+//!
 //! Every event says what caused its write ([`Cause`]): the chain of flow runs that led to
 //! it, so that the workflow runtime can stop flows that trigger each other's runs forever.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::broadcast;
 use weir_kernel::{Id, Millis, TenantId};
@@ -79,13 +84,25 @@ pub struct CommittedValue {
     pub value: EntityValue,
 }
 
-/// Where committed values go. Publishing never waits for subscribers.
+/// Reads every event, on the publisher's thread, before [`EventBus::publish`] returns.
+/// It must be quick; it may block only to slow down writes no flow made
+/// ([`Cause::depth`] 0), never a flow's own writes (that would deadlock the runs that
+/// free the room it waits for).
+pub trait EventHandler: Send + Sync {
+    /// One committed event.
+    fn handle(&self, event: &Arc<ValuesCommitted>);
+}
+
+/// Where committed values go. Publishing never waits for subscribers; it waits for
+/// handlers only as long as they hold it (see [`EventHandler`]).
 pub trait EventBus: Send + Sync {
-    /// Hands the event to the current subscribers without waiting for them; one that cannot
-    /// keep up may lose events.
+    /// Hands the event to every handler, then to the current subscribers without waiting
+    /// for them; a subscriber that cannot keep up may lose events.
     fn publish(&self, event: Arc<ValuesCommitted>);
     /// A new subscriber, receiving events published from now on.
     fn subscribe(&self) -> Subscription;
+    /// Calls `handler` with every event published from now on.
+    fn attach(&self, handler: Arc<dyn EventHandler>);
     /// Whether anyone listens: publishers skip building events nobody would read.
     fn has_subscribers(&self) -> bool {
         true
@@ -137,11 +154,20 @@ impl Subscription {
 }
 
 /// The in-process bus: a broadcast channel whose queue holds `capacity` events per
-/// subscriber.
-#[derive(Debug)]
+/// subscriber, and the handlers.
 pub struct LocalBus {
     tx: broadcast::Sender<Arc<ValuesCommitted>>,
     dropped: Arc<AtomicU64>,
+    handlers: RwLock<Vec<Arc<dyn EventHandler>>>,
+}
+
+impl std::fmt::Debug for LocalBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalBus")
+            .field("subscribers", &self.tx.receiver_count())
+            .field("dropped", &self.dropped())
+            .finish_non_exhaustive()
+    }
 }
 
 impl LocalBus {
@@ -151,6 +177,7 @@ impl LocalBus {
         Self {
             tx,
             dropped: Arc::new(AtomicU64::new(0)),
+            handlers: RwLock::new(Vec::new()),
         }
     }
 
@@ -168,12 +195,32 @@ impl Default for LocalBus {
 
 impl EventBus for LocalBus {
     fn publish(&self, event: Arc<ValuesCommitted>) {
+        for handler in self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            handler.handle(&event);
+        }
         // An error only means nobody listens.
         let _ = self.tx.send(event);
     }
 
     fn has_subscribers(&self) -> bool {
         self.tx.receiver_count() > 0
+            || !self
+                .handlers
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .is_empty()
+    }
+
+    fn attach(&self, handler: Arc<dyn EventHandler>) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(handler);
     }
 
     fn subscribe(&self) -> Subscription {

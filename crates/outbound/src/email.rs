@@ -48,6 +48,7 @@ use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter,
 use weir_outbound_policy::OutboundPolicy;
 use weir_workflow::engine::{Email, Encryption, Mailer, NodeError, SmtpServer};
 
+use crate::client::find_source;
 use crate::format_duration;
 
 /// The system's SMTP server (`workflow.smtp`), which an `email` node with
@@ -558,17 +559,6 @@ fn timed_out(target: &str, timeout: Duration) -> String {
         "email: {target} did not answer within {}",
         format_duration(timeout)
     )
-}
-
-fn find_source<'a, T: StdError + 'static>(error: &'a (dyn StdError + 'static)) -> Option<&'a T> {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if let Some(found) = e.downcast_ref::<T>() {
-            return Some(found);
-        }
-        current = e.source();
-    }
-    None
 }
 
 /// The error's message. lettre's `Display` already appends its source's; deeper sources

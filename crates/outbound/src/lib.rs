@@ -1,5 +1,6 @@
 //! Outbound adapters of Weir's workflow engine: the ports a `webhook` node and an `email`
-//! node reach the outside world through.
+//! node reach the outside world through, and the [`PolicyClient`] every HTTP call made on a
+//! user's behalf goes through (webhooks here, single sign-on providers in `weir-oidc`).
 //!
 //! - [`HttpWebhooks`] implements [`weir_workflow::engine::Webhooks`] over HTTP(S) (reqwest's
 //!   blocking client, rustls with ring).
@@ -14,6 +15,7 @@
 //! runtime's worker. With the `testing` feature, `testing` has an SMTP sink and an HTTP
 //! receiver on local ports for tests.
 
+pub mod client;
 pub mod email;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,8 +23,9 @@ pub mod webhook;
 
 use std::time::Duration;
 
+pub use client::{ClientBuildError, ClientError, PolicyClient};
 pub use email::{SmtpMailer, SmtpSettings};
-pub use webhook::{ClientBuildError, HttpWebhooks};
+pub use webhook::HttpWebhooks;
 pub use weir_outbound_policy::{self as policy, OutboundPolicy};
 
 /// A timeout as error messages show it: `10 s` for whole seconds, else `1500 ms`.

@@ -425,6 +425,43 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 
 diesel::table! {
+    sso_providers (tenant_id) {
+        tenant_id -> Text,
+        issuer -> Text,
+        client_id -> Text,
+        client_secret -> Text,
+        scopes -> Text,
+        groups_claim -> Nullable<Text>,
+        default_role_id -> Nullable<BigInt>,
+        enabled -> Bool,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    sso_attempts (state_hash) {
+        state_hash -> Text,
+        binding_hash -> Text,
+        tenant_id -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        redirect_uri -> Text,
+        return_to -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    external_identities (tenant_id, issuer, subject) {
+        tenant_id -> Text,
+        issuer -> Text,
+        subject -> Text,
+        user_id -> BigInt,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
     login_throttle (key) {
         key -> Text,
         failures -> BigInt,

@@ -62,6 +62,7 @@ pub struct TestApp {
 }
 
 pub mod external;
+pub mod oidc;
 
 /// The environment variable naming the external broker MQTT tests use.
 pub const MQTT_URL_VAR: &str = external::MOSQUITTO.var;

@@ -91,6 +91,9 @@ pub struct HttpSettings {
     /// How often an open WebSocket checks its token again: a revoked token, a disabled
     /// user or tenant closes it, and changed grants take effect.
     pub websocket_recheck: std::time::Duration,
+    /// The URL clients reach Weir at (`https://weir.example.com`), behind any proxy: what
+    /// single sign-on gives providers as its callback. `None`: taken from each request.
+    pub public_url: Option<String>,
 }
 
 impl Default for HttpSettings {
@@ -100,6 +103,7 @@ impl Default for HttpSettings {
             static_dir: None,
             cors_origins: Vec::new(),
             websocket_recheck: std::time::Duration::from_secs(20),
+            public_url: None,
         }
     }
 }

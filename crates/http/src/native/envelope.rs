@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, Responder, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 use weir_identity::errors::{AuthError, AuthenticateError, MenuError, RoleError, UserError};
+use weir_identity::sso::SsoError;
 use weir_iot::errors::IotError;
 use weir_kernel::{AsProblem, Problem, StoreError};
 use weir_workflow::WorkflowError;
@@ -215,7 +216,8 @@ from_domain_errors!(
     RoleError,
     MenuError,
     IotError,
-    WorkflowError
+    WorkflowError,
+    SsoError
 );
 
 /// Throttled password checks carry a `Retry-After`.

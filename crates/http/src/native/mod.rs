@@ -13,6 +13,7 @@ pub mod members;
 pub mod menus;
 pub mod oauth;
 pub mod roles;
+pub mod sso;
 pub mod workflow;
 
 use actix_web::Error;
@@ -40,6 +41,11 @@ const BARE_ROOTS: &[&str] = &[
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(oauth::token)
+        .service(sso::authorize)
+        .service(sso::callback)
+        .service(sso::provider)
+        .service(sso::save_provider)
+        .service(sso::delete_provider)
         .service(account::register)
         .service(account::status)
         .service(account::me)

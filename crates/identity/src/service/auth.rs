@@ -36,7 +36,7 @@ pub struct ClientCredentials {
     pub client_secret: Option<String>,
 }
 
-fn sha256_hex(s: &str) -> String {
+pub(super) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
@@ -128,7 +128,11 @@ impl IdentityService {
     }
 
     /// Refuses a user who may not sign in: disabled, or of a disabled tenant.
-    fn check_enabled(&self, tx: &mut dyn TenantRepo, user: &User) -> Result<(), AuthError> {
+    pub(super) fn check_enabled(
+        &self,
+        tx: &mut dyn TenantRepo,
+        user: &User,
+    ) -> Result<(), AuthError> {
         let tenant_enabled = tx.tenant(&user.tenant_id)?.is_some_and(|t| t.enabled);
         if user.status.is_enabled() && tenant_enabled {
             Ok(())
@@ -215,7 +219,7 @@ impl IdentityService {
         })
     }
 
-    fn issue_tokens(
+    pub(super) fn issue_tokens(
         &self,
         tx: &mut dyn RefreshTokenRepo,
         user: &User,

@@ -1,4 +1,4 @@
-//! The identity use-cases. One [`IdentityService`] holds the ports; its methods are split
+//! The identity use-cases (single sign-on in `sso`). One [`IdentityService`] holds the ports; its methods are split
 //! by area into the modules below. Every method is blocking (it may hash a password or
 //! wait on the database): async callers run it on a blocking thread.
 
@@ -8,6 +8,7 @@ mod groups;
 mod menus;
 mod role_profiles;
 mod roles;
+mod sso;
 mod tenants;
 mod users;
 
@@ -21,6 +22,7 @@ use crate::ports::{
     IdentityChange, IdentityChanges, IdentityStore, IdentityTx, PasswordHasher, ResourceDirectory,
     TokenCodec,
 };
+use crate::sso::OpenIdClient;
 use crate::throttle::{LoginThrottle, ThrottleLimits};
 
 pub use accounts::{Account, AccountInput, AccountUpdate};
@@ -29,6 +31,7 @@ pub use groups::{GroupInput, GroupUpdate, LinkFailure, LinkMode};
 pub use menus::{MenuInput, MenuNode, MenuUpdate};
 pub use role_profiles::{ROLE_PROFILE_SORTS, RoleChanges, RoleFilter, RoleProfile};
 pub use roles::{ROLE_SORTS, RoleInput};
+pub use sso::{SsoCallback, SsoProviderView, SsoSignIn, SsoStart};
 pub use users::{MEMBER_SORTS, Me, Member, NewMember, UpdateMember};
 
 pub use weir_kernel::SearchQuery;
@@ -112,6 +115,8 @@ pub struct IdentityService {
     cache: PrincipalCache,
     /// Told of every identity change made here ([`Self::observe_changes`]).
     observers: RwLock<Vec<Arc<dyn IdentityChanges>>>,
+    /// Speaks OpenID Connect for single sign-on, once set ([`Self::sign_in_with`]).
+    openid: OnceLock<Arc<dyn OpenIdClient>>,
 }
 
 impl std::fmt::Debug for IdentityService {
@@ -139,6 +144,7 @@ impl IdentityService {
             settings,
             dummy_hash: OnceLock::new(),
             resources: OnceLock::new(),
+            openid: OnceLock::new(),
         }
     }
 

@@ -8,6 +8,7 @@ mod refresh_tokens;
 mod roles;
 mod rows;
 mod shared;
+mod sso;
 mod tenants;
 mod throttle;
 mod users;

@@ -6,10 +6,11 @@
 //!   saves, enables, disables or deletes ([`crate::service::FlowChanges`]), inside the same
 //!   call: when the request that disabled a flow answers, no new run of it starts. Runs
 //!   already going finish.
-//! - **Concurrency.** At most `max_runs_per_tenant` runs of one tenant at once; a run that
-//!   cannot start within the run time limit is refused as busy. Events wait for a slot
-//!   before the next event is read, so a flood slows the listener rather than piling up
-//!   tasks (the event bus then drops what the listener cannot keep up with, and counts it).
+//! - **Concurrency.** At most `max_runs_per_tenant` runs of one tenant at once. A run a
+//!   request asks for (a trigger, an HTTP-in call, a test) that cannot start within the run
+//!   time limit is refused as busy. Runs that events start are never lost: they wait in
+//!   their tenant's queue for a slot, and a flood slows down the writes that cause it
+//!   ([`queue`]).
 //! - **Loops.** A value a run writes carries the chain of runs that led to it; an event
 //!   whose chain already holds `max_chain_depth` runs starts none, and the run that would
 //!   have started leaves a log saying why (see [`chain`]).
@@ -28,6 +29,7 @@ pub mod active;
 pub mod chain;
 pub mod http_path;
 pub mod leases;
+pub mod queue;
 pub mod timer;
 
 use std::collections::{BTreeMap, HashMap};
@@ -48,12 +50,16 @@ use crate::service::{FlowChanges, WorkflowService};
 use crate::validate::{ValidatedFlow, parse_and_validate};
 use active::{Active, ActiveFlow, Start};
 use leases::Leases;
+use queue::{FLOW_WRITES_FACTOR, Queued, TenantQueue};
 
 /// How the runtime runs flows and keeps their logs.
 #[derive(Debug, Clone)]
 pub struct RuntimeSettings {
     /// Runs of one tenant that may go on at once.
     pub max_runs_per_tenant: usize,
+    /// Runs started by events that may wait for a slot, per tenant, before writes no flow
+    /// made (devices, the API) wait for room ([`queue`]).
+    pub max_queued_runs: usize,
     /// Days a run log is kept.
     pub log_retention_days: u32,
     /// Logs waiting to be written before runs wait for the writer.
@@ -72,6 +78,7 @@ impl Default for RuntimeSettings {
     fn default() -> Self {
         Self {
             max_runs_per_tenant: 32,
+            max_queued_runs: 10_000,
             log_retention_days: 30,
             log_queue: 10_000,
             max_chain_depth: 8,
@@ -121,6 +128,8 @@ struct Inner {
     active: RwLock<Active>,
     timers: Mutex<HashMap<Id, JoinHandle<()>>>,
     slots: Mutex<HashMap<TenantId, Arc<Semaphore>>>,
+    /// Runs events started, waiting for a slot, per tenant.
+    queues: Mutex<HashMap<TenantId, Arc<TenantQueue>>>,
     logs: mpsc::Sender<RunLog>,
     tokio: tokio::runtime::Handle,
     /// When each flow last warned that a run of it was stopped, for one warning a minute.
@@ -167,6 +176,7 @@ impl Runtime {
             active: RwLock::new(Active::default()),
             timers: Mutex::new(HashMap::new()),
             slots: Mutex::new(HashMap::new()),
+            queues: Mutex::new(HashMap::new()),
             logs,
             tokio: tokio::runtime::Handle::current(),
             warned: Mutex::new(HashMap::new()),
@@ -242,11 +252,15 @@ impl Runtime {
     }
 
     /// New values of a tenant's entities (key to value), written by the runs of the flows
-    /// in `cause` (oldest first; empty when no flow wrote them): runs every enabled flow
-    /// that listens to one of the keys, with the values it listens to. When `cause` already
-    /// holds `max_chain_depth` runs, none is started: each flow that would have run logs
-    /// why. Returns once every run has a slot; the runs go on in the background.
-    pub async fn on_values(&self, tenant: &TenantId, values: &[(String, Json)], cause: &[Id]) {
+    /// in `cause` (oldest first; empty when no flow wrote them): queues a run of every
+    /// enabled flow that listens to one of the keys, with the values it listens to, to start
+    /// when a slot of the tenant frees ([`queue`]). When `cause` already holds
+    /// `max_chain_depth` runs, none is queued: each flow that would have run logs why.
+    ///
+    /// Blocking: call it on the thread that committed the values, in the order they were
+    /// committed. Values no flow wrote wait here while the tenant has `max_queued_runs`
+    /// runs waiting (at most the run time limit; then they queue anyway).
+    pub fn enqueue_values(&self, tenant: &TenantId, values: &[(String, Json)], cause: &[Id]) {
         let runs: BTreeMap<Id, (Arc<ActiveFlow>, Map<String, Json>)> = {
             let active = read(&self.inner.active);
             if !active.has_listeners() {
@@ -265,19 +279,38 @@ impl Runtime {
             }
             runs
         };
+        if runs.is_empty() {
+            return;
+        }
+        let queue = self.inner.queue(tenant);
+        let limit = self.inner.settings.max_queued_runs.max(1);
+        if cause.is_empty() && !queue.wait_for_room(limit, self.inner.engine.settings().run_timeout)
+        {
+            tracing::warn!(tenant = %tenant, waiting = queue.waiting(), "flow runs queued past workflow.max_queued_runs: the runs fall behind the writes");
+        }
         for (_, (flow, input)) in runs {
-            if !chain::may_start(cause.len(), self.inner.max_chain_depth()) {
-                self.inner.stop(&flow, input, cause).await;
+            let refusal = if !chain::may_start(cause.len(), self.inner.max_chain_depth()) {
+                Some(None)
+            } else if !cause.is_empty() && queue.waiting() >= limit * FLOW_WRITES_FACTOR {
+                Some(Some(format!(
+                    "not started: {} runs of this tenant are already waiting for a slot (workflow.max_queued_runs × {FLOW_WRITES_FACTOR}); the flows' own writes start more runs than the tenant's slots can take",
+                    queue.waiting()
+                )))
+            } else {
+                None
+            };
+            if let Some(reason) = refusal {
+                let inner = self.inner.clone();
+                let cause = cause.to_vec();
+                self.inner.tokio.spawn(async move {
+                    inner.stop(&flow, input, &cause, reason).await;
+                });
                 continue;
             }
-            let Ok(permit) = self.inner.slot(&flow.flow.tenant_id).await else {
-                continue;
-            };
-            let inner = self.inner.clone();
             let chain = chain::extended(cause, flow.flow.id);
-            tokio::spawn(async move {
-                inner.execute(permit, flow, input, chain, Logged::Yes).await;
-            });
+            if !queue.push(Queued { flow, input, chain }) {
+                return;
+            }
         }
     }
 
@@ -431,10 +464,7 @@ impl Inner {
         &self,
         tenant: &TenantId,
     ) -> Result<tokio::sync::OwnedSemaphorePermit, WorkflowError> {
-        let semaphore = lock(&self.slots)
-            .entry(tenant.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.max_runs_per_tenant.max(1))))
-            .clone();
+        let semaphore = self.semaphore(tenant);
         let wait = self.engine.settings().run_timeout;
         match tokio::time::timeout(wait, semaphore.acquire_owned()).await {
             Ok(Ok(permit)) => Ok(permit),
@@ -443,6 +473,31 @@ impl Inner {
                 self.settings.max_runs_per_tenant
             ))),
         }
+    }
+
+    /// The tenant's run slots.
+    fn semaphore(&self, tenant: &TenantId) -> Arc<Semaphore> {
+        lock(&self.slots)
+            .entry(tenant.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.settings.max_runs_per_tenant.max(1))))
+            .clone()
+    }
+
+    /// The tenant's queue of runs events started; made, with its dispatcher, on first use.
+    fn queue(self: &Arc<Self>, tenant: &TenantId) -> Arc<TenantQueue> {
+        let mut queues = lock(&self.queues);
+        if let Some(q) = queues.get(tenant) {
+            return q.clone();
+        }
+        let (queue, rx) = TenantQueue::new();
+        queues.insert(tenant.clone(), queue.clone());
+        self.tokio.spawn(dispatch(
+            Arc::downgrade(self),
+            tenant.clone(),
+            queue.clone(),
+            rx,
+        ));
+        queue
     }
 
     fn max_chain_depth(&self) -> usize {
@@ -510,9 +565,16 @@ impl Inner {
     }
 
     /// Does not start a run of `flow` that values written by the runs of `cause` would
-    /// have started, because the chain is long enough: logs the run as `ERROR`, saying
-    /// why, and warns in the server's log (once a minute per flow at most).
-    async fn stop(&self, flow: &ActiveFlow, input: Map<String, Json>, cause: &[Id]) {
+    /// have started, because the chain is long enough (`reason` `None`) or for `reason`:
+    /// logs the run as `ERROR`, saying why, and warns in the server's log (once a minute per
+    /// flow at most).
+    async fn stop(
+        &self,
+        flow: &ActiveFlow,
+        input: Map<String, Json>,
+        cause: &[Id],
+        reason: Option<String>,
+    ) {
         let chain = chain::extended(cause, flow.flow.id);
         let names: Vec<String> = {
             let active = read(&self.active);
@@ -526,7 +588,8 @@ impl Inner {
                 })
                 .collect()
         };
-        let reason = chain::stopped_message(&names, self.max_chain_depth());
+        let reason =
+            reason.unwrap_or_else(|| chain::stopped_message(&names, self.max_chain_depth()));
         let id = self.ids.next_id();
         let outcome = self.engine.refused(
             RunRequest {
@@ -768,6 +831,33 @@ async fn purge_logs(inner: std::sync::Weak<Inner>) {
             Ok(Err(e)) => tracing::warn!(error = %e, "old run logs could not be deleted"),
             _ => {}
         }
+    }
+}
+
+/// Starts the runs of one tenant's queue in order, each when a slot frees, until the
+/// runtime is gone. A run whose flow was disabled or deleted since its event is not
+/// started (no new run starts once that request answered); one whose flow was saved
+/// since runs the version saved.
+async fn dispatch(
+    inner: std::sync::Weak<Inner>,
+    tenant: TenantId,
+    queue: Arc<TenantQueue>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
+) {
+    while let Some(run) = rx.recv().await {
+        let Some(inner) = inner.upgrade() else { return };
+        let permit = inner.semaphore(&tenant).acquire_owned().await;
+        queue.took_one();
+        let Ok(permit) = permit else { return };
+        let Some(flow) = read(&inner.active).flows.get(&run.flow.flow.id).cloned() else {
+            continue;
+        };
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            inner
+                .execute(permit, flow, run.input, run.chain, Logged::Yes)
+                .await;
+        });
     }
 }
 
