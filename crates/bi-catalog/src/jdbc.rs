@@ -167,12 +167,23 @@ impl JdbcUrl {
             .ok_or_else(|| bad("has no //host"))?;
         let (authority, tail) = rest.split_once('/').unwrap_or((rest, ""));
         let (database, query) = tail.split_once('?').unwrap_or((tail, ""));
-        let (host, port) = match authority.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (
-                h,
-                Some(p.parse::<u16>().map_err(|_| bad("has a bad port"))?),
-            ),
-            _ => (authority, None),
+        let port_of = |p: &str| p.parse::<u16>().map_err(|_| bad("has a bad port"));
+        // An IPv6 host is bracketed (`[::1]`, `[::1]:5432`): its colons are not the port's.
+        let (host, port) = if authority.starts_with('[') {
+            let end = authority
+                .find(']')
+                .ok_or_else(|| bad("has an unclosed [ in its host"))?;
+            let (h, after) = authority.split_at(end + 1);
+            match after.strip_prefix(':') {
+                Some(p) => (h, Some(port_of(p)?)),
+                None if after.is_empty() => (h, None),
+                None => return Err(bad("has text after its host")),
+            }
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h, Some(port_of(p)?)),
+                None => (authority, None),
+            }
         };
         if host.is_empty() {
             return Err(bad("has no host"));
@@ -236,11 +247,25 @@ mod tests {
                 path: "/tmp/a.db".into()
             }
         );
+        // IPv6 hosts, with and without a port.
+        for (url, port) in [
+            ("jdbc:postgresql://[::1]/shop", None),
+            ("jdbc:postgresql://[::1]:5432/shop", Some(5432)),
+        ] {
+            match JdbcUrl::parse(url).unwrap() {
+                JdbcUrl::Server { host, port: p, .. } => {
+                    assert_eq!((host.as_str(), p), ("::1", port))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
         for bad in [
             "postgresql://x/y",
             "jdbc:postgresql:x",
             "jdbc:mysql://h:99999/d",
             "jdbc:sqlite:",
+            "jdbc:postgresql://[::1/shop",
+            "jdbc:postgresql://[::1]x/shop",
         ] {
             assert!(JdbcUrl::parse(bad).is_err(), "{bad}");
         }
