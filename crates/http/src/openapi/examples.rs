@@ -1,0 +1,441 @@
+//! Examples of the main operations of each dialect, for the document's readers (Swagger UI
+//! at `/docs` fills "Try it out" with them) and for the fuzzer, which sends them as they are
+//! (docs/fuzzing.md). Each is a request body the server accepts (given ids that exist) and
+//! the success answer it gives; a test (`tests/api/openapi_examples.rs`) checks every
+//! example against its operation's schema and that the listed operations keep theirs.
+//!
+//! The examples sit on the media types (`content.<type>.example`), set here in one table
+//! after the routes have built the document. A form body gets the JSON example with its
+//! object values as JSON text (Smartbi's `paramsInfo`), as the form's schema says them.
+
+use serde_json::{Value, json};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::{OpenApi, RefOr};
+
+/// One operation's examples: its request body and its success answer.
+struct Example {
+    method: &'static str,
+    path: &'static str,
+    request: Value,
+    response: Value,
+}
+
+fn example(method: &'static str, path: &'static str, request: Value, response: Value) -> Example {
+    Example {
+        method,
+        path,
+        request,
+        response,
+    }
+}
+
+const REQUEST_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const USER_ID: &str = "7204718712345677825";
+const ROLE_ID: &str = "7204718712345677826";
+const DEVICE_ID: &str = "7204718712345677827";
+const ENTITY_ID: &str = "7204718712345677828";
+const DASHBOARD_ID: &str = "7204718712345677829";
+const FLOW_ID: &str = "7204718712345677830";
+const MENU_ID: &str = "7204718712345677831";
+const CREATED_AT: i64 = 1_767_225_600_000;
+
+/// The native API's success envelope around `data`.
+fn native(data: Value) -> Value {
+    json!({"status": "Success", "request_id": REQUEST_ID, "data": data})
+}
+
+/// The native API's page of `content`.
+fn page(content: Value) -> Value {
+    let total = content.as_array().map_or(0, Vec::len);
+    native(json!({"page_number": 1, "page_size": 10, "total": total, "content": content}))
+}
+
+/// The Smartbi envelope around `result`.
+fn smartbi(result: Value) -> Value {
+    json!({"success": true, "msg": "ok", "result": result})
+}
+
+/// A flow's design as `design_data` carries it: a manual trigger and an output.
+fn design() -> String {
+    let node = |id: &str, component: &str| {
+        json!({"id": id, "componentName": component,
+               "data": {"nodeName": id.to_uppercase(), "parameters": {}}})
+    };
+    json!({
+        "nodes": [node("start", "trigger"), node("out", "output")],
+        "edges": [{"id": "e1", "source": "start", "target": "out"}],
+    })
+    .to_string()
+}
+
+fn wyn_role() -> Value {
+    json!({"id": ROLE_ID, "name": "Reviewers", "createTime": "2026-01-01 00:00:00.000",
+           "creatorId": USER_ID, "isBuiltin": false, "allowEditPermissions": true,
+           "tenantId": "default", "permissions": ["view-dashboard", "view-device"],
+           "members": [USER_ID]})
+}
+
+fn thingskit_role(status: bool) -> Value {
+    json!({"id": ROLE_ID, "code": ROLE_ID, "name": "operators", "remark": "Run the plant",
+           "roleType": "TENANT_ADMIN", "status": status, "tenantId": "default",
+           "tenantStatus": "NORMAL", "creator": USER_ID, "updater": null,
+           "createTime": "2026-01-01T00:00:00.000Z", "updateTime": "2026-01-01T00:00:00.000Z",
+           "menu": [MENU_ID], "description": null, "icon": null, "defaultConfig": null,
+           "roleIds": null, "tenantExpireTime": null, "tenantProfileId": null})
+}
+
+fn wyn_user() -> Value {
+    json!({"id": USER_ID, "username": "alice", "email": "alice@example.com", "mobile": null,
+           "provider": "local", "avatar": null, "firstName": null, "lastName": null,
+           "creationTime": "2026-01-01 00:00:00.000", "status": "Normal", "fullName": "Alice",
+           "organizationIdPath": null, "roles": ["Reviewers"], "customizeProperties": null,
+           "extraClaims": null, "tenantRoles": null})
+}
+
+/// The examples, by operation.
+fn all() -> Vec<Example> {
+    let empty = native(json!({}));
+    let member = json!({"tenant_id": "default", "user_id": USER_ID, "nickname": "Alice",
+                        "email": "alice@example.com", "created_at": CREATED_AT,
+                        "roles": [{"role_id": ROLE_ID, "role_name": "Auditors"}]});
+    let search = json!({"keyword": "a", "page_number": 1, "page_size": 10});
+    vec![
+        // ---- native: auth and the caller's account ----
+        example(
+            "post",
+            "/api/v1/oauth2/token",
+            json!({"grant_type": "password", "username": "alice@example.com",
+                   "password": "correct-horse-9", "client_id": "iab",
+                   "client_secret": "milesight*iab"}),
+            native(
+                json!({"access_token": "eyJhbGciOiJIUzI1NiJ9.e30.c2lnbmF0dXJl",
+                          "refresh_token": "0f7c2d6e9b1a4c3d8e5f6a7b8c9d0e1f",
+                          "token_type": "Bearer", "expires_in": 86_399}),
+            ),
+        ),
+        example(
+            "post",
+            "/api/v1/user/register",
+            json!({"email": "alice@example.com", "nickname": "Alice",
+                   "password": "correct-horse-9"}),
+            empty.clone(),
+        ),
+        example(
+            "put",
+            "/api/v1/user/password",
+            json!({"old_password": "correct-horse-9", "new_password": "tr0ub4dor-and-3"}),
+            empty.clone(),
+        ),
+        // ---- native: members ----
+        example(
+            "post",
+            "/api/v1/user/members",
+            json!({"email": "bob@example.com", "nickname": "Bob",
+                   "password": "battery-staple-7"}),
+            native(json!({"user_id": USER_ID})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/members/search",
+            search.clone(),
+            page(json!([member])),
+        ),
+        example(
+            "put",
+            "/api/v1/user/members/{user_id}",
+            json!({"nickname": "Alice B.", "email": "alice.b@example.com"}),
+            empty.clone(),
+        ),
+        // ---- native: roles ----
+        example(
+            "post",
+            "/api/v1/user/roles",
+            json!({"name": "Auditors"}),
+            native(json!({"role_id": ROLE_ID})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/search",
+            search.clone(),
+            page(
+                json!([{"role_id": ROLE_ID, "name": "Auditors", "description": "",
+                         "created_at": CREATED_AT, "user_role_count": 1,
+                         "role_integration_count": 0, "built_in": false}]),
+            ),
+        ),
+        example(
+            "put",
+            "/api/v1/user/roles/{role_id}",
+            json!({"name": "Auditors (EU)"}),
+            empty.clone(),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/associate-user",
+            json!({"user_ids": [USER_ID]}),
+            empty.clone(),
+        ),
+        // ---- native: devices ----
+        example(
+            "post",
+            "/api/v1/device",
+            json!({"name": "Boiler room sensor", "integration": "http-device",
+                   "param_entities": {"identifier": "boiler-1"}}),
+            native(json!({"device_id": DEVICE_ID})),
+        ),
+        example(
+            "post",
+            "/api/v1/device/search",
+            json!({"name": "boiler", "page_number": 1, "page_size": 10}),
+            page(
+                json!([{"id": DEVICE_ID, "key": "http-device.device.boiler-1",
+                         "name": "Boiler room sensor", "integration": "http-device",
+                         "integration_name": "HTTP device", "identifier": "boiler-1",
+                         "additional_data": {}, "created_at": CREATED_AT,
+                         "updated_at": CREATED_AT, "deletable": true}]),
+            ),
+        ),
+        example(
+            "put",
+            "/api/v1/device/{device_id}",
+            json!({"name": "Boiler room sensor (north)"}),
+            empty.clone(),
+        ),
+        // ---- native: entities ----
+        example(
+            "post",
+            "/api/v1/entity/search",
+            json!({"keyword": "temperature", "entity_type": ["PROPERTY"],
+                   "page_number": 1, "page_size": 10}),
+            page(json!([{"entity_id": ENTITY_ID,
+                         "entity_key": "http-device.device.boiler-1.temperature",
+                         "entity_name": "Temperature", "entity_type": "PROPERTY",
+                         "entity_access_mod": "R", "entity_value_type": "DOUBLE",
+                         "entity_value_attribute": {"unit": "°C"},
+                         "integration_name": "HTTP device", "device_name": "Boiler room sensor",
+                         "entity_parent_key": null, "entity_created_at": CREATED_AT}])),
+        ),
+        example(
+            "post",
+            "/api/v1/entity/history/search",
+            json!({"entity_id": ENTITY_ID, "start_timestamp": CREATED_AT,
+                   "end_timestamp": CREATED_AT + 86_400_000, "page_number": 1,
+                   "page_size": 10}),
+            page(json!([])),
+        ),
+        // ---- native: dashboards ----
+        example(
+            "post",
+            "/api/v1/dashboard",
+            json!({"name": "Boiler room"}),
+            native(json!({"dashboard_id": DASHBOARD_ID})),
+        ),
+        example(
+            "put",
+            "/api/v1/dashboard/{dashboard_id}",
+            json!({"name": "Boiler room", "widgets": [
+                {"widget_id": "w1", "data": {"type": "line", "entity": ENTITY_ID}}
+            ]}),
+            empty.clone(),
+        ),
+        // ---- native: workflows ----
+        example(
+            "post",
+            "/api/v1/workflow/flows/design",
+            json!({"name": "Morning report", "remark": "Runs by hand", "enabled": false,
+                   "design_data": design()}),
+            native(json!({"id": FLOW_ID, "version": 1})),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/search",
+            json!({"name": "report", "status": "ENABLE", "page_number": 1, "page_size": 10}),
+            page(
+                json!([{"id": FLOW_ID, "name": "Morning report", "remark": "Runs by hand",
+                         "enabled": true, "version": 1, "user_id": USER_ID,
+                         "user_nickname": "Alice", "created_at": CREATED_AT,
+                         "updated_at": CREATED_AT}]),
+            ),
+        ),
+        example(
+            "put",
+            "/api/v1/workflow/flows/{flow_id}",
+            json!({"name": "Morning report", "remark": "Runs at seven"}),
+            empty,
+        ),
+        // ---- Wyn: roles ----
+        example(
+            "post",
+            "/api/v2/identity/roles",
+            json!({"name": "Reviewers", "permissions": ["view-dashboard", "view-device"],
+                   "allowEditPermissions": true,
+                   "tenantId": "default"}),
+            wyn_role(),
+        ),
+        example(
+            "post",
+            "/api/v2/identity/roles/import",
+            json!({"roles": [{"name": "Reviewers", "permissions": ["view-dashboard"],
+                              "tenantId": "default"}]}),
+            json!([wyn_role()]),
+        ),
+        example(
+            "post",
+            "/api/v2/identity/roles/{id}/users",
+            json!({"userIds": [USER_ID]}),
+            json!([wyn_user()]),
+        ),
+        example(
+            "put",
+            "/api/v2/identity/roles/{id}/users",
+            json!({"userIds": [USER_ID]}),
+            json!([wyn_user()]),
+        ),
+        example(
+            "post",
+            "/api/v2/identity/roles/{id}/permissions",
+            json!({"permissions": ["view-dashboard", "view-device"]}),
+            json!([{"name": "view-dashboard", "description": "Open dashboards and read their widgets",
+                    "module": "Dashboard", "category": "view", "enabled": true, "order": 1,
+                    "isCustomPermission": false}]),
+        ),
+        // ---- ThingsKit: roles ----
+        example(
+            "post",
+            "/api/yt/role/save_with_menu",
+            json!({"id": "", "name": "operators", "remark": "Run the plant",
+                   "roleType": "TENANT_ADMIN", "status": 1, "menu": [MENU_ID]}),
+            thingskit_role(true),
+        ),
+        example("delete", "/api/yt/role", json!([ROLE_ID]), json!(true)),
+        example(
+            "put",
+            "/api/yt/role/update_status/{roleId}/{status}",
+            json!({}),
+            thingskit_role(false),
+        ),
+        // ---- Smartbi: the caller, users and roles ----
+        example(
+            "post",
+            "/smartbi/vision/api/system/whoami",
+            // docs/smartbi.md's worked example (long expired: send a fresh one).
+            json!({"smartbiToken": "oKGio6SlpqeoqaqrnToIRCiuccsDCPfxPUv36EeeayWkh3JcrD4KpArYEHO8FyqajRhxXDP1Z61JH/uYKmsqLUyzdRNjcik73ATg3tCevxQS0YGOlYyLOrXsqN+rat7IsePkByL8HIMV8k/VWDD+ufxP+bQ="}),
+            smartbi(json!({"username": "alice@example.com", "tenant": "default"})),
+        ),
+        example(
+            "post",
+            "/smartbi/vision/api/user/create",
+            json!({"paramsInfo": {"name": "alice", "alias": "Alice", "desc": "Analyst",
+                                  "password": "correct-horse-9", "enabled": true}}),
+            smartbi(json!(USER_ID)),
+        ),
+        example(
+            "post",
+            "/smartbi/vision/api/user/get",
+            json!({"paramsInfo": {"id": "alice"}}),
+            smartbi(json!({"id": USER_ID, "name": "alice", "alias": "Alice",
+                           "desc": "Analyst", "enabled": true, "groupId": null,
+                           "groupName": null})),
+        ),
+        example(
+            "post",
+            "/smartbi/vision/api/role/create",
+            json!({"paramsInfo": {"name": "Analysts", "alias": "Analysts",
+                                  "desc": "Read the sales reports"}}),
+            smartbi(json!(ROLE_ID)),
+        ),
+        example(
+            "post",
+            "/smartbi/vision/api/role/get",
+            json!({"paramsInfo": {"name": "Analysts"}}),
+            smartbi(
+                json!({"id": ROLE_ID, "name": "Analysts", "alias": "Analysts",
+                           "desc": "Read the sales reports", "groupId": null,
+                           "groupName": null}),
+            ),
+        ),
+    ]
+}
+
+/// A JSON example as a form body says it: an object value as JSON text (Smartbi's
+/// `paramsInfo`); the rest as it is, for the form's encoding to write (an array as repeated
+/// fields).
+fn as_form(example: &Value) -> Value {
+    match example {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(k, v)| {
+                    let v = match v {
+                        Value::Object(_) => Value::String(v.to_string()),
+                        other => other.clone(),
+                    };
+                    (k.clone(), v)
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn operation<'a>(openapi: &'a mut OpenApi, method: &str, path: &str) -> Option<&'a mut Operation> {
+    let item = openapi.paths.paths.get_mut(path)?;
+    let op = match method {
+        "get" => &mut item.get,
+        "post" => &mut item.post,
+        "put" => &mut item.put,
+        "delete" => &mut item.delete,
+        "patch" => &mut item.patch,
+        _ => return None,
+    };
+    op.as_mut()
+}
+
+/// Sets the examples of [`all`] on their operations.
+pub(super) fn add(openapi: &mut OpenApi) {
+    for e in all() {
+        let Some(op) = operation(openapi, e.method, e.path) else {
+            continue;
+        };
+        if let Some(body) = op.request_body.as_mut() {
+            for (media, content) in &mut body.content {
+                content.example = Some(if media == "application/x-www-form-urlencoded" {
+                    as_form(&e.request)
+                } else {
+                    e.request.clone()
+                });
+            }
+        }
+        let success = op
+            .responses
+            .responses
+            .iter_mut()
+            .find(|(status, _)| status.starts_with('2'));
+        if let Some((_, RefOr::T(response))) = success
+            && let Some(content) = response.content.get_mut("application/json")
+        {
+            content.example = Some(e.response);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_form_example_says_objects_as_json_text() {
+        assert_eq!(
+            as_form(&json!({"paramsInfo": {"name": "a"}, "smartbiToken": "t", "n": 1, "m": ["1"]})),
+            json!({"paramsInfo": "{\"name\":\"a\"}", "smartbiToken": "t", "n": 1, "m": ["1"]})
+        );
+    }
+
+    #[test]
+    fn every_example_names_one_operation_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for e in all() {
+            assert!(seen.insert((e.method, e.path)), "{} {}", e.method, e.path);
+        }
+    }
+}

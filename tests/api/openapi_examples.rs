@@ -1,0 +1,502 @@
+//! The examples of the OpenAPI document (docs/fuzzing.md, "Examples"): the main operations
+//! of every dialect carry a request example and a success example, every example fits its
+//! schema, and the server accepts each request example and answers as its success example
+//! shows (the fuzzer sends them as they are).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+use weir_test_kit::TestApp;
+
+/// The operations that must keep their examples, by dialect: a JSON request body example
+/// (and a form one where the operation takes a form) and a success answer example.
+const MAIN: [(&str, &str); 33] = [
+    // Native
+    ("post", "/api/v1/oauth2/token"),
+    ("post", "/api/v1/user/register"),
+    ("put", "/api/v1/user/password"),
+    ("post", "/api/v1/user/members"),
+    ("post", "/api/v1/user/members/search"),
+    ("put", "/api/v1/user/members/{user_id}"),
+    ("post", "/api/v1/user/roles"),
+    ("post", "/api/v1/user/roles/search"),
+    ("put", "/api/v1/user/roles/{role_id}"),
+    ("post", "/api/v1/user/roles/{role_id}/associate-user"),
+    ("post", "/api/v1/device"),
+    ("post", "/api/v1/device/search"),
+    ("put", "/api/v1/device/{device_id}"),
+    ("post", "/api/v1/entity/search"),
+    ("post", "/api/v1/entity/history/search"),
+    ("post", "/api/v1/dashboard"),
+    ("put", "/api/v1/dashboard/{dashboard_id}"),
+    ("post", "/api/v1/workflow/flows/design"),
+    ("post", "/api/v1/workflow/flows/search"),
+    ("put", "/api/v1/workflow/flows/{flow_id}"),
+    // Wyn
+    ("post", "/api/v2/identity/roles"),
+    ("post", "/api/v2/identity/roles/import"),
+    ("post", "/api/v2/identity/roles/{id}/users"),
+    ("put", "/api/v2/identity/roles/{id}/users"),
+    ("post", "/api/v2/identity/roles/{id}/permissions"),
+    // ThingsKit
+    ("post", "/api/yt/role/save_with_menu"),
+    ("delete", "/api/yt/role"),
+    ("put", "/api/yt/role/update_status/{roleId}/{status}"),
+    // Smartbi
+    ("post", "/smartbi/vision/api/system/whoami"),
+    ("post", "/smartbi/vision/api/user/create"),
+    ("post", "/smartbi/vision/api/user/get"),
+    ("post", "/smartbi/vision/api/role/create"),
+    ("post", "/smartbi/vision/api/role/get"),
+];
+
+async fn document(app: &TestApp) -> Value {
+    let (status, doc) = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(status, 200);
+    doc
+}
+
+fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> &'a Value {
+    let op = &doc["paths"][path][method];
+    assert!(op.is_object(), "no operation {method} {path}");
+    op
+}
+
+/// The JSON content of an operation's success answer (its first 2xx status).
+fn success(op: &Value) -> &Value {
+    let responses = op["responses"].as_object().expect("responses");
+    let (_, response) = responses
+        .iter()
+        .find(|(status, _)| status.starts_with('2'))
+        .expect("a success answer");
+    &response["content"]["application/json"]
+}
+
+#[tokio::test]
+async fn openapi_main_operations_of_every_dialect_have_examples() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    for (method, path) in MAIN {
+        let op = operation(&doc, method, path);
+        let content = op["requestBody"]["content"].as_object().expect("a body");
+        assert!(
+            content.contains_key("application/json"),
+            "{method} {path}: no JSON body"
+        );
+        for (media, body) in content {
+            assert!(
+                body.get("example").is_some(),
+                "{method} {path}: no {media} example"
+            );
+        }
+        assert!(
+            success(op).get("example").is_some(),
+            "{method} {path}: no success example"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_examples_fit_their_schemas() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let mut checked = 0;
+    let mut errors = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let bodies = op["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten();
+            let answers =
+                op["responses"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|(status, r)| {
+                        r["content"]
+                            .as_object()
+                            .into_iter()
+                            .flatten()
+                            .map(move |(media, c)| (format!("{status} {media}"), c))
+                    });
+            let all = bodies.map(|(media, c)| (format!("request {media}"), c));
+            for (what, content) in all.chain(answers) {
+                if let Some(example) = content.get("example") {
+                    checked += 1;
+                    let at = format!("{method} {path} {what}");
+                    check(example, &content["schema"], &doc, &at, &mut errors);
+                }
+            }
+        }
+    }
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(checked >= MAIN.len() * 2, "only {checked} examples");
+}
+
+/// The request example of an operation, with the examples' made-up ids replaced by real
+/// ones.
+fn request(doc: &Value, method: &str, path: &str, ids: &BTreeMap<String, String>) -> Value {
+    let example =
+        operation(doc, method, path)["requestBody"]["content"]["application/json"]["example"]
+            .clone();
+    let mut text = example.to_string();
+    for (made_up, real) in ids {
+        text = text.replace(made_up, real);
+    }
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Sends an operation's request example (path parameters from `params`) and checks that the
+/// answer is a success shaped as the success example.
+async fn send(
+    app: &TestApp,
+    doc: &Value,
+    token: Option<&str>,
+    (method, path): (&str, &str),
+    params: &BTreeMap<&str, String>,
+    ids: &BTreeMap<String, String>,
+) -> Value {
+    let mut url = path.to_owned();
+    for (name, value) in params {
+        url = url.replace(&format!("{{{name}}}"), value);
+    }
+    assert!(!url.contains('{'), "{url}: a parameter is missing");
+    let verb = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+    let mut req = app.client().request(verb, app.url(&url));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let res = req
+        .json(&request(doc, method, path, ids))
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let answer: Value = res.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{method} {path}: {status} {answer}");
+    if answer.get("success") == Some(&json!(false)) {
+        panic!("{method} {path}: {answer}");
+    }
+    let example = &success(operation(doc, method, path))["example"];
+    let mut errors = Vec::new();
+    same_shape(example, &answer, &format!("{method} {path}"), &mut errors);
+    assert!(errors.is_empty(), "{}\n{answer}", errors.join("\n"));
+    answer
+}
+
+/// The examples' made-up ids (crates/http/src/openapi/examples.rs).
+const MADE_UP_USER: &str = "7204718712345677825";
+const MADE_UP_ROLE: &str = "7204718712345677826";
+const MADE_UP_MENU: &str = "7204718712345677831";
+
+#[tokio::test]
+async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let mut ids = BTreeMap::new();
+    let mut params = BTreeMap::new();
+    // The first user, then their token.
+    let none = BTreeMap::new();
+    send(
+        &app,
+        &doc,
+        None,
+        ("post", "/api/v1/user/register"),
+        &params,
+        &none,
+    )
+    .await;
+    let token = send(
+        &app,
+        &doc,
+        None,
+        ("post", "/api/v1/oauth2/token"),
+        &params,
+        &none,
+    )
+    .await;
+    let token = token["data"]["access_token"].as_str().unwrap().to_owned();
+    let t = Some(token.as_str());
+    let admin = app.login("alice@example.com", "correct-horse-9").await;
+    ids.insert(
+        MADE_UP_MENU.to_owned(),
+        app.menu_id(&admin, "dashboard").await,
+    );
+
+    let created = send(
+        &app,
+        &doc,
+        t,
+        ("post", "/api/v1/user/members"),
+        &params,
+        &ids,
+    )
+    .await;
+    let user = created["data"]["user_id"].as_str().unwrap().to_owned();
+    ids.insert(MADE_UP_USER.to_owned(), user.clone());
+    params.insert("user_id", user);
+    let created = send(&app, &doc, t, ("post", "/api/v1/user/roles"), &params, &ids).await;
+    params.insert(
+        "role_id",
+        created["data"]["role_id"].as_str().unwrap().into(),
+    );
+    let created = send(&app, &doc, t, ("post", "/api/v1/device"), &params, &ids).await;
+    params.insert(
+        "device_id",
+        created["data"]["device_id"].as_str().unwrap().into(),
+    );
+    let created = send(&app, &doc, t, ("post", "/api/v1/dashboard"), &params, &ids).await;
+    params.insert(
+        "dashboard_id",
+        created["data"]["dashboard_id"].as_str().unwrap().into(),
+    );
+    let created = send(
+        &app,
+        &doc,
+        t,
+        ("post", "/api/v1/workflow/flows/design"),
+        &params,
+        &ids,
+    )
+    .await;
+    params.insert("flow_id", created["data"]["id"].as_str().unwrap().into());
+    let created = send(
+        &app,
+        &doc,
+        t,
+        ("post", "/api/v2/identity/roles"),
+        &params,
+        &ids,
+    )
+    .await;
+    let wyn_role = created["id"].as_str().unwrap().to_owned();
+    params.insert("id", wyn_role.clone());
+    ids.insert(MADE_UP_ROLE.to_owned(), wyn_role);
+
+    for op in [
+        ("post", "/api/v1/user/members/search"),
+        ("put", "/api/v1/user/members/{user_id}"),
+        ("post", "/api/v1/user/roles/search"),
+        ("put", "/api/v1/user/roles/{role_id}"),
+        ("post", "/api/v1/device/search"),
+        ("put", "/api/v1/device/{device_id}"),
+        ("post", "/api/v1/entity/search"),
+        ("put", "/api/v1/dashboard/{dashboard_id}"),
+        ("post", "/api/v1/workflow/flows/search"),
+        ("put", "/api/v1/workflow/flows/{flow_id}"),
+        ("post", "/api/v2/identity/roles/import"),
+        ("post", "/api/v2/identity/roles/{id}/users"),
+        ("put", "/api/v2/identity/roles/{id}/users"),
+        ("post", "/api/v2/identity/roles/{id}/permissions"),
+    ] {
+        send(&app, &doc, t, op, &params, &ids).await;
+    }
+    // ThingsKit: the role it makes (no user) is the one it switches off and deletes.
+    let saved = ("post", "/api/yt/role/save_with_menu");
+    let created = send(&app, &doc, t, saved, &params, &ids).await;
+    let role = created["id"].as_str().unwrap().to_owned();
+    ids.insert(MADE_UP_ROLE.to_owned(), role.clone());
+    params.insert("roleId", role);
+    params.insert("status", "0".into());
+    for op in [
+        ("put", "/api/yt/role/update_status/{roleId}/{status}"),
+        ("delete", "/api/yt/role"),
+        ("post", "/smartbi/vision/api/user/create"),
+        ("post", "/smartbi/vision/api/user/get"),
+        ("post", "/smartbi/vision/api/role/create"),
+        ("post", "/smartbi/vision/api/role/get"),
+        // Last: it changes the caller's password.
+        ("put", "/api/v1/user/password"),
+    ] {
+        send(&app, &doc, t, op, &params, &ids).await;
+    }
+}
+
+/// Whether `answer` has the example's shape: the same fields (a field the answer leaves
+/// `null` may be missing from the example), of the same JSON types, the first items of
+/// arrays alike.
+fn same_shape(example: &Value, answer: &Value, at: &str, errors: &mut Vec<String>) {
+    match (example, answer) {
+        (Value::Object(e), Value::Object(a)) => {
+            for key in e.keys().filter(|k| !a.contains_key(*k)) {
+                errors.push(format!("{at}: the answer has no {key:?}"));
+            }
+            for (key, value) in a {
+                match e.get(key) {
+                    Some(ev) => same_shape(ev, value, &format!("{at}.{key}"), errors),
+                    None if value.is_null() => {}
+                    None => errors.push(format!("{at}: the example has no {key:?}")),
+                }
+            }
+        }
+        (Value::Array(e), Value::Array(a)) => {
+            if let (Some(e), Some(a)) = (e.first(), a.first()) {
+                same_shape(e, a, &format!("{at}[0]"), errors);
+            }
+        }
+        (Value::Null, _) | (_, Value::Null) => {}
+        (Value::Number(_), Value::Number(_))
+        | (Value::String(_), Value::String(_))
+        | (Value::Bool(_), Value::Bool(_)) => {}
+        (e, a) => errors.push(format!("{at}: the example has {e}, the answer {a}")),
+    }
+}
+
+/// Checks `value` against `schema` (the JSON Schema subset the document uses), with
+/// `#/components/schemas/...` references resolved in `doc`.
+fn check(value: &Value, schema: &Value, doc: &Value, at: &str, errors: &mut Vec<String>) {
+    let Some(s) = schema.as_object() else {
+        return;
+    };
+    if let Some(r) = s.get("$ref").and_then(Value::as_str) {
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .expect("a schema ref");
+        let target = &doc["components"]["schemas"][name];
+        assert!(target.is_object(), "{at}: {r} does not resolve");
+        check(value, target, doc, at, errors);
+    }
+    for sub in s
+        .get("allOf")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        check(value, sub, doc, at, errors);
+    }
+    for (key, need_one) in [("oneOf", true), ("anyOf", false)] {
+        if let Some(subs) = s.get(key).and_then(Value::as_array) {
+            let fits = subs
+                .iter()
+                .filter(|sub| {
+                    let mut e = Vec::new();
+                    check(value, sub, doc, at, &mut e);
+                    e.is_empty()
+                })
+                .count();
+            if fits == 0 || (need_one && fits > 1) {
+                errors.push(format!("{at}: {value} fits {fits} of the {key}"));
+            }
+        }
+    }
+    if let Some(types) = s.get("type") {
+        let types: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let fits = |t: &str| match t {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "string" => value.is_string(),
+            "number" => value.is_number(),
+            "integer" => value.is_i64() || value.is_u64(),
+            _ => false,
+        };
+        if !types.iter().any(|t| fits(t)) {
+            errors.push(format!("{at}: {value} is not of type {types:?}"));
+            return;
+        }
+    }
+    if let Some(names) = s.get("enum").and_then(Value::as_array)
+        && !names.contains(value)
+    {
+        errors.push(format!("{at}: {value} is not one of {names:?}"));
+    }
+    match value {
+        Value::String(text) => {
+            let chars = text.chars().count() as u64;
+            if s.get("minLength")
+                .and_then(Value::as_u64)
+                .is_some_and(|m| chars < m)
+                || s.get("maxLength")
+                    .and_then(Value::as_u64)
+                    .is_some_and(|m| chars > m)
+            {
+                errors.push(format!("{at}: {value} has a length out of bounds"));
+            }
+            if let Some(p) = s.get("pattern").and_then(Value::as_str)
+                && !matches_pattern(p, text)
+            {
+                errors.push(format!("{at}: {value} does not match {p}"));
+            }
+            if s.get("format") == Some(&json!("email")) && !text.contains('@') {
+                errors.push(format!("{at}: {value} is not an email"));
+            }
+        }
+        Value::Number(n) => {
+            let n = n.as_f64().unwrap_or_default();
+            if s.get("minimum")
+                .and_then(Value::as_f64)
+                .is_some_and(|m| n < m)
+                || s.get("maximum")
+                    .and_then(Value::as_f64)
+                    .is_some_and(|m| n > m)
+            {
+                errors.push(format!("{at}: {value} is out of bounds"));
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item) = s.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    check(v, item, doc, &format!("{at}[{i}]"), errors);
+                }
+            }
+        }
+        Value::Object(fields) => {
+            for name in s
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                let name = name.as_str().unwrap_or_default();
+                if !fields.contains_key(name) {
+                    errors.push(format!("{at}: {name:?} is required"));
+                }
+            }
+            let properties = s.get("properties").and_then(Value::as_object);
+            for (name, v) in fields {
+                match (
+                    properties.and_then(|p| p.get(name)),
+                    s.get("additionalProperties"),
+                ) {
+                    (Some(p), _) => check(v, p, doc, &format!("{at}.{name}"), errors),
+                    (None, Some(Value::Bool(false))) => {
+                        errors.push(format!("{at}: {name:?} is not allowed"));
+                    }
+                    (None, Some(extra)) => check(v, extra, doc, &format!("{at}.{name}"), errors),
+                    (None, None) => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The patterns the document uses, checked by hand (no regex engine here); an unknown
+/// one fails, to be added.
+fn matches_pattern(pattern: &str, text: &str) -> bool {
+    let id = |t: &str| {
+        (1..=19).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) && !t.starts_with('0')
+    };
+    let within =
+        |t: &str, max: usize, ok: fn(u8) -> bool| (1..=max).contains(&t.len()) && t.bytes().all(ok);
+    match pattern {
+        "^[1-9][0-9]{0,18}$" => id(text),
+        "^(MENU|FUNCTION)$" => text == "MENU" || text == "FUNCTION",
+        "^([1-9][0-9]{0,18}|DATA_SOURCES|PUBLIC)$" => {
+            id(text) || text == "DATA_SOURCES" || text == "PUBLIC"
+        }
+        "^[A-Za-z0-9_:-]{1,50}$" => within(text, 50, |b| {
+            b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'-'
+        }),
+        "^[a-z0-9._-]{1,128}$" => within(text, 128, |b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_' || b == b'-'
+        }),
+        other => panic!("no check for the pattern {other}: add one"),
+    }
+}
