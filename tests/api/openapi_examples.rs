@@ -10,7 +10,7 @@ use weir_test_kit::TestApp;
 
 /// The operations that must keep their examples, by dialect: a JSON request body example
 /// (and a form one where the operation takes a form) and a success answer example.
-const MAIN: [(&str, &str); 33] = [
+const MAIN: [(&str, &str); 55] = [
     // Native
     ("post", "/api/v1/oauth2/token"),
     ("post", "/api/v1/user/register"),
@@ -32,6 +32,29 @@ const MAIN: [(&str, &str); 33] = [
     ("post", "/api/v1/workflow/flows/design"),
     ("post", "/api/v1/workflow/flows/search"),
     ("put", "/api/v1/workflow/flows/{flow_id}"),
+    // Native, beyond the main ones
+    ("put", "/api/v1/user/members/{user_id}/change-password"),
+    ("post", "/api/v1/user/members/{user_id}/permission"),
+    ("post", "/api/v1/user/menus"),
+    ("put", "/api/v1/user/menus/{menu_id}"),
+    ("post", "/api/v1/user/roles/{role_id}/associate-menu"),
+    ("post", "/api/v1/user/roles/{role_id}/disassociate-menu"),
+    ("post", "/api/v1/user/roles/{role_id}/associate-resource"),
+    ("post", "/api/v1/user/roles/{role_id}/disassociate-resource"),
+    ("post", "/api/v1/user/roles/{role_id}/disassociate-user"),
+    ("post", "/api/v1/user/batch-delete"),
+    ("post", "/api/v1/integration/search"),
+    ("post", "/api/v1/device/{device_id}/token"),
+    ("post", "/api/v1/device/batch-delete"),
+    ("post", "/api/v1/entity"),
+    ("put", "/api/v1/entity/{entity_id}"),
+    ("post", "/api/v1/entity/property/update"),
+    ("post", "/api/v1/dashboard/{dashboard_id}/widget"),
+    ("put", "/api/v1/dashboard/{dashboard_id}/widget/{widget_id}"),
+    ("post", "/api/v1/workflow/flows/design/validate"),
+    ("post", "/api/v1/workflow/flows/design/test"),
+    ("post", "/api/v1/workflow/flows/{flow_id}/logs/search"),
+    ("post", "/api/v1/workflow/flows/batch-delete"),
     // Wyn
     ("post", "/api/v2/identity/roles"),
     ("post", "/api/v2/identity/roles/import"),
@@ -189,6 +212,9 @@ async fn send(
 const MADE_UP_USER: &str = "7204718712345677825";
 const MADE_UP_ROLE: &str = "7204718712345677826";
 const MADE_UP_MENU: &str = "7204718712345677831";
+const MADE_UP_DEVICE: &str = "7204718712345677827";
+const MADE_UP_ENTITY: &str = "7204718712345677828";
+const MADE_UP_FLOW: &str = "7204718712345677830";
 
 #[tokio::test]
 async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
@@ -242,9 +268,17 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         created["data"]["role_id"].as_str().unwrap().into(),
     );
     let created = send(&app, &doc, t, ("post", "/api/v1/device"), &params, &ids).await;
+    let device = created["data"]["device_id"].as_str().unwrap().to_owned();
+    ids.insert(MADE_UP_DEVICE.to_owned(), device.clone());
+    params.insert("device_id", device);
+    let created = send(&app, &doc, t, ("post", "/api/v1/entity"), &params, &ids).await;
+    let entity = created["data"]["entity_id"].as_str().unwrap().to_owned();
+    ids.insert(MADE_UP_ENTITY.to_owned(), entity.clone());
+    params.insert("entity_id", entity);
+    let created = send(&app, &doc, t, ("post", "/api/v1/user/menus"), &params, &ids).await;
     params.insert(
-        "device_id",
-        created["data"]["device_id"].as_str().unwrap().into(),
+        "menu_id",
+        created["data"]["menu_id"].as_str().unwrap().into(),
     );
     let created = send(&app, &doc, t, ("post", "/api/v1/dashboard"), &params, &ids).await;
     params.insert(
@@ -260,7 +294,9 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         &ids,
     )
     .await;
-    params.insert("flow_id", created["data"]["id"].as_str().unwrap().into());
+    let flow = created["data"]["id"].as_str().unwrap().to_owned();
+    ids.insert(MADE_UP_FLOW.to_owned(), flow.clone());
+    params.insert("flow_id", flow);
     let created = send(
         &app,
         &doc,
@@ -277,20 +313,43 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
     for op in [
         ("post", "/api/v1/user/members/search"),
         ("put", "/api/v1/user/members/{user_id}"),
+        ("put", "/api/v1/user/members/{user_id}/change-password"),
+        ("post", "/api/v1/user/members/{user_id}/permission"),
         ("post", "/api/v1/user/roles/search"),
         ("put", "/api/v1/user/roles/{role_id}"),
+        ("put", "/api/v1/user/menus/{menu_id}"),
+        ("post", "/api/v1/user/roles/{role_id}/associate-menu"),
+        ("post", "/api/v1/user/roles/{role_id}/disassociate-menu"),
+        ("post", "/api/v1/user/roles/{role_id}/associate-resource"),
+        ("post", "/api/v1/user/roles/{role_id}/disassociate-resource"),
+        ("post", "/api/v1/user/roles/{role_id}/associate-user"),
+        ("post", "/api/v1/user/roles/{role_id}/disassociate-user"),
+        ("post", "/api/v1/integration/search"),
         ("post", "/api/v1/device/search"),
         ("put", "/api/v1/device/{device_id}"),
+        ("post", "/api/v1/device/{device_id}/token"),
         ("post", "/api/v1/entity/search"),
+        ("put", "/api/v1/entity/{entity_id}"),
+        ("post", "/api/v1/entity/property/update"),
+        ("post", "/api/v1/entity/history/search"),
         ("put", "/api/v1/dashboard/{dashboard_id}"),
+        ("post", "/api/v1/dashboard/{dashboard_id}/widget"),
+        ("put", "/api/v1/dashboard/{dashboard_id}/widget/{widget_id}"),
         ("post", "/api/v1/workflow/flows/search"),
         ("put", "/api/v1/workflow/flows/{flow_id}"),
+        ("post", "/api/v1/workflow/flows/design/validate"),
+        ("post", "/api/v1/workflow/flows/design/test"),
+        ("post", "/api/v1/workflow/flows/{flow_id}/logs/search"),
         ("post", "/api/v2/identity/roles/import"),
         ("post", "/api/v2/identity/roles/{id}/users"),
         ("put", "/api/v2/identity/roles/{id}/users"),
         ("post", "/api/v2/identity/roles/{id}/permissions"),
     ] {
-        send(&app, &doc, t, op, &params, &ids).await;
+        let answer = send(&app, &doc, t, op, &params, &ids).await;
+        if op.1 == "/api/v1/dashboard/{dashboard_id}/widget" {
+            let widget = answer["data"]["widget_id"].as_str().unwrap();
+            params.insert("widget_id", widget.to_owned());
+        }
     }
     // ThingsKit: the role it makes (no user) is the one it switches off and deletes.
     let saved = ("post", "/api/yt/role/save_with_menu");
@@ -306,7 +365,10 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("post", "/smartbi/vision/api/user/get"),
         ("post", "/smartbi/vision/api/role/create"),
         ("post", "/smartbi/vision/api/role/get"),
-        // Last: it changes the caller's password.
+        // Last: what deletes, and what changes the caller's password.
+        ("post", "/api/v1/device/batch-delete"),
+        ("post", "/api/v1/workflow/flows/batch-delete"),
+        ("post", "/api/v1/user/batch-delete"),
         ("put", "/api/v1/user/password"),
     ] {
         send(&app, &doc, t, op, &params, &ids).await;

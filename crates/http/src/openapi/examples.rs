@@ -263,6 +263,165 @@ fn all() -> Vec<Example> {
             json!({"name": "Morning report", "remark": "Runs at seven"}),
             empty,
         ),
+        // ---- native: more of the same resources ----
+        example(
+            "put",
+            "/api/v1/user/members/{user_id}/change-password",
+            json!({"password": "battery-staple-8"}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/members/{user_id}/permission",
+            json!({"resource_type": "DEVICE", "resource_id": DEVICE_ID}),
+            native(json!({"has_permission": true})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/menus",
+            json!({"code": "reports.export", "name": "Export reports", "type": "FUNCTION",
+                   "parent_id": null}),
+            native(json!({"menu_id": MENU_ID})),
+        ),
+        example(
+            "put",
+            "/api/v1/user/menus/{menu_id}",
+            json!({"name": "Export reports (CSV)", "type": "FUNCTION"}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/associate-menu",
+            json!({"menu_ids": [MENU_ID]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/disassociate-menu",
+            json!({"menu_ids": [MENU_ID]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/associate-resource",
+            json!({"resources": [{"type": "DEVICE", "id": DEVICE_ID}]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/disassociate-resource",
+            json!({"resources": [{"type": "DEVICE", "id": DEVICE_ID}]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/disassociate-user",
+            json!({"user_ids": [USER_ID]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/user/batch-delete",
+            json!({"user_id_list": [USER_ID]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/integration/search",
+            json!({"device_addable": true}),
+            native(json!([{"id": "http-device", "name": "HTTP device",
+                           "description": "Devices that post JSON values over HTTP with a device token",
+                           "deviceCount": 1, "entityCount": 3,
+                           "add_device_service_key": "http-device.integration.add_device",
+                           "delete_device_service_key": "http-device.integration.delete_device"}])),
+        ),
+        example(
+            "post",
+            "/api/v1/device/{device_id}/token",
+            json!({}),
+            native(
+                json!({"device_id": DEVICE_ID, "device_key": "http-device.device.boiler-1",
+                          "token": format!("wdt_{}", "0123456789abcdef".repeat(4))}),
+            ),
+        ),
+        example(
+            "post",
+            "/api/v1/device/batch-delete",
+            json!({"device_id_list": [DEVICE_ID]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/entity",
+            json!({"name": "Setpoint", "identifier": "setpoint", "type": "PROPERTY",
+                   "access_mod": "RW", "value_type": "DOUBLE",
+                   "value_attribute": {"min": 5, "max": 30}}),
+            native(json!({"entity_id": ENTITY_ID, "entity_key": "system.integration.setpoint"})),
+        ),
+        example(
+            "put",
+            "/api/v1/entity/{entity_id}",
+            json!({"name": "Heating setpoint", "value_attribute": {"min": 5, "max": 28}}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/entity/property/update",
+            json!({"exchange": {"system.integration.setpoint": 21.5}}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/dashboard/{dashboard_id}/widget",
+            json!({"data": {"type": "line", "entity": ENTITY_ID}}),
+            native(json!({"widget_id": "7204718712345677833",
+                          "data": {"type": "line", "entity": ENTITY_ID}})),
+        ),
+        example(
+            "put",
+            "/api/v1/dashboard/{dashboard_id}/widget/{widget_id}",
+            json!({"data": {"type": "line", "entity": ENTITY_ID, "hours": 24}}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/design/validate",
+            json!({"design_data": design()}),
+            native(json!({"valid": true})),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/design/test",
+            json!({"design_data": design(), "input": {"room": "kitchen"}}),
+            native({
+                let trace = |node: &str| {
+                    json!({"message_id": "7204718712345677834", "node_id": node,
+                           "node_label": node.to_uppercase(), "status": "SUCCESS",
+                           "start_time": CREATED_AT, "time_cost": 1, "error_message": "",
+                           "input": "{\"room\":\"kitchen\"}",
+                           "output": "{\"room\":\"kitchen\"}"})
+                };
+                json!({"status": "SUCCESS", "message": "", "start_time": CREATED_AT,
+                       "time_cost": 2, "output": {"room": "kitchen"},
+                       "trace_info": [trace("start"), trace("out")]})
+            }),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/{flow_id}/logs/search",
+            json!({"status": "SUCCESS", "page_number": 1, "page_size": 10}),
+            page(
+                json!([{"id": "7204718712345677832", "flow_id": FLOW_ID, "version": 1,
+                         "status": "SUCCESS", "start_time": CREATED_AT, "time_cost": 3,
+                         "message": ""}]),
+            ),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/batch-delete",
+            json!({"workflow_id_list": [FLOW_ID]}),
+            native(json!({})),
+        ),
         // ---- Wyn: roles ----
         example(
             "post",
