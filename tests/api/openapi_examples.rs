@@ -10,7 +10,7 @@ use weir_test_kit::TestApp;
 
 /// The operations that must keep their examples, by dialect: a JSON request body example
 /// (and a form one where the operation takes a form) and a success answer example.
-const MAIN: [(&str, &str); 55] = [
+const MAIN: [(&str, &str); 68] = [
     // Native
     ("post", "/api/v1/oauth2/token"),
     ("post", "/api/v1/user/register"),
@@ -55,6 +55,25 @@ const MAIN: [(&str, &str); 55] = [
     ("post", "/api/v1/workflow/flows/design/test"),
     ("post", "/api/v1/workflow/flows/{flow_id}/logs/search"),
     ("post", "/api/v1/workflow/flows/batch-delete"),
+    ("post", "/api/v1/user/roles/{role_id}/members"),
+    ("post", "/api/v1/user/roles/{role_id}/resources"),
+    ("post", "/api/v1/user/roles/{role_id}/dashboards"),
+    (
+        "post",
+        "/api/v1/user/roles/{role_id}/undistributed-dashboards",
+    ),
+    ("post", "/api/v1/user/roles/{role_id}/devices"),
+    ("post", "/api/v1/user/roles/{role_id}/undistributed-devices"),
+    ("post", "/api/v1/user/roles/{role_id}/integrations"),
+    (
+        "post",
+        "/api/v1/user/roles/{role_id}/undistributed-integrations",
+    ),
+    ("post", "/api/v1/user/roles/{role_id}/undistributed-users"),
+    ("post", "/api/v1/entity/form"),
+    ("post", "/api/v1/entity/delete"),
+    ("post", "/api/v1/workflow/flows/import"),
+    ("post", "/api/v1/workflow/flows/node/test"),
     // Wyn
     ("post", "/api/v2/identity/roles"),
     ("post", "/api/v2/identity/roles/import"),
@@ -321,8 +340,23 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("post", "/api/v1/user/roles/{role_id}/associate-menu"),
         ("post", "/api/v1/user/roles/{role_id}/disassociate-menu"),
         ("post", "/api/v1/user/roles/{role_id}/associate-resource"),
+        ("post", "/api/v1/user/roles/{role_id}/resources"),
+        ("post", "/api/v1/user/roles/{role_id}/devices"),
+        ("post", "/api/v1/user/roles/{role_id}/integrations"),
+        ("post", "/api/v1/user/roles/{role_id}/dashboards"),
+        ("post", "/api/v1/user/roles/{role_id}/undistributed-devices"),
+        (
+            "post",
+            "/api/v1/user/roles/{role_id}/undistributed-integrations",
+        ),
+        (
+            "post",
+            "/api/v1/user/roles/{role_id}/undistributed-dashboards",
+        ),
         ("post", "/api/v1/user/roles/{role_id}/disassociate-resource"),
+        ("post", "/api/v1/user/roles/{role_id}/undistributed-users"),
         ("post", "/api/v1/user/roles/{role_id}/associate-user"),
+        ("post", "/api/v1/user/roles/{role_id}/members"),
         ("post", "/api/v1/user/roles/{role_id}/disassociate-user"),
         ("post", "/api/v1/integration/search"),
         ("post", "/api/v1/device/search"),
@@ -332,6 +366,7 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("put", "/api/v1/entity/{entity_id}"),
         ("post", "/api/v1/entity/property/update"),
         ("post", "/api/v1/entity/history/search"),
+        ("post", "/api/v1/entity/form"),
         ("put", "/api/v1/dashboard/{dashboard_id}"),
         ("post", "/api/v1/dashboard/{dashboard_id}/widget"),
         ("put", "/api/v1/dashboard/{dashboard_id}/widget/{widget_id}"),
@@ -340,6 +375,8 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("post", "/api/v1/workflow/flows/design/validate"),
         ("post", "/api/v1/workflow/flows/design/test"),
         ("post", "/api/v1/workflow/flows/{flow_id}/logs/search"),
+        ("post", "/api/v1/workflow/flows/import"),
+        ("post", "/api/v1/workflow/flows/node/test"),
         ("post", "/api/v2/identity/roles/import"),
         ("post", "/api/v2/identity/roles/{id}/users"),
         ("put", "/api/v2/identity/roles/{id}/users"),
@@ -366,6 +403,7 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("post", "/smartbi/vision/api/role/create"),
         ("post", "/smartbi/vision/api/role/get"),
         // Last: what deletes, and what changes the caller's password.
+        ("post", "/api/v1/entity/delete"),
         ("post", "/api/v1/device/batch-delete"),
         ("post", "/api/v1/workflow/flows/batch-delete"),
         ("post", "/api/v1/user/batch-delete"),

@@ -99,6 +99,16 @@ fn all() -> Vec<Example> {
                         "email": "alice@example.com", "created_at": CREATED_AT,
                         "roles": [{"role_id": ROLE_ID, "role_name": "Auditors"}]});
     let search = json!({"keyword": "a", "page_number": 1, "page_size": 10});
+    let list = json!({"keyword": "", "page_number": 1, "page_size": 10});
+    let role_dashboard = json!({"dashboard_id": DASHBOARD_ID, "dashboard_name": "Boiler room",
+                                "created_at": CREATED_AT, "user_id": USER_ID,
+                                "user_email": "alice@example.com", "user_nickname": "Alice"});
+    let role_device = json!({"device_id": DEVICE_ID, "device_name": "Boiler room sensor",
+                             "created_at": CREATED_AT, "integration_id": "http-device",
+                             "integration_name": "HTTP device", "role_integration": false});
+    let role_integration = json!({"integration_id": "http-device",
+                                  "integration_name": "HTTP device", "device_num": 1,
+                                  "entity_num": 3});
     vec![
         // ---- native: auth and the caller's account ----
         example(
@@ -421,6 +431,110 @@ fn all() -> Vec<Example> {
             "/api/v1/workflow/flows/batch-delete",
             json!({"workflow_id_list": [FLOW_ID]}),
             native(json!({})),
+        ),
+        // ---- native: what a role holds and could hold ----
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/members",
+            search.clone(),
+            page(
+                json!([{"role_id": ROLE_ID, "user_id": USER_ID, "user_email": "alice@example.com",
+                         "user_nickname": "Alice"}]),
+            ),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/resources",
+            json!({"resource_type": "DEVICE"}),
+            native(json!([{"resource_id": DEVICE_ID, "resource_type": "DEVICE"}])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/dashboards",
+            list.clone(),
+            page(json!([role_dashboard.clone()])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/undistributed-dashboards",
+            list.clone(),
+            page(json!([role_dashboard])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/devices",
+            list.clone(),
+            page(json!([role_device.clone()])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/undistributed-devices",
+            list.clone(),
+            page(json!([role_device])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/integrations",
+            list.clone(),
+            page(json!([role_integration.clone()])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/undistributed-integrations",
+            list.clone(),
+            page(json!([role_integration])),
+        ),
+        example(
+            "post",
+            "/api/v1/user/roles/{role_id}/undistributed-users",
+            list,
+            page(json!([{"user_id": USER_ID, "email": "alice@example.com", "nickname": "Alice"}])),
+        ),
+        // ---- native: entity forms and deletion, flow import and node test ----
+        example(
+            "post",
+            "/api/v1/entity/form",
+            json!({"entity_id_list": [ENTITY_ID]}),
+            native(
+                json!([{"entity_id": ENTITY_ID, "entity_key": "system.integration.setpoint",
+                           "entity_name": "Setpoint", "entity_type": "PROPERTY",
+                           "entity_access_mod": "RW", "entity_value_type": "DOUBLE",
+                           "fields": [{"entity_id": ENTITY_ID,
+                                       "key": "system.integration.setpoint",
+                                       "name": "Setpoint", "value_type": "DOUBLE",
+                                       "access_mod": "RW", "required": false,
+                                       "value_attribute": {"min": 5, "max": 30}}]}]),
+            ),
+        ),
+        example(
+            "post",
+            "/api/v1/entity/delete",
+            json!({"entity_ids": [ENTITY_ID]}),
+            native(json!({})),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/import",
+            json!({"name": "Morning report (copy)", "remark": "Runs by hand",
+                   "design_data": design()}),
+            native(json!({"id": FLOW_ID, "version": 1})),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/node/test",
+            json!({"node": {"id": "start", "componentName": "trigger",
+                            "data": {"nodeName": "START", "parameters": {}}},
+                   "input": {"room": "kitchen"}}),
+            native(
+                json!({"status": "SUCCESS", "message": "", "start_time": CREATED_AT,
+                          "time_cost": 1, "output": {"room": "kitchen"},
+                          "trace_info": [{"message_id": "7204718712345677834",
+                                          "node_id": "start", "node_label": "START",
+                                          "status": "SUCCESS", "start_time": CREATED_AT,
+                                          "time_cost": 1, "error_message": "",
+                                          "input": "{\"room\":\"kitchen\"}",
+                                          "output": "{\"room\":\"kitchen\"}"}]}),
+            ),
         ),
         // ---- Wyn: roles ----
         example(
