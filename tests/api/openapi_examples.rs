@@ -10,7 +10,7 @@ use weir_test_kit::TestApp;
 
 /// The operations that must keep their examples, by dialect: a JSON request body example
 /// (and a form one where the operation takes a form) and a success answer example.
-const MAIN: [(&str, &str); 68] = [
+const MAIN: [(&str, &str); 85] = [
     // Native
     ("post", "/api/v1/oauth2/token"),
     ("post", "/api/v1/user/register"),
@@ -90,6 +90,23 @@ const MAIN: [(&str, &str); 68] = [
     ("post", "/smartbi/vision/api/user/get"),
     ("post", "/smartbi/vision/api/role/create"),
     ("post", "/smartbi/vision/api/role/get"),
+    ("post", "/smartbi/vision/api/group/create"),
+    ("post", "/smartbi/vision/api/group/update"),
+    ("post", "/smartbi/vision/api/group/get"),
+    ("post", "/smartbi/vision/api/group/delete"),
+    ("post", "/smartbi/vision/api/user/update"),
+    ("post", "/smartbi/vision/api/user/delete"),
+    ("post", "/smartbi/vision/api/role/update"),
+    ("post", "/smartbi/vision/api/role/delete"),
+    ("post", "/smartbi/vision/api/usergroup/update"),
+    ("post", "/smartbi/vision/api/usergroup/get"),
+    ("post", "/smartbi/vision/api/usergroup/delete"),
+    ("post", "/smartbi/vision/api/rolegroup/update"),
+    ("post", "/smartbi/vision/api/rolegroup/get"),
+    ("post", "/smartbi/vision/api/rolegroup/delete"),
+    ("post", "/smartbi/vision/api/userrole/update"),
+    ("post", "/smartbi/vision/api/userrole/get"),
+    ("post", "/smartbi/vision/api/userrole/delete"),
 ];
 
 async fn document(app: &TestApp) -> Value {
@@ -402,6 +419,23 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("post", "/smartbi/vision/api/user/get"),
         ("post", "/smartbi/vision/api/role/create"),
         ("post", "/smartbi/vision/api/role/get"),
+        ("post", "/smartbi/vision/api/group/create"),
+        ("post", "/smartbi/vision/api/group/update"),
+        ("post", "/smartbi/vision/api/group/get"),
+        ("post", "/smartbi/vision/api/user/update"),
+        ("post", "/smartbi/vision/api/usergroup/update"),
+        ("post", "/smartbi/vision/api/usergroup/get"),
+        ("post", "/smartbi/vision/api/rolegroup/update"),
+        ("post", "/smartbi/vision/api/rolegroup/get"),
+        ("post", "/smartbi/vision/api/userrole/update"),
+        ("post", "/smartbi/vision/api/userrole/get"),
+        ("post", "/smartbi/vision/api/role/update"),
+        ("post", "/smartbi/vision/api/userrole/delete"),
+        ("post", "/smartbi/vision/api/rolegroup/delete"),
+        ("post", "/smartbi/vision/api/usergroup/delete"),
+        ("post", "/smartbi/vision/api/group/delete"),
+        ("post", "/smartbi/vision/api/role/delete"),
+        ("post", "/smartbi/vision/api/user/delete"),
         // Last: what deletes, and what changes the caller's password.
         ("post", "/api/v1/entity/delete"),
         ("post", "/api/v1/device/batch-delete"),

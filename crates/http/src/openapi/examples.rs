@@ -15,15 +15,15 @@ use utoipa::openapi::{OpenApi, RefOr};
 /// One operation's examples: its request body and its success answer.
 struct Example {
     method: &'static str,
-    path: &'static str,
+    path: String,
     request: Value,
     response: Value,
 }
 
-fn example(method: &'static str, path: &'static str, request: Value, response: Value) -> Example {
+fn example(method: &'static str, path: &str, request: Value, response: Value) -> Example {
     Example {
         method,
-        path,
+        path: path.to_owned(),
         request,
         response,
     }
@@ -48,6 +48,16 @@ fn native(data: Value) -> Value {
 fn page(content: Value) -> Value {
     let total = content.as_array().map_or(0, Vec::len);
     native(json!({"page_number": 1, "page_size": 10, "total": total, "content": content}))
+}
+
+/// A Smartbi action's examples: its `paramsInfo` and its `result`.
+fn smartbi_example(action: &'static str, params: Value, result: Value) -> Example {
+    Example {
+        method: "post",
+        path: format!("/smartbi/vision/api/{action}"),
+        request: json!({"paramsInfo": params}),
+        response: smartbi(result),
+    }
 }
 
 /// The Smartbi envelope around `result`.
@@ -627,6 +637,87 @@ fn all() -> Vec<Example> {
                            "groupName": null}),
             ),
         ),
+        // ---- Smartbi: groups, and who is in them and holds what ----
+        smartbi_example(
+            "group/create",
+            json!({"id": "sales", "name": "Sales", "alias": "Sales team",
+                   "desc": "Everyone who sells", "code": "S01"}),
+            json!("sales"),
+        ),
+        smartbi_example(
+            "group/update",
+            json!({"id": "sales", "alias": "Sales (EU)", "desc": "Everyone who sells in the EU"}),
+            json!("sales"),
+        ),
+        smartbi_example(
+            "group/get",
+            json!({"id": "sales"}),
+            json!({"id": "sales", "name": "Sales", "alias": "Sales (EU)",
+                   "desc": "Everyone who sells in the EU", "code": "S01", "parentId": null}),
+        ),
+        smartbi_example("group/delete", json!({"id": "sales"}), json!("sales")),
+        smartbi_example(
+            "user/update",
+            json!({"id": "alice", "alias": "Alice B.", "desc": "Lead analyst", "enabled": true}),
+            json!(USER_ID),
+        ),
+        smartbi_example("user/delete", json!({"id": "alice"}), json!(USER_ID)),
+        smartbi_example(
+            "role/update",
+            json!({"name": "Analysts", "alias": "Sales analysts",
+                   "desc": "Read the sales reports"}),
+            json!(ROLE_ID),
+        ),
+        smartbi_example("role/delete", json!({"name": "Analysts"}), json!(ROLE_ID)),
+        smartbi_example(
+            "usergroup/update",
+            json!({"userid": "alice", "groupList": ["sales"], "defaultGroupId": "sales",
+                   "override": false}),
+            json!([]),
+        ),
+        smartbi_example(
+            "usergroup/get",
+            json!({"userid": "alice"}),
+            json!([{"id": "sales", "name": "Sales", "alias": "Sales (EU)",
+                    "desc": "Everyone who sells in the EU", "code": "S01"}]),
+        ),
+        smartbi_example(
+            "usergroup/delete",
+            json!({"userid": "alice", "groupList": ["sales"]}),
+            Value::Null,
+        ),
+        smartbi_example(
+            "rolegroup/update",
+            json!({"rolename": "Analysts", "groupList": ["sales"], "override": false}),
+            json!([]),
+        ),
+        smartbi_example(
+            "rolegroup/get",
+            json!({"rolename": "Analysts"}),
+            json!([{"id": "sales", "name": "Sales", "alias": "Sales (EU)",
+                    "desc": "Everyone who sells in the EU"}]),
+        ),
+        smartbi_example(
+            "rolegroup/delete",
+            json!({"rolename": "Analysts", "groupList": ["sales"]}),
+            Value::Null,
+        ),
+        smartbi_example(
+            "userrole/update",
+            json!({"userid": "alice", "roleList": ["Analysts"], "override": false}),
+            json!([]),
+        ),
+        smartbi_example(
+            "userrole/get",
+            json!({"userid": "alice"}),
+            json!([{"id": ROLE_ID, "name": "Analysts", "alias": "Sales analysts",
+                    "desc": "Read the sales reports"}]),
+        ),
+        smartbi_example(
+            "userrole/delete",
+            json!({"userid": "alice", "roleList": ["Analysts"]}),
+            Value::Null,
+        ),
     ]
 }
 
@@ -667,7 +758,7 @@ fn operation<'a>(openapi: &'a mut OpenApi, method: &str, path: &str) -> Option<&
 /// Sets the examples of [`all`] on their operations.
 pub(super) fn add(openapi: &mut OpenApi) {
     for e in all() {
-        let Some(op) = operation(openapi, e.method, e.path) else {
+        let Some(op) = operation(openapi, e.method, &e.path) else {
             continue;
         };
         if let Some(body) = op.request_body.as_mut() {
@@ -708,7 +799,12 @@ mod tests {
     fn every_example_names_one_operation_once() {
         let mut seen = std::collections::BTreeSet::new();
         for e in all() {
-            assert!(seen.insert((e.method, e.path)), "{} {}", e.method, e.path);
+            assert!(
+                seen.insert((e.method, e.path.clone())),
+                "{} {}",
+                e.method,
+                e.path
+            );
         }
     }
 }
