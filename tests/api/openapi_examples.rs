@@ -10,7 +10,7 @@ use weir_test_kit::TestApp;
 
 /// The operations that must keep their examples, by dialect: a JSON request body example
 /// (and a form one where the operation takes a form) and a success answer example.
-const MAIN: [(&str, &str); 85] = [
+const MAIN: &[(&str, &str)] = &[
     // Native
     ("post", "/api/v1/oauth2/token"),
     ("post", "/api/v1/user/register"),
@@ -107,6 +107,21 @@ const MAIN: [(&str, &str); 85] = [
     ("post", "/smartbi/vision/api/userrole/update"),
     ("post", "/smartbi/vision/api/userrole/get"),
     ("post", "/smartbi/vision/api/userrole/delete"),
+    ("post", "/smartbi/vision/api/datasource/create"),
+    ("post", "/smartbi/vision/api/datasource/test"),
+    ("post", "/smartbi/vision/api/datasource/get"),
+    ("post", "/smartbi/vision/api/datasource/update"),
+    ("post", "/smartbi/vision/api/schema/create"),
+    ("post", "/smartbi/vision/api/schema/sync"),
+    ("post", "/smartbi/vision/api/table/create"),
+    ("post", "/smartbi/vision/api/table/get"),
+    ("post", "/smartbi/vision/api/table/update"),
+    ("post", "/smartbi/vision/api/folder/create"),
+    ("post", "/smartbi/vision/api/folder/update"),
+    ("post", "/smartbi/vision/api/resource/getChildList"),
+    ("post", "/smartbi/vision/api/resource/get"),
+    ("post", "/smartbi/vision/api/perm/get"),
+    ("post", "/smartbi/vision/api/resource/delete"),
 ];
 
 async fn document(app: &TestApp) -> Value {
@@ -251,10 +266,16 @@ const MADE_UP_MENU: &str = "7204718712345677831";
 const MADE_UP_DEVICE: &str = "7204718712345677827";
 const MADE_UP_ENTITY: &str = "7204718712345677828";
 const MADE_UP_FLOW: &str = "7204718712345677830";
+const MADE_UP_DATASOURCE: &str = "7204718712345677840";
+const MADE_UP_SCHEMA: &str = "7204718712345677841";
+const MADE_UP_TABLE: &str = "7204718712345677842";
+const MADE_UP_FOLDER: &str = "7204718712345677843";
+const MADE_UP_SQLITE_FILE: &str = "/var/lib/weir/bi/shop.db";
 
 #[tokio::test]
 async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
-    let app = TestApp::spawn().await;
+    // Loopback and the temporary folder reachable: the datasource is a SQLite file there.
+    let app = TestApp::spawn_with(weir_test_kit::local_reach).await;
     let doc = document(&app).await;
     let mut ids = BTreeMap::new();
     let mut params = BTreeMap::new();
@@ -436,6 +457,61 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("post", "/smartbi/vision/api/group/delete"),
         ("post", "/smartbi/vision/api/role/delete"),
         ("post", "/smartbi/vision/api/user/delete"),
+    ] {
+        send(&app, &doc, t, op, &params, &ids).await;
+    }
+
+    // Smartbi's catalog, over a SQLite file.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.db");
+    let db = rusqlite::Connection::open(&file).unwrap();
+    db.execute_batch(
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE orders (id INTEGER PRIMARY KEY, total REAL);",
+    )
+    .unwrap();
+    ids.insert(MADE_UP_SQLITE_FILE.to_owned(), file.display().to_string());
+    let smartbi = |action: &str| format!("/smartbi/vision/api/{action}");
+    let act = async |action: &str, ids: &BTreeMap<String, String>| {
+        let path = smartbi(action);
+        send(&app, &doc, t, ("post", &path), &params, ids).await["result"].clone()
+    };
+    act("datasource/test", &ids).await;
+    let ds = act("datasource/create", &ids).await;
+    ids.insert(MADE_UP_DATASOURCE.to_owned(), ds.as_str().unwrap().into());
+    act("datasource/get", &ids).await;
+    act("datasource/update", &ids).await;
+    let schema = act("schema/create", &ids).await;
+    ids.insert(MADE_UP_SCHEMA.to_owned(), schema.as_str().unwrap().into());
+    db.execute_batch("CREATE TABLE refunds (id INTEGER PRIMARY KEY)")
+        .unwrap();
+    act("schema/sync", &ids).await;
+    act("table/create", &ids).await;
+    let tree = act("resource/getChildList", &ids).await;
+    let orders = tree
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "TABLE" && r["name"] == "orders")
+        .unwrap_or_else(|| panic!("no table orders: {tree}"));
+    ids.insert(
+        MADE_UP_TABLE.to_owned(),
+        orders["id"].as_str().unwrap().into(),
+    );
+    act("table/get", &ids).await;
+    act("table/update", &ids).await;
+    let folder = act("folder/create", &ids).await;
+    ids.insert(MADE_UP_FOLDER.to_owned(), folder.as_str().unwrap().into());
+    for action in [
+        "folder/update",
+        "resource/get",
+        "perm/get",
+        "resource/delete",
+    ] {
+        act(action, &ids).await;
+    }
+
+    for op in [
         // Last: what deletes, and what changes the caller's password.
         ("post", "/api/v1/entity/delete"),
         ("post", "/api/v1/device/batch-delete"),

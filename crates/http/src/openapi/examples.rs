@@ -38,6 +38,12 @@ const DASHBOARD_ID: &str = "7204718712345677829";
 const FLOW_ID: &str = "7204718712345677830";
 const MENU_ID: &str = "7204718712345677831";
 const CREATED_AT: i64 = 1_767_225_600_000;
+const DATASOURCE_ID: &str = "7204718712345677840";
+const SCHEMA_ID: &str = "7204718712345677841";
+const TABLE_ID: &str = "7204718712345677842";
+const FOLDER_ID: &str = "7204718712345677843";
+/// A SQLite file in `bi.sqlite_folder` (docs/bi-catalog.md).
+const SQLITE_URL: &str = "jdbc:sqlite:/var/lib/weir/bi/shop.db";
 
 /// The native API's success envelope around `data`.
 fn native(data: Value) -> Value {
@@ -110,6 +116,10 @@ fn all() -> Vec<Example> {
                         "roles": [{"role_id": ROLE_ID, "role_name": "Auditors"}]});
     let search = json!({"keyword": "a", "page_number": 1, "page_size": 10});
     let list = json!({"keyword": "", "page_number": 1, "page_size": 10});
+    let datasource = json!({"name": "shop", "alias": "The shop", "connectUserName": "",
+                            "connectPassword": "", "maxConnection": 20, "driverType": "SQLITE",
+                            "driverClassName": "org.sqlite.JDBC", "url": SQLITE_URL,
+                            "transactionIsolation": -1});
     let role_dashboard = json!({"dashboard_id": DASHBOARD_ID, "dashboard_name": "Boiler room",
                                 "created_at": CREATED_AT, "user_id": USER_ID,
                                 "user_email": "alice@example.com", "user_nickname": "Alice"});
@@ -717,6 +727,101 @@ fn all() -> Vec<Example> {
             "userrole/delete",
             json!({"userid": "alice", "roleList": ["Analysts"]}),
             Value::Null,
+        ),
+        // ---- Smartbi: the catalog (a SQLite datasource, its schema and tables, folders) ----
+        smartbi_example(
+            "datasource/create",
+            datasource.clone(),
+            json!(DATASOURCE_ID),
+        ),
+        smartbi_example("datasource/test", datasource, json!(true)),
+        smartbi_example(
+            "datasource/get",
+            json!({"id": DATASOURCE_ID}),
+            json!({"id": DATASOURCE_ID, "name": "shop", "alias": "The shop", "desc": "",
+                   "connectUserName": "", "connectPassword": "******", "maxConnection": 20,
+                   "driverType": "SQLITE", "driverClassName": "org.sqlite.JDBC",
+                   "driverCatalog": null, "url": SQLITE_URL, "transactionIsolation": -1}),
+        ),
+        smartbi_example(
+            "datasource/update",
+            json!({"id": DATASOURCE_ID, "alias": "The shop (EU)"}),
+            json!(DATASOURCE_ID),
+        ),
+        smartbi_example(
+            "schema/create",
+            json!({"dsId": DATASOURCE_ID, "name": "main"}),
+            json!(SCHEMA_ID),
+        ),
+        smartbi_example(
+            "schema/sync",
+            json!({"id": SCHEMA_ID}),
+            json!({"added": ["refunds"], "removed": [], "changed": [], "skipped": []}),
+        ),
+        smartbi_example(
+            "table/create",
+            json!({"dsId": DATASOURCE_ID, "schemaName": "main", "tableList": ["orders"],
+                   "override": true}),
+            json!({"added": [], "removed": [], "changed": ["orders"], "skipped": []}),
+        ),
+        smartbi_example(
+            "table/get",
+            json!({"id": TABLE_ID}),
+            json!({"id": TABLE_ID, "name": "orders", "alias": "orders", "desc": "",
+            "type": "TABLE", "tableType": "TABLE", "syncedAt": CREATED_AT,
+            "columns": [
+                {"name": "id", "nativeType": "INTEGER", "fieldType": "INTEGER",
+                 "nullable": false},
+                {"name": "total", "nativeType": "REAL", "fieldType": "DOUBLE",
+                 "nullable": true},
+            ]}),
+        ),
+        smartbi_example(
+            "table/update",
+            json!({"id": TABLE_ID, "alias": "Orders", "desc": "One row an order"}),
+            json!(TABLE_ID),
+        ),
+        smartbi_example(
+            "folder/create",
+            json!({"parentId": "PUBLIC", "name": "reports", "alias": "Reports",
+                   "desc": "Monthly reports"}),
+            json!(FOLDER_ID),
+        ),
+        smartbi_example(
+            "folder/update",
+            json!({"id": FOLDER_ID, "alias": "Reports (monthly)"}),
+            json!(FOLDER_ID),
+        ),
+        smartbi_example(
+            "resource/getChildList",
+            json!({"id": "DATA_SOURCES", "includeDescendants": true, "needPath": true}),
+            json!([
+                {"id": DATASOURCE_ID, "name": "shop", "alias": "The shop", "type": "DATASOURCE",
+                 "path": "/DATA_SOURCES/shop"},
+                {"id": SCHEMA_ID, "name": "main", "alias": "main", "type": "SCHEMA",
+                 "path": "/DATA_SOURCES/shop/main"},
+                {"id": TABLE_ID, "name": "orders", "alias": "orders", "type": "TABLE",
+                 "path": "/DATA_SOURCES/shop/main/orders"},
+            ]),
+        ),
+        smartbi_example(
+            "resource/get",
+            json!({"id": SCHEMA_ID}),
+            json!({"id": SCHEMA_ID, "name": "main", "alias": "main", "desc": "",
+                   "type": "SCHEMA", "path": "/DATA_SOURCES/shop/main", "creator": "Alice",
+                   "creatorId": USER_ID, "createtime": "2026-01-01 00:00:00",
+                   "createdAt": CREATED_AT, "updatedAt": CREATED_AT}),
+        ),
+        smartbi_example(
+            "perm/get",
+            json!({"id": FOLDER_ID}),
+            json!([{"user": [USER_ID], "group": [], "role": [ROLE_ID], "auth": "read",
+                    "scope": "FOLDER_FILE"}]),
+        ),
+        smartbi_example(
+            "resource/delete",
+            json!({"id": [FOLDER_ID]}),
+            json!([FOLDER_ID]),
         ),
     ]
 }
