@@ -3,7 +3,8 @@
 //! schema, and the server accepts each request example and answers as its success example
 //! shows (the fuzzer sends them as they are).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
 
 use serde_json::{Value, json};
 use weir_test_kit::TestApp;
@@ -122,6 +123,10 @@ const MAIN: &[(&str, &str)] = &[
     ("post", "/smartbi/vision/api/resource/get"),
     ("post", "/smartbi/vision/api/perm/get"),
     ("post", "/smartbi/vision/api/resource/delete"),
+    ("post", "/smartbi/vision/api/schema/update"),
+    ("post", "/smartbi/vision/api/perm/assignee/resource"),
+    ("post", "/api/v1/device/report"),
+    ("post", "/api/v1/workflow/flows/{flow_id}/trigger"),
 ];
 
 async fn document(app: &TestApp) -> Value {
@@ -168,6 +173,49 @@ async fn openapi_main_operations_of_every_dialect_have_examples() {
             "{method} {path}: no success example"
         );
     }
+}
+
+/// The operations with a JSON body that have no examples yet (docs/fuzzing.md, "Examples").
+/// An operation leaves this list when it gets its examples; a new one gets them, or joins.
+const NOT_YET: &[(&str, &str)] = &[
+    // Their answers' `value` is declared an object, where a value is any JSON: an example
+    // of a number would not fit.
+    ("post", "/api/v1/entity/batch-get-status"),
+    ("post", "/api/v1/entity/history/aggregate"),
+    // Need a service entity, an httpIn flow, a data model: more set-up than the examples
+    // test has yet.
+    ("post", "/api/v1/entity/service/call"),
+    ("post", "/api/v1/workflow/flows/{flow_id}/http-credential"),
+    ("post", "/workflow-http-in/{path}"),
+    ("post", "/smartbi/vision/api/augmented/create"),
+    ("post", "/smartbi/vision/api/augmented/get"),
+    ("post", "/smartbi/vision/api/augmented/query"),
+    ("post", "/smartbi/vision/api/dataperm/create"),
+    ("post", "/smartbi/vision/api/dataperm/get"),
+];
+
+#[tokio::test]
+async fn openapi_every_other_operation_with_a_body_has_examples_or_waits_for_them() {
+    let app = TestApp::spawn().await;
+    let doc = document(&app).await;
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let json = &op["requestBody"]["content"]["application/json"];
+            if json.is_object() {
+                let has = json.get("example").is_some() && success(op).get("example").is_some();
+                let waits = NOT_YET.contains(&(method.as_str(), path.as_str()));
+                assert!(
+                    !(has && waits),
+                    "{method} {path} has its examples: leave NOT_YET"
+                );
+                if !has && !waits {
+                    missing.push(format!("    (\"{method}\", \"{path}\"),"));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "no examples:\n{}", missing.join("\n"));
 }
 
 #[tokio::test]
@@ -236,10 +284,16 @@ async fn send(
         url = url.replace(&format!("{{{name}}}"), value);
     }
     assert!(!url.contains('{'), "{url}: a parameter is missing");
+    SENT.lock()
+        .unwrap()
+        .insert((method.to_owned(), path.to_owned()));
     let verb = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
     let mut req = app.client().request(verb, app.url(&url));
-    if let Some(t) = token {
-        req = req.bearer_auth(t);
+    // A user's access token, or a device's (`wdt_...`) for a device report.
+    match token {
+        Some(t) if t.starts_with("wdt_") => req = req.header("X-Device-Token", t),
+        Some(t) => req = req.bearer_auth(t),
+        None => {}
     }
     let res = req
         .json(&request(doc, method, path, ids))
@@ -258,6 +312,9 @@ async fn send(
     assert!(errors.is_empty(), "{}\n{answer}", errors.join("\n"));
     answer
 }
+
+/// The operations whose request examples [`send`] sent.
+static SENT: Mutex<BTreeSet<(String, String)>> = Mutex::new(BTreeSet::new());
 
 /// The examples' made-up ids (crates/http/src/openapi/examples.rs).
 const MADE_UP_USER: &str = "7204718712345677825";
@@ -366,6 +423,7 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
     let wyn_role = created["id"].as_str().unwrap().to_owned();
     params.insert("id", wyn_role.clone());
     ids.insert(MADE_UP_ROLE.to_owned(), wyn_role);
+    let mut device_token = String::new();
 
     for op in [
         ("post", "/api/v1/user/members/search"),
@@ -412,6 +470,7 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("put", "/api/v1/workflow/flows/{flow_id}"),
         ("post", "/api/v1/workflow/flows/design/validate"),
         ("post", "/api/v1/workflow/flows/design/test"),
+        ("post", "/api/v1/workflow/flows/{flow_id}/trigger"),
         ("post", "/api/v1/workflow/flows/{flow_id}/logs/search"),
         ("post", "/api/v1/workflow/flows/import"),
         ("post", "/api/v1/workflow/flows/node/test"),
@@ -425,7 +484,12 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
             let widget = answer["data"]["widget_id"].as_str().unwrap();
             params.insert("widget_id", widget.to_owned());
         }
+        if op.1 == "/api/v1/device/{device_id}/token" {
+            device_token = answer["data"]["token"].as_str().unwrap().to_owned();
+        }
     }
+    let report = ("post", "/api/v1/device/report");
+    send(&app, &doc, Some(&device_token), report, &params, &ids).await;
     // ThingsKit: the role it makes (no user) is the one it switches off and deletes.
     let saved = ("post", "/api/yt/role/save_with_menu");
     let created = send(&app, &doc, t, saved, &params, &ids).await;
@@ -486,6 +550,7 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
     db.execute_batch("CREATE TABLE refunds (id INTEGER PRIMARY KEY)")
         .unwrap();
     act("schema/sync", &ids).await;
+    act("schema/update", &ids).await;
     act("table/create", &ids).await;
     let tree = act("resource/getChildList", &ids).await;
     let orders = tree
@@ -505,6 +570,7 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
     for action in [
         "folder/update",
         "resource/get",
+        "perm/assignee/resource",
         "perm/get",
         "resource/delete",
     ] {
@@ -520,6 +586,21 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
         ("put", "/api/v1/user/password"),
     ] {
         send(&app, &doc, t, op, &params, &ids).await;
+    }
+
+    // Every request example was sent, but whoami's (its token has long expired).
+    let sent = SENT.lock().unwrap().clone();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let example = &op["requestBody"]["content"]["application/json"]["example"];
+            let key = (method.clone(), path.clone());
+            if !example.is_null() && path != "/smartbi/vision/api/system/whoami" {
+                assert!(
+                    sent.contains(&key),
+                    "{method} {path}: its example was not sent"
+                );
+            }
+        }
     }
 }
 

@@ -1,8 +1,10 @@
-//! Examples of the main operations of each dialect, for the document's readers (Swagger UI
-//! at `/docs` fills "Try it out" with them) and for the fuzzer, which sends them as they are
-//! (docs/fuzzing.md). Each is a request body the server accepts (given ids that exist) and
-//! the success answer it gives; a test (`tests/api/openapi_examples.rs`) checks every
-//! example against its operation's schema and that the listed operations keep theirs.
+//! Examples of the operations with a JSON body, in every dialect (all but a few:
+//! docs/fuzzing.md, "Examples"), for the document's readers (Swagger UI at `/docs` fills
+//! "Try it out" with them) and for the fuzzer, which sends them as they are. Each is a
+//! request body the server accepts (given ids that exist) and the success answer it gives;
+//! `tests/api/openapi_examples.rs` checks every example against its schema, sends each
+//! request example to a fresh server (made-up ids replaced) and compares the answer's
+//! shape with the success example.
 //!
 //! The examples sit on the media types (`content.<type>.example`), set here in one table
 //! after the routes have built the document. A form body gets the JSON example with its
@@ -272,7 +274,7 @@ fn all() -> Vec<Example> {
         example(
             "post",
             "/api/v1/workflow/flows/design",
-            json!({"name": "Morning report", "remark": "Runs by hand", "enabled": false,
+            json!({"name": "Morning report", "remark": "Runs by hand", "enabled": true,
                    "design_data": design()}),
             native(json!({"id": FLOW_ID, "version": 1})),
         ),
@@ -822,6 +824,42 @@ fn all() -> Vec<Example> {
             "resource/delete",
             json!({"id": [FOLDER_ID]}),
             json!([FOLDER_ID]),
+        ),
+        smartbi_example(
+            "schema/update",
+            json!({"id": SCHEMA_ID, "name": "main"}),
+            json!(SCHEMA_ID),
+        ),
+        smartbi_example(
+            "perm/assignee/resource",
+            json!({"id": FOLDER_ID, "override": false,
+                   "permAuth": [{"user": [USER_ID], "role": [ROLE_ID], "auth": "read",
+                                 "scope": "FOLDER_FILE"}]}),
+            Value::Null,
+        ),
+        // ---- native: a device's report, a flow run by hand ----
+        example(
+            "post",
+            "/api/v1/device/report",
+            json!({"temp": 21.5, "door": true, "mode": "eco"}),
+            native(json!({"stored": 3})),
+        ),
+        example(
+            "post",
+            "/api/v1/workflow/flows/{flow_id}/trigger",
+            json!({"input": {"room": "kitchen"}}),
+            native({
+                let trace = |node: &str| {
+                    json!({"message_id": "7204718712345677834", "node_id": node,
+                           "node_label": node.to_uppercase(), "status": "SUCCESS",
+                           "start_time": CREATED_AT, "time_cost": 1, "error_message": "",
+                           "input": "{\"room\":\"kitchen\"}",
+                           "output": "{\"room\":\"kitchen\"}"})
+                };
+                json!({"status": "SUCCESS", "message": "", "start_time": CREATED_AT,
+                       "time_cost": 2, "output": {"room": "kitchen"},
+                       "trace_info": [trace("start"), trace("out")]})
+            }),
         ),
     ]
 }
