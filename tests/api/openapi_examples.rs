@@ -34,7 +34,6 @@ const MAIN: &[(&str, &str)] = &[
     ("post", "/api/v1/workflow/flows/search"),
     ("put", "/api/v1/workflow/flows/{flow_id}"),
     // Native, beyond the main ones
-    ("put", "/api/v1/user/members/{user_id}/change-password"),
     ("post", "/api/v1/user/members/{user_id}/permission"),
     ("post", "/api/v1/user/menus"),
     ("put", "/api/v1/user/menus/{menu_id}"),
@@ -178,6 +177,10 @@ async fn openapi_main_operations_of_every_dialect_have_examples() {
 /// The operations with a JSON body that have no examples yet (docs/fuzzing.md, "Examples").
 /// An operation leaves this list when it gets its examples; a new one gets them, or joins.
 const NOT_YET: &[(&str, &str)] = &[
+    // Schemathesis's examples phase sends an example with the ids it has seen, its own
+    // user's too (no hook filters that phase): this one would reset its password and end
+    // its session, and every later case would be refused (docs/fuzzing.md).
+    ("put", "/api/v1/user/members/{user_id}/change-password"),
     // Their answers' `value` is declared an object, where a value is any JSON: an example
     // of a number would not fit.
     ("post", "/api/v1/entity/batch-get-status"),
@@ -428,7 +431,6 @@ async fn openapi_request_examples_are_accepted_and_answered_as_shown() {
     for op in [
         ("post", "/api/v1/user/members/search"),
         ("put", "/api/v1/user/members/{user_id}"),
-        ("put", "/api/v1/user/members/{user_id}/change-password"),
         ("post", "/api/v1/user/members/{user_id}/permission"),
         ("post", "/api/v1/user/roles/search"),
         ("put", "/api/v1/user/roles/{role_id}"),

@@ -175,7 +175,8 @@ fn all() -> Vec<Example> {
         example(
             "put",
             "/api/v1/user/members/{user_id}",
-            json!({"nickname": "Alice B.", "email": "alice.b@example.com"}),
+            // No email: the fuzzer sends this to its own user too (docs/fuzzing.md).
+            json!({"nickname": "Alice B."}),
             empty.clone(),
         ),
         // ---- native: roles ----
@@ -296,12 +297,6 @@ fn all() -> Vec<Example> {
             empty,
         ),
         // ---- native: more of the same resources ----
-        example(
-            "put",
-            "/api/v1/user/members/{user_id}/change-password",
-            json!({"password": "battery-staple-8"}),
-            native(json!({})),
-        ),
         example(
             "post",
             "/api/v1/user/members/{user_id}/permission",
