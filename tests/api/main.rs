@@ -24,6 +24,7 @@ mod iot_websocket;
 mod members;
 mod menus;
 mod metrics;
+mod openapi_examples;
 mod outbound;
 mod principal_cache;
 mod roles;

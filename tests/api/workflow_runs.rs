@@ -379,6 +379,8 @@ async fn a_design_test_runs_every_action_and_external_node_and_keeps_nothing() {
         json!({"room": "kitchen", "double": 84})
     );
     assert_eq!(r.header("signature").unwrap().len(), 64);
+    // Spans are not exported here: no trace context goes out (docs/operations.md, "Traces").
+    assert_eq!(r.header("traceparent"), None);
     let mails = sink.messages();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].recipients, ["ops@weir.test"]);

@@ -7,10 +7,16 @@
 //! call) are `debug` spans it does not show, and a JSON line's `span` stays the request's.
 //! The exporter takes every span of Weir's own crates down to `debug`, and the events
 //! logged inside them (Weir's at `info` and above, everyone's warnings and errors).
+//!
+//! With the exporter, OpenTelemetry's global propagator becomes the W3C trace context one:
+//! a request's `traceparent` parents its span, and a webhook carries the `traceparent` of
+//! its own (weir-http's and weir-outbound's `trace_context`). Without it, the propagator
+//! stays OpenTelemetry's no-op one.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{SpanExporter, WithExportConfig};
 use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing::{Level, Metadata};
 use tracing_subscriber::filter::{EnvFilter, LevelFilter, filter_fn};
@@ -103,6 +109,7 @@ pub fn init(log: &LogConfig, tracing: &TracingConfig) -> Result<Telemetry, Telem
                     .with_filter(filter_fn(exported).with_max_level_hint(LevelFilter::DEBUG))
                     .boxed(),
             );
+            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
             Some(provider)
         }
         _ => None,

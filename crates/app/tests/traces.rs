@@ -3,6 +3,10 @@
 //! (docs/operations.md, "Traces"). The receiver is a plain socket that answers every POST
 //! with 200 and keeps the bodies; protobuf strings are plain bytes, so the test looks for
 //! names in them without decoding.
+//!
+//! W3C trace context: a request's `traceparent` parents its span (its trace id and the
+//! caller's span id are exported), and a webhook posted under it carries a `traceparent`
+//! of the same trace. The same receiver takes the webhook.
 
 // Test code: a panic is how a test fails (docs/architecture.md, "Panics").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -15,11 +19,12 @@ use serde_json::json;
 use weir::settings::{LogConfig, TracingConfig};
 use weir_test_kit::TestApp;
 
-/// One POST the receiver got: its path, its content type and its body.
+/// One POST the receiver got: its path, its content type, its `traceparent` and its body.
 #[derive(Debug, Clone)]
 struct Export {
     path: String,
     content_type: String,
+    traceparent: Option<String>,
     body: Vec<u8>,
 }
 
@@ -33,7 +38,7 @@ fn serve_connection(stream: TcpStream, exports: &Mutex<Vec<Export>>) -> Option<(
             return Some(());
         }
         let path = line.split_whitespace().nth(1)?.to_owned();
-        let (mut length, mut content_type) = (0usize, String::new());
+        let (mut length, mut content_type, mut traceparent) = (0usize, String::new(), None);
         loop {
             let mut header = String::new();
             reader.read_line(&mut header).ok()?;
@@ -45,6 +50,7 @@ fn serve_connection(stream: TcpStream, exports: &Mutex<Vec<Export>>) -> Option<(
             match name.trim().to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse().ok()?,
                 "content-type" => content_type = value.trim().to_owned(),
+                "traceparent" => traceparent = Some(value.trim().to_owned()),
                 _ => {}
             }
         }
@@ -53,6 +59,7 @@ fn serve_connection(stream: TcpStream, exports: &Mutex<Vec<Export>>) -> Option<(
         exports.lock().unwrap().push(Export {
             path,
             content_type,
+            traceparent,
             body,
         });
         stream
@@ -79,10 +86,24 @@ fn receiver() -> (SocketAddr, Arc<Mutex<Vec<Export>>>) {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack
-        .windows(needle.len())
-        .any(|w| w == needle.as_bytes())
+    contains_bytes(haystack, needle.as_bytes())
 }
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The bytes a hex id stands for: OTLP carries trace and span ids as raw bytes.
+fn id_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// The caller's trace and span (the example of the W3C recommendation).
+const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CALLER_SPAN_ID: &str = "00f067aa0ba902b7";
 
 #[test]
 fn spans_are_exported_over_otlp_and_flushed_at_shutdown() {
@@ -101,7 +122,8 @@ fn spans_are_exported_over_otlp_and_flushed_at_shutdown() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let app = TestApp::spawn().await;
+        // Loopback allowed: the webhook node posts to the receiver.
+        let app = TestApp::spawn_with(weir_test_kit::local_reach).await;
         // A use case with a write transaction: the request's span has children.
         let admin = app.register_admin().await;
         // A workflow test run: a run span and one span per node.
@@ -116,27 +138,54 @@ fn spans_are_exported_over_otlp_and_flushed_at_shutdown() {
                 "code",
                 json!({"expression": {"language": "rhai", "expression": "1 + 1"}}),
             ),
+            node(
+                "hook",
+                "webhook",
+                json!({"webhookUrl": format!("http://{addr}/hook")}),
+            ),
             node("out", "output", json!({})),
         ];
-        let edges = [("e0", "start", "calc_node_7"), ("e1", "calc_node_7", "out")]
-            .map(|(id, source, target)| json!({"id": id, "source": source, "target": target}));
+        let edges = [
+            ("e0", "start", "calc_node_7"),
+            ("e1", "calc_node_7", "hook"),
+            ("e2", "hook", "out"),
+        ]
+        .map(|(id, source, target)| json!({"id": id, "source": source, "target": target}));
         let design = json!({"nodes": nodes, "edges": edges}).to_string();
-        let (status, body) = app
-            .call(
-                "POST",
-                "/api/v1/workflow/flows/design/test",
-                Some(&admin),
-                Some(json!({"design_data": design})),
-            )
-            .await;
+        // Called from within the caller's trace.
+        let response = app
+            .client()
+            .post(app.url("/api/v1/workflow/flows/design/test"))
+            .bearer_auth(&admin.access_token)
+            .header("traceparent", format!("00-{TRACE_ID}-{CALLER_SPAN_ID}-01"))
+            .json(&json!({"design_data": design}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.text().await.unwrap();
         assert_eq!(status, 200, "{body}");
+        assert!(!body.contains("ERROR"), "the run failed: {body}");
         app.stop().await;
     });
     drop(runtime);
     // The batch is not due yet (its delay is seconds): only the shutdown sends it.
     telemetry.shutdown();
 
-    let exports = exports.lock().unwrap().clone();
+    let (hooks, exports): (Vec<Export>, Vec<Export>) = exports
+        .lock()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .partition(|e| e.path == "/hook");
+    // The webhook went out in the caller's trace, from a span of Weir's own.
+    assert_eq!(hooks.len(), 1, "{hooks:?}");
+    let traceparent = hooks[0].traceparent.clone().expect("no traceparent");
+    let parts: Vec<&str> = traceparent.split('-').collect();
+    assert_eq!(parts.len(), 4, "{traceparent}");
+    assert_eq!((parts[0], parts[1], parts[3]), ("00", TRACE_ID, "01"));
+    assert_eq!(parts[2].len(), 16, "{traceparent}");
+    assert_ne!(parts[2], CALLER_SPAN_ID, "{traceparent}");
     assert!(!exports.is_empty(), "the receiver got nothing");
     for export in &exports {
         assert_eq!(export.path, "/v1/traces");
@@ -157,4 +206,13 @@ fn spans_are_exported_over_otlp_and_flushed_at_shutdown() {
     ] {
         assert!(contains(&all, name), "no {name:?} in what was exported");
     }
+    // The request's span is the caller's span's child, in the caller's trace; and the
+    // webhook's span, whose id the receiver got, was exported.
+    for id in [TRACE_ID, CALLER_SPAN_ID, parts[2]] {
+        assert!(
+            contains_bytes(&all, &id_bytes(id)),
+            "no id {id} in what was exported"
+        );
+    }
+    assert!(contains(&all, "webhook"), "no webhook span exported");
 }

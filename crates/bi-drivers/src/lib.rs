@@ -226,12 +226,22 @@ impl Server {
 
     /// `host:port/database` for messages (never the user's password, never the parameters).
     pub fn label(&self) -> String {
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
+        format!("{}/{}", self.host_port(), self.database)
+    }
+
+    /// `host:port` (`[::1]:5432` for an IPv6 address): no user, no password.
+    pub fn host_port(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
         } else {
-            self.host.clone()
-        };
-        format!("{host}:{}/{}", self.port, self.database)
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+
+    /// The span of opening a session on this server (see [`connect_span`]).
+    pub fn connect_span(&self) -> tracing::Span {
+        let driver = if self.postgres { "postgresql" } else { "mysql" };
+        connect_span(driver, &self.host_port())
     }
 
     /// A URL parameter, by case-insensitive name; the last one wins, as in JDBC drivers.
@@ -352,6 +362,13 @@ impl Target {
             }
         }
     }
+}
+
+/// The `datasource_connect` span around opening a connection, so that a slow connect shows
+/// in traces (docs/operations.md, "Traces"): `driver` as the query metrics name it, `host`
+/// the server's `host:port` or the SQLite file's path, never a user or a password.
+pub(crate) fn connect_span(driver: &'static str, host: &str) -> tracing::Span {
+    tracing::debug_span!("datasource_connect", driver, host)
 }
 
 /// Removes the password from messages, should a driver ever echo it.

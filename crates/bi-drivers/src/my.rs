@@ -152,6 +152,7 @@ fn run<T>(
 /// search.
 pub(crate) fn connect(server: &Server) -> Result<Conn, DriverError> {
     check_tls(server)?;
+    let _span = server.connect_span().entered();
     let mut last = None;
     for addr in server.addresses()? {
         match Conn::new(options(server, addr.ip())) {

@@ -13,6 +13,7 @@ use std::io;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, Config, NoTls};
+use tracing::Instrument;
 use weir_bi_catalog::drivers::{ColumnInfo, DriverError, TableInfo};
 
 use crate::types::postgres_field_type;
@@ -155,7 +156,9 @@ fn run<T>(
     server: &Server,
     work: impl AsyncFnOnce(&Client) -> Result<T, Fail>,
 ) -> Result<T, DriverError> {
-    let result = config(server).and_then(|config| {
+    // The guard's lookup and the connect, in one span.
+    let connecting = server.connect_span();
+    let result = connecting.in_scope(|| config(server)).and_then(|config| {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -168,6 +171,7 @@ fn run<T>(
             let session = async {
                 let (client, connection) = config
                     .connect(NoTls)
+                    .instrument(connecting.clone())
                     .await
                     .map_err(|e| connect_error(server, &e))?;
                 let connection = tokio::spawn(connection);

@@ -15,6 +15,7 @@
 
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
+use tracing::Instrument;
 use weir_bi_catalog::drivers::DriverError;
 
 use crate::Server;
@@ -96,10 +97,14 @@ impl PgPool {
                     }
                 }
                 // A new connection is checked by the guard now; a kept one was when opened.
-                let (client, connection) = crate::pg::config(server)?
-                    .connect(NoTls)
-                    .await
-                    .map_err(|e| crate::pg::connect_error(server, &e))?;
+                let (client, connection) = async {
+                    crate::pg::config(server)?
+                        .connect(NoTls)
+                        .await
+                        .map_err(|e| crate::pg::connect_error(server, &e))
+                }
+                .instrument(server.connect_span())
+                .await?;
                 tokio::spawn(connection);
                 client
                     .batch_execute(&format!("SET statement_timeout = {statement_ms}"))

@@ -127,6 +127,7 @@ pub(crate) fn run_query<T>(
 fn open(file: &SqliteFile) -> Result<Connection, DriverError> {
     let path = file.checked()?;
     let shown = &file.shown;
+    let _span = crate::connect_span("sqlite", shown).entered();
     if path.is_dir() {
         return Err(DriverError::Connect(format!(
             "SQLite file {shown} is a directory"

@@ -18,6 +18,7 @@ mod request_id;
 pub mod smartbi;
 pub mod thingskit;
 mod times;
+mod trace_context;
 pub mod wyn;
 
 pub use crate::core::state::{

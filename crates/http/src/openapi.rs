@@ -2,7 +2,9 @@
 //! themselves as they are registered (utoipa-actix-web), so the document cannot miss one.
 //! [`complete`] then types what the routes cannot say themselves: path ids, the workflow
 //! components' names and the Smartbi actions (one operation each, from the dialect's action
-//! table).
+//! table), and gives the main operations of each dialect their examples (`examples`).
+
+mod examples;
 
 use std::borrow::Cow;
 
@@ -85,10 +87,11 @@ impl Modify for BearerAuth {
 }
 
 /// Completes the document once the routes have added their paths: types the path
-/// parameters and lists the Smartbi actions.
+/// parameters, lists the Smartbi actions and adds the examples.
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {
     PathParameters.modify(openapi);
     SmartbiActions.modify(openapi);
+    examples::add(openapi);
 }
 
 /// A Weir id in a path: the decimal text of a positive 64-bit integer.

@@ -58,6 +58,8 @@ pub async fn middleware(
         route = tracing::field::Empty,
         status = tracing::field::Empty,
     );
+    // A caller's W3C `traceparent` makes this span a child of the caller's.
+    crate::trace_context::adopt_parent(&span, req.headers());
     let started = Instant::now();
     let peer = req
         .peer_addr()

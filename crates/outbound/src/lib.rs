@@ -19,6 +19,7 @@ pub mod client;
 pub mod email;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod trace_context;
 pub mod webhook;
 
 use std::time::Duration;

@@ -96,6 +96,9 @@ impl Webhooks for HttpWebhooks {
             .post(url)
             .timeout(request.timeout)
             .header(CONTENT_TYPE, "application/json");
+        for (name, value) in crate::trace_context::headers() {
+            builder = builder.header(name, value);
+        }
         if let Some(key) = &request.secret_key {
             let timestamp = SystemTime::now()
                 .duration_since(UNIX_EPOCH)

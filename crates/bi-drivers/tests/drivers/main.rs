@@ -12,6 +12,7 @@ mod guard;
 mod mariadb;
 mod postgres;
 mod queries;
+mod spans;
 mod sqlite;
 
 use std::time::Duration;
