@@ -17,7 +17,9 @@ CREATE TABLE entity_rollups (
     last_ts BIGINT NOT NULL,
     last_value DOUBLE PRECISION NOT NULL,
     PRIMARY KEY (entity_id, span, bucket)
-);
+) WITH (fillfactor = 70);
+-- Room in each page: a row's update (at every ingest of its bucket) stays in its page and
+-- leaves the key untouched (a HOT update).
 
 -- The history stored before: minutes from the raw points, hours from the minutes.
 INSERT INTO entity_rollups

@@ -3,10 +3,9 @@
 //!
 //! [`ValueRepo`]: weir_iot::ports::ValueRepo
 
-use diesel::dsl::{case_when, sql};
+use diesel::dsl::sql;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Double, Nullable};
-use diesel::upsert::excluded;
+use diesel::sql_types::{Array, BigInt, Double, Nullable, Text};
 use weir_iot::model::ValueType;
 use weir_iot::ports::ValuePoint;
 use weir_iot::rollup::{Rollup, SPANS, SUM_SCALE, rows_of};
@@ -18,8 +17,30 @@ use crate::backend::DbConn;
 use crate::errors::{OrStore, tenant_id};
 use crate::schema::*;
 
-#[derive(Insertable)]
-#[diesel(table_name = entity_rollups)]
+/// Rows per SQLite statement: 12 parameters each, under SQLite's 32,766.
+const ROLLUP_CHUNK: usize = 500;
+
+const ROLLUP_COLUMNS: &str = "entity_id, span, bucket, tenant_id, value_count, value_sum, \
+    min_value, max_value, first_ts, first_value, last_ts, last_value";
+
+/// Merges a bucket's new points into its stored row; every right-hand side reads the
+/// stored row (`entity_rollups.`) or the new one (`excluded.`), so the order is free.
+const MERGE: &str = "ON CONFLICT (entity_id, span, bucket) DO UPDATE SET \
+    value_count = entity_rollups.value_count + excluded.value_count, \
+    value_sum = entity_rollups.value_sum + excluded.value_sum, \
+    min_value = CASE WHEN excluded.min_value < entity_rollups.min_value \
+        THEN excluded.min_value ELSE entity_rollups.min_value END, \
+    max_value = CASE WHEN excluded.max_value > entity_rollups.max_value \
+        THEN excluded.max_value ELSE entity_rollups.max_value END, \
+    first_value = CASE WHEN excluded.first_ts < entity_rollups.first_ts \
+        THEN excluded.first_value ELSE entity_rollups.first_value END, \
+    first_ts = CASE WHEN excluded.first_ts < entity_rollups.first_ts \
+        THEN excluded.first_ts ELSE entity_rollups.first_ts END, \
+    last_value = CASE WHEN excluded.last_ts > entity_rollups.last_ts \
+        THEN excluded.last_value ELSE entity_rollups.last_value END, \
+    last_ts = CASE WHEN excluded.last_ts > entity_rollups.last_ts \
+        THEN excluded.last_ts ELSE entity_rollups.last_ts END";
+
 struct RollupDbRow<'a> {
     entity_id: i64,
     span: i64,
@@ -66,60 +87,58 @@ impl IotRepo {
         if rows.is_empty() {
             return Ok(());
         }
-        use entity_rollups as r;
-        // Every right-hand side reads the stored row, so the order is free.
-        macro_rules! upsert {
-            ($values:expr) => {
-                diesel::insert_into(r::table)
-                    .values($values)
-                    .on_conflict((r::entity_id, r::span, r::bucket))
-                    .do_update()
-                    .set((
-                        r::value_count.eq(r::value_count + excluded(r::value_count)),
-                        r::value_sum.eq(r::value_sum + excluded(r::value_sum)),
-                        r::min_value.eq(case_when(
-                            excluded(r::min_value).lt(r::min_value),
-                            excluded(r::min_value),
-                        )
-                        .otherwise(r::min_value)),
-                        r::max_value.eq(case_when(
-                            excluded(r::max_value).gt(r::max_value),
-                            excluded(r::max_value),
-                        )
-                        .otherwise(r::max_value)),
-                        r::first_value.eq(case_when(
-                            excluded(r::first_ts).lt(r::first_ts),
-                            excluded(r::first_value),
-                        )
-                        .otherwise(r::first_value)),
-                        r::first_ts.eq(case_when(
-                            excluded(r::first_ts).lt(r::first_ts),
-                            excluded(r::first_ts),
-                        )
-                        .otherwise(r::first_ts)),
-                        r::last_value.eq(case_when(
-                            excluded(r::last_ts).gt(r::last_ts),
-                            excluded(r::last_value),
-                        )
-                        .otherwise(r::last_value)),
-                        r::last_ts.eq(case_when(
-                            excluded(r::last_ts).gt(r::last_ts),
-                            excluded(r::last_ts),
-                        )
-                        .otherwise(r::last_ts)),
-                    ))
-            };
-        }
         match self.c() {
+            // One statement: the columns travel as arrays (as the history's do).
             DbConn::Pg(c) => {
-                for chunk in rows.chunks(CHUNK) {
-                    upsert!(chunk).execute(c).or_store()?;
-                }
+                let col = |f: fn(&RollupDbRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
+                let num = |f: fn(&RollupDbRow) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+                diesel::sql_query(format!(
+                    "INSERT INTO entity_rollups ({ROLLUP_COLUMNS}) \
+                     SELECT e, s, b, $1, n, su, mi, ma, ft, fv, lt, lv \
+                     FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     AS u(e, s, b, n, su, mi, ma, ft, fv, lt, lv) {MERGE}"
+                ))
+                .bind::<Text, _>(t.as_str())
+                .bind::<Array<BigInt>, _>(col(|r| r.entity_id))
+                .bind::<Array<BigInt>, _>(col(|r| r.span))
+                .bind::<Array<BigInt>, _>(col(|r| r.bucket))
+                .bind::<Array<BigInt>, _>(col(|r| r.value_count))
+                .bind::<Array<Double>, _>(num(|r| r.value_sum))
+                .bind::<Array<Double>, _>(num(|r| r.min_value))
+                .bind::<Array<Double>, _>(num(|r| r.max_value))
+                .bind::<Array<BigInt>, _>(col(|r| r.first_ts))
+                .bind::<Array<Double>, _>(num(|r| r.first_value))
+                .bind::<Array<BigInt>, _>(col(|r| r.last_ts))
+                .bind::<Array<Double>, _>(num(|r| r.last_value))
+                .execute(c)
+                .or_store()?;
             }
-            // diesel's SQLite upsert takes one row (see `upsert_latest`).
+            // Multi-row statements of ROLLUP_CHUNK rows (diesel's own SQLite upsert takes
+            // one row a statement, which costs several times more here).
             DbConn::Sqlite(c) => {
-                for row in &rows {
-                    upsert!(row).execute(c).or_store()?;
+                for chunk in rows.chunks(ROLLUP_CHUNK) {
+                    let tuples =
+                        vec!["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"; chunk.len()].join(", ");
+                    let mut q = diesel::sql_query(format!(
+                        "INSERT INTO entity_rollups ({ROLLUP_COLUMNS}) VALUES {tuples} {MERGE}"
+                    ))
+                    .into_boxed::<diesel::sqlite::Sqlite>();
+                    for r in chunk {
+                        q = q
+                            .bind::<BigInt, _>(r.entity_id)
+                            .bind::<BigInt, _>(r.span)
+                            .bind::<BigInt, _>(r.bucket)
+                            .bind::<Text, _>(r.tenant_id)
+                            .bind::<BigInt, _>(r.value_count)
+                            .bind::<Double, _>(r.value_sum)
+                            .bind::<Double, _>(r.min_value)
+                            .bind::<Double, _>(r.max_value)
+                            .bind::<BigInt, _>(r.first_ts)
+                            .bind::<Double, _>(r.first_value)
+                            .bind::<BigInt, _>(r.last_ts)
+                            .bind::<Double, _>(r.last_value);
+                    }
+                    q.execute(c).or_store()?;
                 }
             }
         }
