@@ -740,6 +740,26 @@ mod tests {
     }
 
     #[test]
+    fn retention_is_read_from_the_file_with_tenants_of_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weir.toml");
+        std::fs::write(
+            &file,
+            "[iot]\nretention_days = 90\nrollup_retention_days = 1825\n\
+             [iot.tenants.acme]\nretention_days = 30\n",
+        )
+        .unwrap();
+        let policy = Settings::load(Some(&file)).unwrap().iot.retention();
+        assert_eq!(policy.of("default").raw_days, Some(90));
+        assert_eq!(policy.of("default").rollup_days, Some(1825));
+        assert_eq!(policy.of("acme").raw_days, Some(30));
+        assert_eq!(policy.of("acme").rollup_days, None, "left out: forever");
+        let defaults = Settings::default().iot;
+        assert!(defaults.retention().default.is_forever());
+        assert_eq!(defaults.retention_batch, 10_000);
+    }
+
+    #[test]
     fn the_log_format_is_text_or_json() {
         assert_eq!(Settings::default().log.format, LogFormat::Text);
         let dir = tempfile::tempdir().unwrap();
