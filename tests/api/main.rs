@@ -19,6 +19,7 @@ mod iot_entity_forms;
 mod iot_ingest;
 mod iot_mqtt;
 mod iot_role_resources;
+mod iot_rollups;
 mod iot_smoke;
 mod iot_websocket;
 mod members;

@@ -418,6 +418,46 @@ impl Weir {
         Ok(runtime)
     }
 
+    /// One retention pass ([`IotService::purge_old_values`]) with the configured policy,
+    /// batch and pause. Blocking: the background task runs it on a blocking thread.
+    pub fn purge_old_values(&self) -> Result<weir_iot::service::PurgeOutcome, StartError> {
+        let c = &self.settings.iot;
+        Ok(self.iot.purge_old_values(
+            &c.retention(),
+            c.retention_batch.max(1),
+            std::time::Duration::from_millis(c.retention_pause_ms),
+        )?)
+    }
+
+    /// Starts the retention task when some tenant keeps its values for a limited time: a
+    /// pass a minute after the start, then every `iot.retention_interval_secs`. Each pass
+    /// deletes in bounded transactions with pauses between, so ingest goes on meanwhile.
+    pub fn start_retention(&self) {
+        let policy = self.settings.iot.retention();
+        if policy.default.is_forever() && policy.tenants.values().all(|r| r.is_forever()) {
+            return;
+        }
+        let weir = self.clone();
+        let every =
+            std::time::Duration::from_secs(self.settings.iot.retention_interval_secs.max(1));
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(60).min(every)).await;
+            loop {
+                let pass = weir.clone();
+                match tokio::task::spawn_blocking(move || pass.purge_old_values()).await {
+                    Ok(Ok(n)) if n.history + n.rollups > 0 => tracing::info!(
+                        history = n.history,
+                        rollups = n.rollups,
+                        "old values deleted"
+                    ),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "old values could not be deleted"),
+                    _ => {}
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+
     /// Binds the HTTP server on the configured address (port 0 picks a free one) and
     /// returns it with the address it got. Await the server to run it.
     pub fn serve(&self) -> Result<(actix_web::dev::Server, SocketAddr), StartError> {

@@ -261,6 +261,7 @@ fn serve(weir: Weir) -> Result<(), Box<dyn std::error::Error>> {
     runtime.block_on(async move {
         weir.start_cluster().await?;
         let workflows = weir.start_workflows().await?;
+        weir.start_retention();
         let (server, addr) = weir.serve()?;
         tracing::info!(%addr, backend = ?weir.database.backend(), "weir is listening");
         let mqtt = weir.start_mqtt()?;

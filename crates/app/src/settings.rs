@@ -455,11 +455,67 @@ pub struct IotConfig {
     /// Events each live subscriber (a WebSocket, a flow) may fall behind by before it loses
     /// the oldest.
     pub event_queue: usize,
+    /// Days raw history points are kept; unset keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Days minute and hour rollups are kept; unset keeps them forever.
+    pub rollup_retention_days: Option<u32>,
+    /// Tenants with their own retention, by tenant id: each key it sets replaces the
+    /// default above; a key it leaves out keeps the value forever.
+    pub tenants: std::collections::BTreeMap<String, TenantRetentionConfig>,
+    /// Rows one retention transaction deletes at most.
+    pub retention_batch: usize,
+    /// Milliseconds between two retention transactions.
+    pub retention_pause_ms: u64,
+    /// Seconds between two retention passes (the first runs a minute after the start).
+    pub retention_interval_secs: u64,
 }
 
 impl Default for IotConfig {
     fn default() -> Self {
-        Self { event_queue: 1024 }
+        Self {
+            event_queue: 1024,
+            retention_days: None,
+            rollup_retention_days: None,
+            tenants: std::collections::BTreeMap::new(),
+            retention_batch: 10_000,
+            retention_pause_ms: 100,
+            retention_interval_secs: 3600,
+        }
+    }
+}
+
+/// One tenant's own retention (`[iot.tenants.<id>]`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TenantRetentionConfig {
+    /// Days raw history points are kept; unset keeps them forever.
+    pub retention_days: Option<u32>,
+    /// Days rollups are kept; unset keeps them forever.
+    pub rollup_retention_days: Option<u32>,
+}
+
+impl IotConfig {
+    /// The retention policy these settings describe.
+    pub fn retention(&self) -> weir_iot::rollup::RetentionPolicy {
+        weir_iot::rollup::RetentionPolicy {
+            default: weir_iot::rollup::Retention {
+                raw_days: self.retention_days,
+                rollup_days: self.rollup_retention_days,
+            },
+            tenants: self
+                .tenants
+                .iter()
+                .map(|(id, t)| {
+                    (
+                        id.clone(),
+                        weir_iot::rollup::Retention {
+                            raw_days: t.retention_days,
+                            rollup_days: t.rollup_retention_days,
+                        },
+                    )
+                })
+                .collect(),
+        }
     }
 }
 
@@ -690,6 +746,26 @@ mod tests {
         let defaults = Settings::default();
         assert!(defaults.outbound.allow.is_empty());
         assert_eq!(defaults.bi.sqlite_folder, None);
+    }
+
+    #[test]
+    fn retention_is_read_from_the_file_with_tenants_of_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("weir.toml");
+        std::fs::write(
+            &file,
+            "[iot]\nretention_days = 90\nrollup_retention_days = 1825\n\
+             [iot.tenants.acme]\nretention_days = 30\n",
+        )
+        .unwrap();
+        let policy = Settings::load(Some(&file)).unwrap().iot.retention();
+        assert_eq!(policy.of("default").raw_days, Some(90));
+        assert_eq!(policy.of("default").rollup_days, Some(1825));
+        assert_eq!(policy.of("acme").raw_days, Some(30));
+        assert_eq!(policy.of("acme").rollup_days, None, "left out: forever");
+        let defaults = Settings::default().iot;
+        assert!(defaults.retention().default.is_forever());
+        assert_eq!(defaults.retention_batch, 10_000);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`integration`]: the plug-in trait and the registry the app fills;
 //! - [`ports`]: what the IoT use-cases need from storage (a port per aggregate, composed in
 //!   [`ports::IotTx`]);
+//! - [`rollup`]: per-minute and per-hour rollups of numeric history, and retention;
 //! - [`events`]: the event bus committed values are published on;
 //! - [`service`]: the use-cases, on behalf of a [`viewer::Viewer`] whose grants limit what
 //!   it sees; refusals are [`errors::IotError`].
@@ -22,6 +23,7 @@ pub mod integration;
 pub mod key;
 pub mod model;
 pub mod ports;
+pub mod rollup;
 pub mod samples;
 pub mod service;
 pub mod value;

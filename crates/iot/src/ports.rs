@@ -6,6 +6,7 @@ use serde_json::{Map, Value as Json};
 use weir_kernel::{Id, Millis, PageRequest, StoreError, TenantId, Transactions};
 
 use crate::model::{AccessMod, EntityDefinition, EntityType, ValueType};
+use crate::rollup::Rollup;
 use crate::value::EntityValue;
 
 type R<T> = Result<T, StoreError>;
@@ -240,7 +241,8 @@ pub trait EntityRepo {
 /// of the history.
 pub trait ValueRepo {
     /// Appends points to the history; a point at a time the entity already has replaces
-    /// nothing and is skipped.
+    /// nothing and is skipped. The numeric points stored are added to the minute and hour
+    /// rollups ([`crate::rollup`]) in the same transaction.
     fn append_history(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()>;
     /// Sets each entity's latest value unless it already has a newer one.
     fn upsert_latest(&mut self, t: &TenantId, points: &[ValuePoint]) -> R<()>;
@@ -264,6 +266,52 @@ pub trait ValueRepo {
         to: Millis,
         aggregate: Aggregate,
     ) -> R<AggregateResult>;
+
+    // Rollups (crate::rollup): `append_history` keeps them for the points it stores.
+    /// The rollup of the entity's raw history within [from, to] (inclusive), read as
+    /// numbers of `value_type` (LONG or DOUBLE); `None` when it holds no point.
+    fn history_rollup(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        value_type: ValueType,
+        from: Millis,
+        to: Millis,
+    ) -> R<Option<Rollup>>;
+    /// The stored rollups of `span` whose bucket starts in [from, to), merged; `None` when
+    /// there is none.
+    fn rollup(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        span: Millis,
+        from: Millis,
+        to: Millis,
+    ) -> R<Option<Rollup>>;
+
+    // Retention
+    /// Every tenant that has entities.
+    fn value_tenants(&mut self) -> R<Vec<TenantId>>;
+    /// The ids of the tenant's entities, in id order.
+    fn value_entities(&mut self, t: &TenantId) -> R<Vec<Id>>;
+    /// Deletes up to `limit` of the entity's oldest history points older than `before`;
+    /// answers how many.
+    fn delete_history_before(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        before: Millis,
+        limit: usize,
+    ) -> R<usize>;
+    /// Deletes up to `limit` of the entity's rollup rows whose bucket ended by `before`;
+    /// answers how many.
+    fn delete_rollups_before(
+        &mut self,
+        t: &TenantId,
+        entity: Id,
+        before: Millis,
+        limit: usize,
+    ) -> R<usize>;
 }
 
 /// Dashboards of a tenant.

@@ -240,7 +240,30 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(devices, entities, entity_latest, entity_history);
+diesel::table! {
+    entity_rollups (entity_id, span, bucket) {
+        entity_id -> BigInt,
+        span -> BigInt,
+        bucket -> BigInt,
+        tenant_id -> Text,
+        value_count -> BigInt,
+        value_sum -> Double,
+        min_value -> Double,
+        max_value -> Double,
+        first_ts -> BigInt,
+        first_value -> Double,
+        last_ts -> BigInt,
+        last_value -> Double,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    devices,
+    entities,
+    entity_latest,
+    entity_history,
+    entity_rollups
+);
 
 diesel::table! {
     dashboards (id) {

@@ -393,3 +393,148 @@ fn deleting_removes_values_and_children() {
     })
     .unwrap();
 }
+
+/// Every stored rollup of `entity` over [0, 10 h), per span.
+fn stored_rollups(f: &Fresh, entity: i64) -> Vec<Option<weir_iot::rollup::Rollup>> {
+    use weir_iot::rollup::{HOUR, SPANS};
+    read(store(f), |tx| -> Result<_, StoreError> {
+        SPANS
+            .iter()
+            .map(|&span| tx.rollup(&t("t1"), Id(entity), span, 0, 10 * HOUR))
+            .collect()
+    })
+    .unwrap()
+}
+
+#[test]
+fn rollups_follow_the_stored_points_and_the_migration_rebuilds_them() {
+    use diesel::connection::SimpleConnection;
+    use weir_iot::rollup::{HOUR, MINUTE, Rollup, SPANS, rows_of};
+    let f = fresh();
+    let tenant = t("t1");
+    // LONG 300 and DOUBLE 301 (no entity rows needed: value tables have no foreign keys);
+    // a batch straddling minutes and hours, then one repeating some of its times with
+    // other values (skipped), plus new ones.
+    let first: Vec<ValuePoint> = (0..2000)
+        .map(|i| point(300 + i % 2, i * 4_321, EntityValue::Long(i * 7 % 97 - 40)))
+        .map(|mut p| {
+            if p.entity_id == Id(301) {
+                p.value = EntityValue::Double(p.timestamp as f64 / 8.0 % 50.0);
+            }
+            p
+        })
+        .collect();
+    write(store(&f), |tx| tx.append_history(&tenant, &first)).unwrap();
+    let again: Vec<ValuePoint> = first
+        .iter()
+        .step_by(3)
+        .map(|p| point(p.entity_id.get(), p.timestamp, EntityValue::Long(1_000_000)))
+        .chain((0..50).map(|i| point(300, 2000 * 4_321 + i * 1_000, EntityValue::Long(i))))
+        .collect();
+    write(store(&f), |tx| tx.append_history(&tenant, &again)).unwrap();
+    let stored: Vec<ValuePoint> = first
+        .iter()
+        .chain(&again[again.len() - 50..])
+        .cloned()
+        .collect();
+    for entity in [300, 301] {
+        let want: Vec<Option<Rollup>> = SPANS
+            .iter()
+            .map(|&span| {
+                Rollup::combine(
+                    rows_of(stored.iter().filter(|p| p.entity_id == Id(entity)))
+                        .into_iter()
+                        .filter(|r| r.span == span)
+                        .map(|r| Some(r.rollup)),
+                )
+            })
+            .collect();
+        assert_eq!(stored_rollups(&f, entity), want, "entity {entity}");
+        // One minute alone.
+        let minute = read(store(&f), |tx| {
+            tx.rollup(&tenant, Id(entity), MINUTE, MINUTE, 2 * MINUTE)
+        })
+        .unwrap()
+        .unwrap();
+        let raw = read(store(&f), |tx| {
+            tx.history_rollup(
+                &tenant,
+                Id(entity),
+                if entity == 300 {
+                    ValueType::Long
+                } else {
+                    ValueType::Double
+                },
+                MINUTE,
+                2 * MINUTE - 1,
+            )
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(minute, raw);
+    }
+    let before = [stored_rollups(&f, 300), stored_rollups(&f, 301)];
+    assert!(before[0][1].unwrap().count > 0);
+
+    // The migration builds the rollups of the history stored before it.
+    let up = match f.db.backend() {
+        weir_storage::Backend::Postgres => {
+            include_str!("../../../migrations/postgres/2026-12-07-200000_entity_rollups/up.sql")
+        }
+        weir_storage::Backend::Sqlite => {
+            include_str!("../../../migrations/sqlite/2026-12-07-200000_entity_rollups/up.sql")
+        }
+    };
+    f.db.transaction(weir_kernel::TxMode::Write, |c| {
+        c.batch_execute(&format!("DROP TABLE entity_rollups; {up}"))
+            .map_err(|e| StoreError::Internal(e.to_string()))
+    })
+    .unwrap();
+    assert_eq!([stored_rollups(&f, 300), stored_rollups(&f, 301)], before);
+
+    // Retention: the oldest points first, in bounded batches; rollups whose bucket ended.
+    let deleted = write(store(&f), |tx| {
+        tx.delete_history_before(&tenant, Id(300), HOUR, 100)
+    })
+    .unwrap();
+    assert_eq!(deleted, 100);
+    let (left, total) = read(store(&f), |tx| {
+        tx.history(&tenant, Id(300), 0, HOUR - 1, &page(1))
+    })
+    .unwrap();
+    let old = stored
+        .iter()
+        .filter(|p| p.entity_id == Id(300) && p.timestamp < HOUR)
+        .count();
+    assert_eq!(total as usize, old - 100);
+    assert_eq!(
+        left[0].timestamp,
+        stored
+            .iter()
+            .rfind(|p| p.entity_id == Id(300) && p.timestamp < HOUR)
+            .unwrap()
+            .timestamp
+    );
+    let rest = write(store(&f), |tx| {
+        tx.delete_history_before(&tenant, Id(300), HOUR, 100_000)
+    })
+    .unwrap();
+    assert_eq!(rest, old - 100);
+    assert_eq!(stored_rollups(&f, 300), before[0], "rollups stay");
+    let rows = write(store(&f), |tx| {
+        tx.delete_rollups_before(&tenant, Id(300), HOUR, 100_000)
+    })
+    .unwrap();
+    assert_eq!(rows, 61, "60 minutes and one hour");
+    assert_eq!(
+        write(store(&f), |tx| tx.delete_rollups_before(
+            &t("t2"),
+            Id(301),
+            HOUR,
+            100_000
+        ))
+        .unwrap(),
+        0,
+        "another tenant's rows are not touched"
+    );
+}

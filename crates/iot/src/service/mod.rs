@@ -27,7 +27,7 @@ pub use custom::SYSTEM_INTEGRATION;
 pub use dashboards::WidgetInput;
 pub use entities::{EntityForm, EntityView, MAX_FORM_ENTITIES};
 pub use integrations::IntegrationSummary;
-pub use values::{WriteKind, WriteOutcome};
+pub use values::{PurgeOutcome, WriteKind, WriteOutcome};
 
 #[derive(Debug, Clone)]
 /// How the IoT use-cases behave: paging and batch limits.

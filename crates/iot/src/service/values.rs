@@ -13,7 +13,8 @@ use crate::errors::IotError;
 use crate::events::{Cause, CommittedValue, Origin, ValuesCommitted};
 use crate::key::{EntityKey, KeyOwner};
 use crate::model::{EntityType, ValueType};
-use crate::ports::{Aggregate, AggregateResult, Entity, ValuePoint};
+use crate::ports::{Aggregate, AggregateResult, Entity, IotTx, ValuePoint};
+use crate::rollup::{HOUR, MINUTE, RetentionPolicy, Rollup, WindowPlan};
 use crate::value::EntityValue;
 use crate::viewer::Viewer;
 
@@ -371,7 +372,12 @@ impl IotService {
     }
 
     /// One aggregate of an entity's history in [from, to], computed by the database. MIN,
-    /// MAX, AVG and SUM take LONG and DOUBLE entities only.
+    /// MAX, AVG and SUM take LONG and DOUBLE entities only. A window holding whole minutes
+    /// is answered from the rollups for those, and from the raw history for its edges
+    /// ([`WindowPlan`]): the same answer as over the raw history, also where retention
+    /// deleted the raw points of whole minutes. LAST comes from the raw history, and from
+    /// the rollups only when the window has no raw point left; COUNT (of each distinct
+    /// value) always from the raw history.
     pub fn aggregate(
         &self,
         v: &Viewer,
@@ -397,7 +403,7 @@ impl IotService {
                     ),
                 ));
             }
-            let result = tx.aggregate(&v.tenant_id, entity, from, to, aggregate)?;
+            let result = Self::aggregate_in(tx, v, &e, from, to, aggregate)?;
             if let AggregateResult::Number(Some(n)) = result
                 && !n.is_finite()
             {
@@ -413,4 +419,148 @@ impl IotService {
             Ok((e.definition.value_type, result))
         })
     }
+
+    /// [`Self::aggregate`] inside its read transaction, for the visible entity `e`.
+    fn aggregate_in(
+        tx: &mut dyn IotTx,
+        v: &Viewer,
+        e: &Entity,
+        from: Millis,
+        to: Millis,
+        aggregate: Aggregate,
+    ) -> Result<AggregateResult, IotError> {
+        let t = &v.tenant_id;
+        let value_type = e.definition.value_type;
+        let plan = match WindowPlan::of(from, to) {
+            Some(plan) if value_type.is_number() => plan,
+            _ => return Ok(tx.aggregate(t, e.id, from, to, aggregate)?),
+        };
+        let rolled = |tx: &mut dyn IotTx, raw: bool| -> Result<Option<Rollup>, IotError> {
+            let mut parts = Vec::with_capacity(4);
+            if raw {
+                for &(a, b) in &plan.raw {
+                    parts.push(tx.history_rollup(t, e.id, value_type, a, b)?);
+                }
+            }
+            for &(a, b) in &plan.minutes {
+                parts.push(tx.rollup(t, e.id, MINUTE, a, b)?);
+            }
+            if let Some((a, b)) = plan.hours {
+                parts.push(tx.rollup(t, e.id, HOUR, a, b)?);
+            }
+            Ok(Rollup::combine(parts))
+        };
+        Ok(match aggregate {
+            Aggregate::Count => tx.aggregate(t, e.id, from, to, aggregate)?,
+            // The newest raw point is found through the key at once; the rollups answer
+            // only for whole minutes whose raw points retention deleted.
+            Aggregate::Last => match tx.aggregate(t, e.id, from, to, aggregate)? {
+                AggregateResult::Last(None) => {
+                    AggregateResult::Last(rolled(tx, false)?.map(|r| ValuePoint {
+                        entity_id: e.id,
+                        timestamp: r.last_ts,
+                        value: match value_type {
+                            ValueType::Long => EntityValue::Long(r.last as i64),
+                            _ => EntityValue::Double(r.last),
+                        },
+                    }))
+                }
+                raw => raw,
+            },
+            Aggregate::Min | Aggregate::Max | Aggregate::Avg | Aggregate::Sum => {
+                AggregateResult::Number(rolled(tx, true)?.map(|r| match aggregate {
+                    Aggregate::Min => r.min,
+                    Aggregate::Max => r.max,
+                    Aggregate::Avg => r.avg(),
+                    _ => r.sum(),
+                }))
+            }
+        })
+    }
+
+    /// One retention pass over every tenant that keeps its values for a limited time
+    /// (`policy`): deletes raw history points older than the tenant's `raw_days` and rollup
+    /// rows older than its `rollup_days`, at most `batch` rows per transaction, sleeping
+    /// `pause` between transactions so that ingest is never held up for long. Blocking:
+    /// run it on a thread of its own.
+    pub fn purge_old_values(
+        &self,
+        policy: &RetentionPolicy,
+        batch: usize,
+        pause: std::time::Duration,
+    ) -> Result<PurgeOutcome, IotError> {
+        let mut outcome = PurgeOutcome::default();
+        if policy.default.is_forever() && policy.tenants.values().all(|r| r.is_forever()) {
+            return Ok(outcome);
+        }
+        let batch = batch.max(1);
+        let tenants = read(self.store(), |tx| tx.value_tenants())?;
+        for t in tenants {
+            let keep = policy.of(t.as_str());
+            if keep.is_forever() {
+                continue;
+            }
+            let entities = read(self.store(), |tx| tx.value_entities(&t))?;
+            let now = self.clock.now_ms();
+            if let Some(days) = keep.raw_days {
+                let before = crate::rollup::cutoff(now, days);
+                outcome.history += self.purge(&entities, batch, pause, |tx, e, n| {
+                    tx.delete_history_before(&t, e, before, n)
+                })?;
+            }
+            if let Some(days) = keep.rollup_days {
+                let before = crate::rollup::cutoff(now, days);
+                outcome.rollups += self.purge(&entities, batch, pause, |tx, e, n| {
+                    tx.delete_rollups_before(&t, e, before, n)
+                })?;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Runs `delete` over `entities` in transactions of at most `batch` rows deleted (and
+    /// at most [`PURGE_PROBES`] entities looked at), with `pause` between them.
+    fn purge(
+        &self,
+        entities: &[Id],
+        batch: usize,
+        pause: std::time::Duration,
+        delete: impl Fn(&mut dyn IotTx, Id, usize) -> Result<usize, weir_kernel::StoreError>,
+    ) -> Result<usize, IotError> {
+        let mut next = 0;
+        let mut total = 0;
+        while next < entities.len() {
+            let (deleted, reached) = write(self.store(), |tx| {
+                let mut deleted = 0;
+                let mut at = next;
+                while at < entities.len() && at < next + PURGE_PROBES {
+                    deleted += delete(tx, entities[at], batch - deleted)?;
+                    if deleted >= batch {
+                        // This entity may hold more: start the next batch with it.
+                        break;
+                    }
+                    at += 1;
+                }
+                Ok::<_, IotError>((deleted, at))
+            })?;
+            total += deleted;
+            next = reached;
+            if deleted >= batch && !pause.is_zero() {
+                std::thread::sleep(pause);
+            }
+        }
+        Ok(total)
+    }
+}
+
+/// Most entities one retention transaction looks at.
+const PURGE_PROBES: usize = 1000;
+
+/// What a retention pass deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PurgeOutcome {
+    /// Raw history points.
+    pub history: usize,
+    /// Rollup rows.
+    pub rollups: usize,
 }

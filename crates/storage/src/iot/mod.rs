@@ -4,6 +4,7 @@
 mod dashboards;
 mod devices;
 mod entities;
+mod rollups;
 mod rows;
 mod shared;
 mod values;

@@ -13,13 +13,20 @@ pub(super) type R<T> = Result<T, StoreError>;
 pub(super) const CHUNK: usize = 1000;
 
 impl IotRepo {
-    /// Removes the history and latest values of these entities.
+    /// Removes the history, rollups and latest values of these entities.
     pub(super) fn delete_values(&mut self, t: &TenantId, entity_ids: &[i64]) -> R<()> {
         for chunk in entity_ids.chunks(CHUNK) {
             diesel::delete(
                 entity_history::table
                     .filter(entity_history::tenant_id.eq(t.as_str()))
                     .filter(entity_history::entity_id.eq_any(chunk)),
+            )
+            .execute(self.c())
+            .or_store()?;
+            diesel::delete(
+                entity_rollups::table
+                    .filter(entity_rollups::tenant_id.eq(t.as_str()))
+                    .filter(entity_rollups::entity_id.eq_any(chunk)),
             )
             .execute(self.c())
             .or_store()?;
