@@ -151,6 +151,10 @@ fn describe(e: &jsonwebtoken::errors::Error) -> String {
         ErrorKind::InvalidIssuer => "it was issued by another issuer".into(),
         ErrorKind::InvalidAudience => "it was issued to another client (audience)".into(),
         ErrorKind::MissingRequiredClaim(c) => format!("it has no {c}"),
+        ErrorKind::Base64(_)
+        | ErrorKind::Json(_)
+        | ErrorKind::Utf8(_)
+        | ErrorKind::InvalidToken => "it is not a well-formed JWT".into(),
         other => format!("{other:?}"),
     }
 }
