@@ -407,7 +407,7 @@ impl Weir {
         .map_err(|e| StartError::Workflow(e.to_string()))?;
         self.iot
             .events()
-            .attach(Arc::new(workflows::FlowTriggers(runtime.clone())));
+            .attach(Arc::new(workflows::FlowTriggers(runtime.downgrade())));
         if let Some(cluster) = self.cluster.get() {
             cluster
                 .follow_flows(&self.workflow, runtime.clone())

@@ -16,7 +16,7 @@ use weir_kernel::{Id, StoreError, TenantId};
 use weir_workflow::Caller;
 use weir_workflow::engine::{Entities, NodeError};
 use weir_workflow::entity_uses::{Access, EntityCatalog, EntityUse};
-use weir_workflow::runtime::Runtime;
+use weir_workflow::runtime::WeakRuntime;
 
 /// The workflow's view of the IoT domain: a flow acts with every right in its tenant, as
 /// the user who enabled it configured it.
@@ -173,20 +173,24 @@ impl EntityCatalog for IotEntities {
 /// Hands every value this process committed to the flows listening to it, with the chain
 /// of runs that wrote it (so that flows triggering each other stop): an [`EventHandler`],
 /// so that no event is lost to a reader falling behind; the runs queue in the runtime.
-/// A peer's values (cluster mode) start their runs on that peer.
-pub struct FlowTriggers(pub Runtime);
+/// A peer's values (cluster mode) start their runs on that peer. It holds the runtime
+/// weakly: the runtime reaches the bus through its engine, and a strong handle here would
+/// make a cycle that keeps both (and the database pool) alive after the server is dropped.
+pub struct FlowTriggers(pub WeakRuntime);
 
 impl EventHandler for FlowTriggers {
     fn handle(&self, event: &Arc<ValuesCommitted>) {
         if event.origin == Origin::Peer {
             return;
         }
+        let Some(runtime) = self.0.upgrade() else {
+            return;
+        };
         let values: Vec<(String, Json)> = event
             .values
             .iter()
             .map(|v| (v.key.clone(), v.value.to_json()))
             .collect();
-        self.0
-            .enqueue_values(&event.tenant_id, &values, &event.cause.flows);
+        runtime.enqueue_values(&event.tenant_id, &values, &event.cause.flows);
     }
 }

@@ -111,6 +111,25 @@ pub struct Runtime {
     inner: Arc<Inner>,
 }
 
+/// A [`Runtime`] that does not keep it alive: for whatever the runtime itself keeps alive
+/// (the IoT bus's handler, which the runtime reaches through its engine), so that no cycle
+/// of strong references outlives the program's own handle.
+#[derive(Clone)]
+pub struct WeakRuntime(std::sync::Weak<Inner>);
+
+impl WeakRuntime {
+    /// The runtime, unless every strong handle has been dropped.
+    pub fn upgrade(&self) -> Option<Runtime> {
+        self.0.upgrade().map(|inner| Runtime { inner })
+    }
+}
+
+impl std::fmt::Debug for WeakRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WeakRuntime")
+    }
+}
+
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
@@ -249,6 +268,11 @@ impl Runtime {
             }
             Err(_) => tracing::warn!("timer leases not released: they run out instead"),
         }
+    }
+
+    /// A handle that does not keep the runtime alive.
+    pub fn downgrade(&self) -> WeakRuntime {
+        WeakRuntime(Arc::downgrade(&self.inner))
     }
 
     /// New values of a tenant's entities (key to value), written by the runs of the flows
