@@ -482,3 +482,21 @@ async fn the_provider_is_configured_by_the_super_admin_only_and_never_shows_its_
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn claims_with_control_characters_are_not_stored() {
+    let accounts = json!({"ivy": {"name": "Ivy\u{0}Example", "groups": ["ops\u{0}"]}});
+    let Some((app, admin, provider)) = setup(accounts).await else {
+        return;
+    };
+    let group = json!({"id": "ops", "name": "OPS", "checkParExist": true});
+    success(&act(&app, &admin, "group/create", group).await);
+    configure(&app, &admin, provider_body(&provider)).await;
+    let ivy = session_of(&app, &sign_in(&app, &mut Browser::new(), "ivy").await).await;
+    let (_, me) = app.call("GET", "/api/v1/user", Some(&ivy), None).await;
+    // The name with NUL is not used (the login name is); the group named with NUL maps
+    // to nothing.
+    assert_eq!(me["data"]["nickname"], "ivy", "{me}");
+    let (_, listed) = act(&app, &admin, "usergroup/get", json!({"userid": "ivy"})).await;
+    assert!(!listed.to_string().contains("\"ops\""), "{listed}");
+}

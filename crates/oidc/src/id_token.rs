@@ -76,13 +76,22 @@ pub fn check(
             "it has several audiences and its azp is not Weir's client id",
         ));
     }
+    // Text with control characters (NUL among them) is never stored: PostgreSQL refuses
+    // NUL, and such a name is no name.
     let text = |name: &str| {
         claims
             .get(name)
             .and_then(Value::as_str)
+            .filter(|v| !v.trim().is_empty() && !v.chars().any(char::is_control))
             .map(str::to_owned)
-            .filter(|v| !v.trim().is_empty())
     };
+    if claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s.chars().any(char::is_control))
+    {
+        return Err(invalid("its sub contains control characters"));
+    }
     let subject = text("sub").ok_or_else(|| invalid("it has no sub"))?;
     if subject.len() > 255 {
         return Err(invalid("its sub is longer than 255 characters"));
@@ -171,10 +180,11 @@ fn groups(claims: &Map<String, Value>, name: &str) -> Vec<String> {
         Some(Value::Array(items)) => items
             .iter()
             .filter_map(Value::as_str)
+            .filter(|g| !g.chars().any(char::is_control))
             .take(SSO_MAX_GROUPS)
             .map(str::to_owned)
             .collect(),
-        Some(Value::String(one)) => vec![one.clone()],
+        Some(Value::String(one)) if !one.chars().any(char::is_control) => vec![one.clone()],
         _ => Vec::new(),
     }
 }
@@ -187,7 +197,7 @@ mod tests {
     #[test]
     fn groups_come_from_arrays_strings_and_nested_claims() {
         let claims = json!({
-            "groups": ["a", 3, "b"],
+            "groups": ["a", 3, "b", "nul\u{0}"],
             "team": "c",
             "realm_access": {"roles": ["d"]},
         });

@@ -356,6 +356,7 @@ impl IdentityService {
             .filter(|n| !n.is_empty())
             .unwrap_or(&username)
             .chars()
+            .filter(|c| !c.is_control())
             .take(NAME_MAX)
             .collect();
         let now = self.clock.now_ms();
