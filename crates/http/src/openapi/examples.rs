@@ -254,7 +254,24 @@ fn all() -> Vec<Example> {
             json!({"entity_id": ENTITY_ID, "start_timestamp": CREATED_AT,
                    "end_timestamp": CREATED_AT + 86_400_000, "page_number": 1,
                    "page_size": 10}),
-            page(json!([])),
+            page(json!([{"timestamp": CREATED_AT + 60_000, "value": 21.5,
+                         "value_type": "DOUBLE"}])),
+        ),
+        example(
+            "post",
+            "/api/v1/entity/batch-get-status",
+            json!({"entity_ids": [ENTITY_ID]}),
+            native(
+                json!({ENTITY_ID: {"value": 21.5, "updated_at": CREATED_AT + 60_000,
+                                      "value_type": "DOUBLE"}}),
+            ),
+        ),
+        example(
+            "post",
+            "/api/v1/entity/history/aggregate",
+            json!({"entity_id": ENTITY_ID, "aggregate_type": "AVG",
+                   "start_timestamp": CREATED_AT, "end_timestamp": 4_102_444_800_000_i64}),
+            native(json!({"value": 21.5, "value_type": "DOUBLE"})),
         ),
         // ---- native: dashboards ----
         example(

@@ -172,7 +172,7 @@ pub async fn meta(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ValueDto {
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Option<Json>,
     /// When the value was measured (epoch ms); absent when the entity has no value yet.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -248,7 +248,7 @@ pub struct HistoryRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryPoint {
     pub timestamp: Time,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Json,
     #[schema(value_type = String)]
     pub value_type: ValueType,
@@ -293,7 +293,7 @@ pub struct AggregateRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CountDto {
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Json,
     #[schema(value_type = String)]
     pub value_type: ValueType,
@@ -303,7 +303,7 @@ pub struct CountDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AggregateDto {
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Value)]
     pub value: Option<Json>,
     #[schema(value_type = String)]
     pub value_type: ValueType,
