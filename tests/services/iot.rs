@@ -7,16 +7,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Map, Value as Json, json};
 use weir_iot::errors::IotError;
-use weir_iot::events::{EventBus, LocalBus};
+use weir_iot::events::{EventBus, EventHandler, LocalBus, ValuesCommitted};
 use weir_iot::integration::{
     DeviceService, Integration, IntegrationError, IntegrationInfo, IntegrationRegistry, NewDevice,
 };
 use weir_iot::model::{EntityDefinition, ValueType};
-use weir_iot::ports::{Aggregate, AggregateResult, EntityFilter, VisibleSet};
+use weir_iot::ports::{Aggregate, AggregateResult, EntityFilter, IotTx, VisibleSet};
 use weir_iot::samples::Sample;
 use weir_iot::service::WriteKind;
 use weir_iot::{EntityKey, EntityValue, IotPorts, IotService, IotSettings, Limits, Viewer};
-use weir_kernel::store::write;
+use weir_kernel::store::{read, write};
 use weir_kernel::{AsProblem, Id, IdGenerator, SearchQuery, SystemClock, TenantId, Transactions};
 use weir_storage::testing::TestDatabase;
 
@@ -118,6 +118,8 @@ struct World {
     iot: IotService,
     thermo: Arc<Thermostats>,
     bus: Arc<LocalBus>,
+    /// The service's database, for what a test does behind the service's back.
+    db: Database,
     _db: TestDatabase,
 }
 
@@ -129,7 +131,7 @@ fn world() -> World {
     registry.register(thermo.clone()).unwrap();
     let iot = IotService::new(
         IotPorts {
-            store: Arc::new(db),
+            store: Arc::new(db.clone()),
             integrations: Arc::new(registry),
             ids: Arc::new(IdGenerator::new(1, Box::new(SystemClock))),
             clock: Arc::new(SystemClock),
@@ -144,6 +146,7 @@ fn world() -> World {
         iot,
         thermo,
         bus,
+        db,
         _db: place,
     }
 }
@@ -982,4 +985,243 @@ fn devices_of_an_integration_no_longer_registered_can_be_deleted() {
         code(w.iot.device_details(&admin(), orphan.id).unwrap_err()),
         "data_no_found"
     );
+}
+
+/// Records every event as published, and whether its values could already be read back
+/// from the database then (published after their commit).
+struct Recorder {
+    db: Database,
+    events: std::sync::Mutex<Vec<Arc<ValuesCommitted>>>,
+    unreadable: AtomicUsize,
+}
+
+impl EventHandler for Recorder {
+    fn handle(&self, event: &Arc<ValuesCommitted>) {
+        let ids: Vec<Id> = event.values.iter().map(|v| v.entity_id).collect();
+        let store: &dyn Transactions<dyn IotTx> = &self.db;
+        let latest = read(store, |tx| tx.latest(&event.tenant_id, &ids)).unwrap();
+        let committed = event.values.iter().all(|v| {
+            latest
+                .iter()
+                .any(|p| p.entity_id == v.entity_id && p.timestamp >= v.timestamp)
+        });
+        if !committed {
+            self.unreadable.fetch_add(1, Ordering::SeqCst);
+        }
+        self.events.lock().unwrap().push(event.clone());
+    }
+}
+
+#[test]
+fn concurrent_writes_each_commit_once_answer_their_own_result_and_publish_after_commit() {
+    let w = world();
+    let recorder = Arc::new(Recorder {
+        db: w.db.clone(),
+        events: std::sync::Mutex::new(Vec::new()),
+        unreadable: AtomicUsize::new(0),
+    });
+    w.bus.attach(recorder.clone());
+    let (writers, each) = (8_i64, 40_i64);
+    let devices: Vec<String> = (0..writers).map(|i| format!("SN-G{i}")).collect();
+    for sn in &devices {
+        w.iot
+            .create_device(&admin(), "G", "thermo", &params(json!({"sn": sn})))
+            .unwrap();
+    }
+    let most_waiting = AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            while !done.load(Ordering::SeqCst) {
+                most_waiting.fetch_max(w.iot.writes_waiting(), Ordering::SeqCst);
+                std::thread::yield_now();
+            }
+        });
+        let writing: Vec<_> = devices
+            .iter()
+            .enumerate()
+            .map(|(i, sn)| {
+                let iot = &w.iot;
+                s.spawn(move || {
+                    for j in 0..each {
+                        let out = iot
+                            .report(
+                                &admin(),
+                                "thermo",
+                                sn,
+                                &[sample(json!({"level": j, "writer": i}), Some(1000 + j))],
+                            )
+                            .unwrap();
+                        // The caller's own values, not a neighbour's in its group.
+                        let mut got: Vec<EntityValue> =
+                            out.points.iter().map(|p| p.value.clone()).collect();
+                        got.sort_by_key(|v| format!("{v:?}"));
+                        let mut want = vec![EntityValue::Long(j), EntityValue::Long(i as i64)];
+                        want.sort_by_key(|v| format!("{v:?}"));
+                        assert_eq!(got, want);
+                        assert!(out.points.iter().all(|p| p.timestamp == 1000 + j));
+                    }
+                })
+            })
+            .collect();
+        for t in writing {
+            t.join().unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+    });
+    let events = recorder.events.lock().unwrap();
+    assert_eq!(events.len() as i64, writers * each, "one event per write");
+    assert_eq!(recorder.unreadable.load(Ordering::SeqCst), 0);
+    for sn in &devices {
+        // Each writer's events in the order it wrote, once each.
+        let levels: Vec<i64> = events
+            .iter()
+            .flat_map(|e| e.values.iter())
+            .filter(|v| v.key == format!("thermo.device.{sn}.level"))
+            .map(|v| match v.value {
+                EntityValue::Long(n) => n,
+                ref other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(levels, (0..each).collect::<Vec<_>>(), "{sn}");
+        let level = entity(&w, &format!("thermo.device.{sn}.level"));
+        let history = w
+            .iot
+            .history(
+                &admin(),
+                level.id,
+                0,
+                10_000,
+                &SearchQuery {
+                    page_size: Some(1000),
+                    ..SearchQuery::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(history.total as i64, each, "{sn}: every value stored once");
+    }
+    eprintln!(
+        "most writes waiting at once: {}",
+        most_waiting.load(Ordering::SeqCst)
+    );
+}
+
+fn entity(w: &World, key: &str) -> weir_iot::ports::Entity {
+    w.iot
+        .search_entities(
+            &admin(),
+            EntityFilter::default(),
+            &SearchQuery {
+                keyword: Some(key.into()),
+                page_size: Some(100),
+                ..SearchQuery::default()
+            },
+        )
+        .unwrap()
+        .content
+        .into_iter()
+        .find(|e| e.key == key)
+        .unwrap_or_else(|| panic!("no entity {key}"))
+}
+
+/// Holds the publication of the values of one entity until told to go on: the writer that
+/// committed them leads its group until then, so the writes made meanwhile queue.
+struct Gate {
+    key: String,
+    entered: std::sync::atomic::AtomicBool,
+    open: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl EventHandler for Gate {
+    fn handle(&self, event: &Arc<ValuesCommitted>) {
+        if event.values.iter().any(|v| v.key == self.key) {
+            self.entered.store(true, Ordering::SeqCst);
+            let _ = self.open.lock().unwrap().recv();
+        }
+    }
+}
+
+#[test]
+fn a_write_that_fails_in_a_shared_transaction_fails_alone() {
+    let w = world();
+    let mut ids = BTreeMap::new();
+    for sn in ["SN-GATE", "SN-B1", "SN-B2", "SN-B3"] {
+        let d = w
+            .iot
+            .create_device(&admin(), "B", "thermo", &params(json!({"sn": sn})))
+            .unwrap();
+        ids.insert(sn, d.id);
+    }
+    let (release, open) = std::sync::mpsc::channel();
+    let gate = Arc::new(Gate {
+        key: "thermo.device.SN-GATE.level".into(),
+        entered: std::sync::atomic::AtomicBool::new(false),
+        open: std::sync::Mutex::new(open),
+    });
+    w.bus.attach(gate.clone());
+    let report = |sn: &'static str, values: Json| {
+        let iot = &w.iot;
+        move || iot.report(&admin(), "thermo", sn, &[sample(values, Some(5000))])
+    };
+    let wait_for = |n: usize| {
+        for _ in 0..5000 {
+            if w.iot.writes_waiting() >= n {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        panic!("{n} writes never queued");
+    };
+    std::thread::scope(|s| {
+        let leader = s.spawn(report("SN-GATE", json!({"level": 1})));
+        while !gate.entered.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // Entities the devices have: these writes create none, so a conflict is not theirs.
+        let first = s.spawn(report("SN-B1", json!({"temp": 11.5})));
+        wait_for(1);
+        // Its first report names `fresh`: a LONG, created with the write.
+        let failing = s.spawn(report("SN-B2", json!({"fresh": 7})));
+        wait_for(2);
+        let last = s.spawn(report("SN-B3", json!({"temp": 33.5})));
+        wait_for(3);
+        // Meanwhile `fresh` is created as a STRING: the queued write's new entity
+        // conflicts, which fails the three writes' shared transaction.
+        let store: &dyn Transactions<dyn IotTx> = &w.db;
+        write(store, |tx| {
+            tx.insert_entities(&[weir_iot::ports::Entity {
+                id: Id(4242),
+                tenant_id: tenant("t1"),
+                key: "thermo.device.SN-B2.fresh".into(),
+                integration: "thermo".into(),
+                device_id: Some(ids["SN-B2"]),
+                parent_key: None,
+                definition: definition(
+                    json!({"identifier": "fresh", "name": "Fresh", "type": "PROPERTY", "access_mod": "R", "value_type": "STRING"}),
+                ),
+                created_at: 0,
+                updated_at: 0,
+            }])
+        })
+        .unwrap();
+        release.send(()).unwrap();
+        assert!(leader.join().unwrap().is_ok());
+        assert!(first.join().unwrap().is_ok());
+        // Tried alone, it met the entity created meanwhile, whose type refuses its value.
+        assert_eq!(
+            code(failing.join().unwrap().unwrap_err()),
+            "entity_value_not_match_type"
+        );
+        assert!(last.join().unwrap().is_ok());
+    });
+    for (key, want) in [
+        ("thermo.device.SN-B1.temp", Some(EntityValue::Double(11.5))),
+        ("thermo.device.SN-B3.temp", Some(EntityValue::Double(33.5))),
+        ("thermo.device.SN-B2.fresh", None),
+    ] {
+        let e = entity(&w, key);
+        let latest = w.iot.latest(&admin(), &[e.id]).unwrap();
+        assert_eq!(latest[0].1.as_ref().map(|p| p.value.clone()), want, "{key}");
+    }
+    assert_eq!(entity(&w, "thermo.device.SN-B2.fresh").id, Id(4242));
 }

@@ -25,6 +25,7 @@ use weir_identity::throttle::ThrottleLimits;
 use weir_identity::{IdentityService, IdentitySettings};
 use weir_iot::events::LocalBus;
 use weir_iot::integration::{Integration, IntegrationRegistry};
+use weir_iot::service::GroupLimits;
 use weir_iot::{IotPorts, IotService, IotSettings};
 use weir_kernel::{IdGenerator, StoreError, SystemClock, TenantId};
 use weir_mqtt::{Mqtt, MqttDevices};
@@ -190,6 +191,10 @@ impl Weir {
             },
             IotSettings {
                 max_page_size: settings.paging.max_page_size.max(1),
+                group_commit: GroupLimits {
+                    writes: settings.iot.group_commit_writes,
+                    values: settings.iot.group_commit_values,
+                },
                 ..IotSettings::default()
             },
         ));

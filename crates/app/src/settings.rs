@@ -468,6 +468,10 @@ pub struct IotConfig {
     pub retention_pause_ms: u64,
     /// Seconds between two retention passes (the first runs a minute after the start).
     pub retention_interval_secs: u64,
+    /// Most value writes waiting at once that share one transaction (group commit).
+    pub group_commit_writes: usize,
+    /// Most values one shared transaction holds (a single larger write goes alone).
+    pub group_commit_values: usize,
 }
 
 impl Default for IotConfig {
@@ -480,6 +484,8 @@ impl Default for IotConfig {
             retention_batch: 10_000,
             retention_pause_ms: 100,
             retention_interval_secs: 3600,
+            group_commit_writes: 64,
+            group_commit_values: 10_000,
         }
     }
 }

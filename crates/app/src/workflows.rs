@@ -193,4 +193,13 @@ impl EventHandler for FlowTriggers {
             .collect();
         runtime.enqueue_values(&event.tenant_id, &values, &event.cause.flows);
     }
+
+    fn pace(&self, event: &Arc<ValuesCommitted>) {
+        if event.origin == Origin::Peer {
+            return;
+        }
+        if let Some(runtime) = self.0.upgrade() {
+            runtime.pace(&event.tenant_id, &event.cause.flows);
+        }
+    }
 }

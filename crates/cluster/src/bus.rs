@@ -59,6 +59,10 @@ impl EventBus for ClusterBus {
         self.local.subscribe()
     }
 
+    fn pace(&self, event: &Arc<ValuesCommitted>) {
+        self.local.pace(event);
+    }
+
     /// Handlers get the peers' events too, marked [`Origin::Peer`].
     fn attach(&self, handler: Arc<dyn EventHandler>) {
         self.local.attach(handler);

@@ -85,12 +85,20 @@ pub struct CommittedValue {
 }
 
 /// Reads every event, on the publisher's thread, before [`EventBus::publish`] returns.
-/// It must be quick; it may block only to slow down writes no flow made
-/// ([`Cause::depth`] 0), never a flow's own writes (that would deadlock the runs that
-/// free the room it waits for).
+/// `handle` must be quick and never block: events are published in commit order by
+/// whichever writer committed a group of writes (see `service::group_commit`), so a
+/// handler that waited there would hold up every write behind it, flows' own included.
 pub trait EventHandler: Send + Sync {
     /// One committed event.
     fn handle(&self, event: &Arc<ValuesCommitted>);
+
+    /// Called on the thread of the writer whose write `event` is, after it was handled,
+    /// outside the commit order: where a handler may block to slow down writes no flow
+    /// made ([`Cause::depth`] 0), never a flow's own writes (that would deadlock the runs
+    /// that free the room it waits for).
+    fn pace(&self, event: &Arc<ValuesCommitted>) {
+        let _ = event;
+    }
 }
 
 /// Where committed values go. Publishing never waits for subscribers; it waits for
@@ -107,6 +115,8 @@ pub trait EventBus: Send + Sync {
     fn has_subscribers(&self) -> bool {
         true
     }
+    /// Calls every handler's [`EventHandler::pace`] for an event this writer published.
+    fn pace(&self, event: &Arc<ValuesCommitted>);
 }
 
 /// A subscriber's end of the bus. It holds a bounded queue: a subscriber that falls behind
@@ -205,6 +215,17 @@ impl EventBus for LocalBus {
         }
         // An error only means nobody listens.
         let _ = self.tx.send(event);
+    }
+
+    fn pace(&self, event: &Arc<ValuesCommitted>) {
+        for handler in self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            handler.pace(event);
+        }
     }
 
     fn has_subscribers(&self) -> bool {

@@ -7,6 +7,7 @@ mod custom;
 mod dashboards;
 mod devices;
 mod entities;
+mod group_commit;
 mod integrations;
 mod reports;
 mod role_reach;
@@ -26,6 +27,7 @@ pub use credentials::DEVICE_TOKEN_PREFIX;
 pub use custom::SYSTEM_INTEGRATION;
 pub use dashboards::WidgetInput;
 pub use entities::{EntityForm, EntityView, MAX_FORM_ENTITIES};
+pub use group_commit::GroupLimits;
 pub use integrations::IntegrationSummary;
 pub use values::{PurgeOutcome, WriteKind, WriteOutcome};
 
@@ -36,6 +38,9 @@ pub struct IotSettings {
     pub max_page_size: u32,
     /// Most values one write may carry (and most ids one status read may name).
     pub max_batch: usize,
+    /// How many value writes waiting at once may share one transaction (see
+    /// `group_commit`).
+    pub group_commit: GroupLimits,
 }
 
 impl Default for IotSettings {
@@ -43,6 +48,10 @@ impl Default for IotSettings {
         Self {
             max_page_size: 1000,
             max_batch: 5000,
+            group_commit: GroupLimits {
+                writes: 64,
+                values: 10_000,
+            },
         }
     }
 }
@@ -71,6 +80,8 @@ pub struct IotService {
     clock: Arc<dyn Clock>,
     events: Arc<dyn EventBus>,
     settings: IotSettings,
+    /// Value writes waiting for their transaction.
+    writes: group_commit::GroupCommit<values::PendingWrite, crate::errors::IotError>,
     /// The last time of receipt given to each device's reports without a timestamp.
     receipts: std::sync::Mutex<std::collections::HashMap<Id, Millis>>,
 }
@@ -108,6 +119,7 @@ impl IotService {
             ids: ports.ids,
             clock: ports.clock,
             events: ports.events,
+            writes: group_commit::GroupCommit::new(settings.group_commit),
             settings,
             receipts: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
@@ -128,6 +140,11 @@ impl IotService {
 
     fn store(&self) -> &IotStore {
         &*self.store
+    }
+
+    /// Value writes waiting for a transaction at this moment (see `group_commit`).
+    pub fn writes_waiting(&self) -> usize {
+        self.writes.waiting()
     }
 
     /// The integrations the service runs.

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
 use weir_kernel::store::{read, write};
-use weir_kernel::{Id, Millis, Page, SearchQuery};
+use weir_kernel::{Id, Millis, Page, SearchQuery, StoreError, TenantId};
 
 use super::IotService;
+use super::group_commit::Committer;
 use crate::errors::IotError;
 use crate::events::{Cause, CommittedValue, Origin, ValuesCommitted};
 use crate::key::{EntityKey, KeyOwner};
@@ -27,6 +28,17 @@ pub enum WriteKind {
     ServiceCall,
     /// A device or integration reports properties and events.
     Report,
+}
+
+/// A value write waiting for its transaction: what `store_points` writes, owned, so that
+/// whichever writer leads the group can write it.
+pub(super) struct PendingWrite {
+    tenant: TenantId,
+    new_entities: Vec<Entity>,
+    history: Vec<ValuePoint>,
+    latest: Vec<ValuePoint>,
+    /// Published once committed (`None` when nobody listens).
+    event: Option<Arc<ValuesCommitted>>,
 }
 
 /// What a write stored, and which devices could not be told about it.
@@ -152,9 +164,10 @@ impl IotService {
         Ok(points)
     }
 
-    /// In one transaction: creates `new_entities`, appends the points to the history and
-    /// keeps the latest value of properties. Once committed, the points are published, with
-    /// what caused them.
+    /// Creates `new_entities`, appends the points to the history and keeps the latest value
+    /// of properties, all or nothing, and answers once committed. Writes made at the same
+    /// moment share one transaction (`group_commit`); a write that fails fails alone. Once
+    /// committed, the points are published, in commit order, with what caused them.
     pub(super) fn store_points(
         &self,
         v: &Viewer,
@@ -162,38 +175,68 @@ impl IotService {
         points: &[(&Entity, ValuePoint)],
         cause: &Cause,
     ) -> Result<(), IotError> {
-        let latest: Vec<ValuePoint> = points
-            .iter()
-            .filter(|(e, _)| e.definition.entity_type == EntityType::Property)
-            .map(|(_, p)| p.clone())
-            .collect();
-        let all: Vec<ValuePoint> = points.iter().map(|(_, p)| p.clone()).collect();
-        write(self.store(), |tx| {
-            if !new_entities.is_empty() {
-                tx.insert_entities(new_entities)?;
-            }
-            tx.append_history(&v.tenant_id, &all)?;
-            tx.upsert_latest(&v.tenant_id, &latest)
-        })?;
-        if !self.events.has_subscribers() {
-            return Ok(());
-        }
-        self.events.publish(Arc::new(ValuesCommitted {
-            tenant_id: v.tenant_id.clone(),
-            values: points
+        let event = self.events.has_subscribers().then(|| {
+            Arc::new(ValuesCommitted {
+                tenant_id: v.tenant_id.clone(),
+                values: points
+                    .iter()
+                    .map(|(e, p)| CommittedValue {
+                        key: e.key.clone(),
+                        entity_id: e.id,
+                        integration: e.integration.clone(),
+                        device_id: e.device_id,
+                        timestamp: p.timestamp,
+                        value: p.value.clone(),
+                    })
+                    .collect(),
+                cause: cause.clone(),
+                origin: Origin::Here,
+            })
+        });
+        let pending = PendingWrite {
+            tenant: v.tenant_id.clone(),
+            new_entities: new_entities.to_vec(),
+            history: points.iter().map(|(_, p)| p.clone()).collect(),
+            latest: points
                 .iter()
-                .map(|(e, p)| CommittedValue {
-                    key: e.key.clone(),
-                    entity_id: e.id,
-                    integration: e.integration.clone(),
-                    device_id: e.device_id,
-                    timestamp: p.timestamp,
-                    value: p.value.clone(),
-                })
+                .filter(|(e, _)| e.definition.entity_type == EntityType::Property)
+                .map(|(_, p)| p.clone())
                 .collect(),
-            cause: cause.clone(),
-            origin: Origin::Here,
-        }));
+            event: event.clone(),
+        };
+        let store = |group: &[PendingWrite]| {
+            write(self.store(), |tx| {
+                for w in group {
+                    if !w.new_entities.is_empty() {
+                        tx.insert_entities(&w.new_entities)?;
+                    }
+                    tx.append_history(&w.tenant, &w.history)?;
+                    tx.upsert_latest(&w.tenant, &w.latest)?;
+                }
+                Ok(())
+            })
+        };
+        let publish = |w: &PendingWrite| {
+            if let Some(event) = &w.event {
+                self.events.publish(event.clone());
+            }
+        };
+        let committer = Committer {
+            store: &store,
+            shared: &|e| match e {
+                IotError::Store(StoreError::Unavailable(why)) => {
+                    Some(IotError::Store(StoreError::Unavailable(why.clone())))
+                }
+                _ => None,
+            },
+            committed: &publish,
+            lost: &|| IotError::Store(StoreError::Internal("the write's group failed".into())),
+        };
+        self.writes.submit(pending, points.len(), &committer)?;
+        // Off the commit order: a handler may slow this writer down here (see `EventBus::pace`).
+        if let Some(event) = &event {
+            self.events.pace(event);
+        }
         Ok(())
     }
 

@@ -281,9 +281,8 @@ impl Runtime {
     /// when a slot of the tenant frees ([`queue`]). When `cause` already holds
     /// `max_chain_depth` runs, none is queued: each flow that would have run logs why.
     ///
-    /// Blocking: call it on the thread that committed the values, in the order they were
-    /// committed. Values no flow wrote wait here while the tenant has `max_queued_runs`
-    /// runs waiting (at most the run time limit; then they queue anyway).
+    /// Never blocks: call it in the order the values were committed. The writer then
+    /// calls [`Self::pace`].
     pub fn enqueue_values(&self, tenant: &TenantId, values: &[(String, Json)], cause: &[Id]) {
         let runs: BTreeMap<Id, (Arc<ActiveFlow>, Map<String, Json>)> = {
             let active = read(&self.inner.active);
@@ -308,10 +307,6 @@ impl Runtime {
         }
         let queue = self.inner.queue(tenant);
         let limit = self.inner.settings.max_queued_runs.max(1);
-        if cause.is_empty() && !queue.wait_for_room(limit, self.inner.engine.settings().run_timeout)
-        {
-            tracing::warn!(tenant = %tenant, waiting = queue.waiting(), "flow runs queued past workflow.max_queued_runs: the runs fall behind the writes");
-        }
         for (_, (flow, input)) in runs {
             let refusal = if !chain::may_start(cause.len(), self.inner.max_chain_depth()) {
                 Some(None)
@@ -335,6 +330,25 @@ impl Runtime {
             if !queue.push(Queued { flow, input, chain }) {
                 return;
             }
+        }
+    }
+
+    /// Slows down a writer that is no flow (`cause` empty) once its values were queued
+    /// ([`Self::enqueue_values`]): it waits while the tenant has `max_queued_runs` runs
+    /// waiting, at most the run time limit (then it goes on, and the runs fall behind).
+    /// Blocking: call it on the writer's own thread, outside the commit order, so that
+    /// it holds up no other write (a flow's own writes free the room it waits for).
+    pub fn pace(&self, tenant: &TenantId, cause: &[Id]) {
+        if !cause.is_empty() {
+            return;
+        }
+        // A tenant without a queue has no run waiting.
+        let Some(queue) = lock(&self.inner.queues).get(tenant).cloned() else {
+            return;
+        };
+        let limit = self.inner.settings.max_queued_runs.max(1);
+        if !queue.wait_for_room(limit, self.inner.engine.settings().run_timeout) {
+            tracing::warn!(tenant = %tenant, waiting = queue.waiting(), "flow runs queued past workflow.max_queued_runs: the runs fall behind the writes");
         }
     }
 

@@ -8,7 +8,9 @@
 //! another's runs.
 //!
 //! The queue is kept bounded by slowing down its cause: a write no flow made (a device, the
-//! API) waits while its tenant has `max_queued_runs` runs waiting. A flow's own writes
+//! API) waits, once its runs are queued, while its tenant has `max_queued_runs` runs
+//! waiting ([`super::Runtime::pace`]), so the queue exceeds the bound by at most the runs
+//! of the writes waiting at once. A flow's own writes
 //! never wait, since the runs they would wait for may be the ones writing; past ten times
 //! the bound, the runs they would start are refused with an `ERROR` log saying so.
 
