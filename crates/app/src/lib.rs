@@ -192,7 +192,17 @@ impl Weir {
             IotSettings {
                 max_page_size: settings.paging.max_page_size.max(1),
                 group_commit: GroupLimits {
-                    writes: settings.iot.group_commit_writes,
+                    // PostgreSQL writes transactions in parallel, which one leader at a
+                    // time would serialise: measured slower there (docs/scaling.md).
+                    writes: settings.iot.group_commit_writes.unwrap_or(
+                        if weir_storage::Backend::detect(&settings.database.url).0
+                            == weir_storage::Backend::Postgres
+                        {
+                            1
+                        } else {
+                            64
+                        },
+                    ),
                     values: settings.iot.group_commit_values,
                 },
                 ..IotSettings::default()

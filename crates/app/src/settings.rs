@@ -469,7 +469,8 @@ pub struct IotConfig {
     /// Seconds between two retention passes (the first runs a minute after the start).
     pub retention_interval_secs: u64,
     /// Most value writes waiting at once that share one transaction (group commit).
-    pub group_commit_writes: usize,
+    /// Unset: 64 on SQLite, 1 on PostgreSQL (each write its own transaction, in parallel).
+    pub group_commit_writes: Option<usize>,
     /// Most values one shared transaction holds (a single larger write goes alone).
     pub group_commit_values: usize,
 }
@@ -484,7 +485,7 @@ impl Default for IotConfig {
             retention_batch: 10_000,
             retention_pause_ms: 100,
             retention_interval_secs: 3600,
-            group_commit_writes: 64,
+            group_commit_writes: None,
             group_commit_values: 10_000,
         }
     }

@@ -19,7 +19,8 @@ use std::sync::{Condvar, Mutex, MutexGuard};
 /// How large one group may grow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GroupLimits {
-    /// Most writes in one transaction (at least 1).
+    /// Most writes in one transaction (at least 1). 1 turns grouping off: each writer
+    /// commits its own transaction, in parallel with the others.
     pub writes: usize,
     /// Most values in one transaction; a single write larger than this still goes alone.
     pub values: usize,
@@ -84,6 +85,12 @@ impl<W, E> GroupCommit<W, E> {
     /// Commits `write` (`size` values) with whichever writes wait beside it, and answers
     /// once it is committed or has failed: its own result, never another write's.
     pub(crate) fn submit(&self, write: W, size: usize, c: &Committer<'_, W, E>) -> Result<(), E> {
+        if self.limits.writes == 1 {
+            // No grouping: writers do not queue, so their transactions run in parallel.
+            (c.store)(std::slice::from_ref(&write))?;
+            (c.committed)(&write);
+            return Ok(());
+        }
         let mut q = self.lock();
         let ticket = q.next_ticket;
         q.next_ticket += 1;
