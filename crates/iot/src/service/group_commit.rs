@@ -443,6 +443,43 @@ mod tests {
     }
 
     #[test]
+    fn with_groups_of_one_writers_commit_in_parallel() {
+        let gc = GroupCommit::<W, String>::new(GroupLimits {
+            writes: 1,
+            values: 100,
+        });
+        let inside = std::sync::atomic::AtomicUsize::new(0);
+        let met = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|s| {
+            for writer in 0..2 {
+                let (gc, inside, met) = (&gc, &inside, &met);
+                s.spawn(move || {
+                    let store = |_: &[W]| {
+                        inside.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        // Both transactions under way at once, or the wait runs out.
+                        for _ in 0..2000 {
+                            if inside.load(std::sync::atomic::Ordering::SeqCst) == 2 {
+                                met.store(true, std::sync::atomic::Ordering::SeqCst);
+                                break;
+                            }
+                            std::thread::sleep(Duration::from_millis(1));
+                        }
+                        Ok(())
+                    };
+                    let c = Committer {
+                        store: &store,
+                        shared: &|_| None,
+                        committed: &|_| {},
+                        lost: &|| "lost".to_owned(),
+                    };
+                    gc.submit(w(writer, 0), 1, &c).unwrap();
+                });
+            }
+        });
+        assert!(met.load(std::sync::atomic::Ordering::SeqCst));
+    }
+
+    #[test]
     fn a_leader_that_panics_lets_the_writes_after_it_commit() {
         let gc = Arc::new(GroupCommit::<W, String>::new(GroupLimits {
             writes: 10,
