@@ -66,7 +66,7 @@ say() { echo "== $* (load $(load))" >&2; }
 db_url=
 fresh_db() { # name; sets db_url (not in a subshell, so that the exit trap drops it)
   local db=bench_$$_$1
-  psql "$PG/postgres" -qc "SET client_min_messages = warning; DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null
   psql "$PG/postgres" -qc "CREATE DATABASE $db" >/dev/null
   dbs+=("$db")
   db_url=$PG/$db
@@ -217,14 +217,14 @@ kill "$node_red" && wait "$node_red" 2>/dev/null || true
 
 # The in-process benches, per backend.
 for b in sqlite postgres; do
-  db_url=
+  db_url= # unset on SQLite: the bench takes a temp file (an empty URL would be another database per connection)
   [ "$b" = postgres ] && fresh_db flow
   say "$b: workflow bench"
-  WEIR_BENCH_SECS=$secs WEIR_BENCH_DATABASE_URL=$db_url RUST_LOG=warn "$workflow_bin" --bench |
+  env WEIR_BENCH_SECS="$secs" ${db_url:+WEIR_BENCH_DATABASE_URL=$db_url} RUST_LOG=warn "$workflow_bin" --bench |
     tee "$out/$b-workflow" >&2 || echo "the workflow bench failed on $b (exit $?): its rows say so" >&2
   [ "$b" = postgres ] && fresh_db ingest
   say "$b: ingest bench"
-  WEIR_BENCH_SECS=$secs WEIR_BENCH_DATABASE_URL=$db_url RUST_LOG=warn "$ingest_bin" --bench |
+  env WEIR_BENCH_SECS="$secs" ${db_url:+WEIR_BENCH_DATABASE_URL=$db_url} RUST_LOG=warn "$ingest_bin" --bench |
     tee "$out/$b-ingest" >&2 || echo "the ingest bench failed on $b (exit $?): its rows say so" >&2
 done
 echo "load average at end: $(load)" | tee "$out/load_end"
