@@ -4,6 +4,8 @@
 //!   a value counts once its request was answered 200, i.e. once it is committed;
 //! - the same number of rows written by hand-written multi-row INSERTs of 1,000 rows into
 //!   the same table from as many connections: the physical limit the HTTP path is held to;
+//! - on PostgreSQL, the same rows again by binary COPY (diesel's `copy_from`), 1,000 rows
+//!   per COPY and transaction from as many connections: the fastest way in;
 //! - MQTT: as many values published as reports of 1,000 values at QoS 1 by one device,
 //!   timed until Weir has committed them all (counted on its event bus): once through the
 //!   local Mosquitto (127.0.0.1:1883, or WEIR_BENCH_MQTT_URL; skipped when no broker
@@ -16,6 +18,7 @@
 //! WEIR_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/weir_bench \
 //!     cargo bench -p weir --bench ingest                               (PostgreSQL)
 //! WEIR_BENCH_SECS=20 WEIR_BENCH_CLIENTS=8 ...                          (defaults 10 and 4)
+//! bash benches/run.sh runs it on both backends with the other figures of issue 16.
 
 // Benchmark code: a panic stops the run with its reason (docs/architecture.md, "Panics").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -24,11 +27,35 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use diesel::ExecuteCopyFromDsl;
 use diesel::connection::SimpleConnection;
 use serde_json::{Value as Json, json};
 use weir::{Settings, Weir};
 use weir_iot::Viewer;
 use weir_kernel::{StoreError, TenantId, TxMode};
+use weir_storage::DbConn;
+use weir_storage::schema::entity_history;
+
+/// A row of the COPY reference: the columns the hand-written INSERT writes.
+#[derive(diesel::Insertable)]
+#[diesel(table_name = entity_history)]
+#[diesel(treat_none_as_default_value = false)]
+struct HistoryRow {
+    entity_id: i64,
+    ts: i64,
+    tenant_id: &'static str,
+    double_value: Option<f64>,
+}
+
+/// p50 and p99 of latencies, in milliseconds.
+fn percentiles(mut samples: Vec<Duration>) -> (f64, f64) {
+    samples.sort();
+    let at = |q: f64| {
+        let i = ((samples.len() as f64 - 1.0) * q).round() as usize;
+        samples.get(i).map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    (at(0.50), at(0.99))
+}
 
 const ENTITIES: usize = 100;
 const SAMPLES: usize = 10;
@@ -134,13 +161,16 @@ async fn main() {
     for token in tokens {
         let (http, url, stored, clock) = (http.clone(), url.clone(), stored.clone(), clock.clone());
         tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let ts = clock.fetch_add(SAMPLES as i64, Ordering::Relaxed);
+                let body = report(ts);
+                let sent = Instant::now();
                 let res = http
                     .post(&url)
                     .header("X-Device-Token", &token)
                     .header("Content-Type", "application/json")
-                    .body(report(ts))
+                    .body(body)
                     .send()
                     .await
                     .expect("request");
@@ -150,14 +180,18 @@ async fn main() {
                     "{}",
                     res.text().await.unwrap_or_default()
                 );
+                latencies.push(sent.elapsed());
                 stored.fetch_add(ENTITIES * SAMPLES, Ordering::Relaxed);
             }
+            latencies
         }));
     }
+    let mut latencies = Vec::new();
     for t in tasks {
-        t.await.unwrap();
+        latencies.extend(t.await.unwrap());
     }
     let http_secs = started.elapsed().as_secs_f64();
+    let (p50, p99) = percentiles(latencies);
     let values = stored.load(Ordering::Relaxed);
     let http_rate = values as f64 / http_secs;
 
@@ -201,10 +235,57 @@ async fn main() {
     }
     let raw_rate = (per_client * clients) as f64 / started.elapsed().as_secs_f64();
     println!(
-        "HTTP ingest {http_rate:.0} values/s ({values} values in {http_secs:.1} s), \
-         hand-written INSERT {raw_rate:.0} values/s, ratio {:.2}",
+        "HTTP ingest {http_rate:.0} values/s ({values} values in {http_secs:.1} s, request \
+         p50 {p50:.2} ms, p99 {p99:.2} ms), hand-written INSERT {raw_rate:.0} values/s, ratio {:.2}",
         http_rate / raw_rate
     );
+
+    // The same rows once more by binary COPY, PostgreSQL's fastest way in: as many
+    // connections, 1,000 rows per COPY and transaction, at times after the INSERTs'.
+    if weir.database.backend() == weir_storage::Backend::Postgres {
+        let base = base + 100_000_000;
+        let started = Instant::now();
+        let mut writers = Vec::new();
+        for c in 0..clients {
+            let db = weir.database.clone();
+            let ids: Vec<i64> = entity_ids[c * ENTITIES..(c + 1) * ENTITIES].to_vec();
+            writers.push(tokio::task::spawn_blocking(move || {
+                let mut written = 0;
+                let mut ts = base;
+                while written < per_client {
+                    let rows: Vec<HistoryRow> = (0..rows_per_statement)
+                        .map(|i| {
+                            let t = ts + (i / ENTITIES) as i64;
+                            HistoryRow {
+                                entity_id: ids[i % ENTITIES],
+                                ts: t,
+                                tenant_id: "default",
+                                double_value: Some(t as f64 % 97.0),
+                            }
+                        })
+                        .collect();
+                    ts += SAMPLES as i64;
+                    db.transaction(TxMode::Write, |conn| match conn {
+                        DbConn::Pg(pg) => diesel::copy_from(entity_history::table)
+                            .from_insertable(&rows)
+                            .execute(pg)
+                            .map_err(|e| StoreError::Internal(e.to_string())),
+                        DbConn::Sqlite(_) => unreachable!("COPY is PostgreSQL's"),
+                    })
+                    .unwrap();
+                    written += rows_per_statement;
+                }
+            }));
+        }
+        for w in writers {
+            w.await.unwrap();
+        }
+        let copy_rate = (per_client * clients) as f64 / started.elapsed().as_secs_f64();
+        println!(
+            "binary COPY {copy_rate:.0} values/s, HTTP ingest ÷ COPY {:.2}",
+            http_rate / copy_rate
+        );
+    }
 
     let (host, port) = mqtt_url
         .trim_start_matches("mqtt://")

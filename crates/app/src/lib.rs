@@ -6,6 +6,7 @@
 //! own routes with [`Weir::serve_with`] (docs/embedding.md).
 
 pub mod demo;
+mod memory;
 pub mod prometheus;
 mod resources;
 pub mod settings;
@@ -528,9 +529,13 @@ impl Weir {
             // Checked by `assemble_with`.
             smartbi: self.settings.smartbi.to_http().unwrap_or_default(),
             metrics,
+            openapi: Default::default(),
         });
-        let mut server =
-            HttpServer::new(move || weir_http::app_with(state.clone(), routes.clone()));
+        let mut server = HttpServer::new(move || {
+            let app = weir_http::app_with(state.clone(), routes.clone());
+            memory::release_freed_memory();
+            app
+        });
         if let Some(workers) = self.settings.http.workers {
             server = server.workers(workers.max(1));
         }

@@ -8,7 +8,7 @@ use actix_web::middleware::{self, Next};
 use actix_web::{App, Error, HttpRequest, HttpResponse, ResponseError, guard, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, scope};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::core::state::{ApiState, HttpSettings};
 use crate::core::{Refusal, text_guard};
@@ -33,7 +33,7 @@ pub fn app_with(
     >,
 > {
     let settings = state.settings.clone();
-    let (app, mut api) = App::new()
+    let (app, api) = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
         .map(|app| {
@@ -63,10 +63,21 @@ pub fn app_with(
         .service(health::readyz)
         .service(measure::scrape)
         .split_for_parts();
-    openapi::complete(&mut api);
+    let document = state.openapi.json(api);
     // Whatever no route takes (including unknown paths inside /api/v1) gets the JSON 404.
     let mut app = app
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api))
+        .route(
+            "/openapi.json",
+            web::get().to(move || {
+                let document = document.clone();
+                async move {
+                    HttpResponse::Ok()
+                        .content_type(header::ContentType::json())
+                        .body(document)
+                }
+            }),
+        )
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         // Swagger UI answers under `/docs/` only; the address people type goes there.
         .route(
             "/docs",

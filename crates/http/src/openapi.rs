@@ -86,6 +86,28 @@ impl Modify for BearerAuth {
     }
 }
 
+/// The document as `/openapi.json` serves it: completed and serialized once, by the first
+/// worker whose app is built, and shared by the others. Every worker's app collects the
+/// document while its routes are registered (utoipa-actix-web); kept by each, it took
+/// about 12 MB of memory a worker (docs/scaling.md, "Memory").
+#[derive(Debug, Default)]
+pub struct Document(std::sync::OnceLock<actix_web::web::Bytes>);
+
+impl Document {
+    /// The served JSON: `collected` completed and serialized the first time, the same
+    /// bytes afterwards (and `collected` dropped).
+    pub fn json(&self, collected: utoipa::openapi::OpenApi) -> actix_web::web::Bytes {
+        self.0
+            .get_or_init(|| {
+                let mut api = collected;
+                complete(&mut api);
+                // A document of plain maps and strings always serializes.
+                serde_json::to_vec(&api).unwrap_or_default().into()
+            })
+            .clone()
+    }
+}
+
 /// Completes the document once the routes have added their paths: types the path
 /// parameters, lists the Smartbi actions and adds the examples.
 pub fn complete(openapi: &mut utoipa::openapi::OpenApi) {

@@ -29,6 +29,8 @@ pub struct ApiState {
     pub smartbi: crate::smartbi::SmartbiSettings,
     /// `GET /metrics`; `None` when metrics are off (`/metrics` then answers 404).
     pub metrics: Option<MetricsEndpoint>,
+    /// `GET /openapi.json`, built once for all the workers (`Default::default()`).
+    pub openapi: crate::openapi::Document,
 }
 
 /// Renders the process's metrics in the Prometheus text format.

@@ -240,8 +240,10 @@ pub(super) fn point_of(row: ValueTuple) -> Result<ValuePoint, StoreError> {
 
 macro_rules! value_row {
     ($name:ident, $table:ident) => {
+        // Every column written as given (an absent value as NULL, the columns' default):
+        // what PostgreSQL's binary COPY needs.
         #[derive(Insertable)]
-        #[diesel(table_name = $table)]
+        #[diesel(table_name = $table, treat_none_as_default_value = false)]
         pub(super) struct $name<'a> {
             pub entity_id: i64,
             pub ts: i64,
